@@ -1,0 +1,46 @@
+"""Recording an event's declaration and phases in the store and its crisis log."""
+
+import structlog
+from temporalio import activity
+
+from definitions.crisis_log import CrisisLogEntry, DeclarationRecord, PhaseRecord
+from definitions.temporal_names import APPEND_CRISIS_LOG, RECORD_DECLARATION, RECORD_PHASE
+from store import events
+from store.database import Store
+
+log = structlog.get_logger(__name__)
+
+
+class EventRecordActivities:
+    """Synchronous on purpose: they run in the worker's thread pool, so a slow
+    database never blocks the event loop that drives the workflows."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    @activity.defn(name=RECORD_DECLARATION)
+    def record_declaration(self, record: DeclarationRecord) -> None:
+        with self._store.session() as session:
+            events.save_event(session, record)
+            added = events.append_entry(session, record.entry)
+            session.commit()
+        log.info("event.recorded", type=record.declaration.type.value, new_entry=added)
+
+    @activity.defn(name=RECORD_PHASE)
+    def record_phase(self, record: PhaseRecord) -> None:
+        with self._store.session() as session:
+            events.set_phase(session, record.entry.event_id, record.phase, record.entry.at)
+            added = events.append_entry(session, record.entry)
+            session.commit()
+        log.info("event.phase_recorded", phase=record.phase.value, new_entry=added)
+
+    @activity.defn(name=APPEND_CRISIS_LOG)
+    def append_crisis_log(self, entry: CrisisLogEntry) -> None:
+        with self._store.session() as session:
+            added = events.append_entry(session, entry)
+            session.commit()
+        log.info("crisis_log.appended", kind=entry.kind.value, new_entry=added)
+
+    @property
+    def all(self) -> list[object]:
+        return [self.record_declaration, self.record_phase, self.append_crisis_log]

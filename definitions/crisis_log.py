@@ -1,0 +1,45 @@
+"""The crisis log (main courante): an append-only journal of what happened."""
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+from definitions.event import EventDeclaration, Phase
+
+SYSTEM_ACTOR = "tocsin"
+ENTRY_TEXT_MAX_LENGTH = 1000
+
+
+class CrisisLogKind(StrEnum):
+    EVENT_DECLARED = "event_declared"
+    PHASE_STARTED = "phase_started"
+    CLOSE_REQUESTED = "close_requested"
+
+
+class CrisisLogEntry(BaseModel):
+    """One thing that happened. ``entry_key`` makes a retried write land once."""
+
+    entry_key: str
+    event_id: str
+    at: datetime
+    actor: str
+    kind: CrisisLogKind
+    text: str = Field(max_length=ENTRY_TEXT_MAX_LENGTH)
+
+
+class DeclarationRecord(BaseModel):
+    """The event as the store keeps it, written with its first log entry."""
+
+    event_id: str
+    declaration: EventDeclaration
+    declared_by: str
+    declared_at: datetime
+    entry: CrisisLogEntry
+
+
+class PhaseRecord(BaseModel):
+    """A phase change, recorded on the event and in its crisis log together."""
+
+    phase: Phase
+    entry: CrisisLogEntry

@@ -1,0 +1,21 @@
+"""Masking of personal data before it reaches a log line."""
+
+import re
+
+_PHONE = re.compile(r"(?<![\w+])(?:\+\d(?:[ .-]?\d){7,14}|0\d(?:[ .-]?\d{2}){4})(?!\w)")
+_EMAIL = re.compile(r"\b([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})\b")
+
+
+def mask_phone_numbers(text: str) -> str:
+    """Keep only the last two digits: enough to tell numbers apart in a log."""
+
+    def _mask(match: re.Match[str]) -> str:
+        digits = re.sub(r"\D", "", match.group(0))
+        return "*" * (len(digits) - 2) + digits[-2:]
+
+    return _PHONE.sub(_mask, text)
+
+
+def mask_personal_data(text: str) -> str:
+    """Phone numbers and email local parts, as logs must show them."""
+    return _EMAIL.sub(r"\1***@\2", mask_phone_numbers(text))

@@ -1,0 +1,10 @@
+"""Names by which Temporal parts call each other, so that workflows, activities
+and clients share a contract without importing one another."""
+
+MAJOR_EVENT_WORKFLOW = "MajorEventWorkflow"
+STATUS_QUERY = "status"
+CLOSE_UPDATE = "close"
+
+RECORD_DECLARATION = "record_declaration"
+RECORD_PHASE = "record_phase"
+APPEND_CRISIS_LOG = "append_crisis_log"

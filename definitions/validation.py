@@ -1,0 +1,53 @@
+"""French descriptions of validation errors, shared by the CLI and the API."""
+
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import ValidationError
+
+_FIELD_LABELS = {
+    "type": "type",
+    "communes": "communes",
+    "title": "titre",
+    "exercise": "exercice",
+}
+
+
+def _describe(error: dict[str, Any]) -> str:
+    kind = error["type"]
+    context = error.get("ctx") or {}
+    if kind == "missing":
+        return "champ obligatoire manquant"
+    if kind == "enum":
+        expected = str(context["expected"]).replace("' or '", "', '")
+        return f"valeur inconnue « {error['input']} » ; valeurs admises : {expected}"
+    if kind == "string_too_short":
+        return "ne doit pas être vide"
+    if kind == "string_too_long":
+        return f"trop long ({context['max_length']} caractères au plus)"
+    if kind == "too_short":
+        return f"au moins {context['min_length']} élément(s) requis"
+    if kind == "too_long":
+        return f"au plus {context['max_length']} élément(s)"
+    if kind == "value_error":
+        return str(context.get("error", error["msg"]))
+    if kind.endswith("_type") or kind.endswith("_parsing"):
+        return f"valeur invalide « {error.get('input')} »"
+    return str(error["msg"])
+
+
+def _location(loc: Sequence[int | str]) -> str:
+    parts = [str(part) for part in loc if part not in ("body", "query", "path")]
+    if not parts:
+        return "requête"
+    head = _FIELD_LABELS.get(parts[0], parts[0])
+    return ".".join([head, *parts[1:]])
+
+
+def describe_errors(errors: Sequence[dict[str, Any]]) -> list[str]:
+    """One line per problem: ``field : why``, in French."""
+    return [f"{_location(error['loc'])} : {_describe(error)}" for error in errors]
+
+
+def describe_validation_error(exc: ValidationError) -> list[str]:
+    return describe_errors(exc.errors())

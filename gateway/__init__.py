@@ -1,0 +1,1 @@
+"""The HTTP gateway: REST API, Twilio webhooks and, later, the web console."""

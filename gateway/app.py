@@ -1,0 +1,112 @@
+"""The HTTP gateway's application: the REST API over events and a health check."""
+
+from typing import Annotated
+
+import structlog
+from fastapi import Body, FastAPI, Path, Request, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from sqlalchemy import text
+from temporalio.client import Client
+
+from definitions.crisis_log import CrisisLogEntry
+from definitions.event import CloseRequest, EventDeclaration, EventStatus
+from definitions.validation import describe_errors
+from gateway import event_control
+from store import events as stored_events
+from store.database import Store
+
+log = structlog.get_logger(__name__)
+
+API_ACTOR = "api"
+EventIdPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")]
+
+
+class EventCreated(BaseModel):
+    event_id: str
+    status_url: str
+
+
+class CloseBody(BaseModel):
+    reason: str = Field(default="", max_length=500)
+
+
+class Health(BaseModel):
+    status: str
+    temporal: str
+    database: str
+
+
+def create_app(client: Client, store: Store, task_queue: str) -> FastAPI:
+    """The gateway holds no state of its own: Temporal and the store are handed in."""
+    app = FastAPI(
+        title="Tocsin",
+        summary="Coordination de crise du réseau UNCCAS",
+        version="0.1.0",
+    )
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = describe_errors(exc.errors())
+        log.info("api.request_refused", path=request.url.path, problems=problems)
+        return JSONResponse(
+            status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+            content={"detail": "requête refusée", "errors": problems},
+        )
+
+    @app.exception_handler(event_control.EventNotFoundError)
+    async def _not_found(_: Request, exc: event_control.EventNotFoundError) -> JSONResponse:
+        return JSONResponse(status_code=status.HTTP_404_NOT_FOUND, content={"detail": str(exc)})
+
+    @app.exception_handler(event_control.EventNotClosableError)
+    async def _not_closable(_: Request, exc: event_control.EventNotClosableError) -> JSONResponse:
+        return JSONResponse(status_code=status.HTTP_409_CONFLICT, content={"detail": str(exc)})
+
+    @app.post("/api/events", status_code=status.HTTP_201_CREATED)
+    async def declare_event(declaration: EventDeclaration) -> EventCreated:
+        event_id = await event_control.activate(client, task_queue, declaration, API_ACTOR)
+        log.info("api.event_declared", event_id=event_id, type=declaration.type.value)
+        return EventCreated(event_id=event_id, status_url=f"/api/events/{event_id}")
+
+    @app.get("/api/events/{event_id}")
+    async def event_status(event_id: EventIdPath) -> EventStatus:
+        return await event_control.status(client, event_id)
+
+    @app.get("/api/events/{event_id}/crisis-log")
+    async def event_crisis_log(event_id: EventIdPath) -> list[CrisisLogEntry]:
+        with store.session() as session:
+            entries = stored_events.crisis_log(session, event_id)
+        if not entries:
+            raise event_control.EventNotFoundError(event_id)
+        return entries
+
+    @app.post("/api/events/{event_id}/close")
+    async def close_event(
+        event_id: EventIdPath, body: Annotated[CloseBody | None, Body()] = None
+    ) -> EventStatus:
+        reason = body.reason if body else ""
+        request = CloseRequest(closed_by=API_ACTOR, reason=reason)
+        closed = await event_control.close(client, event_id, request)
+        log.info("api.event_closed", event_id=event_id)
+        return closed
+
+    @app.get("/healthz")
+    async def health() -> JSONResponse:
+        temporal = "ok"
+        try:
+            await client.service_client.check_health()
+        except Exception as error:
+            temporal = f"injoignable : {error}"
+        database = "ok"
+        try:
+            with store.session() as session:
+                session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+        except Exception as error:
+            database = f"injoignable : {error}"
+        healthy = temporal == "ok" and database == "ok"
+        body = Health(status="ok" if healthy else "dégradé", temporal=temporal, database=database)
+        code = status.HTTP_200_OK if healthy else status.HTTP_503_SERVICE_UNAVAILABLE
+        return JSONResponse(status_code=code, content=body.model_dump())
+
+    return app

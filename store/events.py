@@ -1,0 +1,79 @@
+"""Events and their crisis log in the database. Every write is idempotent so
+that a retried activity changes nothing the second time."""
+
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from definitions.crisis_log import CrisisLogEntry, CrisisLogKind, DeclarationRecord
+from definitions.event import Phase
+from store.tables import CrisisLogRow, EventRow
+
+
+def save_event(session: Session, record: DeclarationRecord) -> None:
+    if session.get(EventRow, record.event_id) is not None:
+        return
+    declaration = record.declaration
+    session.add(
+        EventRow(
+            id=record.event_id,
+            type=declaration.type.value,
+            title=declaration.title,
+            exercise=declaration.exercise,
+            communes=declaration.communes,
+            declared_by=record.declared_by,
+            phase=Phase.DECLARED.value,
+            declared_at=record.declared_at,
+            updated_at=record.declared_at,
+        )
+    )
+    session.flush()
+
+
+def set_phase(session: Session, event_id: str, phase: Phase, at: datetime) -> None:
+    row = session.get(EventRow, event_id)
+    if row is None:
+        raise LookupError(f"unknown event {event_id}")
+    row.phase = phase.value
+    row.updated_at = at
+    if phase is Phase.CLOSED:
+        row.closed_at = at
+    session.add(row)
+    session.flush()
+
+
+def append_entry(session: Session, entry: CrisisLogEntry) -> bool:
+    """Add the entry unless its key is already there; says whether it was added."""
+    exists = session.exec(
+        select(CrisisLogRow.id).where(CrisisLogRow.entry_key == entry.entry_key)
+    ).first()
+    if exists is not None:
+        return False
+    try:
+        with session.begin_nested():
+            session.add(CrisisLogRow(**entry.model_dump(mode="python")))
+    except IntegrityError:
+        return False
+    return True
+
+
+def crisis_log(session: Session, event_id: str, limit: int | None = None) -> list[CrisisLogEntry]:
+    """The event's entries, oldest first (the last ``limit`` when given)."""
+    query = select(CrisisLogRow).where(CrisisLogRow.event_id == event_id)
+    if limit is None:
+        rows = session.exec(query.order_by(col(CrisisLogRow.at), col(CrisisLogRow.id))).all()
+    else:
+        newest = query.order_by(col(CrisisLogRow.at).desc(), col(CrisisLogRow.id).desc())
+        rows = list(reversed(session.exec(newest.limit(limit)).all()))
+    return [
+        CrisisLogEntry(
+            entry_key=row.entry_key,
+            event_id=row.event_id,
+            at=row.at,
+            actor=row.actor,
+            kind=CrisisLogKind(row.kind),
+            text=row.text,
+        )
+        for row in rows
+    ]

@@ -1,0 +1,59 @@
+"""SQLModel tables. Timestamps are stored and returned in UTC."""
+
+from datetime import UTC, datetime
+
+from sqlalchemy import JSON, Column, DateTime, TypeDecorator
+from sqlalchemy.engine import Dialect
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """SQLite forgets time zones; this gives every timestamp back as UTC."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime refused: timestamps must carry a time zone")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _utc_column(*, nullable: bool = False, index: bool = False) -> Column[datetime]:
+    return Column(UTCDateTime(), nullable=nullable, index=index)
+
+
+class EventRow(SQLModel, table=True):
+    __tablename__ = "events"
+
+    id: str = Field(primary_key=True, max_length=64)
+    type: str = Field(max_length=32, index=True)
+    title: str = Field(max_length=200)
+    exercise: bool = False
+    communes: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    declared_by: str = Field(max_length=100)
+    phase: str = Field(max_length=32, index=True)
+    declared_at: datetime = Field(sa_column=_utc_column(index=True))
+    updated_at: datetime = Field(sa_column=_utc_column())
+    closed_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+
+
+class CrisisLogRow(SQLModel, table=True):
+    """One line of the main courante. Rows are never updated nor deleted."""
+
+    __tablename__ = "crisis_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    entry_key: str = Field(max_length=200, unique=True)
+    event_id: str = Field(foreign_key="events.id", index=True, max_length=64)
+    at: datetime = Field(sa_column=_utc_column(index=True))
+    actor: str = Field(max_length=100)
+    kind: str = Field(max_length=64)
+    text: str = Field(max_length=1000)

@@ -1,0 +1,1 @@
+"""Processes: the worker, the embedded dev stack, settings and the CLI."""

@@ -1,0 +1,190 @@
+"""The ``tocsin`` command. Messages are French: they are read by on-call staff.
+
+Exit codes: 0 done, 1 the operation failed (unknown event, Temporal unreachable),
+2 the input was refused.
+"""
+
+import asyncio
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from pydantic import ValidationError
+from temporalio.client import Client
+
+from definitions.event import CloseRequest, EventDeclaration
+from definitions.validation import describe_validation_error
+from gateway import event_control
+from store import events as stored_events
+from store.database import Store
+from worker.dev_stack import run_dev_stack
+from worker.logging import configure_logging
+from worker.services import run_gateway, run_worker
+from worker.settings import Settings
+from worker.status_view import render_status
+from worker.temporal_client import connect_temporal
+
+EXIT_FAILED = 1
+EXIT_REFUSED = 2
+CLI_ACTOR = "astreinte"
+STATUS_LOG_LINES = 12
+
+app = typer.Typer(
+    help="Tocsin : coordination de crise du réseau UNCCAS.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+
+def _settings(**overrides: object) -> Settings:
+    try:
+        settings = Settings(**{key: value for key, value in overrides.items() if value is not None})
+    except ValidationError as error:
+        _refuse("Configuration refusée :", describe_validation_error(error))
+    configure_logging(settings.log_format, settings.log_level)
+    return settings
+
+
+def _refuse(headline: str, problems: list[str]) -> NoReturn:
+    typer.echo(headline, err=True)
+    for problem in problems:
+        typer.echo(f"  - {problem}", err=True)
+    raise typer.Exit(EXIT_REFUSED)
+
+
+def _finish(code: int) -> None:
+    """Leave without interpreter teardown, which the Temporal SDK can abort
+    (sdk-python issue 300): the exit code must be the command's own."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def _run_client_command(settings: Settings, command: Callable[[Client], Awaitable[int]]) -> None:
+    async def connected() -> int:
+        try:
+            client = await connect_temporal(settings)
+        except RuntimeError as error:
+            typer.echo(
+                f"Temporal injoignable à {settings.temporal_address} ({error}). "
+                "Lancez `tocsin dev` ou réglez TOCSIN_TEMPORAL_ADDRESS.",
+                err=True,
+            )
+            return EXIT_FAILED
+        try:
+            return await command(client)
+        except (event_control.EventNotFoundError, event_control.EventNotClosableError) as error:
+            typer.echo(f"Erreur : {error}", err=True)
+            return EXIT_FAILED
+
+    _finish(asyncio.run(connected()))
+
+
+@app.command()
+def activate(
+    event_type: Annotated[str, typer.Option("--type", help="type d'événement (ex. inondation)")],
+    title: Annotated[str, typer.Option(help="titre court de l'événement")],
+    commune: Annotated[
+        list[str] | None, typer.Option(help="code INSEE d'une commune touchée (répétable)")
+    ] = None,
+    exercise: Annotated[bool, typer.Option("--exercise", help="exercice, pas réel")] = False,
+) -> None:
+    """Déclarer un événement majeur ; affiche son identifiant."""
+    settings = _settings()
+    try:
+        declaration = EventDeclaration(
+            type=event_type, communes=commune or [], title=title, exercise=exercise
+        )
+    except ValidationError as error:
+        _refuse("Déclaration refusée :", describe_validation_error(error))
+
+    async def command(client: Client) -> int:
+        event_id = await event_control.activate(client, settings.task_queue, declaration, CLI_ACTOR)
+        typer.echo(event_id)
+        return 0
+
+    _run_client_command(settings, command)
+
+
+@app.command()
+def status(
+    event_id: Annotated[str, typer.Argument(help="identifiant de l'événement")],
+    as_json: Annotated[bool, typer.Option("--json", help="sortie JSON")] = False,
+) -> None:
+    """Afficher l'état d'un événement."""
+    settings = _settings()
+
+    async def command(client: Client) -> int:
+        event_status = await event_control.status(client, event_id)
+        if as_json:
+            typer.echo(event_status.model_dump_json(indent=2))
+            return 0
+        store = Store(settings.database_url)
+        with store.session() as session:
+            entries = stored_events.crisis_log(session, event_id, limit=STATUS_LOG_LINES)
+        store.dispose()
+        typer.echo(render_status(event_status, entries))
+        return 0
+
+    _run_client_command(settings, command)
+
+
+@app.command()
+def close(
+    event_id: Annotated[str, typer.Argument(help="identifiant de l'événement")],
+    reason: Annotated[str, typer.Option(help="motif de la levée du dispositif")] = "",
+) -> None:
+    """Lever le dispositif : retour d'expérience puis clôture."""
+    settings = _settings()
+    try:
+        request = CloseRequest(closed_by=CLI_ACTOR, reason=reason)
+    except ValidationError as error:
+        _refuse("Clôture refusée :", describe_validation_error(error))
+
+    async def command(client: Client) -> int:
+        closed = await event_control.close(client, event_id, request)
+        typer.echo(f"{event_id} : {closed.phase.label}")
+        return 0
+
+    _run_client_command(settings, command)
+
+
+@app.command()
+def dev(
+    http_port: Annotated[int | None, typer.Option(help="port de la passerelle HTTP")] = None,
+    temporal_port: Annotated[int | None, typer.Option(help="port gRPC de Temporal")] = None,
+    temporal_ui_port: Annotated[int | None, typer.Option(help="port de Temporal UI")] = None,
+    state_dir: Annotated[Path | None, typer.Option(help="dossier d'état local")] = None,
+    demo: Annotated[bool, typer.Option("--demo", help="dérouler un événement de démo")] = False,
+) -> None:
+    """Tout en un pour essayer Tocsin : serveur Temporal, worker et passerelle."""
+    settings = _settings(
+        http_port=http_port,
+        temporal_port=temporal_port,
+        temporal_ui_port=temporal_ui_port,
+        state_dir=state_dir,
+    )
+    _finish(asyncio.run(run_dev_stack(settings, demo)))
+
+
+@app.command("worker")
+def worker_command() -> None:
+    """Lancer un worker Temporal (toutes les workflows et activités)."""
+    _finish(asyncio.run(run_worker(_settings())))
+
+
+@app.command("api")
+def api_command() -> None:
+    """Lancer la passerelle HTTP."""
+    _finish(asyncio.run(run_gateway(_settings())))
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,112 @@
+"""``tocsin dev``: Temporal dev server, worker and gateway in one command."""
+
+import asyncio
+import contextlib
+import sys
+
+import structlog
+
+from gateway.app import create_app
+from store.database import Store
+from worker.demo import run_demo
+from worker.dev_server import DevServerError, TemporalDevServer
+from worker.gateway_server import GatewayServer
+from worker.ports import busy_ports_message
+from worker.process_signals import run_until_stopped, stop_on_signals
+from worker.runner import build_worker
+from worker.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+DEMO_CLOSE_AFTER_SECONDS = 20.0
+GATEWAY_START_TIMEOUT_SECONDS = 10.0
+
+
+def _banner(settings: Settings) -> str:
+    lines = [
+        "Tocsin dev est prêt.",
+        f"  Passerelle HTTP : {settings.gateway_url}  (API : {settings.gateway_url}/docs)",
+        f"  Temporal UI     : {settings.temporal_ui_url}",
+        f"  Temporal        : {settings.temporal_address} "
+        f"(espace de noms {settings.temporal_namespace})",
+        f"  Dossier d'état  : {settings.state_dir}",
+    ]
+    exports = []
+    if settings.temporal_port != Settings.model_fields["temporal_port"].default:
+        exports.append(f"export TOCSIN_TEMPORAL_PORT={settings.temporal_port}")
+    if settings.state_dir != Settings.model_fields["state_dir"].default:
+        exports.append(f"export TOCSIN_STATE_DIR={settings.state_dir}")
+    if exports:
+        lines.append("  Pour les autres commandes tocsin : " + " ; ".join(exports))
+    lines.append("Arrêt : Ctrl-C.")
+    return "\n".join(lines)
+
+
+async def _wait_started(gateway: GatewayServer, serving: asyncio.Task[None]) -> None:
+    async with asyncio.timeout(GATEWAY_START_TIMEOUT_SECONDS):
+        while not gateway.started:
+            if serving.done():
+                raise DevServerError("la passerelle HTTP n'a pas démarré")
+            await asyncio.sleep(0.05)
+
+
+async def run_dev_stack(settings: Settings, demo: bool) -> int:
+    busy = busy_ports_message(
+        "127.0.0.1",
+        {
+            "--http-port": settings.http_port,
+            "--temporal-port": settings.temporal_port,
+            "--temporal-ui-port": settings.temporal_ui_port,
+        },
+    )
+    if busy:
+        print(busy, file=sys.stderr)
+        return 1
+    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    store = Store(settings.database_url)
+    store.upgrade()
+    stop = stop_on_signals()
+    server = TemporalDevServer(settings)
+    tasks: list[asyncio.Task[None]] = []
+    demo_task: asyncio.Task[str] | None = None
+    gateway: GatewayServer | None = None
+    worker = None
+    try:
+        client = await server.start()
+        worker = build_worker(client, store, settings.task_queue)
+        gateway = GatewayServer(
+            create_app(client, store, settings.task_queue), settings.http_host, settings.http_port
+        )
+        tasks = [asyncio.create_task(worker.run()), asyncio.create_task(gateway.serve())]
+        await _wait_started(gateway, tasks[1])
+        print(_banner(settings), flush=True)
+        log.info("dev.ready", temporal_pid=server.pid)
+        if demo:
+            demo_task = asyncio.create_task(
+                run_demo(client, settings.task_queue, DEMO_CLOSE_AFTER_SECONDS)
+            )
+            demo_task.add_done_callback(_report_demo_failure)
+        await run_until_stopped(stop, *tasks)
+        return 0
+    except DevServerError as error:
+        print(f"Erreur : {error}", file=sys.stderr)
+        return 1
+    finally:
+        print("Arrêt de Tocsin dev…", file=sys.stderr, flush=True)
+        if demo_task is not None:
+            demo_task.cancel()
+        if gateway is not None:
+            gateway.stop()
+        if worker is not None:
+            with contextlib.suppress(RuntimeError):
+                await worker.shutdown()
+        for task in tasks:
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await task
+        await server.stop()
+        store.dispose()
+
+
+def _report_demo_failure(task: asyncio.Task[str]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("demo.failed", error=str(task.exception()))

@@ -1,0 +1,83 @@
+"""structlog for every process: readable console lines or JSON lines.
+
+Temporal's own loggers (``workflow.logger``, ``activity.logger``) go through the
+same renderer; the event id is taken from their workflow id, so every line about
+an event can be found by it. Personal data is masked last, whatever its source.
+"""
+
+import logging
+import sys
+from typing import Any
+
+import structlog
+from structlog.typing import EventDict, WrappedLogger
+from temporalio import activity, workflow
+
+from definitions.event_ids import event_id_of
+from definitions.privacy import mask_personal_data
+from worker.settings import LogFormat
+
+
+def _event_id_from_temporal(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
+    """Workflow ids are event ids: lift them from Temporal's log records, or
+    from the running activity for lines that structlog writes itself."""
+    if "event_id" in event_dict:
+        return event_dict
+    record = event_dict.get("_record")
+    details = getattr(record, "temporal_workflow", None) or getattr(
+        record, "temporal_activity", None
+    )
+    if isinstance(details, dict) and details.get("workflow_id"):
+        event_dict["event_id"] = event_id_of(details["workflow_id"])
+    elif activity.in_activity() and activity.info().workflow_id:
+        event_dict["event_id"] = event_id_of(activity.info().workflow_id)
+    return event_dict
+
+
+def _mask(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
+    return {
+        key: mask_personal_data(value) if isinstance(value, str) else value
+        for key, value in event_dict.items()
+    }
+
+
+def configure_logging(log_format: LogFormat = LogFormat.CONSOLE, level: str = "INFO") -> None:
+    shared: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        _event_id_from_temporal,
+    ]
+    renderer: Any = (
+        structlog.processors.JSONRenderer()
+        if log_format is LogFormat.JSON
+        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+    )
+    structlog.configure(
+        processors=[
+            *shared,
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=shared,
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info,
+            _mask,
+            renderer,
+        ],
+    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(formatter)
+    workflow.logger.workflow_info_on_message = False
+    activity.logger.activity_info_on_message = False
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    for noisy in ("httpx", "uvicorn.access", "alembic.runtime.migration"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

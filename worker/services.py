@@ -1,0 +1,69 @@
+"""``tocsin worker`` and ``tocsin api``: each part alone, for deployments."""
+
+import asyncio
+import contextlib
+import sys
+
+import structlog
+from temporalio.client import Client
+
+from gateway.app import create_app
+from store.database import Store
+from worker.gateway_server import GatewayServer
+from worker.process_signals import run_until_stopped, stop_on_signals
+from worker.runner import build_worker
+from worker.settings import Settings
+from worker.temporal_client import connect_temporal
+
+log = structlog.get_logger(__name__)
+
+
+def _open_store(settings: Settings) -> Store:
+    store = Store(settings.database_url)
+    store.upgrade()
+    return store
+
+
+async def _connect_or_explain(settings: Settings) -> Client | None:
+    try:
+        return await connect_temporal(settings)
+    except RuntimeError as error:
+        print(f"Temporal injoignable à {settings.temporal_address} : {error}", file=sys.stderr)
+        return None
+
+
+async def run_worker(settings: Settings) -> int:
+    client = await _connect_or_explain(settings)
+    if client is None:
+        return 1
+    store = _open_store(settings)
+    stop = stop_on_signals()
+    worker = build_worker(client, store, settings.task_queue)
+    running = asyncio.create_task(worker.run())
+    log.info("worker.started", task_queue=settings.task_queue)
+    try:
+        await run_until_stopped(stop, running)
+    finally:
+        with contextlib.suppress(RuntimeError):
+            await worker.shutdown()
+        store.dispose()
+    return 0
+
+
+async def run_gateway(settings: Settings) -> int:
+    client = await _connect_or_explain(settings)
+    if client is None:
+        return 1
+    store = _open_store(settings)
+    stop = stop_on_signals()
+    app = create_app(client, store, settings.task_queue)
+    gateway = GatewayServer(app, settings.http_host, settings.http_port)
+    serving = asyncio.create_task(gateway.serve())
+    log.info("gateway.started", url=settings.gateway_url)
+    try:
+        await run_until_stopped(stop, serving)
+    finally:
+        gateway.stop()
+        await serving
+        store.dispose()
+    return 0
