@@ -75,24 +75,18 @@ class EventDeclaration(BaseModel):
     def _strip_title(cls, value: object) -> object:
         return value.strip() if isinstance(value, str) else value
 
-    @field_validator("communes", mode="before")
-    @classmethod
-    def _normalise_communes(cls, value: object) -> object:
-        if not isinstance(value, list):
-            return value
-        return [code.strip().upper() if isinstance(code, str) else code for code in value]
-
     @field_validator("communes")
     @classmethod
     def _check_commune_codes(cls, codes: list[str]) -> list[str]:
-        malformed = [code for code in codes if not COMMUNE_CODE.match(code)]
+        """Corsica's 2A/2B are accepted in either case; duplicates are dropped."""
+        malformed = [code for code in codes if not COMMUNE_CODE.match(code.strip().upper())]
         if malformed:
             raise ValueError(
                 "code(s) commune INSEE mal formé(s) : "
                 + ", ".join(malformed)
                 + " (5 caractères, par exemple 59350 ou 2A004)"
             )
-        return list(dict.fromkeys(codes))
+        return list(dict.fromkeys(code.strip().upper() for code in codes))
 
 
 class EventStart(BaseModel):

@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 
 from temporalio.api.enums.v1 import WorkflowExecutionStatus
 from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from definitions.event import CloseRequest, EventDeclaration, EventStart, EventStatus
@@ -50,7 +51,9 @@ async def close(client: Client, event_id: str, request: CloseRequest) -> EventSt
     try:
         return await handle.execute_update(CLOSE_UPDATE, request, result_type=EventStatus)
     except WorkflowUpdateFailedError as error:
-        raise EventNotClosableError(str(error.cause)) from error
+        cause = error.cause
+        reason = cause.message if isinstance(cause, ApplicationError) else str(cause)
+        raise EventNotClosableError(reason) from error
     except RPCError as error:
         if error.status is not RPCStatusCode.NOT_FOUND:
             raise

@@ -62,6 +62,7 @@ class MajorEventWorkflow:
             counters=EventCounters(communes=len(declaration.communes)),
         )
         self._close_request: CloseRequest | None = None
+        self._closure_recorded = False
 
     @workflow.run
     async def run(self, start: EventStart) -> EventStatus:
@@ -72,6 +73,7 @@ class MajorEventWorkflow:
         await self._record_close_request()
         await self._enter(Phase.REVIEW)
         await self._enter(Phase.CLOSED)
+        self._closure_recorded = True
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._status
 
@@ -81,13 +83,15 @@ class MajorEventWorkflow:
 
     @workflow.update(name=CLOSE_UPDATE)
     async def close(self, request: CloseRequest) -> EventStatus:
-        """Stand the event down; answers once the event is closed."""
+        """Stand the event down; answers once its closure is in the crisis log."""
         self._close_request = request
-        await workflow.wait_condition(lambda: self._status.phase is Phase.CLOSED)
+        await workflow.wait_condition(lambda: self._closure_recorded)
         return self._status
 
     @close.validator
     def _validate_close(self, request: CloseRequest) -> None:
+        if self._status.phase is Phase.CLOSED:
+            raise ApplicationError("l'événement est déjà clos", type="AlreadyClosed")
         if self._close_request is not None:
             raise ApplicationError(
                 f"la clôture est déjà en cours (demandée par {self._close_request.closed_by})",

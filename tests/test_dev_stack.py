@@ -1,0 +1,200 @@
+"""End to end: ``tocsin dev`` as a user runs it, driven by the ``tocsin`` CLI."""
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+from temporalio.client import Client
+
+from tests.conftest import SCRIPTS, free_port
+
+TOCSIN = str(SCRIPTS / "tocsin")
+START_TIMEOUT = 60.0
+
+
+def _descendants(pid: int) -> set[int]:
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    found: set[int] = set()
+    frontier = {pid}
+    while frontier:
+        children = {child for child, parent in parents.items() if parent in frontier}
+        frontier = children - found
+        found |= children
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+class DevStack:
+    def __init__(self, state_dir: Path) -> None:
+        self.state_dir = state_dir
+        self.http_port = free_port()
+        self.temporal_port = free_port()
+        self.ui_port = free_port()
+        self.env = {
+            **os.environ,
+            "TOCSIN_STATE_DIR": str(state_dir),
+            "TOCSIN_TEMPORAL_PORT": str(self.temporal_port),
+            "TOCSIN_HTTP_PORT": str(self.http_port),
+        }
+
+    def command(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [TOCSIN, *args], env=self.env, capture_output=True, text=True, timeout=60, check=False
+        )
+
+    @contextmanager
+    def running(self, stop_signal: signal.Signals = signal.SIGTERM) -> Iterator[set[int]]:
+        """Yields the pids the stack started; on exit checks none is left alive."""
+        process = subprocess.Popen(
+            [
+                TOCSIN,
+                "dev",
+                "--http-port",
+                str(self.http_port),
+                "--temporal-port",
+                str(self.temporal_port),
+                "--temporal-ui-port",
+                str(self.ui_port),
+                "--state-dir",
+                str(self.state_dir),
+            ],
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        try:
+            self._wait_healthy(process)
+            children = _descendants(process.pid)
+            assert children, "tocsin dev started no Temporal server"
+            yield children
+        finally:
+            process.send_signal(stop_signal)
+            assert process.wait(timeout=30) == 0
+            left = {pid for pid in _descendants(process.pid) | children if _alive(pid)}
+            assert not left, f"processes left behind: {left}"
+
+    def _wait_healthy(self, process: subprocess.Popen[str]) -> None:
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            assert process.poll() is None, "tocsin dev exited early"
+            try:
+                if httpx.get(f"http://127.0.0.1:{self.http_port}/healthz").status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)
+        raise AssertionError("tocsin dev never became healthy")
+
+    def workflow_count(self) -> int:
+        async def count() -> int:
+            client = await Client.connect(f"127.0.0.1:{self.temporal_port}")
+            return (await client.count_workflows()).count
+
+        return asyncio.run(count())
+
+    def status(self, event_id: str) -> dict[str, object]:
+        result = self.command("status", event_id, "--json")
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout)
+
+    def wait_for_phase(self, event_id: str, phase: str) -> dict[str, object]:
+        for _ in range(100):
+            status = self.status(event_id)
+            if status["phase"] == phase:
+                return status
+            time.sleep(0.1)
+        raise AssertionError(f"{event_id} never reached {phase}")
+
+
+@pytest.fixture
+def stack(tmp_path: Path) -> DevStack:
+    return DevStack(tmp_path / "state")
+
+
+def test_activate_status_close_and_restart(stack: DevStack) -> None:
+    with stack.running():
+        activated = stack.command(
+            "activate",
+            "--type",
+            "inondation",
+            "--commune",
+            "59350",
+            "--title",
+            "Crue de la Deûle",
+            "--exercise",
+        )
+        assert activated.returncode == 0, activated.stderr
+        event_id = activated.stdout.strip()
+        stack.wait_for_phase(event_id, "committee")
+        readable = stack.command("status", event_id)
+        assert readable.returncode == 0
+        assert "[EXERCICE]" in readable.stdout
+        assert "Phase : suivi des comités" in readable.stdout
+        assert "Crue de la Deûle" in readable.stdout
+
+    with stack.running(stop_signal=signal.SIGINT):
+        assert stack.status(event_id)["phase"] == "committee"
+        closed = stack.command("close", event_id, "--reason", "décrue")
+        assert closed.returncode == 0, closed.stderr
+        assert closed.stdout.strip() == f"{event_id} : clos"
+        assert stack.status(event_id)["phase"] == "closed"
+        again = stack.command("close", event_id)
+        assert again.returncode == 1
+        assert "déjà clos" in again.stderr
+
+
+def test_bad_activation_is_refused_with_exit_code_2(stack: DevStack) -> None:
+    with stack.running():
+        refused = stack.command("activate", "--type", "volcan", "--title", " ")
+        assert refused.returncode == 2
+        assert "volcan" in refused.stderr
+        assert "communes : au moins 1" in refused.stderr
+        assert "titre : ne doit pas être vide" in refused.stderr
+        assert "Traceback" not in refused.stderr
+        assert stack.workflow_count() == 0
+        unknown = stack.command("status", "attentat-20200101-aaaa")
+        assert unknown.returncode == 1
+        assert "événement inconnu" in unknown.stderr
+
+
+def test_busy_port_gives_a_clear_message(stack: DevStack) -> None:
+    with stack.running():
+        second = subprocess.run(
+            [TOCSIN, "dev", "--http-port", str(stack.http_port), "--state-dir", "unused"],
+            env=stack.env,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    assert second.returncode == 1
+    assert f"{stack.http_port} (--http-port)" in second.stderr
+    assert "Traceback" not in second.stderr
+
+
+def test_cli_without_server_explains(stack: DevStack) -> None:
+    result = stack.command("status", "attentat-20200101-aaaa")
+    assert result.returncode == 1
+    assert "Temporal injoignable" in result.stderr

@@ -1,0 +1,112 @@
+"""The HTTP API against a real Temporal dev server and a real worker."""
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest_asyncio
+from temporalio.testing import WorkflowEnvironment
+
+from definitions.event import EventStatus, Phase
+from gateway.app import create_app
+from store.database import Store
+from worker.runner import build_worker
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def api(
+    dev_env: WorkflowEnvironment, store: Store, task_queue: str
+) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(dev_env.client, store, task_queue)
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        build_worker(dev_env.client, store, task_queue),
+        httpx.AsyncClient(transport=transport, base_url="http://gateway") as client,
+    ):
+        yield client
+
+
+async def _status_until(api: httpx.AsyncClient, event_id: str, phase: Phase) -> EventStatus:
+    for _ in range(100):
+        response = await api.get(f"/api/events/{event_id}")
+        assert response.status_code == 200, response.text
+        status = EventStatus.model_validate(response.json())
+        if status.phase is phase:
+            return status
+    raise AssertionError(f"{event_id} never reached {phase}")
+
+
+async def _workflow_count(env: WorkflowEnvironment, task_queue: str) -> int:
+    count = await env.client.count_workflows(f"TaskQueue = '{task_queue}'")
+    return count.count
+
+
+async def test_declare_read_and_close_an_event(api: httpx.AsyncClient) -> None:
+    response = await api.post(
+        "/api/events",
+        json={
+            "type": "tempete",
+            "communes": ["29019"],
+            "title": "Tempête Ciarán",
+            "exercise": True,
+        },
+    )
+    assert response.status_code == 201, response.text
+    event_id = response.json()["event_id"]
+    assert event_id.startswith("tempete-")
+    assert response.json()["status_url"] == f"/api/events/{event_id}"
+
+    status = await _status_until(api, event_id, Phase.COMMITTEE)
+    assert status.exercise and status.title == "Tempête Ciarán"
+
+    closed = await api.post(f"/api/events/{event_id}/close", json={"reason": "fin"})
+    assert closed.status_code == 200, closed.text
+    assert closed.json()["phase"] == "closed"
+
+    again = await api.post(f"/api/events/{event_id}/close")
+    assert again.status_code == 409
+    assert "déjà clos" in again.json()["detail"]
+
+    log = await api.get(f"/api/events/{event_id}/crisis-log")
+    assert log.status_code == 200
+    texts = [entry["text"] for entry in log.json()]
+    assert texts[0].startswith("Événement déclaré (EXERCICE)")
+    assert texts[-1] == "Événement clos."
+
+
+async def test_bad_declarations_are_refused_and_start_nothing(
+    api: httpx.AsyncClient, dev_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    before = await _workflow_count(dev_env, task_queue)
+    cases = {
+        "no commune": ({"type": "inondation", "communes": [], "title": "Crue"}, "communes"),
+        "unknown type": ({"type": "volcan", "communes": ["59350"], "title": "x"}, "volcan"),
+        "empty title": ({"type": "inondation", "communes": ["59350"], "title": "  "}, "titre"),
+        "malformed commune": (
+            {"type": "inondation", "communes": ["Lille"], "title": "Crue"},
+            "Lille",
+        ),
+    }
+    for name, (body, expected) in cases.items():
+        response = await api.post("/api/events", json=body)
+        assert response.status_code == 422, name
+        assert any(expected in problem for problem in response.json()["errors"]), name
+    not_json = await api.post(
+        "/api/events", content=b"{not json", headers={"content-type": "application/json"}
+    )
+    assert not_json.status_code == 422
+    assert await _workflow_count(dev_env, task_queue) == before
+
+
+async def test_unknown_event_is_404(api: httpx.AsyncClient) -> None:
+    for path in ("/api/events/attentat-20260101-zzzz", "/api/events/nope/crisis-log"):
+        response = await api.get(path)
+        assert response.status_code == 404
+        assert "inconnu" in response.json()["detail"]
+    closing = await api.post("/api/events/attentat-20260101-zzzz/close")
+    assert closing.status_code == 404
+
+
+async def test_health_reports_temporal_and_database(api: httpx.AsyncClient) -> None:
+    response = await api.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "temporal": "ok", "database": "ok"}

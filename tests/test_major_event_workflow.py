@@ -1,0 +1,119 @@
+"""MajorEventWorkflow under the time-skipping server, with its real activities."""
+
+import uuid
+
+import pytest
+from temporalio.client import WorkflowUpdateStage
+from temporalio.testing import WorkflowEnvironment
+
+from definitions.crisis_log import CrisisLogKind
+from definitions.event import (
+    CloseRequest,
+    EventDeclaration,
+    EventStart,
+    EventStatus,
+    EventType,
+    Phase,
+)
+from gateway import event_control
+from store import events
+from store.database import Store
+from worker.runner import build_worker
+from workflows.major_event import MajorEventWorkflow
+
+DECLARATION = EventDeclaration(
+    type=EventType.INONDATION, communes=["59350", "59009"], title="Crue de la Deûle"
+)
+
+
+async def _wait_for_phase(env: WorkflowEnvironment, event_id: str, phase: Phase) -> EventStatus:
+    handle = env.client.get_workflow_handle(event_id)
+    for _ in range(200):
+        status = await handle.query(MajorEventWorkflow.status)
+        if status.phase is phase:
+            return status
+        await env.sleep(0.05)
+    raise AssertionError(f"{event_id} never reached {phase}")
+
+
+async def test_event_walks_its_phases_and_closes(
+    time_skipping_env: WorkflowEnvironment, store: Store, task_queue: str
+) -> None:
+    event_id = f"inondation-test-{uuid.uuid4().hex[:6]}"
+    async with build_worker(time_skipping_env.client, store, task_queue):
+        handle = await time_skipping_env.client.start_workflow(
+            MajorEventWorkflow.run,
+            EventStart(event_id=event_id, declaration=DECLARATION, declared_by="astreinte"),
+            id=event_id,
+            task_queue=task_queue,
+        )
+        status = await _wait_for_phase(time_skipping_env, event_id, Phase.COMMITTEE)
+        assert [change.phase for change in status.phases] == [
+            Phase.DECLARED,
+            Phase.REPRESENTATIVE,
+            Phase.MOBILISATION,
+            Phase.COMMITTEE,
+        ]
+        assert status.closed_at is None
+        assert status.counters.communes == 2
+
+        closed = await handle.execute_update(
+            MajorEventWorkflow.close, CloseRequest(closed_by="astreinte", reason="décrue")
+        )
+        assert closed.phase is Phase.CLOSED
+        assert closed.closed_at is not None
+        assert [change.phase for change in closed.phases][-2:] == [Phase.REVIEW, Phase.CLOSED]
+        result = await handle.result()
+
+    assert result.phase is Phase.CLOSED
+    with store.session() as session:
+        log = events.crisis_log(session, event_id)
+    assert [entry.kind for entry in log] == [
+        CrisisLogKind.EVENT_DECLARED,
+        CrisisLogKind.PHASE_STARTED,
+        CrisisLogKind.PHASE_STARTED,
+        CrisisLogKind.PHASE_STARTED,
+        CrisisLogKind.CLOSE_REQUESTED,
+        CrisisLogKind.PHASE_STARTED,
+        CrisisLogKind.PHASE_STARTED,
+    ]
+    assert "Crue de la Deûle" in log[0].text
+    assert log[4].actor == "astreinte" and "décrue" in log[4].text
+    assert log[-1].text == "Événement clos."
+    assert result.counters.crisis_log_entries == len(log)
+    assert all(entry.at.tzinfo is not None for entry in log)
+
+
+async def test_second_close_is_refused(
+    time_skipping_env: WorkflowEnvironment, store: Store, task_queue: str
+) -> None:
+    event_id = f"attentat-test-{uuid.uuid4().hex[:6]}"
+    async with build_worker(time_skipping_env.client, store, task_queue):
+        handle = await time_skipping_env.client.start_workflow(
+            MajorEventWorkflow.run,
+            EventStart(
+                event_id=event_id,
+                declaration=DECLARATION.model_copy(update={"type": EventType.ATTENTAT}),
+                declared_by="astreinte",
+            ),
+            id=event_id,
+            task_queue=task_queue,
+        )
+        await _wait_for_phase(time_skipping_env, event_id, Phase.COMMITTEE)
+        first = await handle.start_update(
+            MajorEventWorkflow.close,
+            CloseRequest(closed_by="a"),
+            wait_for_stage=WorkflowUpdateStage.ACCEPTED,
+        )
+        with pytest.raises(event_control.EventNotClosableError):
+            await event_control.close(
+                time_skipping_env.client, event_id, CloseRequest(closed_by="b")
+            )
+        assert (await first.result()).phase is Phase.CLOSED
+    with store.session() as session:
+        requests = [
+            entry
+            for entry in events.crisis_log(session, event_id)
+            if entry.kind is CrisisLogKind.CLOSE_REQUESTED
+        ]
+    assert [entry.actor for entry in requests] == ["a"]

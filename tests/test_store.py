@@ -1,0 +1,104 @@
+"""The store: migrations, an append-only crisis log, idempotent writes, UTC times."""
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, text
+from sqlalchemy.exc import DatabaseError
+from sqlmodel import SQLModel
+
+from definitions.crisis_log import CrisisLogEntry, CrisisLogKind, DeclarationRecord
+from definitions.event import EventDeclaration, EventType, Phase
+from store import events
+from store.database import Store
+from store.tables import EventRow
+
+DECLARED_AT = datetime(2026, 11, 22, 3, 14, tzinfo=UTC)
+
+
+def _declare(store: Store, event_id: str = "tempete-20261122-abcd") -> DeclarationRecord:
+    record = DeclarationRecord(
+        event_id=event_id,
+        declaration=EventDeclaration(type=EventType.TEMPETE, communes=["29019"], title="Tempête"),
+        declared_by="astreinte",
+        declared_at=DECLARED_AT,
+        entry=CrisisLogEntry(
+            entry_key=f"{event_id}/1",
+            event_id=event_id,
+            at=DECLARED_AT,
+            actor="astreinte",
+            kind=CrisisLogKind.EVENT_DECLARED,
+            text="Événement déclaré.",
+        ),
+    )
+    with store.session() as session:
+        events.save_event(session, record)
+        events.append_entry(session, record.entry)
+        session.commit()
+    return record
+
+
+def test_migrations_create_the_schema_and_run_twice(store: Store) -> None:
+    store.upgrade()
+    tables = set(inspect(store.engine).get_table_names())
+    assert {"events", "crisis_log", "alembic_version"} <= tables
+
+
+def test_retried_writes_land_once(store: Store) -> None:
+    record = _declare(store)
+    _declare(store)
+    with store.session() as session:
+        log = events.crisis_log(session, record.event_id)
+    assert len(log) == 1
+
+
+def test_crisis_log_refuses_updates_and_deletes(store: Store) -> None:
+    _declare(store)
+    for statement in ("UPDATE crisis_log SET text = 'réécrit'", "DELETE FROM crisis_log"):
+        with store.session() as session, pytest.raises(DatabaseError, match="ajout seul"):
+            session.exec(text(statement))  # type: ignore[call-overload]
+
+
+def test_timestamps_come_back_in_utc(store: Store) -> None:
+    record = _declare(store)
+    paris_winter = timezone(timedelta(hours=1))
+    with store.session() as session:
+        events.set_phase(
+            session,
+            record.event_id,
+            Phase.CLOSED,
+            datetime(2026, 11, 23, 10, 0, tzinfo=paris_winter),
+        )
+        session.commit()
+        log = events.crisis_log(session, record.event_id)
+        row = session.get(EventRow, record.event_id)
+    assert log[0].at == DECLARED_AT and log[0].at.tzinfo is not None
+    assert row is not None and row.closed_at == datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    assert row.phase == "closed"
+
+
+def test_last_entries_are_given_oldest_first(store: Store) -> None:
+    record = _declare(store)
+    with store.session() as session:
+        for minute in range(1, 5):
+            events.append_entry(
+                session,
+                record.entry.model_copy(
+                    update={
+                        "entry_key": f"{record.event_id}/{minute + 1}",
+                        "at": DECLARED_AT + timedelta(minutes=minute),
+                        "text": f"minute {minute}",
+                    }
+                ),
+            )
+        session.commit()
+        last = events.crisis_log(session, record.event_id, limit=2)
+    assert [entry.text for entry in last] == ["minute 3", "minute 4"]
+
+
+def test_migrations_match_the_tables(store: Store) -> None:
+    with store.engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
+    assert differences == []
