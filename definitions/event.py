@@ -4,10 +4,14 @@ import re
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 COMMUNE_CODE = re.compile(r"^(\d{5}|2[AB]\d{3})$")
+DEPARTMENT_CODE = re.compile(r"^(\d{2,3}|2[AB])$")
 TITLE_MAX_LENGTH = 200
+PLACE_MAX_LENGTH = 100
+MAX_COMMUNES = 40_000
+MAX_DEPARTMENTS = 120
 
 
 class EventType(StrEnum):
@@ -62,11 +66,38 @@ _PHASE_LABELS = {
 }
 
 
+def _canonical_code(place: str) -> str:
+    """2a004 → 2A004, 2b → 2B, 9 → 09; anything else is kept as typed."""
+    upper = place.upper()
+    if COMMUNE_CODE.match(upper) or DEPARTMENT_CODE.match(upper):
+        return upper
+    return f"0{place}" if place.isdigit() and len(place) == 1 else place
+
+
+def _clean_places(values: list[str]) -> list[str]:
+    """Strip, drop blanks and duplicates, write codes the canonical way."""
+    cleaned = []
+    for value in values:
+        place = value.strip()
+        if len(place) > PLACE_MAX_LENGTH:
+            raise ValueError(
+                f"« {place[:20]}… » est trop long ({PLACE_MAX_LENGTH} caractères au plus)"
+            )
+        if place:
+            cleaned.append(_canonical_code(place))
+    return list(dict.fromkeys(cleaned))
+
+
 class EventDeclaration(BaseModel):
-    """What on-call staff give to activate Tocsin."""
+    """What on-call staff give to activate Tocsin: the affected area is a list of
+    communes (INSEE codes), of whole departments, or both. Whether the codes exist
+    is checked against the territory before anything starts."""
 
     type: EventType
-    communes: list[str] = Field(min_length=1)
+    communes: list[str] = Field(default_factory=list, max_length=MAX_COMMUNES)
+    departments: list[str] = Field(
+        default_factory=list, max_length=MAX_DEPARTMENTS, validate_default=True
+    )
     title: str = Field(min_length=1, max_length=TITLE_MAX_LENGTH)
     exercise: bool = False
 
@@ -77,16 +108,39 @@ class EventDeclaration(BaseModel):
 
     @field_validator("communes")
     @classmethod
-    def _check_commune_codes(cls, codes: list[str]) -> list[str]:
-        """Corsica's 2A/2B are accepted in either case; duplicates are dropped."""
-        malformed = [code for code in codes if not COMMUNE_CODE.match(code.strip().upper())]
-        if malformed:
-            raise ValueError(
-                "code(s) commune INSEE mal formé(s) : "
-                + ", ".join(malformed)
-                + " (5 caractères, par exemple 59350 ou 2A004)"
-            )
-        return list(dict.fromkeys(code.strip().upper() for code in codes))
+    def _clean_communes(cls, values: list[str]) -> list[str]:
+        return _clean_places(values)
+
+    @field_validator("departments")
+    @classmethod
+    def _clean_departments_and_require_an_area(
+        cls, values: list[str], info: ValidationInfo
+    ) -> list[str]:
+        """Checked here rather than on the model, so that the problem is listed
+        with every other one instead of hiding behind them."""
+        departments = _clean_places(values)
+        if not departments and not info.data.get("communes"):
+            raise ValueError("indiquez au moins une commune (code INSEE) ou un département touché")
+        return departments
+
+
+AREA_CODES_SHOWN = 10
+
+
+def describe_area(communes: list[str], departments: list[str]) -> str:
+    """The declared area in one short French phrase, for logs and messages."""
+
+    def listed(codes: list[str]) -> str:
+        shown = ", ".join(codes[:AREA_CODES_SHOWN])
+        hidden = len(codes) - AREA_CODES_SHOWN
+        return shown + (f"… (+{hidden})" if hidden > 0 else "")
+
+    parts = []
+    if departments:
+        parts.append(f"département(s) {listed(departments)}")
+    if communes:
+        parts.append(f"commune(s) {listed(communes)}")
+    return " et ".join(parts)
 
 
 class EventStart(BaseModel):
@@ -103,7 +157,6 @@ class PhaseChange(BaseModel):
 
 
 class EventCounters(BaseModel):
-    communes: int
     crisis_log_entries: int = 0
 
 
@@ -115,6 +168,7 @@ class EventStatus(BaseModel):
     title: str
     exercise: bool
     communes: list[str]
+    departments: list[str]
     declared_by: str
     phase: Phase
     declared_at: datetime

@@ -8,6 +8,7 @@ from pydantic import ValidationError
 _FIELD_LABELS = {
     "type": "type",
     "communes": "communes",
+    "departments": "départements",
     "title": "titre",
     "exercise": "exercice",
 }
@@ -39,7 +40,7 @@ def _describe(error: dict[str, Any]) -> str:
 def _location(loc: Sequence[int | str]) -> str:
     parts = [str(part) for part in loc if part not in ("body", "query", "path")]
     if not parts:
-        return "requête"
+        return "déclaration"
     head = _FIELD_LABELS.get(parts[0], parts[0])
     return ".".join([head, *parts[1:]])
 

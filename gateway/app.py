@@ -55,6 +55,16 @@ def create_app(client: Client, store: Store, task_queue: str) -> FastAPI:
             content={"detail": "requête refusée", "errors": problems},
         )
 
+    @app.exception_handler(event_control.DeclarationRefusedError)
+    async def _refused(
+        request: Request, exc: event_control.DeclarationRefusedError
+    ) -> JSONResponse:
+        log.info("api.declaration_refused", problems=exc.problems)
+        return JSONResponse(
+            status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+            content={"detail": "requête refusée", "errors": exc.problems},
+        )
+
     @app.exception_handler(event_control.EventNotFoundError)
     async def _not_found(_: Request, exc: event_control.EventNotFoundError) -> JSONResponse:
         return JSONResponse(status_code=status.HTTP_404_NOT_FOUND, content={"detail": str(exc)})

@@ -10,6 +10,8 @@ from temporalio.service import RPCError, RPCStatusCode
 from definitions.event import CloseRequest, EventDeclaration, EventStart, EventStatus
 from definitions.event_ids import new_event_id
 from definitions.temporal_names import CLOSE_UPDATE, MAJOR_EVENT_WORKFLOW, STATUS_QUERY
+from definitions.territory import load_territory
+from definitions.territory.declared_area import area_problems
 
 
 class EventNotFoundError(LookupError):
@@ -21,10 +23,25 @@ class EventNotClosableError(RuntimeError):
     """The event is already being closed, or is closed."""
 
 
+class DeclarationRefusedError(ValueError):
+    """The declaration names places that do not exist; nothing was started."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+def check_area(declaration: EventDeclaration) -> None:
+    problems = area_problems(declaration, load_territory())
+    if problems:
+        raise DeclarationRefusedError(problems)
+
+
 async def activate(
     client: Client, task_queue: str, declaration: EventDeclaration, declared_by: str
 ) -> str:
-    """Start the event's workflow and give back its id."""
+    """Start the event's workflow once its area is checked, and give back its id."""
+    check_area(declaration)
     event_id = new_event_id(declaration.type, datetime.now(UTC).date())
     await client.start_workflow(
         MAJOR_EVENT_WORKFLOW,

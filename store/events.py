@@ -22,6 +22,7 @@ def save_event(session: Session, record: DeclarationRecord) -> None:
             title=declaration.title,
             exercise=declaration.exercise,
             communes=declaration.communes,
+            departments=declaration.departments,
             declared_by=record.declared_by,
             phase=Phase.DECLARED.value,
             declared_at=record.declared_at,

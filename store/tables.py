@@ -38,6 +38,7 @@ class EventRow(SQLModel, table=True):
     title: str = Field(max_length=200)
     exercise: bool = False
     communes: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    departments: list[str] = Field(sa_column=Column(JSON, nullable=False))
     declared_by: str = Field(max_length=100)
     phase: str = Field(max_length=32, index=True)
     declared_at: datetime = Field(sa_column=_utc_column(index=True))

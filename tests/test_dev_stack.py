@@ -170,7 +170,7 @@ def test_bad_activation_is_refused_with_exit_code_2(stack: DevStack) -> None:
         refused = stack.command("activate", "--type", "volcan", "--title", " ")
         assert refused.returncode == 2
         assert "volcan" in refused.stderr
-        assert "communes : au moins 1" in refused.stderr
+        assert "indiquez au moins une commune" in refused.stderr
         assert "titre : ne doit pas être vide" in refused.stderr
         assert "Traceback" not in refused.stderr
         assert stack.workflow_count() == 0

@@ -78,12 +78,20 @@ async def test_bad_declarations_are_refused_and_start_nothing(
 ) -> None:
     before = await _workflow_count(dev_env, task_queue)
     cases = {
-        "no commune": ({"type": "inondation", "communes": [], "title": "Crue"}, "communes"),
+        "no commune": ({"type": "inondation", "communes": [], "title": "Crue"}, "au moins une"),
         "unknown type": ({"type": "volcan", "communes": ["59350"], "title": "x"}, "volcan"),
         "empty title": ({"type": "inondation", "communes": ["59350"], "title": "  "}, "titre"),
-        "malformed commune": (
+        "commune name": (
             {"type": "inondation", "communes": ["Lille"], "title": "Crue"},
-            "Lille",
+            "Lille (59350, Nord)",
+        ),
+        "postal code": (
+            {"type": "inondation", "communes": ["59000", "99999"], "title": "Crue"},
+            "c'est un code postal",
+        ),
+        "unknown department": (
+            {"type": "inondation", "departments": ["Nord"], "title": "Crue"},
+            "indiquez son code (59)",
         ),
     }
     for name, (body, expected) in cases.items():

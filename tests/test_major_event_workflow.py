@@ -55,7 +55,7 @@ async def test_event_walks_its_phases_and_closes(
             Phase.COMMITTEE,
         ]
         assert status.closed_at is None
-        assert status.counters.communes == 2
+        assert status.communes == ["59350", "59009"]
 
         closed = await handle.execute_update(
             MajorEventWorkflow.close, CloseRequest(closed_by="astreinte", reason="décrue")

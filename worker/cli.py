@@ -90,16 +90,27 @@ def activate(
     commune: Annotated[
         list[str] | None, typer.Option(help="code INSEE d'une commune touchée (répétable)")
     ] = None,
+    department: Annotated[
+        list[str] | None, typer.Option(help="code d'un département touché en entier (répétable)")
+    ] = None,
     exercise: Annotated[bool, typer.Option("--exercise", help="exercice, pas réel")] = False,
 ) -> None:
     """Déclarer un événement majeur ; affiche son identifiant."""
     settings = _settings()
     try:
         declaration = EventDeclaration(
-            type=event_type, communes=commune or [], title=title, exercise=exercise
+            type=event_type,
+            communes=commune or [],
+            departments=department or [],
+            title=title,
+            exercise=exercise,
         )
     except ValidationError as error:
         _refuse("Déclaration refusée :", describe_validation_error(error))
+    try:
+        event_control.check_area(declaration)
+    except event_control.DeclarationRefusedError as error:
+        _refuse("Déclaration refusée :", error.problems)
 
     async def command(client: Client) -> int:
         event_id = await event_control.activate(client, settings.task_queue, declaration, CLI_ACTOR)

@@ -4,7 +4,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from definitions.crisis_log import CrisisLogEntry
-from definitions.event import EventStatus
+from definitions.event import EventStatus, describe_area
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -21,7 +21,7 @@ def render_status(status: EventStatus, entries: list[CrisisLogEntry]) -> str:
         f"  {status.type.label} « {status.title} »",
         f"  Phase : {status.phase.label} (depuis le {local_time(since)})",
         f"  Déclaré le {local_time(status.declared_at)} par {status.declared_by}",
-        f"  Communes ({status.counters.communes}) : {', '.join(status.communes)}",
+        f"  Zone déclarée : {describe_area(status.communes, status.departments)}",
         "  Phases :",
         *(f"    {local_time(change.at)}  {change.phase.label}" for change in status.phases),
         f"  Main courante : {status.counters.crisis_log_entries} entrée(s)",

@@ -21,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
         EventStatus,
         Phase,
         PhaseChange,
+        describe_area,
     )
     from definitions.temporal_names import (
         APPEND_CRISIS_LOG,
@@ -55,11 +56,12 @@ class MajorEventWorkflow:
             title=declaration.title,
             exercise=declaration.exercise,
             communes=declaration.communes,
+            departments=declaration.departments,
             declared_by=start.declared_by,
             phase=Phase.DECLARED,
             declared_at=now,
             phases=[PhaseChange(phase=Phase.DECLARED, at=now)],
-            counters=EventCounters(communes=len(declaration.communes)),
+            counters=EventCounters(),
         )
         self._close_request: CloseRequest | None = None
         self._closure_recorded = False
@@ -113,9 +115,10 @@ class MajorEventWorkflow:
     async def _record_declaration(self, start: EventStart) -> None:
         declaration = start.declaration
         drill = " (EXERCICE)" if declaration.exercise else ""
+        area = describe_area(declaration.communes, declaration.departments)
         text = (
             f"Événement déclaré{drill} par {start.declared_by} : {declaration.type.label} "
-            f"« {declaration.title} », communes {', '.join(declaration.communes)}."
+            f"« {declaration.title} », {area}."
         )
         entry = self._next_entry(CrisisLogKind.EVENT_DECLARED, start.declared_by, text)
         record = DeclarationRecord(

@@ -23,6 +23,7 @@ def upgrade() -> None:
         sa.Column("title", sa.String(200), nullable=False),
         sa.Column("exercise", sa.Boolean(), nullable=False),
         sa.Column("communes", sa.JSON(), nullable=False),
+        sa.Column("departments", sa.JSON(), nullable=False),
         sa.Column("declared_by", sa.String(100), nullable=False),
         sa.Column("phase", sa.String(32), nullable=False, index=True),
         sa.Column("declared_at", sa.DateTime(timezone=True), nullable=False, index=True),
