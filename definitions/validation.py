@@ -14,7 +14,8 @@ _FIELD_LABELS = {
 }
 
 
-def _describe(error: dict[str, Any]) -> str:
+def describe_error(error: dict[str, Any]) -> str:
+    """Why one pydantic error happened, in French, without its location."""
     kind = error["type"]
     context = error.get("ctx") or {}
     if kind == "missing":
@@ -32,6 +33,12 @@ def _describe(error: dict[str, Any]) -> str:
         return f"au plus {context['max_length']} élément(s)"
     if kind == "value_error":
         return str(context.get("error", error["msg"]))
+    if kind == "string_pattern_mismatch":
+        return f"valeur mal formée « {error['input']} »"
+    if kind == "greater_than_equal":
+        return f"doit être au moins {context['ge']}"
+    if kind == "json_invalid":
+        return "JSON invalide"
     if kind.endswith("_type") or kind.endswith("_parsing"):
         return f"valeur invalide « {error.get('input')} »"
     return str(error["msg"])
@@ -47,7 +54,7 @@ def _location(loc: Sequence[int | str]) -> str:
 
 def describe_errors(errors: Sequence[dict[str, Any]]) -> list[str]:
     """One line per problem: ``field : why``, in French."""
-    return [f"{_location(error['loc'])} : {_describe(error)}" for error in errors]
+    return [f"{_location(error['loc'])} : {describe_error(error)}" for error in errors]
 
 
 def describe_validation_error(exc: ValidationError) -> list[str]:

@@ -58,3 +58,28 @@ class CrisisLogRow(SQLModel, table=True):
     actor: str = Field(max_length=100)
     kind: str = Field(max_length=64)
     text: str = Field(max_length=1000)
+
+
+class OrganisationRow(SQLModel, table=True):
+    __tablename__ = "organisations"
+
+    id: str = Field(primary_key=True, max_length=64)
+    kind: str = Field(max_length=16, index=True)
+    name: str = Field(max_length=200)
+    insee_code: str | None = Field(default=None, max_length=5, index=True)
+    epci_siren: str | None = Field(default=None, max_length=9, index=True)
+    department_code: str | None = Field(default=None, max_length=3, index=True)
+    email: str | None = Field(default=None, max_length=320)
+    phone: str | None = Field(default=None, max_length=16)
+
+
+class ContactRow(SQLModel, table=True):
+    __tablename__ = "contacts"
+
+    id: str = Field(primary_key=True, max_length=64)
+    organisation_id: str = Field(foreign_key="organisations.id", index=True, max_length=64)
+    name: str = Field(max_length=200)
+    role: str = Field(max_length=32, index=True)
+    phone: str | None = Field(default=None, max_length=16)
+    email: str | None = Field(default=None, max_length=320)
+    roster_rank: int | None = Field(default=None)

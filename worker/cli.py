@@ -1,15 +1,9 @@
-"""The ``tocsin`` command. Messages are French: they are read by on-call staff.
-
-Exit codes: 0 done, 1 the operation failed (unknown event, Temporal unreachable),
-2 the input was refused.
-"""
+"""The ``tocsin`` command. Messages are French: they are read by on-call staff."""
 
 import asyncio
-import os
-import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 from pydantic import ValidationError
@@ -20,15 +14,14 @@ from definitions.validation import describe_validation_error
 from gateway import event_control
 from store import events as stored_events
 from store.database import Store
+from worker.cli_common import EXIT_FAILED, finish, load_settings, refuse
 from worker.dev_stack import run_dev_stack
-from worker.logging import configure_logging
+from worker.directory_cli import directory_app
 from worker.services import run_gateway, run_worker
 from worker.settings import Settings
 from worker.status_view import render_status
 from worker.temporal_client import connect_temporal
 
-EXIT_FAILED = 1
-EXIT_REFUSED = 2
 CLI_ACTOR = "astreinte"
 STATUS_LOG_LINES = 12
 
@@ -37,30 +30,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-
-
-def _settings(**overrides: object) -> Settings:
-    try:
-        settings = Settings(**{key: value for key, value in overrides.items() if value is not None})
-    except ValidationError as error:
-        _refuse("Configuration refusée :", describe_validation_error(error))
-    configure_logging(settings.log_format, settings.log_level)
-    return settings
-
-
-def _refuse(headline: str, problems: list[str]) -> NoReturn:
-    typer.echo(headline, err=True)
-    for problem in problems:
-        typer.echo(f"  - {problem}", err=True)
-    raise typer.Exit(EXIT_REFUSED)
-
-
-def _finish(code: int) -> None:
-    """Leave without interpreter teardown, which the Temporal SDK can abort
-    (sdk-python issue 300): the exit code must be the command's own."""
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
+app.add_typer(directory_app, name="directory")
 
 
 def _run_client_command(settings: Settings, command: Callable[[Client], Awaitable[int]]) -> None:
@@ -80,7 +50,7 @@ def _run_client_command(settings: Settings, command: Callable[[Client], Awaitabl
             typer.echo(f"Erreur : {error}", err=True)
             return EXIT_FAILED
 
-    _finish(asyncio.run(connected()))
+    finish(asyncio.run(connected()))
 
 
 @app.command()
@@ -96,7 +66,7 @@ def activate(
     exercise: Annotated[bool, typer.Option("--exercise", help="exercice, pas réel")] = False,
 ) -> None:
     """Déclarer un événement majeur ; affiche son identifiant."""
-    settings = _settings()
+    settings = load_settings()
     try:
         declaration = EventDeclaration(
             type=event_type,
@@ -106,11 +76,11 @@ def activate(
             exercise=exercise,
         )
     except ValidationError as error:
-        _refuse("Déclaration refusée :", describe_validation_error(error))
+        refuse("Déclaration refusée :", describe_validation_error(error))
     try:
         event_control.check_area(declaration)
     except event_control.DeclarationRefusedError as error:
-        _refuse("Déclaration refusée :", error.problems)
+        refuse("Déclaration refusée :", error.problems)
 
     async def command(client: Client) -> int:
         event_id = await event_control.activate(client, settings.task_queue, declaration, CLI_ACTOR)
@@ -126,7 +96,7 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="sortie JSON")] = False,
 ) -> None:
     """Afficher l'état d'un événement."""
-    settings = _settings()
+    settings = load_settings()
 
     async def command(client: Client) -> int:
         event_status = await event_control.status(client, event_id)
@@ -149,11 +119,11 @@ def close(
     reason: Annotated[str, typer.Option(help="motif de la levée du dispositif")] = "",
 ) -> None:
     """Lever le dispositif : retour d'expérience puis clôture."""
-    settings = _settings()
+    settings = load_settings()
     try:
         request = CloseRequest(closed_by=CLI_ACTOR, reason=reason)
     except ValidationError as error:
-        _refuse("Clôture refusée :", describe_validation_error(error))
+        refuse("Clôture refusée :", describe_validation_error(error))
 
     async def command(client: Client) -> int:
         closed = await event_control.close(client, event_id, request)
@@ -172,25 +142,25 @@ def dev(
     demo: Annotated[bool, typer.Option("--demo", help="dérouler un événement de démo")] = False,
 ) -> None:
     """Tout en un pour essayer Tocsin : serveur Temporal, worker et passerelle."""
-    settings = _settings(
+    settings = load_settings(
         http_port=http_port,
         temporal_port=temporal_port,
         temporal_ui_port=temporal_ui_port,
         state_dir=state_dir,
     )
-    _finish(asyncio.run(run_dev_stack(settings, demo)))
+    finish(asyncio.run(run_dev_stack(settings, demo)))
 
 
 @app.command("worker")
 def worker_command() -> None:
     """Lancer un worker Temporal (toutes les workflows et activités)."""
-    _finish(asyncio.run(run_worker(_settings())))
+    finish(asyncio.run(run_worker(load_settings())))
 
 
 @app.command("api")
 def api_command() -> None:
     """Lancer la passerelle HTTP."""
-    _finish(asyncio.run(run_gateway(_settings())))
+    finish(asyncio.run(run_gateway(load_settings())))
 
 
 def main() -> None:

@@ -1,0 +1,269 @@
+"""Reading and writing the crisis directory as two CSV files.
+
+Reading is all or nothing: every problem of both files is collected (file, line,
+column, why) and the directory is only returned when there is none.
+"""
+
+import csv
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Generic, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from definitions.directory import Contact, ContactRole, Directory, Organisation, OrganisationKind
+from definitions.territory import Territory
+from definitions.validation import describe_error
+
+ORGANISATION_COLUMNS = (
+    "id",
+    "kind",
+    "name",
+    "insee_code",
+    "epci_siren",
+    "department_code",
+    "email",
+    "phone",
+)
+CONTACT_COLUMNS = ("id", "organisation_id", "name", "role", "phone", "email", "roster_rank")
+MAX_FILE_BYTES = 20 * 1024 * 1024
+SINGLE_PER_DEPARTMENT = (OrganisationKind.UD, OrganisationKind.PREFECTURE)
+
+Row = TypeVar("Row", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class ImportProblem:
+    file: str
+    line: int
+    column: str | None
+    why: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}, ligne {self.line}"
+        if self.column:
+            where += f", colonne {self.column}"
+        return f"{where} : {self.why}"
+
+
+class DirectoryImportError(ValueError):
+    def __init__(self, problems: list[ImportProblem]) -> None:
+        super().__init__(f"{len(problems)} problème(s) dans l'annuaire")
+        self.problems = problems
+
+
+@dataclass
+class _Parsed(Generic[Row]):
+    rows: list[tuple[int, Row]]
+    problems: list[ImportProblem]
+
+
+def _decode(path: Path) -> str | ImportProblem:
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        return ImportProblem(
+            path.name, 0, None, f"fichier trop gros ({size} octets, {MAX_FILE_BYTES} au plus)"
+        )
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        return ImportProblem(path.name, line, None, "fichier non UTF-8 (caractère illisible)")
+
+
+def _parse(path: Path, columns: tuple[str, ...], model: type[Row]) -> _Parsed[Row]:
+    text = _decode(path)
+    if isinstance(text, ImportProblem):
+        return _Parsed([], [text])
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = [name.strip() for name in reader.fieldnames or []]
+    missing = [column for column in columns if column not in header]
+    if missing:
+        why = f"colonne(s) manquante(s) : {', '.join(missing)}" if header else "fichier vide"
+        return _Parsed([], [ImportProblem(path.name, 1, None, why)])
+    reader.fieldnames = header
+    parsed: _Parsed[Row] = _Parsed([], [])
+    try:
+        for raw in reader:
+            values = {column: (raw.get(column) or "") for column in columns}
+            if not any(value.strip() for value in values.values()):
+                continue
+            try:
+                parsed.rows.append((reader.line_num, model.model_validate(values)))
+            except ValidationError as error:
+                parsed.problems += [
+                    ImportProblem(
+                        path.name, reader.line_num, str(detail["loc"][0]), describe_error(detail)
+                    )
+                    for detail in error.errors()
+                ]
+    except csv.Error as error:
+        parsed.problems.append(
+            ImportProblem(path.name, reader.line_num, None, f"CSV illisible : {error}")
+        )
+    return parsed
+
+
+def _duplicates(
+    file: str, rows: Iterable[tuple[int, str]], column: str, what: str
+) -> list[ImportProblem]:
+    seen: dict[str, int] = {}
+    problems = []
+    for line, key in rows:
+        if key in seen:
+            problems.append(
+                ImportProblem(file, line, column, f"{what} déjà présent ligne {seen[key]}")
+            )
+        else:
+            seen[key] = line
+    return problems
+
+
+def _organisation_problems(
+    file: str, rows: list[tuple[int, Organisation]], territory: Territory
+) -> list[ImportProblem]:
+    problems = []
+    required = {
+        OrganisationKind.CCAS: "insee_code",
+        OrganisationKind.CIAS: "epci_siren",
+        OrganisationKind.UD: "department_code",
+        OrganisationKind.PREFECTURE: "department_code",
+    }
+    for line, organisation in rows:
+        needed = required.get(organisation.kind)
+        if needed and getattr(organisation, needed) is None:
+            problems.append(
+                ImportProblem(
+                    file, line, needed, f"obligatoire pour un(e) {organisation.kind.value}"
+                )
+            )
+        if organisation.insee_code and territory.commune(organisation.insee_code) is None:
+            problems.append(
+                ImportProblem(
+                    file, line, "insee_code", f"commune inconnue {organisation.insee_code}"
+                )
+            )
+        if organisation.epci_siren and territory.epci(organisation.epci_siren) is None:
+            problems.append(
+                ImportProblem(file, line, "epci_siren", f"EPCI inconnu {organisation.epci_siren}")
+            )
+        if (
+            organisation.department_code
+            and territory.department(organisation.department_code) is None
+        ):
+            problems.append(
+                ImportProblem(
+                    file,
+                    line,
+                    "department_code",
+                    f"département inconnu {organisation.department_code}",
+                )
+            )
+    problems += _duplicates(file, ((line, org.id) for line, org in rows), "id", "identifiant")
+    problems += _duplicates(
+        file,
+        (
+            (line, org.insee_code)
+            for line, org in rows
+            if org.kind is OrganisationKind.CCAS and org.insee_code
+        ),
+        "insee_code",
+        "CCAS de cette commune",
+    )
+    problems += _duplicates(
+        file,
+        (
+            (line, org.epci_siren)
+            for line, org in rows
+            if org.kind is OrganisationKind.CIAS and org.epci_siren
+        ),
+        "epci_siren",
+        "CIAS de cet EPCI",
+    )
+    problems += _duplicates(
+        file,
+        (
+            (line, f"{org.kind.value} {org.department_code}")
+            for line, org in rows
+            if org.kind in SINGLE_PER_DEPARTMENT and org.department_code
+        ),
+        "department_code",
+        "même type d'organisation pour ce département",
+    )
+    return problems
+
+
+def _contact_problems(
+    file: str, rows: list[tuple[int, Contact]], organisation_ids: set[str]
+) -> list[ImportProblem]:
+    problems = []
+    for line, contact in rows:
+        if contact.organisation_id not in organisation_ids:
+            problems.append(
+                ImportProblem(
+                    file,
+                    line,
+                    "organisation_id",
+                    f"organisation inconnue {contact.organisation_id}",
+                )
+            )
+        if contact.phone is None and contact.email is None:
+            problems.append(
+                ImportProblem(file, line, "phone", "ni téléphone ni email : injoignable")
+            )
+        if contact.roster_rank is not None and contact.role is not ContactRole.REPRESENTATIVE:
+            problems.append(
+                ImportProblem(
+                    file, line, "roster_rank", "réservé aux contacts de rôle representative"
+                )
+            )
+    problems += _duplicates(
+        file, ((line, contact.id) for line, contact in rows), "id", "identifiant"
+    )
+    problems += _duplicates(
+        file,
+        (
+            (line, str(contact.roster_rank))
+            for line, contact in rows
+            if contact.roster_rank is not None
+        ),
+        "roster_rank",
+        "rang d'astreinte",
+    )
+    return problems
+
+
+def read_directory(
+    organisations_path: Path, contacts_path: Path, territory: Territory
+) -> Directory:
+    """Both files, checked together; raises DirectoryImportError listing every problem."""
+    organisations = _parse(organisations_path, ORGANISATION_COLUMNS, Organisation)
+    contacts = _parse(contacts_path, CONTACT_COLUMNS, Contact)
+    problems = organisations.problems + contacts.problems
+    problems += _organisation_problems(organisations_path.name, organisations.rows, territory)
+    known_ids = {organisation.id for _, organisation in organisations.rows}
+    if not organisations.problems:
+        problems += _contact_problems(contacts_path.name, contacts.rows, known_ids)
+    if problems:
+        raise DirectoryImportError(problems)
+    return Directory(
+        organisations=[organisation for _, organisation in organisations.rows],
+        contacts=[contact for _, contact in contacts.rows],
+    )
+
+
+def _write(path: Path, columns: tuple[str, ...], rows: Iterable[BaseModel]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns, lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            values = row.model_dump(mode="json", include=set(columns))
+            writer.writerow({key: "" if value is None else value for key, value in values.items()})
+
+
+def write_directory(directory: Directory, organisations_path: Path, contacts_path: Path) -> None:
+    _write(organisations_path, ORGANISATION_COLUMNS, directory.organisations)
+    _write(contacts_path, CONTACT_COLUMNS, directory.contacts)

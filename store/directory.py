@@ -1,0 +1,61 @@
+"""The crisis directory in the database: replaced whole by an import, read by the
+engine when it resolves who is competent for an event."""
+
+from collections import Counter
+
+from sqlalchemy import delete, insert
+from sqlmodel import Session, col, select
+
+from definitions.directory import (
+    Contact,
+    ContactRole,
+    Directory,
+    Organisation,
+    OrganisationKind,
+)
+from store.tables import ContactRow, OrganisationRow
+
+
+def replace_directory(session: Session, directory: Directory) -> None:
+    """Swap the whole directory in the caller's transaction: on any error the
+    caller's rollback leaves the previous directory untouched."""
+    session.execute(delete(ContactRow))
+    session.execute(delete(OrganisationRow))
+    if directory.organisations:
+        session.execute(
+            insert(OrganisationRow), [org.model_dump() for org in directory.organisations]
+        )
+    if directory.contacts:
+        session.execute(
+            insert(ContactRow), [contact.model_dump() for contact in directory.contacts]
+        )
+
+
+def organisations(session: Session) -> list[Organisation]:
+    """Rows were validated on import: rebuilt without validating them again."""
+    rows = session.exec(select(OrganisationRow).order_by(col(OrganisationRow.id))).all()
+    return [
+        Organisation.model_construct(**{**row.model_dump(), "kind": OrganisationKind(row.kind)})
+        for row in rows
+    ]
+
+
+def contacts(session: Session, role: ContactRole | None = None) -> list[Contact]:
+    query = select(ContactRow).order_by(col(ContactRow.id))
+    if role is not None:
+        query = query.where(ContactRow.role == role.value)
+    return [
+        Contact.model_construct(**{**row.model_dump(), "role": ContactRole(row.role)})
+        for row in session.exec(query).all()
+    ]
+
+
+def read_directory(session: Session) -> Directory:
+    return Directory(organisations=organisations(session), contacts=contacts(session))
+
+
+def directory_summary(directory: Directory) -> str:
+    """``3664 ccas, 408 cias, … ; 4722 contacts`` for the people who imported it."""
+    kinds = Counter(organisation.kind.value for organisation in directory.organisations)
+    listed = ", ".join(f"{kinds[kind.value]} {kind.value}" for kind in OrganisationKind)
+    return f"{listed} ; {len(directory.contacts)} contacts"

@@ -1,0 +1,104 @@
+"""``tocsin directory``: import, export and the demo crisis directory."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from definitions.directory import Directory
+from definitions.directory_csv import DirectoryImportError, read_directory, write_directory
+from definitions.territory import load_territory
+from store import directory as stored_directory
+from store.database import Store
+from worker.cli_common import load_settings, refuse
+from worker.demo_directory import demo_directory
+from worker.settings import Settings
+
+ORGANISATIONS_FILE = "organisations.csv"
+CONTACTS_FILE = "contacts.csv"
+
+directory_app = typer.Typer(help="Annuaire de crise : import, export, démo.", no_args_is_help=True)
+
+
+def import_files(settings: Settings, organisations: Path, contacts: Path) -> Directory:
+    """All or nothing: raises DirectoryImportError with every problem found, and
+    the directory in the database is replaced only when there is none."""
+    directory = read_directory(organisations, contacts, load_territory())
+    store = Store(settings.database_url)
+    try:
+        store.upgrade()
+        with store.session() as session:
+            stored_directory.replace_directory(session, directory)
+            session.commit()
+    finally:
+        store.dispose()
+    return directory
+
+
+def _import_or_refuse(settings: Settings, organisations: Path, contacts: Path) -> None:
+    try:
+        directory = import_files(settings, organisations, contacts)
+    except DirectoryImportError as error:
+        refuse(
+            f"Import refusé, annuaire inchangé ({error}) :",
+            [str(problem) for problem in error.problems],
+        )
+    typer.echo(f"Annuaire importé : {stored_directory.directory_summary(directory)}.")
+
+
+def _readable(path: Path) -> Path:
+    if not path.is_file():
+        refuse("Import refusé, annuaire inchangé :", [f"{path} : fichier introuvable"])
+    return path
+
+
+@directory_app.command("import")
+def import_command(
+    organisations: Annotated[Path, typer.Argument(help="CSV des organisations")],
+    contacts: Annotated[Path, typer.Argument(help="CSV des contacts")],
+) -> None:
+    """Remplacer l'annuaire par ces deux fichiers (tout ou rien)."""
+    _import_or_refuse(load_settings(), _readable(organisations), _readable(contacts))
+
+
+@directory_app.command("export")
+def export_command(
+    output_dir: Annotated[Path, typer.Option(help="dossier où écrire les deux CSV")] = Path(),
+) -> None:
+    """Écrire l'annuaire en organisations.csv et contacts.csv."""
+    settings = load_settings()
+    store = Store(settings.database_url)
+    try:
+        store.upgrade()
+        with store.session() as session:
+            directory = stored_directory.read_directory(session)
+    finally:
+        store.dispose()
+    output_dir.mkdir(parents=True, exist_ok=True)
+    write_directory(directory, output_dir / ORGANISATIONS_FILE, output_dir / CONTACTS_FILE)
+    typer.echo(
+        f"Annuaire exporté dans {output_dir} : {stored_directory.directory_summary(directory)}."
+    )
+
+
+def write_and_import_demo(settings: Settings, output_dir: Path) -> Directory:
+    output_dir.mkdir(parents=True, exist_ok=True)
+    organisations, contacts = output_dir / ORGANISATIONS_FILE, output_dir / CONTACTS_FILE
+    write_directory(demo_directory(load_territory()), organisations, contacts)
+    return import_files(settings, organisations, contacts)
+
+
+@directory_app.command("demo")
+def demo_command(
+    output_dir: Annotated[
+        Path | None, typer.Option(help="dossier des CSV (défaut : STATE_DIR/demo-directory)")
+    ] = None,
+) -> None:
+    """Écrire et importer l'annuaire fictif national de démonstration."""
+    settings = load_settings()
+    target = output_dir or settings.state_dir / "demo-directory"
+    directory = write_and_import_demo(settings, target)
+    typer.echo(
+        f"Annuaire de démonstration écrit dans {target} et importé : "
+        f"{stored_directory.directory_summary(directory)}."
+    )
