@@ -13,6 +13,7 @@ ENTRY_TEXT_MAX_LENGTH = 1000
 
 class CrisisLogKind(StrEnum):
     EVENT_DECLARED = "event_declared"
+    TERRITORY_RESOLVED = "territory_resolved"
     PHASE_STARTED = "phase_started"
     CLOSE_REQUESTED = "close_requested"
 

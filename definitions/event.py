@@ -6,39 +6,16 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
+from definitions.competence import TerritorySummary
+from definitions.event_type import EventType
+from definitions.protocol import Protocol
+
 COMMUNE_CODE = re.compile(r"^(\d{5}|2[AB]\d{3})$")
 DEPARTMENT_CODE = re.compile(r"^(\d{2,3}|2[AB])$")
 TITLE_MAX_LENGTH = 200
 PLACE_MAX_LENGTH = 100
 MAX_COMMUNES = 40_000
 MAX_DEPARTMENTS = 120
-
-
-class EventType(StrEnum):
-    """Kinds of major event; each has its own protocol."""
-
-    ATTENTAT = "attentat"
-    INONDATION = "inondation"
-    TEMPETE = "tempete"
-    ACCIDENT_COLLECTIF = "accident_collectif"
-    ACCIDENT_INDUSTRIEL = "accident_industriel"
-    CANICULE = "canicule"
-    CRISE_SANITAIRE = "crise_sanitaire"
-
-    @property
-    def label(self) -> str:
-        return _EVENT_TYPE_LABELS[self]
-
-
-_EVENT_TYPE_LABELS = {
-    EventType.ATTENTAT: "Attentat",
-    EventType.INONDATION: "Inondation",
-    EventType.TEMPETE: "Tempête",
-    EventType.ACCIDENT_COLLECTIF: "Accident collectif",
-    EventType.ACCIDENT_INDUSTRIEL: "Accident industriel",
-    EventType.CANICULE: "Canicule",
-    EventType.CRISE_SANITAIRE: "Crise sanitaire",
-}
 
 
 class Phase(StrEnum):
@@ -174,6 +151,8 @@ class EventStatus(BaseModel):
     declared_at: datetime
     phases: list[PhaseChange]
     counters: EventCounters
+    territory: TerritorySummary | None = None
+    protocol: Protocol | None = None
     closed_at: datetime | None = None
 
 

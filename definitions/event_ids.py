@@ -4,7 +4,7 @@ import re
 import secrets
 from datetime import date
 
-from definitions.event import EventType
+from definitions.event_type import EventType
 
 _ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 EVENT_ID = re.compile(r"^[a-z_]+-\d{8}-[a-z0-9]{4}$")

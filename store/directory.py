@@ -59,3 +59,7 @@ def directory_summary(directory: Directory) -> str:
     kinds = Counter(organisation.kind.value for organisation in directory.organisations)
     listed = ", ".join(f"{kinds[kind.value]} {kind.value}" for kind in OrganisationKind)
     return f"{listed} ; {len(directory.contacts)} contacts"
+
+
+def is_empty(session: Session) -> bool:
+    return session.exec(select(OrganisationRow.id).limit(1)).first() is None

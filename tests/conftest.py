@@ -11,7 +11,10 @@ import pytest_asyncio
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from definitions.directory import Contact, Directory, Organisation
+from definitions.loader import Definitions, load_definitions
 from store.database import Store
+from store.directory import replace_directory
 
 SCRIPTS = Path(sysconfig.get_path("scripts"))
 
@@ -49,6 +52,42 @@ def store(tmp_path: Path) -> Iterator[Store]:
     database.upgrade()
     yield database
     database.dispose()
+
+
+def lille_directory() -> Directory:
+    """Lille has a CCAS; its neighbour Villeneuve-d'Ascq has none; Nord has a UD."""
+    return Directory(
+        organisations=[
+            Organisation(id="ccas-59350", kind="ccas", name="CCAS de Lille", insee_code="59350"),
+            Organisation(id="ud-59", kind="ud", name="UD du Nord", department_code="59"),
+            Organisation(
+                id="prefecture-59", kind="prefecture", name="Préfecture", department_code="59"
+            ),
+        ],
+        contacts=[
+            Contact(
+                id="ccas-59350-direction",
+                organisation_id="ccas-59350",
+                name="Camille Martin",
+                role="director",
+                phone="06 39 98 00 01",
+                email="direction@example.org",
+            )
+        ],
+    )
+
+
+@pytest.fixture
+def store_with_directory(store: Store) -> Store:
+    with store.session() as session:
+        replace_directory(session, lille_directory())
+        session.commit()
+    return store
+
+
+@pytest.fixture(scope="session")
+def definitions() -> Definitions:
+    return load_definitions()
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
 from definitions.event import EventStatus, Phase
+from definitions.loader import Definitions
 from gateway.app import create_app
 from store.database import Store
 from worker.runner import build_worker
@@ -14,12 +15,12 @@ from worker.runner import build_worker
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def api(
-    dev_env: WorkflowEnvironment, store: Store, task_queue: str
+    dev_env: WorkflowEnvironment, store: Store, task_queue: str, definitions: Definitions
 ) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(dev_env.client, store, task_queue)
     transport = httpx.ASGITransport(app=app)
     async with (
-        build_worker(dev_env.client, store, task_queue),
+        build_worker(dev_env.client, store, task_queue, definitions),
         httpx.AsyncClient(transport=transport, base_url="http://gateway") as client,
     ):
         yield client

@@ -1,6 +1,7 @@
 """MajorEventWorkflow under the time-skipping server, with its real activities."""
 
 import uuid
+from datetime import timedelta
 
 import pytest
 from temporalio.client import WorkflowUpdateStage
@@ -12,9 +13,10 @@ from definitions.event import (
     EventDeclaration,
     EventStart,
     EventStatus,
-    EventType,
     Phase,
 )
+from definitions.event_type import EventType
+from definitions.loader import Definitions
 from gateway import event_control
 from store import events
 from store.database import Store
@@ -37,10 +39,14 @@ async def _wait_for_phase(env: WorkflowEnvironment, event_id: str, phase: Phase)
 
 
 async def test_event_walks_its_phases_and_closes(
-    time_skipping_env: WorkflowEnvironment, store: Store, task_queue: str
+    time_skipping_env: WorkflowEnvironment,
+    store_with_directory: Store,
+    task_queue: str,
+    definitions: Definitions,
 ) -> None:
+    store = store_with_directory
     event_id = f"inondation-test-{uuid.uuid4().hex[:6]}"
-    async with build_worker(time_skipping_env.client, store, task_queue):
+    async with build_worker(time_skipping_env.client, store, task_queue, definitions):
         handle = await time_skipping_env.client.start_workflow(
             MajorEventWorkflow.run,
             EventStart(event_id=event_id, declaration=DECLARATION, declared_by="astreinte"),
@@ -56,6 +62,14 @@ async def test_event_walks_its_phases_and_closes(
         ]
         assert status.closed_at is None
         assert status.communes == ["59350", "59009"]
+        territory = status.territory
+        assert territory is not None
+        assert (territory.competent_ccas, territory.competent_cias) == (1, 0)
+        assert [c.name for c in territory.uncovered_sample] == ["Villeneuve-d'Ascq"]
+        nord = territory.departments[0]
+        assert (nord.code, nord.ud_id, nord.prefecture_id) == ("59", "ud-59", "prefecture-59")
+        assert status.protocol is not None
+        assert status.protocol.designation.answer_deadline == timedelta(minutes=15)
 
         closed = await handle.execute_update(
             MajorEventWorkflow.close, CloseRequest(closed_by="astreinte", reason="décrue")
@@ -70,6 +84,7 @@ async def test_event_walks_its_phases_and_closes(
         log = events.crisis_log(session, event_id)
     assert [entry.kind for entry in log] == [
         CrisisLogKind.EVENT_DECLARED,
+        CrisisLogKind.TERRITORY_RESOLVED,
         CrisisLogKind.PHASE_STARTED,
         CrisisLogKind.PHASE_STARTED,
         CrisisLogKind.PHASE_STARTED,
@@ -78,17 +93,21 @@ async def test_event_walks_its_phases_and_closes(
         CrisisLogKind.PHASE_STARTED,
     ]
     assert "Crue de la Deûle" in log[0].text
-    assert log[4].actor == "astreinte" and "décrue" in log[4].text
+    assert "1 CCAS et 0 CIAS compétents, 1 commune(s) sans CCAS ni CIAS" in log[1].text
+    assert log[5].actor == "astreinte" and "décrue" in log[5].text
     assert log[-1].text == "Événement clos."
     assert result.counters.crisis_log_entries == len(log)
     assert all(entry.at.tzinfo is not None for entry in log)
 
 
 async def test_second_close_is_refused(
-    time_skipping_env: WorkflowEnvironment, store: Store, task_queue: str
+    time_skipping_env: WorkflowEnvironment,
+    store: Store,
+    task_queue: str,
+    definitions: Definitions,
 ) -> None:
     event_id = f"attentat-test-{uuid.uuid4().hex[:6]}"
-    async with build_worker(time_skipping_env.client, store, task_queue):
+    async with build_worker(time_skipping_env.client, store, task_queue, definitions):
         handle = await time_skipping_env.client.start_workflow(
             MajorEventWorkflow.run,
             EventStart(

@@ -10,7 +10,8 @@ from sqlalchemy.exc import DatabaseError
 from sqlmodel import SQLModel
 
 from definitions.crisis_log import CrisisLogEntry, CrisisLogKind, DeclarationRecord
-from definitions.event import EventDeclaration, EventType, Phase
+from definitions.event import EventDeclaration, Phase
+from definitions.event_type import EventType
 from store import events
 from store.database import Store
 from store.tables import EventRow

@@ -2,7 +2,8 @@
 
 import pytest
 
-from definitions.event import EventDeclaration, EventType
+from definitions.event import EventDeclaration
+from definitions.event_type import EventType
 from definitions.territory import Territory, load_territory
 from definitions.territory.declared_area import affected_communes, area_problems
 

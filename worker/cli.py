@@ -15,6 +15,7 @@ from gateway import event_control
 from store import events as stored_events
 from store.database import Store
 from worker.cli_common import EXIT_FAILED, finish, load_settings, refuse
+from worker.definitions_cli import definitions_app
 from worker.dev_stack import run_dev_stack
 from worker.directory_cli import directory_app
 from worker.services import run_gateway, run_worker
@@ -31,6 +32,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(directory_app, name="directory")
+app.add_typer(definitions_app, name="definitions")
 
 
 def _run_client_command(settings: Settings, command: Callable[[Client], Awaitable[int]]) -> None:

@@ -4,7 +4,8 @@ import asyncio
 
 from temporalio.client import Client
 
-from definitions.event import CloseRequest, EventDeclaration, EventType, Phase
+from definitions.event import CloseRequest, EventDeclaration, Phase
+from definitions.event_type import EventType
 from gateway import event_control
 
 DEMO_ACTOR = "démonstration"

@@ -7,13 +7,16 @@ import sys
 import structlog
 
 from gateway.app import create_app
+from store import directory
 from store.database import Store
 from worker.demo import run_demo
 from worker.dev_server import DevServerError, TemporalDevServer
+from worker.directory_cli import write_and_import_demo
 from worker.gateway_server import GatewayServer
 from worker.ports import busy_ports_message
 from worker.process_signals import run_until_stopped, stop_on_signals
 from worker.runner import build_worker
+from worker.services import load_definitions_or_explain
 from worker.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -62,9 +65,14 @@ async def run_dev_stack(settings: Settings, demo: bool) -> int:
     if busy:
         print(busy, file=sys.stderr)
         return 1
+    definitions = load_definitions_or_explain(settings)
+    if definitions is None:
+        return 1
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     store = Store(settings.database_url)
     store.upgrade()
+    if demo:
+        _ensure_demo_directory(settings, store)
     stop = stop_on_signals()
     server = TemporalDevServer(settings)
     tasks: list[asyncio.Task[None]] = []
@@ -73,7 +81,7 @@ async def run_dev_stack(settings: Settings, demo: bool) -> int:
     worker = None
     try:
         client = await server.start()
-        worker = build_worker(client, store, settings.task_queue)
+        worker = build_worker(client, store, settings.task_queue, definitions)
         gateway = GatewayServer(
             create_app(client, store, settings.task_queue), settings.http_host, settings.http_port
         )
@@ -105,6 +113,15 @@ async def run_dev_stack(settings: Settings, demo: bool) -> int:
                 await task
         await server.stop()
         store.dispose()
+
+
+def _ensure_demo_directory(settings: Settings, store: Store) -> None:
+    """The demo needs people to call: the fictional directory, unless one is there."""
+    with store.session() as session:
+        if not directory.is_empty(session):
+            return
+    imported = write_and_import_demo(settings, settings.state_dir / "demo-directory")
+    print(f"Annuaire de démonstration importé : {directory.directory_summary(imported)}.")
 
 
 def _report_demo_failure(task: asyncio.Task[str]) -> None:

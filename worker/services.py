@@ -7,6 +7,7 @@ import sys
 import structlog
 from temporalio.client import Client
 
+from definitions.loader import Definitions, DefinitionsError, load_definitions
 from gateway.app import create_app
 from store.database import Store
 from worker.gateway_server import GatewayServer
@@ -32,13 +33,27 @@ async def _connect_or_explain(settings: Settings) -> Client | None:
         return None
 
 
+def load_definitions_or_explain(settings: Settings) -> Definitions | None:
+    """Bad protocol or template files stop a worker before it takes any work."""
+    try:
+        return load_definitions(settings.definitions_dir)
+    except DefinitionsError as error:
+        print("Définitions invalides :", file=sys.stderr)
+        for problem in error.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return None
+
+
 async def run_worker(settings: Settings) -> int:
+    definitions = load_definitions_or_explain(settings)
+    if definitions is None:
+        return 1
     client = await _connect_or_explain(settings)
     if client is None:
         return 1
     store = _open_store(settings)
     stop = stop_on_signals()
-    worker = build_worker(client, store, settings.task_queue)
+    worker = build_worker(client, store, settings.task_queue, definitions)
     running = asyncio.create_task(worker.run())
     log.info("worker.started", task_queue=settings.task_queue)
     try:

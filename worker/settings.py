@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     task_queue: str = "tocsin"
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8000, ge=1, le=65535)
+    definitions_dir: Path | None = Field(
+        default=None, description="folder overriding the shipped protocols and templates"
+    )
     log_format: LogFormat = LogFormat.CONSOLE
     log_level: str = "INFO"
 

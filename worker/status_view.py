@@ -3,14 +3,49 @@
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from definitions.competence import TerritorySummary
 from definitions.crisis_log import CrisisLogEntry
+from definitions.durations import format_duration
 from definitions.event import EventStatus, describe_area
+from definitions.protocol import Protocol
 
 PARIS = ZoneInfo("Europe/Paris")
 
 
 def local_time(moment: datetime) -> str:
     return moment.astimezone(PARIS).strftime("%d/%m/%Y %H:%M:%S")
+
+
+def _territory_lines(territory: TerritorySummary) -> list[str]:
+    lines = [
+        f"  Territoire : {territory.affected_communes} commune(s), "
+        f"{territory.competent_ccas} CCAS et {territory.competent_cias} CIAS compétents, "
+        f"{territory.uncovered_communes} sans CCAS ni CIAS"
+    ]
+    for department in territory.departments:
+        ud = department.ud_name or "pas d'UD"
+        prefecture = f"préfecture à {department.prefecture_commune}"
+        if department.prefecture_id is None:
+            prefecture += " (absente de l'annuaire)"
+        lines.append(
+            f"    {department.name} ({department.code}) : {prefecture} ; {ud} ; "
+            f"{department.affected_communes} commune(s), {department.competent_ccas} CCAS, "
+            f"{department.competent_cias} CIAS, {department.uncovered_communes} non couverte(s)"
+        )
+    if territory.uncovered_sample:
+        shown = ", ".join(f"{c.name} ({c.insee_code})" for c in territory.uncovered_sample)
+        more = territory.uncovered_communes - len(territory.uncovered_sample)
+        lines.append(f"    Sans CCAS ni CIAS : {shown}" + (f" et {more} autre(s)" if more else ""))
+    return lines
+
+
+def _protocol_line(protocol: Protocol) -> str:
+    designation, mobilisation = protocol.designation, protocol.mobilisation
+    return (
+        f"  Délais : réponse d'un candidat {format_duration(designation.answer_deadline)}, "
+        f"relance CCAS {format_duration(mobilisation.reminder_after)}, "
+        f"escalade {format_duration(mobilisation.escalation_after)}"
+    )
 
 
 def render_status(status: EventStatus, entries: list[CrisisLogEntry]) -> str:
@@ -22,6 +57,12 @@ def render_status(status: EventStatus, entries: list[CrisisLogEntry]) -> str:
         f"  Phase : {status.phase.label} (depuis le {local_time(since)})",
         f"  Déclaré le {local_time(status.declared_at)} par {status.declared_by}",
         f"  Zone déclarée : {describe_area(status.communes, status.departments)}",
+    ]
+    if status.territory:
+        lines += _territory_lines(status.territory)
+    if status.protocol:
+        lines.append(_protocol_line(status.protocol))
+    lines += [
         "  Phases :",
         *(f"    {local_time(change.at)}  {change.phase.label}" for change in status.phases),
         f"  Main courante : {status.counters.crisis_log_entries} entrée(s)",

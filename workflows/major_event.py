@@ -1,12 +1,14 @@
 """One major event, from declaration to stand-down: the root of its workflow tree."""
 
 from datetime import timedelta
+from typing import TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from definitions.competence import TerritorySummary
     from definitions.crisis_log import (
         SYSTEM_ACTOR,
         CrisisLogEntry,
@@ -23,14 +25,19 @@ with workflow.unsafe.imports_passed_through():
         PhaseChange,
         describe_area,
     )
+    from definitions.protocol import Protocol
     from definitions.temporal_names import (
         APPEND_CRISIS_LOG,
         CLOSE_UPDATE,
+        LOAD_PROTOCOL,
         MAJOR_EVENT_WORKFLOW,
         RECORD_DECLARATION,
         RECORD_PHASE,
+        RESOLVE_TERRITORY,
         STATUS_QUERY,
     )
+
+Result = TypeVar("Result")
 
 RECORD_TIMEOUT = timedelta(seconds=30)
 RECORD_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=1))
@@ -69,6 +76,7 @@ class MajorEventWorkflow:
     @workflow.run
     async def run(self, start: EventStart) -> EventStatus:
         await self._record_declaration(start)
+        await self._prepare(start)
         for phase in ACTIVE_PHASES:
             await self._enter(phase)
         await workflow.wait_condition(lambda: self._close_request is not None)
@@ -130,6 +138,23 @@ class MajorEventWorkflow:
         )
         await self._execute(RECORD_DECLARATION, record)
 
+    async def _prepare(self, start: EventStart) -> None:
+        """The protocol and the competent territory, held for every later phase."""
+        self._status.protocol = await self._execute(
+            LOAD_PROTOCOL, start.declaration.type, result_type=Protocol
+        )
+        territory = await self._execute(
+            RESOLVE_TERRITORY, start.declaration, result_type=TerritorySummary
+        )
+        self._status.territory = territory
+        text = (
+            f"Territoire : {territory.area()} ; {territory.competent_ccas} CCAS et "
+            f"{territory.competent_cias} CIAS compétents, "
+            f"{territory.uncovered_communes} commune(s) sans CCAS ni CIAS."
+        )
+        entry = self._next_entry(CrisisLogKind.TERRITORY_RESOLVED, SYSTEM_ACTOR, text)
+        await self._execute(APPEND_CRISIS_LOG, entry)
+
     async def _enter(self, phase: Phase) -> None:
         now = workflow.now()
         self._status.phase = phase
@@ -151,10 +176,13 @@ class MajorEventWorkflow:
         entry = self._next_entry(CrisisLogKind.CLOSE_REQUESTED, request.closed_by, text)
         await self._execute(APPEND_CRISIS_LOG, entry)
 
-    async def _execute(self, activity_name: str, argument: object) -> None:
-        await workflow.execute_activity(
+    async def _execute(
+        self, activity_name: str, argument: object, result_type: type[Result] | None = None
+    ) -> Result:
+        return await workflow.execute_activity(
             activity_name,
             argument,
+            result_type=result_type,
             start_to_close_timeout=RECORD_TIMEOUT,
             retry_policy=RECORD_RETRY,
         )

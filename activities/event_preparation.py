@@ -1,0 +1,50 @@
+"""What an event needs before its first message: its protocol and who is
+competent for its area, read from the definitions and the crisis directory."""
+
+import structlog
+from temporalio import activity
+
+from definitions.competence import TerritorySummary, resolve_competence
+from definitions.event import EventDeclaration
+from definitions.event_type import EventType
+from definitions.loader import Definitions
+from definitions.protocol import Protocol
+from definitions.temporal_names import LOAD_PROTOCOL, RESOLVE_TERRITORY
+from definitions.territory import load_territory
+from definitions.territory.declared_area import affected_communes
+from store import directory
+from store.database import Store
+
+log = structlog.get_logger(__name__)
+
+
+class EventPreparationActivities:
+    def __init__(self, store: Store, definitions: Definitions) -> None:
+        self._store = store
+        self._definitions = definitions
+
+    @activity.defn(name=LOAD_PROTOCOL)
+    def load_protocol(self, event_type: EventType) -> Protocol:
+        return self._definitions.protocols[event_type]
+
+    @activity.defn(name=RESOLVE_TERRITORY)
+    def resolve_territory(self, declaration: EventDeclaration) -> TerritorySummary:
+        territory = load_territory()
+        with self._store.session() as session:
+            organisations = directory.organisations(session)
+        resolution = resolve_competence(
+            affected_communes(declaration, territory), organisations, territory
+        )
+        summary = resolution.summary()
+        log.info(
+            "territory.resolved",
+            departments=len(summary.departments),
+            competent_ccas=summary.competent_ccas,
+            competent_cias=summary.competent_cias,
+            uncovered=summary.uncovered_communes,
+        )
+        return summary
+
+    @property
+    def all(self) -> list[object]:
+        return [self.load_protocol, self.resolve_territory]

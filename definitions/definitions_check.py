@@ -1,0 +1,89 @@
+"""``tocsin definitions check``: every template complete, strict in its variables,
+in GSM-7 when it is an SMS, and within its protocol's segment budget, counted on
+the longest plausible values of a drill (the longest header)."""
+
+from string import Template
+
+from pydantic import BaseModel
+
+from definitions.event_type import EventType
+from definitions.gsm7 import Encoding, is_gsm7, non_gsm7_characters, segments
+from definitions.loader import Definitions
+from definitions.messages import (
+    STEPS,
+    Channel,
+    MessageStep,
+    TemplateSet,
+    allowed_variables,
+    longest_values,
+    render_sms,
+)
+
+
+class SmsCheck(BaseModel):
+    event_type: EventType
+    step: MessageStep
+    encoding: Encoding
+    segments: int
+    limit: int
+    characters: int
+
+
+class CheckReport(BaseModel):
+    sms: list[SmsCheck]
+    problems: list[str]
+
+
+def _variable_problems(where: str, step: MessageStep, text: str) -> list[str]:
+    template = Template(text)
+    if not template.is_valid():
+        return [f"{where} : syntaxe invalide (écrire $$ pour un signe dollar)"]
+    unknown = sorted(set(template.get_identifiers()) - allowed_variables(step))
+    if unknown:
+        return [f"{where} : variable(s) inconnue(s) {', '.join(unknown)}"]
+    return []
+
+
+def _missing(event_type: EventType, templates: TemplateSet) -> list[str]:
+    present = {Channel.SMS: templates.sms, Channel.EMAIL: templates.email}
+    return [
+        f"{event_type.value}/{step.value} : modèle {channel.value} manquant"
+        for step, spec in STEPS.items()
+        for channel in sorted(spec.channels)
+        if step not in present[channel]
+    ]
+
+
+def check_definitions(definitions: Definitions) -> CheckReport:
+    report = CheckReport(sms=[], problems=[])
+    for event_type, templates in definitions.templates.items():
+        limit = definitions.protocols[event_type].max_sms_segments
+        report.problems += _missing(event_type, templates)
+        for step, template in templates.email.items():
+            where = f"{event_type.value}/{step.value} (email)"
+            report.problems += _variable_problems(where, step, template.subject)
+            report.problems += _variable_problems(where, step, template.body)
+        for step, text in templates.sms.items():
+            where = f"{event_type.value}/{step.value} (SMS)"
+            problems = _variable_problems(where, step, text)
+            report.problems += problems
+            if problems:
+                continue
+            rendered = render_sms(templates, step, longest_values(step), exercise=True)
+            encoding, count = segments(rendered)
+            report.sms.append(
+                SmsCheck(
+                    event_type=event_type,
+                    step=step,
+                    encoding=encoding,
+                    segments=count,
+                    limit=limit,
+                    characters=len(rendered),
+                )
+            )
+            if not is_gsm7(rendered):
+                outside = " ".join(non_gsm7_characters(rendered))
+                report.problems.append(f"{where} : hors GSM-7 ({outside}), passe en UCS-2")
+            if count > limit:
+                report.problems.append(f"{where} : {count} segments, {limit} au plus")
+    return report

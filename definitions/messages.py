@@ -1,0 +1,230 @@
+"""Message steps, their variables, and the strict rendering of French templates.
+
+Each step says which variables its templates may use and the longest plausible
+value of each: ``tocsin definitions check`` renders every SMS with them to count
+its segments. A template naming an unknown variable, or a render missing one,
+is an error, never a blank in a message to a mayor.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from string import Template
+
+from pydantic import BaseModel, Field
+
+from definitions.gsm7 import to_gsm7
+
+DRILL_PREFIX = "EXERCICE EXERCICE EXERCICE"
+SMS_TITLE_MAX = 60
+
+
+class Channel(StrEnum):
+    SMS = "sms"
+    EMAIL = "email"
+
+
+class MessageStep(StrEnum):
+    DESIGNATION_REQUEST = "designation_request"
+    DESIGNATION_CONFIRMED = "designation_confirmed"
+    DESIGNATION_RELEASED = "designation_released"
+    DESIGNATION_FAILED = "designation_failed"
+    STATE_INFORMATION = "state_information"
+    UD_INFORMATION = "ud_information"
+    REPRESENTATIVE_BRIEFING = "representative_briefing"
+    SUPPORT_REQUEST = "support_request"
+    SUPPORT_REMINDER = "support_reminder"
+    SUPPORT_ESCALATION = "support_escalation"
+    SUPPORT_ACTION = "support_action"
+    REINFORCEMENT_REQUEST = "reinforcement_request"
+    SITUATION_REPORT = "situation_report"
+    MEETING_REMINDER = "meeting_reminder"
+    TASK_ASSIGNED = "task_assigned"
+    TASK_REMINDER = "task_reminder"
+    REVIEW_QUESTIONNAIRE = "review_questionnaire"
+    REPLY_NOT_UNDERSTOOD = "reply_not_understood"
+
+
+COMMON_VARIABLES = {
+    "header": "UNCCAS - ACCIDENT INDUSTRIEL Alpes-de-Haute-Provence (04)",
+    "title": "Effondrement d'un immeuble rue de la République, nombreux bl",
+    "event_id": "accident_industriel-20261122-k3f9",
+}
+_PERSON = "Dominique Chevalier-Lemaire"
+_PHONE = "+33639980001"
+_EMAIL = "representant-8@example.org"
+_ORGANISATION = "CIAS Communauté de communes du Pays de Pontchâteau Saint-Gildas-des-Bois"
+_CODE = "4821"
+_AREA = "Alpes-de-Haute-Provence (04) et 11 autres départements, 1250 communes"
+
+
+@dataclass(frozen=True)
+class StepSpec:
+    channels: frozenset[Channel]
+    variables: Mapping[str, str]
+
+
+_SMS = frozenset({Channel.SMS})
+_EMAIL_ONLY = frozenset({Channel.EMAIL})
+_BOTH = frozenset({Channel.SMS, Channel.EMAIL})
+
+STEPS: dict[MessageStep, StepSpec] = {
+    MessageStep.DESIGNATION_REQUEST: StepSpec(
+        _BOTH, {"candidate_name": _PERSON, "area": _AREA, "code": _CODE, "deadline": "1h30min"}
+    ),
+    MessageStep.DESIGNATION_CONFIRMED: StepSpec(_BOTH, {"representative_name": _PERSON}),
+    MessageStep.DESIGNATION_RELEASED: StepSpec(_SMS, {"candidate_name": _PERSON}),
+    MessageStep.DESIGNATION_FAILED: StepSpec(_BOTH, {"asked": "12", "round": "3"}),
+    MessageStep.STATE_INFORMATION: StepSpec(
+        _EMAIL_ONLY,
+        {
+            "representative_name": _PERSON,
+            "representative_phone": _PHONE,
+            "representative_email": _EMAIL,
+            "area": _AREA,
+        },
+    ),
+    MessageStep.UD_INFORMATION: StepSpec(
+        _BOTH,
+        {
+            "representative_name": _PERSON,
+            "representative_phone": _PHONE,
+            "area": _AREA,
+            "competent_count": "3664",
+        },
+    ),
+    MessageStep.REPRESENTATIVE_BRIEFING: StepSpec(
+        _EMAIL_ONLY,
+        {
+            "representative_name": _PERSON,
+            "area": _AREA,
+            "competent_count": "3664",
+            "uncovered_count": "21077",
+        },
+    ),
+    MessageStep.SUPPORT_REQUEST: StepSpec(
+        _BOTH,
+        {
+            "organisation_name": _ORGANISATION,
+            "representative_name": _PERSON,
+            "representative_phone": _PHONE,
+            "code": _CODE,
+        },
+    ),
+    MessageStep.SUPPORT_REMINDER: StepSpec(_SMS, {"code": _CODE}),
+    MessageStep.SUPPORT_ESCALATION: StepSpec(
+        _BOTH, {"organisation_name": _ORGANISATION, "waited": "1h30min", "reason": "sans réponse"}
+    ),
+    MessageStep.SUPPORT_ACTION: StepSpec(
+        _SMS, {"organisation_name": _ORGANISATION, "contact_name": _PERSON, "contact_phone": _PHONE}
+    ),
+    MessageStep.REINFORCEMENT_REQUEST: StepSpec(
+        _SMS, {"organisation_name": _ORGANISATION, "distance_km": "148", "code": _CODE}
+    ),
+    MessageStep.SITUATION_REPORT: StepSpec(
+        _SMS,
+        {
+            "report": "Décrue amorcée. 240 personnes hébergées au gymnase Jean-Moulin. "
+            "Besoin de bénévoles pour le relogement. Prochain point demain 9h en préfecture.",
+            "author": _PERSON,
+        },
+    ),
+    MessageStep.MEETING_REMINDER: StepSpec(
+        _SMS,
+        {
+            "meeting": "Comité local d'aide aux victimes n°12",
+            "when": "mercredi 23/12 à 14h30",
+            "place": "Préfecture, salle Jean-Moulin",
+        },
+    ),
+    MessageStep.TASK_ASSIGNED: StepSpec(
+        _BOTH,
+        {
+            "task": "Recenser les familles relogées hors commune et transmettre la liste au CLAV",
+            "due": "23/12",
+            "code": _CODE,
+        },
+    ),
+    MessageStep.TASK_REMINDER: StepSpec(
+        _SMS,
+        {
+            "task": "Recenser les familles relogées hors commune et transmettre la liste au CLAV",
+            "due": "23/12",
+            "code": _CODE,
+        },
+    ),
+    MessageStep.REVIEW_QUESTIONNAIRE: StepSpec(
+        _BOTH, {"deadline": "23/12", "form_url": "https://tocsin.example.org/r/" + "x" * 43}
+    ),
+    MessageStep.REPLY_NOT_UNDERSTOOD: StepSpec(_SMS, {}),
+}
+
+
+class EmailTemplate(BaseModel):
+    subject: str = Field(min_length=1)
+    body: str = Field(min_length=1)
+
+
+class TemplateSet(BaseModel):
+    """The templates one event type uses, after overlays."""
+
+    sms: dict[MessageStep, str]
+    email: dict[MessageStep, EmailTemplate]
+
+
+class RenderedEmail(BaseModel):
+    subject: str
+    body: str
+
+
+class MessageRenderError(KeyError):
+    """A template needs a variable nobody gave: a bug, never a blank in a message."""
+
+
+def allowed_variables(step: MessageStep) -> set[str]:
+    return set(COMMON_VARIABLES) | set(STEPS[step].variables)
+
+
+def longest_values(step: MessageStep) -> dict[str, str]:
+    return {**COMMON_VARIABLES, **STEPS[step].variables}
+
+
+def message_header(sms_label: str, departments: list[tuple[str, str]]) -> str:
+    """``UNCCAS - INONDATION Nord (59)``, or the number of departments."""
+    if len(departments) == 1:
+        code, name = departments[0]
+        return f"UNCCAS - {sms_label} {name} ({code})"
+    return f"UNCCAS - {sms_label} {len(departments)} départements"
+
+
+def _substitute(text: str, values: Mapping[str, str]) -> str:
+    try:
+        return Template(text).substitute(values)
+    except KeyError as error:
+        raise MessageRenderError(f"variable manquante : {error.args[0]}") from error
+
+
+def _drill(text: str, exercise: bool, separator: str) -> str:
+    return f"{DRILL_PREFIX}{separator}{text}" if exercise else text
+
+
+def render_sms(
+    templates: TemplateSet, step: MessageStep, values: Mapping[str, str], exercise: bool
+) -> str:
+    """Values are spelt in GSM-7 (Tempête → Tempete) and the title shortened, so
+    that the template alone decides the encoding and the length."""
+    title = values.get("title", "")
+    if len(title) > SMS_TITLE_MAX:
+        values = {**values, "title": title[: SMS_TITLE_MAX - 3] + "..."}
+    sms_values = {key: to_gsm7(value) for key, value in values.items()}
+    return _drill(_substitute(templates.sms[step], sms_values), exercise, " ")
+
+
+def render_email(
+    templates: TemplateSet, step: MessageStep, values: Mapping[str, str], exercise: bool
+) -> RenderedEmail:
+    template = templates.email[step]
+    return RenderedEmail(
+        subject=_drill(_substitute(template.subject, values), exercise, " - "),
+        body=_drill(_substitute(template.body, values), exercise, "\n\n"),
+    )

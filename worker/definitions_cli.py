@@ -1,0 +1,39 @@
+"""``tocsin definitions check``: protocols and templates, as the worker will load them."""
+
+import typer
+
+from definitions.definitions_check import check_definitions
+from definitions.loader import DefinitionsError, load_definitions
+from worker.cli_common import EXIT_FAILED, load_settings
+
+definitions_app = typer.Typer(help="Protocoles et modèles de messages.", no_args_is_help=True)
+
+
+@definitions_app.command("check")
+def check_command() -> None:
+    """Vérifier protocoles et modèles ; encodage et segments de chaque SMS."""
+    settings = load_settings()
+    source = settings.definitions_dir or "définitions livrées"
+    try:
+        definitions = load_definitions(settings.definitions_dir)
+    except DefinitionsError as error:
+        typer.echo(f"Définitions invalides ({source}) :", err=True)
+        for problem in error.problems:
+            typer.echo(f"  - {problem}", err=True)
+        raise typer.Exit(EXIT_FAILED) from error
+    report = check_definitions(definitions)
+    typer.echo(f"Définitions : {source}")
+    typer.echo(f"{'type':<20} {'étape':<24} {'encodage':<8} {'segments':>8} {'caractères':>10}")
+    for sms in report.sms:
+        typer.echo(
+            f"{sms.event_type.value:<20} {sms.step.value:<24} {sms.encoding.value:<8} "
+            f"{sms.segments:>5}/{sms.limit:<2} {sms.characters:>10}"
+        )
+    typer.echo(
+        f"{len(report.sms)} SMS vérifiés (exercice, valeurs les plus longues), "
+        f"{len(report.problems)} problème(s)."
+    )
+    for problem in report.problems:
+        typer.echo(f"  - {problem}", err=True)
+    if report.problems:
+        raise typer.Exit(EXIT_FAILED)
