@@ -58,6 +58,10 @@ class DirectoryImportError(ValueError):
 class _Parsed(Generic[Row]):
     rows: list[tuple[int, Row]]
     problems: list[ImportProblem]
+    ids: set[str] | None
+    """Every id in the file, valid row or not, so that a contact of an organisation
+    whose row has a typo is not reported as an orphan too; None when the file
+    could not be read at all."""
 
 
 def _decode(path: Path) -> str | ImportProblem:
@@ -77,20 +81,22 @@ def _decode(path: Path) -> str | ImportProblem:
 def _parse(path: Path, columns: tuple[str, ...], model: type[Row]) -> _Parsed[Row]:
     text = _decode(path)
     if isinstance(text, ImportProblem):
-        return _Parsed([], [text])
+        return _Parsed([], [text], None)
     reader = csv.DictReader(io.StringIO(text, newline=""))
     header = [name.strip() for name in reader.fieldnames or []]
     missing = [column for column in columns if column not in header]
     if missing:
         why = f"colonne(s) manquante(s) : {', '.join(missing)}" if header else "fichier vide"
-        return _Parsed([], [ImportProblem(path.name, 1, None, why)])
+        return _Parsed([], [ImportProblem(path.name, 1, None, why)], None)
     reader.fieldnames = header
-    parsed: _Parsed[Row] = _Parsed([], [])
+    ids: set[str] = set()
+    parsed: _Parsed[Row] = _Parsed([], [], ids)
     try:
         for raw in reader:
             values = {column: (raw.get(column) or "") for column in columns}
             if not any(value.strip() for value in values.values()):
                 continue
+            ids.add(values["id"].strip())
             try:
                 parsed.rows.append((reader.line_num, model.model_validate(values)))
             except ValidationError as error:
@@ -197,11 +203,11 @@ def _organisation_problems(
 
 
 def _contact_problems(
-    file: str, rows: list[tuple[int, Contact]], organisation_ids: set[str]
+    file: str, rows: list[tuple[int, Contact]], organisation_ids: set[str] | None
 ) -> list[ImportProblem]:
     problems = []
     for line, contact in rows:
-        if contact.organisation_id not in organisation_ids:
+        if organisation_ids is not None and contact.organisation_id not in organisation_ids:
             problems.append(
                 ImportProblem(
                     file,
@@ -244,11 +250,12 @@ def read_directory(
     contacts = _parse(contacts_path, CONTACT_COLUMNS, Contact)
     problems = organisations.problems + contacts.problems
     problems += _organisation_problems(organisations_path.name, organisations.rows, territory)
-    known_ids = {organisation.id for _, organisation in organisations.rows}
-    if not organisations.problems:
-        problems += _contact_problems(contacts_path.name, contacts.rows, known_ids)
+    problems += _contact_problems(contacts_path.name, contacts.rows, organisations.ids)
     if problems:
-        raise DirectoryImportError(problems)
+        files = [organisations_path.name, contacts_path.name]
+        raise DirectoryImportError(
+            sorted(problems, key=lambda problem: (files.index(problem.file), problem.line))
+        )
     return Directory(
         organisations=[organisation for _, organisation in organisations.rows],
         contacts=[contact for _, contact in contacts.rows],
