@@ -134,13 +134,18 @@ def stack(tmp_path: Path) -> DevStack:
 
 
 def test_activate_status_close_and_restart(stack: DevStack) -> None:
+    imported = stack.command("directory", "demo")
+    assert imported.returncode == 0, imported.stderr
+    assert "3664 ccas" in imported.stdout
     with stack.running():
         activated = stack.command(
             "activate",
             "--type",
             "inondation",
+            "--department",
+            "59",
             "--commune",
-            "59350",
+            "62041",
             "--title",
             "Crue de la Deûle",
             "--exercise",
@@ -153,6 +158,15 @@ def test_activate_status_close_and_restart(stack: DevStack) -> None:
         assert "[EXERCICE]" in readable.stdout
         assert "Phase : suivi des comités" in readable.stdout
         assert "Crue de la Deûle" in readable.stdout
+        assert "Zone déclarée : département(s) 59 et commune(s) 62041" in readable.stdout
+        assert "Nord (59) : préfecture à Lille ; pas d'UD ; 647 commune(s)" in readable.stdout
+        assert (
+            "Pas-de-Calais (62) : préfecture à Arras ; "
+            "Union départementale des CCAS - Pas-de-Calais (62) ; 1 commune(s), 1 CCAS"
+        ) in readable.stdout
+        assert "Territoire : 648 commune(s)" in readable.stdout
+        assert "Sans CCAS ni CIAS : " in readable.stdout
+        assert "Délais : réponse d'un candidat 15min" in readable.stdout
 
     with stack.running(stop_signal=signal.SIGINT):
         assert stack.status(event_id)["phase"] == "committee"

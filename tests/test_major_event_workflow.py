@@ -2,6 +2,7 @@
 
 import uuid
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from temporalio.client import WorkflowUpdateStage
@@ -16,7 +17,7 @@ from definitions.event import (
     Phase,
 )
 from definitions.event_type import EventType
-from definitions.loader import Definitions
+from definitions.loader import Definitions, load_definitions
 from gateway import event_control
 from store import events
 from store.database import Store
@@ -136,3 +137,30 @@ async def test_second_close_is_refused(
             if entry.kind is CrisisLogKind.CLOSE_REQUESTED
         ]
     assert [entry.actor for entry in requests] == ["a"]
+
+
+async def test_an_override_folder_changes_the_delays_the_workflow_holds(
+    time_skipping_env: WorkflowEnvironment, store: Store, task_queue: str, tmp_path: Path
+) -> None:
+    (tmp_path / "protocols").mkdir()
+    (tmp_path / "protocols" / "canicule.toml").write_text(
+        '[designation]\nanswer_deadline = "3s"\n[mobilisation]\nreminder_after = "1min"\n'
+    )
+    event_id = f"canicule-test-{uuid.uuid4().hex[:6]}"
+    shortened = load_definitions(tmp_path)
+    async with build_worker(time_skipping_env.client, store, task_queue, shortened):
+        await time_skipping_env.client.start_workflow(
+            MajorEventWorkflow.run,
+            EventStart(
+                event_id=event_id,
+                declaration=DECLARATION.model_copy(update={"type": EventType.CANICULE}),
+                declared_by="astreinte",
+            ),
+            id=event_id,
+            task_queue=task_queue,
+        )
+        status = await _wait_for_phase(time_skipping_env, event_id, Phase.COMMITTEE)
+    assert status.protocol is not None
+    assert status.protocol.designation.answer_deadline == timedelta(seconds=3)
+    assert status.protocol.mobilisation.reminder_after == timedelta(minutes=1)
+    assert status.protocol.mobilisation.escalation_after == timedelta(hours=8)
