@@ -29,7 +29,6 @@ ORGANISATION_COLUMNS = (
 )
 CONTACT_COLUMNS = ("id", "organisation_id", "name", "role", "phone", "email", "roster_rank")
 MAX_FILE_BYTES = 20 * 1024 * 1024
-SINGLE_PER_DEPARTMENT = (OrganisationKind.UD, OrganisationKind.PREFECTURE)
 
 Row = TypeVar("Row", bound=BaseModel)
 
@@ -128,77 +127,51 @@ def _duplicates(
     return problems
 
 
+_REQUIRED_CODE = {
+    OrganisationKind.CCAS: "insee_code",
+    OrganisationKind.CIAS: "epci_siren",
+    OrganisationKind.UD: "department_code",
+    OrganisationKind.PREFECTURE: "department_code",
+}
+_ONE_PER_CODE = {
+    OrganisationKind.CCAS: "CCAS de cette commune",
+    OrganisationKind.CIAS: "CIAS de cet EPCI",
+    OrganisationKind.UD: "UD de ce département",
+    OrganisationKind.PREFECTURE: "préfecture de ce département",
+}
+
+
+def _unknown_codes(organisation: Organisation, territory: Territory) -> list[tuple[str, str]]:
+    checks = (
+        ("insee_code", territory.commune, "commune inconnue"),
+        ("epci_siren", territory.epci, "EPCI inconnu"),
+        ("department_code", territory.department, "département inconnu"),
+    )
+    return [
+        (column, f"{why} {getattr(organisation, column)}")
+        for column, lookup, why in checks
+        if getattr(organisation, column) and lookup(getattr(organisation, column)) is None
+    ]
+
+
 def _organisation_problems(
     file: str, rows: list[tuple[int, Organisation]], territory: Territory
 ) -> list[ImportProblem]:
     problems = []
-    required = {
-        OrganisationKind.CCAS: "insee_code",
-        OrganisationKind.CIAS: "epci_siren",
-        OrganisationKind.UD: "department_code",
-        OrganisationKind.PREFECTURE: "department_code",
-    }
     for line, organisation in rows:
-        needed = required.get(organisation.kind)
+        needed = _REQUIRED_CODE.get(organisation.kind)
         if needed and getattr(organisation, needed) is None:
-            problems.append(
-                ImportProblem(
-                    file, line, needed, f"obligatoire pour un(e) {organisation.kind.value}"
-                )
-            )
-        if organisation.insee_code and territory.commune(organisation.insee_code) is None:
-            problems.append(
-                ImportProblem(
-                    file, line, "insee_code", f"commune inconnue {organisation.insee_code}"
-                )
-            )
-        if organisation.epci_siren and territory.epci(organisation.epci_siren) is None:
-            problems.append(
-                ImportProblem(file, line, "epci_siren", f"EPCI inconnu {organisation.epci_siren}")
-            )
-        if (
-            organisation.department_code
-            and territory.department(organisation.department_code) is None
-        ):
-            problems.append(
-                ImportProblem(
-                    file,
-                    line,
-                    "department_code",
-                    f"département inconnu {organisation.department_code}",
-                )
-            )
+            why = f"obligatoire pour un(e) {organisation.kind.value}"
+            problems.append(ImportProblem(file, line, needed, why))
+        problems += [
+            ImportProblem(file, line, column, why)
+            for column, why in _unknown_codes(organisation, territory)
+        ]
     problems += _duplicates(file, ((line, org.id) for line, org in rows), "id", "identifiant")
-    problems += _duplicates(
-        file,
-        (
-            (line, org.insee_code)
-            for line, org in rows
-            if org.kind is OrganisationKind.CCAS and org.insee_code
-        ),
-        "insee_code",
-        "CCAS de cette commune",
-    )
-    problems += _duplicates(
-        file,
-        (
-            (line, org.epci_siren)
-            for line, org in rows
-            if org.kind is OrganisationKind.CIAS and org.epci_siren
-        ),
-        "epci_siren",
-        "CIAS de cet EPCI",
-    )
-    problems += _duplicates(
-        file,
-        (
-            (line, f"{org.kind.value} {org.department_code}")
-            for line, org in rows
-            if org.kind in SINGLE_PER_DEPARTMENT and org.department_code
-        ),
-        "department_code",
-        "même type d'organisation pour ce département",
-    )
+    for kind, what in _ONE_PER_CODE.items():
+        column = _REQUIRED_CODE[kind]
+        keyed = ((line, getattr(org, column)) for line, org in rows if org.kind is kind)
+        problems += _duplicates(file, ((line, key) for line, key in keyed if key), column, what)
     return problems
 
 

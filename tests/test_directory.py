@@ -95,7 +95,7 @@ def test_every_problem_is_reported_with_file_line_and_column(tmp_path: Path) -> 
         "CCAS de cette commune déjà présent ligne 6",
         "organisations.csv, ligne 10, colonne insee_code : commune inconnue 99999",
         "organisations.csv, ligne 11, colonne department_code : "
-        "même type d'organisation pour ce département déjà présent ligne 5",
+        "UD de ce département déjà présent ligne 5",
         "organisations.csv, ligne 12, colonne phone : "
         "numéro de téléphone invalide « 12 » (ex. 06 39 98 00 01)",
         "organisations.csv, ligne 13, colonne kind : valeur inconnue « mairie » ; "

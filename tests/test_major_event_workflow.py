@@ -5,7 +5,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from temporalio.client import WorkflowUpdateStage
+from temporalio.client import WorkflowHandle, WorkflowUpdateStage
 from temporalio.testing import WorkflowEnvironment
 
 from definitions.crisis_log import CrisisLogKind
@@ -29,6 +29,23 @@ DECLARATION = EventDeclaration(
 )
 
 
+async def _start(
+    env: WorkflowEnvironment, event_type: EventType, task_queue: str
+) -> WorkflowHandle[MajorEventWorkflow, EventStatus]:
+    """Time skipping only works for handles returned by start_workflow: keep it."""
+    event_id = f"{event_type.value}-test-{uuid.uuid4().hex[:6]}"
+    return await env.client.start_workflow(
+        MajorEventWorkflow.run,
+        EventStart(
+            event_id=event_id,
+            declaration=DECLARATION.model_copy(update={"type": event_type}),
+            declared_by="astreinte",
+        ),
+        id=event_id,
+        task_queue=task_queue,
+    )
+
+
 async def _wait_for_phase(env: WorkflowEnvironment, event_id: str, phase: Phase) -> EventStatus:
     handle = env.client.get_workflow_handle(event_id)
     for _ in range(200):
@@ -46,14 +63,9 @@ async def test_event_walks_its_phases_and_closes(
     definitions: Definitions,
 ) -> None:
     store = store_with_directory
-    event_id = f"inondation-test-{uuid.uuid4().hex[:6]}"
     async with build_worker(time_skipping_env.client, store, task_queue, definitions):
-        handle = await time_skipping_env.client.start_workflow(
-            MajorEventWorkflow.run,
-            EventStart(event_id=event_id, declaration=DECLARATION, declared_by="astreinte"),
-            id=event_id,
-            task_queue=task_queue,
-        )
+        handle = await _start(time_skipping_env, EventType.INONDATION, task_queue)
+        event_id = handle.id
         status = await _wait_for_phase(time_skipping_env, event_id, Phase.COMMITTEE)
         assert [change.phase for change in status.phases] == [
             Phase.DECLARED,
@@ -107,18 +119,9 @@ async def test_second_close_is_refused(
     task_queue: str,
     definitions: Definitions,
 ) -> None:
-    event_id = f"attentat-test-{uuid.uuid4().hex[:6]}"
     async with build_worker(time_skipping_env.client, store, task_queue, definitions):
-        handle = await time_skipping_env.client.start_workflow(
-            MajorEventWorkflow.run,
-            EventStart(
-                event_id=event_id,
-                declaration=DECLARATION.model_copy(update={"type": EventType.ATTENTAT}),
-                declared_by="astreinte",
-            ),
-            id=event_id,
-            task_queue=task_queue,
-        )
+        handle = await _start(time_skipping_env, EventType.ATTENTAT, task_queue)
+        event_id = handle.id
         await _wait_for_phase(time_skipping_env, event_id, Phase.COMMITTEE)
         first = await handle.start_update(
             MajorEventWorkflow.close,
@@ -146,20 +149,10 @@ async def test_an_override_folder_changes_the_delays_the_workflow_holds(
     (tmp_path / "protocols" / "canicule.toml").write_text(
         '[designation]\nanswer_deadline = "3s"\n[mobilisation]\nreminder_after = "1min"\n'
     )
-    event_id = f"canicule-test-{uuid.uuid4().hex[:6]}"
     shortened = load_definitions(tmp_path)
     async with build_worker(time_skipping_env.client, store, task_queue, shortened):
-        await time_skipping_env.client.start_workflow(
-            MajorEventWorkflow.run,
-            EventStart(
-                event_id=event_id,
-                declaration=DECLARATION.model_copy(update={"type": EventType.CANICULE}),
-                declared_by="astreinte",
-            ),
-            id=event_id,
-            task_queue=task_queue,
-        )
-        status = await _wait_for_phase(time_skipping_env, event_id, Phase.COMMITTEE)
+        handle = await _start(time_skipping_env, EventType.CANICULE, task_queue)
+        status = await _wait_for_phase(time_skipping_env, handle.id, Phase.COMMITTEE)
     assert status.protocol is not None
     assert status.protocol.designation.answer_deadline == timedelta(seconds=3)
     assert status.protocol.mobilisation.reminder_after == timedelta(minutes=1)
