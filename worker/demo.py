@@ -4,7 +4,7 @@ import asyncio
 
 from temporalio.client import Client
 
-from definitions.event import CloseRequest, EventDeclaration, Phase
+from definitions.event import CloseRequest, EventDeclaration, EventStatus, Phase
 from definitions.event_type import EventType
 from gateway import event_control
 
@@ -17,8 +17,12 @@ DEMO_DECLARATION = EventDeclaration(
 )
 
 
-async def _wait_for_phase(client: Client, event_id: str, phase: Phase) -> None:
-    while (await event_control.status(client, event_id)).phase is not phase:  # noqa: ASYNC110
+async def _wait_for_phase(client: Client, event_id: str, phase: Phase) -> EventStatus:
+    """Polls the status query, as any client of the workflow would."""
+    while True:
+        status = await event_control.status(client, event_id)
+        if status.phase is phase:
+            return status
         await asyncio.sleep(0.2)
 
 
@@ -26,7 +30,14 @@ async def run_demo(client: Client, task_queue: str, close_after_seconds: float) 
     """Declare the demo event, let it reach the committee phase, then close it."""
     event_id = await event_control.activate(client, task_queue, DEMO_DECLARATION, DEMO_ACTOR)
     print(f"Démo : événement déclaré {event_id} (exercice).", flush=True)
-    await _wait_for_phase(client, event_id, Phase.COMMITTEE)
+    status = await _wait_for_phase(client, event_id, Phase.COMMITTEE)
+    if status.territory:
+        territory = status.territory
+        print(
+            f"Démo : territoire {territory.area()} ; {territory.competent_ccas} CCAS et "
+            f"{territory.competent_cias} CIAS compétents.",
+            flush=True,
+        )
     print(
         f"Démo : {event_id} en phase « {Phase.COMMITTEE.label} » ; "
         f"levée du dispositif dans {close_after_seconds:g} s.",
