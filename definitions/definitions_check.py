@@ -11,13 +11,13 @@ from definitions.gsm7 import Encoding, is_gsm7, non_gsm7_characters, segments
 from definitions.loader import Definitions
 from definitions.messages import (
     STEPS,
-    Channel,
     MessageStep,
     TemplateSet,
     allowed_variables,
     longest_values,
     render_sms,
 )
+from definitions.outgoing import Channel
 
 
 class SmsCheck(BaseModel):

@@ -14,14 +14,10 @@ from string import Template
 from pydantic import BaseModel, Field
 
 from definitions.gsm7 import to_gsm7
+from definitions.outgoing import Channel
 
 DRILL_PREFIX = "EXERCICE EXERCICE EXERCICE"
 SMS_TITLE_MAX = 60
-
-
-class Channel(StrEnum):
-    SMS = "sms"
-    EMAIL = "email"
 
 
 class MessageStep(StrEnum):

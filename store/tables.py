@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, Column, DateTime, TypeDecorator
+from sqlalchemy import JSON, Column, DateTime, Text, TypeDecorator
 from sqlalchemy.engine import Dialect
 from sqlmodel import Field, SQLModel
 
@@ -83,3 +83,24 @@ class ContactRow(SQLModel, table=True):
     phone: str | None = Field(default=None, max_length=16)
     email: str | None = Field(default=None, max_length=320)
     roster_rank: int | None = Field(default=None)
+
+
+class OutboxRow(SQLModel, table=True):
+    """One outgoing message; written before the provider is called."""
+
+    __tablename__ = "outbox"
+
+    id: int | None = Field(default=None, primary_key=True)
+    idempotency_key: str = Field(max_length=300, unique=True)
+    event_id: str = Field(max_length=64, index=True)
+    channel: str = Field(max_length=8)
+    step: str = Field(max_length=64)
+    recipient: str = Field(max_length=320)
+    subject: str | None = Field(default=None, max_length=300)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    status: str = Field(max_length=16, index=True)
+    provider_id: str | None = Field(default=None, max_length=200, index=True)
+    error_code: str | None = Field(default=None, max_length=32)
+    provider_calls: int = 0
+    created_at: datetime = Field(sa_column=_utc_column())
+    updated_at: datetime = Field(sa_column=_utc_column())

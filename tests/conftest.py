@@ -15,6 +15,8 @@ from definitions.directory import Contact, Directory, Organisation
 from definitions.loader import Definitions, load_definitions
 from store.database import Store
 from store.directory import replace_directory
+from worker.asgi_server import AsgiServer
+from worker.sandbox.twilio_server import TwilioSandbox
 
 SCRIPTS = Path(sysconfig.get_path("scripts"))
 
@@ -44,6 +46,23 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
     )
     yield env
     await env.shutdown()
+
+
+TWILIO_ACCOUNT_SID = "AC" + "0" * 32
+TWILIO_AUTH_TOKEN = "test-auth-token"
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def twilio_sandbox() -> AsyncIterator[TwilioSandbox]:
+    """The Twilio-compatible server on a free loopback port; its URL is in base_url."""
+    sandbox = TwilioSandbox(TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, timeout_delay=1.5)
+    port = free_port()
+    server = AsgiServer(sandbox.app, "127.0.0.1", port)
+    serving = await server.start()
+    sandbox.base_url = f"http://127.0.0.1:{port}"
+    yield sandbox
+    server.stop()
+    await serving
 
 
 @pytest.fixture

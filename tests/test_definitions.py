@@ -15,12 +15,12 @@ from definitions.gsm7 import Encoding, segments, to_gsm7
 from definitions.loader import DefinitionsError, load_definitions
 from definitions.messages import (
     STEPS,
-    Channel,
     MessageRenderError,
     MessageStep,
     render_email,
     render_sms,
 )
+from definitions.outgoing import Channel
 from tests.conftest import SCRIPTS
 
 

@@ -9,10 +9,10 @@ import structlog
 from gateway.app import create_app
 from store import directory
 from store.database import Store
+from worker.asgi_server import AsgiServer, AsgiServerError
 from worker.demo import run_demo
 from worker.dev_server import DevServerError, TemporalDevServer
 from worker.directory_cli import write_and_import_demo
-from worker.gateway_server import GatewayServer
 from worker.ports import busy_ports_message
 from worker.process_signals import run_until_stopped, stop_on_signals
 from worker.runner import build_worker
@@ -22,7 +22,6 @@ from worker.settings import Settings
 log = structlog.get_logger(__name__)
 
 DEMO_CLOSE_AFTER_SECONDS = 20.0
-GATEWAY_START_TIMEOUT_SECONDS = 10.0
 
 
 def _banner(settings: Settings) -> str:
@@ -43,14 +42,6 @@ def _banner(settings: Settings) -> str:
         lines.append("  Pour les autres commandes tocsin : " + " ; ".join(exports))
     lines.append("Arrêt : Ctrl-C.")
     return "\n".join(lines)
-
-
-async def _wait_started(gateway: GatewayServer, serving: asyncio.Task[None]) -> None:
-    async with asyncio.timeout(GATEWAY_START_TIMEOUT_SECONDS):
-        while not gateway.started:
-            if serving.done():
-                raise DevServerError("la passerelle HTTP n'a pas démarré")
-            await asyncio.sleep(0.05)
 
 
 async def run_dev_stack(settings: Settings, demo: bool) -> int:
@@ -77,16 +68,15 @@ async def run_dev_stack(settings: Settings, demo: bool) -> int:
     server = TemporalDevServer(settings)
     tasks: list[asyncio.Task[None]] = []
     demo_task: asyncio.Task[str] | None = None
-    gateway: GatewayServer | None = None
+    gateway: AsgiServer | None = None
     worker = None
     try:
         client = await server.start()
         worker = build_worker(client, store, settings.task_queue, definitions)
-        gateway = GatewayServer(
+        gateway = AsgiServer(
             create_app(client, store, settings.task_queue), settings.http_host, settings.http_port
         )
-        tasks = [asyncio.create_task(worker.run()), asyncio.create_task(gateway.serve())]
-        await _wait_started(gateway, tasks[1])
+        tasks = [asyncio.create_task(worker.run()), await gateway.start()]
         print(_banner(settings), flush=True)
         log.info("dev.ready", temporal_pid=server.pid)
         if demo:
@@ -96,7 +86,7 @@ async def run_dev_stack(settings: Settings, demo: bool) -> int:
             demo_task.add_done_callback(_report_demo_failure)
         await run_until_stopped(stop, *tasks)
         return 0
-    except DevServerError as error:
+    except (DevServerError, AsgiServerError) as error:
         print(f"Erreur : {error}", file=sys.stderr)
         return 1
     finally:

@@ -10,7 +10,7 @@ from temporalio.client import Client
 from definitions.loader import Definitions, DefinitionsError, load_definitions
 from gateway.app import create_app
 from store.database import Store
-from worker.gateway_server import GatewayServer
+from worker.asgi_server import AsgiServer
 from worker.process_signals import run_until_stopped, stop_on_signals
 from worker.runner import build_worker
 from worker.settings import Settings
@@ -72,8 +72,8 @@ async def run_gateway(settings: Settings) -> int:
     store = _open_store(settings)
     stop = stop_on_signals()
     app = create_app(client, store, settings.task_queue)
-    gateway = GatewayServer(app, settings.http_host, settings.http_port)
-    serving = asyncio.create_task(gateway.serve())
+    gateway = AsgiServer(app, settings.http_host, settings.http_port)
+    serving = await gateway.start()
     log.info("gateway.started", url=settings.gateway_url)
     try:
         await run_until_stopped(stop, serving)

@@ -12,8 +12,14 @@ class LogFormat(StrEnum):
     JSON = "json"
 
 
+class SmtpTls(StrEnum):
+    NONE = "none"
+    STARTTLS = "starttls"
+    TLS = "tls"
+
+
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="TOCSIN_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="TOCSIN_", extra="ignore", populate_by_name=True)
 
     state_dir: Path = Field(default=Path(".tocsin"), description="local state folder")
     database_url: str = Field(default="", description="SQLAlchemy URL; SQLite in state_dir")
@@ -27,6 +33,20 @@ class Settings(BaseSettings):
     definitions_dir: Path | None = Field(
         default=None, description="folder overriding the shipped protocols and templates"
     )
+    public_url: str = Field(default="", description="gateway URL as Twilio reaches it")
+    twilio_account_sid: str = Field(default="", validation_alias="TWILIO_ACCOUNT_SID")
+    twilio_auth_token: str = Field(default="", validation_alias="TWILIO_AUTH_TOKEN")
+    twilio_messaging_service_sid: str = ""
+    twilio_from: str = ""
+    twilio_base_url: str = Field(default="", description="Twilio-compatible server (staging)")
+    sms_task_queue: str = "tocsin-sms"
+    sms_per_second: float = Field(default=10.0, gt=0)
+    smtp_host: str = ""
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_tls: SmtpTls = SmtpTls.NONE
+    mail_from: str = "UNCCAS Tocsin <tocsin@example.org>"
     log_format: LogFormat = LogFormat.CONSOLE
     log_level: str = "INFO"
 
@@ -36,6 +56,8 @@ class Settings(BaseSettings):
             self.database_url = f"sqlite:///{self.state_dir / 'tocsin.db'}"
         if not self.temporal_address:
             self.temporal_address = f"127.0.0.1:{self.temporal_port}"
+        if not self.public_url:
+            self.public_url = self.gateway_url
         return self
 
     @property

@@ -1,0 +1,169 @@
+"""Sending SMS through Twilio, each message once.
+
+The outbox row is written before the provider call and updated after it. When a
+retry finds a row left ``sending`` (the worker died, or the provider's answer
+was lost in a timeout), it first asks the provider which messages already went
+to that number, and only sends again when none matches: a duplicate is then
+the rare exception, and it is counted.
+"""
+
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import NoReturn
+
+import requests
+import structlog
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+from twilio.base.exceptions import TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
+
+from definitions.outgoing import (
+    Channel,
+    OutboxStatus,
+    SendResult,
+    SmsRequest,
+    provider_status,
+)
+from definitions.privacy import mask_phone_numbers
+from definitions.temporal_names import SEND_SMS
+from store import outbox
+from store.database import Store
+
+log = structlog.get_logger(__name__)
+
+PERMANENT_ERROR = "PermanentDeliveryError"
+RECONCILE_WINDOW = timedelta(hours=1)
+LOOKUP_PAGE = 50
+
+
+@dataclass(frozen=True)
+class TwilioSettings:
+    """What the SMS sender needs of the settings, nothing more."""
+
+    account_sid: str
+    auth_token: str
+    sender: str = ""
+    messaging_service_sid: str = ""
+    base_url: str = ""
+    status_callback: str = ""
+    timeout_seconds: float = 10.0
+
+
+class SmsActivities:
+    def __init__(self, store: Store, twilio: TwilioSettings) -> None:
+        self._store = store
+        self._twilio = twilio
+        self._local = threading.local()
+
+    def _client(self) -> Client:
+        """One Twilio client per activity thread: requests sessions are not shared."""
+        client: Client | None = getattr(self._local, "client", None)
+        if client is None:
+            client = Client(
+                self._twilio.account_sid,
+                self._twilio.auth_token,
+                http_client=TwilioHttpClient(timeout=self._twilio.timeout_seconds),
+            )
+            if self._twilio.base_url:
+                client.api.base_url = self._twilio.base_url
+            self._local.client = client
+        return client
+
+    def _already_sent(self, request: SmsRequest, since: datetime) -> str | None:
+        """The sid of a message to this number with this body sent since ``since``."""
+        messages = self._client().messages.list(
+            to=request.to, date_sent_after=since, page_size=LOOKUP_PAGE, limit=LOOKUP_PAGE
+        )
+        for message in messages:
+            if message.body == request.body:
+                return message.sid
+        return None
+
+    def _send(self, request: SmsRequest) -> tuple[str, str]:
+        twilio = self._twilio
+        options: dict[str, str] = {"to": request.to, "body": request.body}
+        if twilio.messaging_service_sid:
+            options["messaging_service_sid"] = twilio.messaging_service_sid
+        else:
+            options["from_"] = twilio.sender
+        if twilio.status_callback:
+            options["status_callback"] = twilio.status_callback
+        message = self._client().messages.create(**options)
+        return str(message.sid), str(message.status)
+
+    @activity.defn(name=SEND_SMS)
+    def send_sms(self, request: SmsRequest) -> SendResult:
+        now = datetime.now(UTC)
+        with self._store.session() as session:
+            entry = outbox.claim(
+                session,
+                key=request.key,
+                event_id=request.event_id,
+                channel=Channel.SMS,
+                step=request.step,
+                recipient=request.to,
+                subject=None,
+                body=request.body,
+                now=now,
+            )
+            session.commit()
+        if entry.status.left and entry.provider_id:
+            return SendResult(key=request.key, status=entry.status, provider_id=entry.provider_id)
+        if entry.status is OutboxStatus.FAILED:
+            raise ApplicationError(
+                f"SMS refusé par le fournisseur (code {entry.error_code})",
+                entry.error_code,
+                type=PERMANENT_ERROR,
+                non_retryable=True,
+            )
+        unsure = entry.status is OutboxStatus.SENDING
+        if unsure:
+            found = self._already_sent(request, entry.created_at - RECONCILE_WINDOW)
+            if found is not None:
+                log.info("sms.reconciled", step=request.step, sid=found)
+                return self._record(request, OutboxStatus.QUEUED, found)
+        self._mark(request, OutboxStatus.SENDING)
+        try:
+            sid, status = self._send(request)
+        except TwilioRestException as error:
+            self._refused(request, error)
+        except requests.RequestException:
+            log.warning("sms.outcome_unknown", step=request.step)
+            raise
+        if unsure:
+            log.warning("sms.possible_duplicate", step=request.step, sid=sid)
+        result = self._record(request, provider_status(status) or OutboxStatus.QUEUED, sid)
+        log.info("sms.sent", step=request.step, to=mask_phone_numbers(request.to), sid=sid)
+        return result.model_copy(update={"duplicate_suspected": unsure})
+
+    def _mark(self, request: SmsRequest, status: OutboxStatus, **fields: str | None) -> None:
+        with self._store.session() as session:
+            outbox.mark(session, request.key, status, datetime.now(UTC), **fields)
+            session.commit()
+
+    def _record(self, request: SmsRequest, status: OutboxStatus, sid: str) -> SendResult:
+        self._mark(request, status, provider_id=sid)
+        return SendResult(key=request.key, status=status, provider_id=sid)
+
+    def _refused(self, request: SmsRequest, error: TwilioRestException) -> NoReturn:
+        """429 and 5xx are retried by Temporal; any other refusal is permanent."""
+        code = str(error.code or error.status)
+        if error.status == 429 or error.status >= 500:
+            self._mark(request, OutboxStatus.PENDING)
+            log.warning("sms.provider_busy", step=request.step, status=error.status, code=code)
+            raise ApplicationError(f"fournisseur SMS indisponible ({error.status})", code)
+        self._mark(request, OutboxStatus.FAILED, error_code=code)
+        log.warning("sms.refused", step=request.step, code=code)
+        raise ApplicationError(
+            f"SMS refusé par le fournisseur (code {code})",
+            code,
+            type=PERMANENT_ERROR,
+            non_retryable=True,
+        )
+
+    @property
+    def all(self) -> list[object]:
+        return [self.send_sms]

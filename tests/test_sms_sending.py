@@ -1,0 +1,135 @@
+"""Sending SMS with the real twilio client against the Twilio-compatible server:
+once, whatever the retries, timeouts and crashes; permanent refusals stop."""
+
+import asyncio
+from datetime import UTC, datetime
+
+import pytest
+import requests
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import ActivityEnvironment
+
+from activities.sms import PERMANENT_ERROR, SmsActivities, TwilioSettings
+from definitions.outgoing import Channel, OutboxEntry, OutboxStatus, SendResult, SmsRequest
+from store import outbox
+from store.database import Store
+from tests.conftest import TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN
+from worker.sandbox.twilio_server import Fault, TwilioSandbox
+
+TO = "+33639980042"
+
+
+def _sender(store: Store, sandbox: TwilioSandbox) -> SmsActivities:
+    return SmsActivities(
+        store,
+        TwilioSettings(
+            TWILIO_ACCOUNT_SID,
+            TWILIO_AUTH_TOKEN,
+            sender="+33639989999",
+            base_url=sandbox.base_url,
+            timeout_seconds=0.5,
+        ),
+    )
+
+
+def _request(step: str = "support_request") -> SmsRequest:
+    return SmsRequest(
+        key=f"inondation-20261122-k3f9/{step}/ccas-59350-direction/sms",
+        event_id="inondation-20261122-k3f9",
+        step=step,
+        to=TO,
+        body="UNCCAS - INONDATION Nord (59) : votre centre est-il mobilisé ? OK 5532",
+    )
+
+
+async def _attempt(sender: SmsActivities, request: SmsRequest) -> SendResult:
+    """One activity attempt, as a Temporal retry would run it (in a worker thread)."""
+    return await asyncio.to_thread(ActivityEnvironment().run, sender.send_sms, request)
+
+
+def _row(store: Store, key: str) -> OutboxEntry:
+    with store.session() as session:
+        return next(entry for entry in outbox.entries(session) if entry.key == key)
+
+
+async def test_a_message_is_sent_once_even_when_asked_twice(
+    store: Store, twilio_sandbox: TwilioSandbox
+) -> None:
+    sender = _sender(store, twilio_sandbox)
+    first = await _attempt(sender, _request())
+    again = await _attempt(sender, _request())
+    assert first.provider_id == again.provider_id
+    [message] = twilio_sandbox.sent_to(TO)
+    assert message.sid == first.provider_id and message.from_ == "+33639989999"
+    row = _row(store, first.key)
+    assert (row.status, row.provider_calls) == (OutboxStatus.QUEUED, 1)
+
+
+async def test_transient_errors_are_retried_and_send_exactly_one(
+    store: Store, twilio_sandbox: TwilioSandbox
+) -> None:
+    twilio_sandbox.faults.extend([Fault.SERVER_ERROR, Fault.RATE_LIMITED])
+    sender = _sender(store, twilio_sandbox)
+    for expected in (r"indisponible \(500\)", r"indisponible \(429\)"):
+        with pytest.raises(ApplicationError, match=expected) as raised:
+            await _attempt(sender, _request())
+        assert not raised.value.non_retryable
+        assert _row(store, _request().key).status is OutboxStatus.PENDING
+    result = await _attempt(sender, _request())
+    assert [m.sid for m in twilio_sandbox.sent_to(TO)] == [result.provider_id]
+    assert _row(store, result.key).provider_calls == 3
+    assert not result.duplicate_suspected
+
+
+async def test_a_lost_answer_is_reconciled_with_the_provider_not_resent(
+    store: Store, twilio_sandbox: TwilioSandbox
+) -> None:
+    twilio_sandbox.faults.append(Fault.TIMEOUT_AFTER_ACCEPT)
+    sender = _sender(store, twilio_sandbox)
+    with pytest.raises(requests.Timeout):
+        await _attempt(sender, _request())
+    assert _row(store, _request().key).status is OutboxStatus.SENDING
+    result = await _attempt(sender, _request())
+    [message] = twilio_sandbox.sent_to(TO)
+    assert result.provider_id == message.sid
+    assert _row(store, result.key).provider_calls == 1
+
+
+async def test_a_crash_before_the_provider_call_sends_once_and_is_counted(
+    store: Store, twilio_sandbox: TwilioSandbox
+) -> None:
+    request = _request()
+    sender = _sender(store, twilio_sandbox)
+    with store.session() as session:
+        outbox.claim(
+            session,
+            key=request.key,
+            event_id=request.event_id,
+            channel=Channel.SMS,
+            step=request.step,
+            recipient=request.to,
+            subject=None,
+            body=request.body,
+            now=datetime.now(UTC),
+        )
+        outbox.mark(session, request.key, OutboxStatus.SENDING, datetime.now(UTC))
+        session.commit()
+    result = await _attempt(sender, request)
+    assert len(twilio_sandbox.sent_to(TO)) == 1
+    assert result.duplicate_suspected
+    assert _row(store, request.key).provider_calls == 2
+
+
+async def test_a_permanent_refusal_is_not_retried(
+    store: Store, twilio_sandbox: TwilioSandbox
+) -> None:
+    twilio_sandbox.faults.append(Fault.INVALID_NUMBER)
+    sender = _sender(store, twilio_sandbox)
+    for _ in range(2):
+        with pytest.raises(ApplicationError) as raised:
+            await _attempt(sender, _request())
+        assert raised.value.non_retryable and raised.value.type == PERMANENT_ERROR
+        assert raised.value.details == ("21211",)
+    row = _row(store, _request().key)
+    assert (row.status, row.error_code, row.provider_calls) == (OutboxStatus.FAILED, "21211", 1)
+    assert twilio_sandbox.sent_to(TO) == []

@@ -1,0 +1,219 @@
+"""A Twilio-compatible server for the 2010-04-01 Messages resource: form-encoded
+POST, JSON answers, Twilio error bodies, the list filters used to reconcile after
+a crash, and signed status callbacks. Faults can be queued to rehearse provider
+trouble (500, 429, a timeout after acceptance, permanent errors)."""
+
+import asyncio
+import base64
+import secrets
+from collections import deque
+from datetime import UTC, date, datetime
+from email.utils import format_datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+import httpx
+from fastapi import FastAPI, Header, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from twilio.request_validator import RequestValidator
+
+API_PREFIX = "/2010-04-01/Accounts/{account_sid}"
+
+
+class Fault(StrEnum):
+    SERVER_ERROR = "server_error"
+    RATE_LIMITED = "rate_limited"
+    TIMEOUT_AFTER_ACCEPT = "timeout_after_accept"
+    INVALID_NUMBER = "invalid_number"
+    UNSUBSCRIBED = "unsubscribed"
+    UNDELIVERED = "undelivered"
+
+
+_ERRORS = {
+    Fault.SERVER_ERROR: (500, 20500, "Internal Server Error"),
+    Fault.RATE_LIMITED: (429, 20429, "Too Many Requests"),
+    Fault.INVALID_NUMBER: (400, 21211, "The 'To' number is not a valid phone number."),
+    Fault.UNSUBSCRIBED: (400, 21610, "Attempt to send to unsubscribed recipient"),
+}
+
+
+class SandboxMessage(BaseModel):
+    sid: str
+    account_sid: str
+    to: str
+    from_: str | None
+    messaging_service_sid: str | None
+    body: str
+    status: str
+    status_callback: str | None
+    date_created: datetime
+    error_code: int | None = None
+
+    def resource(self) -> dict[str, Any]:
+        stamp = format_datetime(self.date_created)
+        return {
+            "sid": self.sid,
+            "account_sid": self.account_sid,
+            "to": self.to,
+            "from": self.from_,
+            "messaging_service_sid": self.messaging_service_sid,
+            "body": self.body,
+            "status": self.status,
+            "direction": "outbound-api",
+            "num_segments": "1",
+            "num_media": "0",
+            "date_created": stamp,
+            "date_updated": stamp,
+            "date_sent": stamp,
+            "error_code": self.error_code,
+            "error_message": None,
+            "price": None,
+            "price_unit": "EUR",
+            "api_version": "2010-04-01",
+            "uri": f"/2010-04-01/Accounts/{self.account_sid}/Messages/{self.sid}.json",
+            "subresource_uris": {},
+        }
+
+
+def _moment(value: str) -> datetime:
+    """The spec says date-time; its prose says ``YYYY-MM-DD``: both are accepted."""
+    if len(value) == len("YYYY-MM-DD"):
+        return datetime.combine(date.fromisoformat(value), datetime.min.time(), UTC)
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _error(status: int, code: int, message: str) -> JSONResponse:
+    return JSONResponse(
+        status_code=status,
+        content={
+            "code": code,
+            "message": message,
+            "more_info": f"https://www.twilio.com/docs/errors/{code}",
+            "status": status,
+        },
+    )
+
+
+class TwilioSandbox:
+    """Keeps every accepted message in memory, in order."""
+
+    def __init__(self, account_sid: str, auth_token: str, *, timeout_delay: float = 5.0) -> None:
+        self.account_sid = account_sid
+        self.auth_token = auth_token
+        self.timeout_delay = timeout_delay
+        self.messages: list[SandboxMessage] = []
+        self.faults: deque[Fault] = deque()
+        self.base_url = ""
+        self.app = self._build()
+        self._callbacks: set[asyncio.Task[None]] = set()
+
+    def _authorised(self, authorization: str | None) -> bool:
+        expected = base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
+        return authorization == f"Basic {expected}"
+
+    def sent_to(self, number: str) -> list[SandboxMessage]:
+        return [message for message in self.messages if message.to == number]
+
+    def _build(self) -> FastAPI:
+        app = FastAPI(title="Twilio sandbox", docs_url=None, redoc_url=None)
+
+        @app.post(API_PREFIX + "/Messages.json")
+        async def create(
+            account_sid: str,
+            request: Request,
+            authorization: Annotated[str | None, Header()] = None,
+        ) -> JSONResponse:
+            if not self._authorised(authorization) or account_sid != self.account_sid:
+                return _error(401, 20003, "Authenticate")
+            form = await request.form()
+            to, body = str(form.get("To", "")), str(form.get("Body", ""))
+            sender, service = form.get("From"), form.get("MessagingServiceSid")
+            if not to:
+                return _error(400, 21604, "A 'To' phone number is required.")
+            if not sender and not service:
+                return _error(400, 21603, "A 'From' or 'MessagingServiceSid' is required.")
+            fault = self.faults.popleft() if self.faults else None
+            if fault in _ERRORS:
+                return _error(*_ERRORS[fault])
+            message = SandboxMessage(
+                sid="SM" + secrets.token_hex(16),
+                account_sid=account_sid,
+                to=to,
+                from_=str(sender) if sender else None,
+                messaging_service_sid=str(service) if service else None,
+                body=body,
+                status="queued",
+                status_callback=str(form["StatusCallback"]) if form.get("StatusCallback") else None,
+                date_created=datetime.now(UTC),
+            )
+            self.messages.append(message)
+            self._deliver_later(message, fault is Fault.UNDELIVERED)
+            if fault is Fault.TIMEOUT_AFTER_ACCEPT:
+                await asyncio.sleep(self.timeout_delay)
+            return JSONResponse(status_code=201, content=message.resource())
+
+        @app.get(API_PREFIX + "/Messages.json")
+        async def list_messages(
+            account_sid: str,
+            *,
+            authorization: Annotated[str | None, Header()] = None,
+            to: Annotated[str | None, Query(alias="To")] = None,
+            sent_after: Annotated[str | None, Query(alias="DateSent>")] = None,
+            sent_on: Annotated[date | None, Query(alias="DateSent")] = None,
+            page_size: Annotated[int, Query(alias="PageSize", ge=1, le=1000)] = 50,
+        ) -> JSONResponse:
+            if not self._authorised(authorization):
+                return _error(401, 20003, "Authenticate")
+            found = [
+                message
+                for message in reversed(self.messages)
+                if (to is None or message.to == to)
+                and (sent_after is None or message.date_created >= _moment(sent_after))
+                and (sent_on is None or message.date_created.date() == sent_on)
+            ][:page_size]
+            uri = f"/2010-04-01/Accounts/{account_sid}/Messages.json"
+            return JSONResponse(
+                {
+                    "messages": [message.resource() for message in found],
+                    "page": 0,
+                    "page_size": page_size,
+                    "start": 0,
+                    "end": max(len(found) - 1, 0),
+                    "uri": uri,
+                    "first_page_uri": uri,
+                    "next_page_uri": None,
+                    "previous_page_uri": None,
+                }
+            )
+
+        return app
+
+    def _deliver_later(self, message: SandboxMessage, undelivered: bool) -> None:
+        if not message.status_callback:
+            return
+        task = asyncio.get_running_loop().create_task(self._callback(message, undelivered))
+        self._callbacks.add(task)
+        task.add_done_callback(self._callbacks.discard)
+
+    async def _callback(self, message: SandboxMessage, undelivered: bool) -> None:
+        """Sent, then delivered (or undelivered), as a carrier would report."""
+        outcome = ("undelivered", 30003) if undelivered else ("delivered", None)
+        async with httpx.AsyncClient(timeout=10) as client:
+            for status, code in (("sent", None), outcome):
+                await asyncio.sleep(0.05)
+                message.status, message.error_code = status, code
+                params = {
+                    "MessageSid": message.sid,
+                    "MessageStatus": status,
+                    "To": message.to,
+                    "AccountSid": message.account_sid,
+                    **({"ErrorCode": str(code)} if code else {}),
+                }
+                url = message.status_callback or ""
+                signature = RequestValidator(self.auth_token).compute_signature(url, params)
+                try:
+                    await client.post(url, data=params, headers={"X-Twilio-Signature": signature})
+                except httpx.HTTPError:
+                    return
