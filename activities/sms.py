@@ -21,6 +21,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from definitions.outgoing import (
+    PERMANENT_DELIVERY_ERROR,
     Channel,
     OutboxStatus,
     SendResult,
@@ -34,7 +35,6 @@ from store.database import Store
 
 log = structlog.get_logger(__name__)
 
-PERMANENT_ERROR = "PermanentDeliveryError"
 RECONCILE_WINDOW = timedelta(hours=1)
 LOOKUP_PAGE = 50
 
@@ -116,7 +116,7 @@ class SmsActivities:
             raise ApplicationError(
                 f"SMS refusé par le fournisseur (code {entry.error_code})",
                 entry.error_code,
-                type=PERMANENT_ERROR,
+                type=PERMANENT_DELIVERY_ERROR,
                 non_retryable=True,
             )
         unsure = entry.status is OutboxStatus.SENDING
@@ -160,7 +160,7 @@ class SmsActivities:
         raise ApplicationError(
             f"SMS refusé par le fournisseur (code {code})",
             code,
-            type=PERMANENT_ERROR,
+            type=PERMANENT_DELIVERY_ERROR,
             non_retryable=True,
         )
 

@@ -6,6 +6,8 @@ from enum import StrEnum
 from pydantic import BaseModel, Field
 
 SMS_BODY_MAX = 1600
+PERMANENT_DELIVERY_ERROR = "PermanentDeliveryError"
+"""Type of the non-retryable error a workflow answers by trying the other channel."""
 ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
 
 

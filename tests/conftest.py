@@ -16,6 +16,7 @@ from definitions.loader import Definitions, load_definitions
 from store.database import Store
 from store.directory import replace_directory
 from worker.asgi_server import AsgiServer
+from worker.sandbox.smtp_server import MailSandbox
 from worker.sandbox.twilio_server import TwilioSandbox
 
 SCRIPTS = Path(sysconfig.get_path("scripts"))
@@ -63,6 +64,14 @@ async def twilio_sandbox() -> AsyncIterator[TwilioSandbox]:
     yield sandbox
     server.stop()
     await serving
+
+
+@pytest.fixture
+def mail_sandbox() -> Iterator[MailSandbox]:
+    sandbox = MailSandbox(free_port())
+    sandbox.start()
+    yield sandbox
+    sandbox.stop()
 
 
 @pytest.fixture

@@ -9,8 +9,15 @@ import requests
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities.sms import PERMANENT_ERROR, SmsActivities, TwilioSettings
-from definitions.outgoing import Channel, OutboxEntry, OutboxStatus, SendResult, SmsRequest
+from activities.sms import SmsActivities, TwilioSettings
+from definitions.outgoing import (
+    PERMANENT_DELIVERY_ERROR,
+    Channel,
+    OutboxEntry,
+    OutboxStatus,
+    SendResult,
+    SmsRequest,
+)
 from store import outbox
 from store.database import Store
 from tests.conftest import TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN
@@ -128,7 +135,7 @@ async def test_a_permanent_refusal_is_not_retried(
     for _ in range(2):
         with pytest.raises(ApplicationError) as raised:
             await _attempt(sender, _request())
-        assert raised.value.non_retryable and raised.value.type == PERMANENT_ERROR
+        assert raised.value.non_retryable and raised.value.type == PERMANENT_DELIVERY_ERROR
         assert raised.value.details == ("21211",)
     row = _row(store, _request().key)
     assert (row.status, row.error_code, row.provider_calls) == (OutboxStatus.FAILED, "21211", 1)

@@ -1,0 +1,176 @@
+"""Sending email over SMTP, each message once, in French, text and HTML.
+
+SMTP cannot be asked what already left, so a retry after an unknown outcome
+sends again: the Message-ID is derived from the idempotency key, so mail
+clients fold such a duplicate into one, and the outbox counts it.
+"""
+
+import asyncio
+import hashlib
+import html
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime
+from typing import NoReturn
+
+import aiosmtplib
+import structlog
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from definitions.outgoing import (
+    PERMANENT_DELIVERY_ERROR,
+    Channel,
+    EmailRequest,
+    OutboxStatus,
+    SendResult,
+)
+from definitions.temporal_names import SEND_EMAIL
+from store import outbox
+from store.database import Store
+
+log = structlog.get_logger(__name__)
+
+MAIL_DOMAIN = "tocsin.example.org"
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str
+    port: int
+    mail_from: str
+    username: str = ""
+    password: str = ""
+    tls: str = "none"
+    timeout_seconds: float = 30.0
+
+
+def message_id(key: str) -> str:
+    """Stable across retries: the same message always has the same Message-ID."""
+    return f"<{hashlib.sha256(key.encode()).hexdigest()[:32]}@{MAIL_DOMAIN}>"
+
+
+def _html(text: str) -> str:
+    paragraphs = "".join(
+        f"<p>{html.escape(block).replace(chr(10), '<br>')}</p>" for block in text.split("\n\n")
+    )
+    return f'<!DOCTYPE html><html lang="fr"><body>{paragraphs}</body></html>'
+
+
+def build_message(request: EmailRequest, mail_from: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = mail_from
+    message["To"] = request.to
+    message["Subject"] = request.subject
+    message["Date"] = format_datetime(datetime.now(UTC))
+    message["Message-ID"] = message_id(request.key)
+    if request.in_reply_to:
+        message["In-Reply-To"] = request.in_reply_to
+        message["References"] = request.in_reply_to
+    message.set_content(request.text)  # drops Content-* headers: Content-Language comes last
+    message.add_alternative(_html(request.text), subtype="html")
+    for attachment in request.attachments:
+        maintype, subtype = attachment.content_type.split("/", 1)
+        message.add_attachment(
+            attachment.content, maintype=maintype, subtype=subtype, filename=attachment.filename
+        )
+    message["Content-Language"] = "fr"
+    return message
+
+
+class EmailActivities:
+    def __init__(self, store: Store, smtp: SmtpSettings) -> None:
+        self._store = store
+        self._smtp = smtp
+
+    def _claim(self, request: EmailRequest) -> outbox.OutboxEntry:
+        with self._store.session() as session:
+            entry = outbox.claim(
+                session,
+                key=request.key,
+                event_id=request.event_id,
+                channel=Channel.EMAIL,
+                step=request.step,
+                recipient=request.to,
+                subject=request.subject,
+                body=request.text,
+                now=datetime.now(UTC),
+            )
+            session.commit()
+        return entry
+
+    def _mark(self, key: str, status: OutboxStatus, **fields: str | None) -> None:
+        with self._store.session() as session:
+            outbox.mark(session, key, status, datetime.now(UTC), **fields)
+            session.commit()
+
+    @activity.defn(name=SEND_EMAIL)
+    async def send_email(self, request: EmailRequest) -> SendResult:
+        entry = await asyncio.to_thread(self._claim, request)
+        if entry.status.left and entry.provider_id:
+            return SendResult(key=request.key, status=entry.status, provider_id=entry.provider_id)
+        if entry.status is OutboxStatus.FAILED:
+            self._permanent(entry.error_code or "?")
+        unsure = entry.status is OutboxStatus.SENDING
+        await asyncio.to_thread(self._mark, request.key, OutboxStatus.SENDING)
+        smtp = self._smtp
+        try:
+            await aiosmtplib.send(
+                build_message(request, smtp.mail_from),
+                hostname=smtp.host,
+                port=smtp.port,
+                username=smtp.username or None,
+                password=smtp.password or None,
+                use_tls=smtp.tls == "tls",
+                start_tls=smtp.tls == "starttls",
+                timeout=smtp.timeout_seconds,
+            )
+        except (aiosmtplib.SMTPRecipientsRefused, aiosmtplib.SMTPResponseException) as error:
+            await self._refused(request, error)
+        except (aiosmtplib.SMTPException, OSError):
+            log.warning("email.outcome_unknown", step=request.step)
+            raise
+        provider_id = message_id(request.key)
+        await asyncio.to_thread(self._mark, request.key, OutboxStatus.SENT, provider_id=provider_id)
+        if unsure:
+            log.warning("email.possible_duplicate", step=request.step)
+        log.info("email.sent", step=request.step, attachments=len(request.attachments))
+        return SendResult(
+            key=request.key,
+            status=OutboxStatus.SENT,
+            provider_id=provider_id,
+            duplicate_suspected=unsure,
+        )
+
+    async def _refused(
+        self,
+        request: EmailRequest,
+        error: aiosmtplib.SMTPRecipientsRefused | aiosmtplib.SMTPResponseException,
+    ) -> NoReturn:
+        """5xx is permanent (rejected address); 4xx is retried by Temporal."""
+        if isinstance(error, aiosmtplib.SMTPRecipientsRefused):
+            code = error.recipients[0].code if error.recipients else 550
+        else:
+            code = error.code
+        if code >= 500:
+            await asyncio.to_thread(
+                self._mark, request.key, OutboxStatus.FAILED, error_code=str(code)
+            )
+            log.warning("email.refused", step=request.step, code=code)
+            self._permanent(str(code))
+        await asyncio.to_thread(self._mark, request.key, OutboxStatus.PENDING)
+        raise ApplicationError(f"serveur SMTP indisponible ({code})", str(code))
+
+    @staticmethod
+    def _permanent(code: str) -> NoReturn:
+        raise ApplicationError(
+            f"email refusé par le serveur (code {code})",
+            code,
+            type=PERMANENT_DELIVERY_ERROR,
+            non_retryable=True,
+        )
+
+    @property
+    def all(self) -> list[object]:
+        return [self.send_email]

@@ -1,0 +1,105 @@
+"""Sending email to a real SMTP server and reading it back as MIME."""
+
+import pytest
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import ActivityEnvironment
+
+from activities.email import EmailActivities, SmtpSettings, message_id
+from definitions.outgoing import (
+    PERMANENT_DELIVERY_ERROR,
+    Attachment,
+    EmailRequest,
+    OutboxStatus,
+)
+from store import outbox
+from store.database import Store
+from worker.sandbox.smtp_server import MailSandbox
+
+TO = "prefecture-59@example.org"
+
+
+def _sender(store: Store, sandbox: MailSandbox) -> EmailActivities:
+    return EmailActivities(
+        store, SmtpSettings(host="127.0.0.1", port=sandbox.port, mail_from="tocsin@example.org")
+    )
+
+
+def _request(**changes: object) -> EmailRequest:
+    request = EmailRequest(
+        key="inondation-20261122-k3f9/state_information/prefecture-59/email",
+        event_id="inondation-20261122-k3f9",
+        step="state_information",
+        to=TO,
+        subject="UNCCAS - INONDATION Nord (59) : représentant(e) de l'UNCCAS",
+        text="Madame, Monsieur,\n\nL'UNCCAS a désigné Camille Martin.\nTéléphone : +33639980001",
+        attachments=[
+            Attachment(
+                filename="ccas-competents.csv",
+                content_type="text/csv",
+                content=b"id,nom\nccas-59350,CCAS de Lille\n",
+            )
+        ],
+    )
+    return request.model_copy(update=changes)
+
+
+async def test_a_french_multipart_mail_with_attachment_arrives_once(
+    store: Store, mail_sandbox: MailSandbox
+) -> None:
+    sender = _sender(store, mail_sandbox)
+    result = await ActivityEnvironment().run(sender.send_email, _request())
+    again = await ActivityEnvironment().run(sender.send_email, _request())
+    assert again.provider_id == result.provider_id == message_id(_request().key)
+    [mail] = mail_sandbox.sent_to(TO)
+    assert mail["Subject"] == "UNCCAS - INONDATION Nord (59) : représentant(e) de l'UNCCAS"
+    assert mail["Message-ID"] == result.provider_id
+    assert mail["Content-Language"] == "fr"
+    text = mail.get_body(preferencelist=("plain",))
+    html = mail.get_body(preferencelist=("html",))
+    assert text is not None and "L'UNCCAS a désigné Camille Martin." in text.get_content()
+    assert html is not None and "<p>Madame, Monsieur,</p>" in html.get_content()
+    [attached] = list(mail.iter_attachments())
+    assert attached.get_filename() == "ccas-competents.csv"
+    assert attached.get_content() == "id,nom\nccas-59350,CCAS de Lille\n"
+    with store.session() as session:
+        [row] = outbox.entries(session)
+    assert (row.status, row.provider_calls) == (OutboxStatus.SENT, 1)
+
+
+async def test_replies_stay_in_their_thread(store: Store, mail_sandbox: MailSandbox) -> None:
+    first = _request()
+    follow_up = _request(
+        key="inondation-20261122-k3f9/handover/prefecture-59/email",
+        in_reply_to=message_id(first.key),
+    )
+    sender = _sender(store, mail_sandbox)
+    await ActivityEnvironment().run(sender.send_email, first)
+    await ActivityEnvironment().run(sender.send_email, follow_up)
+    original, reply = mail_sandbox.sent_to(TO)
+    assert reply["In-Reply-To"] == original["Message-ID"] == reply["References"]
+
+
+async def test_a_rejected_address_is_a_permanent_error(
+    store: Store, mail_sandbox: MailSandbox
+) -> None:
+    mail_sandbox.refused.add(TO)
+    sender = _sender(store, mail_sandbox)
+    with pytest.raises(ApplicationError) as raised:
+        await ActivityEnvironment().run(sender.send_email, _request())
+    assert raised.value.non_retryable and raised.value.type == PERMANENT_DELIVERY_ERROR
+    assert raised.value.details == ("550",)
+    with store.session() as session:
+        [row] = outbox.entries(session)
+    assert (row.status, row.error_code) == (OutboxStatus.FAILED, "550")
+    assert mail_sandbox.received == []
+
+
+async def test_an_unreachable_server_is_retried_later(store: Store) -> None:
+    closed = EmailActivities(
+        store, SmtpSettings(host="127.0.0.1", port=1, mail_from="tocsin@example.org")
+    )
+    with pytest.raises(OSError):
+        await ActivityEnvironment().run(closed.send_email, _request())
+    with store.session() as session:
+        [row] = outbox.entries(session)
+    assert row.status is OutboxStatus.SENDING

@@ -1,0 +1,46 @@
+"""A real SMTP server (aiosmtpd) that keeps what it receives, parsed as MIME."""
+
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+
+class MailSandbox:
+    """Listens on loopback; addresses in ``refused`` get a permanent 550."""
+
+    def __init__(self, port: int, host: str = "127.0.0.1") -> None:
+        self.received: list[EmailMessage] = []
+        self.refused: set[str] = set()
+        self._controller = Controller(self, hostname=host, port=port)
+
+    @property
+    def port(self) -> int:
+        return self._controller.port
+
+    def start(self) -> None:
+        self._controller.start()
+
+    def stop(self) -> None:
+        self._controller.stop()
+
+    async def handle_RCPT(  # noqa: N802  (aiosmtpd's hook name)
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        if address in self.refused:
+            return "550 5.1.1 Adresse inconnue"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(  # noqa: N802
+        self, server: SMTP, session: Session, envelope: Envelope
+    ) -> str:
+        content = envelope.original_content or b""
+        parsed = message_from_bytes(content, policy=policy.default)
+        assert isinstance(parsed, EmailMessage)
+        self.received.append(parsed)
+        return "250 Message accepted for delivery"
+
+    def sent_to(self, address: str) -> list[EmailMessage]:
+        return [message for message in self.received if message["To"] == address]
