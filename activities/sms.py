@@ -30,12 +30,13 @@ from definitions.outgoing import (
 )
 from definitions.privacy import mask_phone_numbers
 from definitions.temporal_names import SEND_SMS
-from store import outbox
+from store import inbound, outbox
 from store.database import Store
 
 log = structlog.get_logger(__name__)
 
 RECONCILE_WINDOW = timedelta(hours=1)
+OPTED_OUT = "opted_out"
 LOOKUP_PAGE = 50
 
 
@@ -109,6 +110,10 @@ class SmsActivities:
                 body=request.body,
                 now=now,
             )
+            if not entry.status.left and inbound.has_opted_out(session, request.to):
+                entry = outbox.mark(
+                    session, request.key, OutboxStatus.FAILED, now, error_code=OPTED_OUT
+                )
             session.commit()
         if entry.status.left and entry.provider_id:
             return SendResult(key=request.key, status=entry.status, provider_id=entry.provider_id)

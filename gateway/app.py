@@ -14,6 +14,7 @@ from definitions.crisis_log import CrisisLogEntry
 from definitions.event import CloseRequest, EventDeclaration, EventStatus
 from definitions.validation import describe_errors
 from gateway import event_control
+from gateway.twilio_webhooks import twilio_router
 from store import events as stored_events
 from store.database import Store
 
@@ -38,8 +39,16 @@ class Health(BaseModel):
     database: str
 
 
-def create_app(client: Client, store: Store, task_queue: str) -> FastAPI:
-    """The gateway holds no state of its own: Temporal and the store are handed in."""
+def create_app(
+    client: Client,
+    store: Store,
+    task_queue: str,
+    *,
+    twilio_auth_token: str = "",
+    public_url: str = "",
+) -> FastAPI:
+    """The gateway holds no state of its own: Temporal and the store are handed in.
+    Twilio's webhooks are served only when an auth token can check their signature."""
     app = FastAPI(
         title="Tocsin",
         summary="Coordination de crise du réseau UNCCAS",
@@ -119,4 +128,6 @@ def create_app(client: Client, store: Store, task_queue: str) -> FastAPI:
         code = status.HTTP_200_OK if healthy else status.HTTP_503_SERVICE_UNAVAILABLE
         return JSONResponse(status_code=code, content=body.model_dump())
 
+    if twilio_auth_token:
+        app.include_router(twilio_router(store, twilio_auth_token, public_url))
     return app

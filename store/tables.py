@@ -104,3 +104,24 @@ class OutboxRow(SQLModel, table=True):
     provider_calls: int = 0
     created_at: datetime = Field(sa_column=_utc_column())
     updated_at: datetime = Field(sa_column=_utc_column())
+
+
+class InboundSmsRow(SQLModel, table=True):
+    """Every SMS received, once: Twilio may post the same MessageSid again."""
+
+    __tablename__ = "inbound_sms"
+
+    message_sid: str = Field(primary_key=True, max_length=64)
+    sender: str = Field(max_length=32, index=True)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    outcome: str = Field(max_length=64)
+    received_at: datetime = Field(sa_column=_utc_column())
+
+
+class SmsOptOutRow(SQLModel, table=True):
+    """Numbers that answered STOP: no more SMS to them, email instead."""
+
+    __tablename__ = "sms_opt_outs"
+
+    phone: str = Field(primary_key=True, max_length=32)
+    opted_out_at: datetime = Field(sa_column=_utc_column())

@@ -1,0 +1,40 @@
+"""Received SMS and opt-outs."""
+
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from store.tables import InboundSmsRow, SmsOptOutRow
+
+
+def record_first(
+    session: Session, message_sid: str, *, sender: str, body: str, outcome: str, now: datetime
+) -> bool:
+    """Keep the message unless its MessageSid was seen; says whether it is new."""
+    if session.get(InboundSmsRow, message_sid) is not None:
+        return False
+    try:
+        with session.begin_nested():
+            session.add(
+                InboundSmsRow(
+                    message_sid=message_sid,
+                    sender=sender,
+                    body=body,
+                    outcome=outcome,
+                    received_at=now,
+                )
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
+def opt_out(session: Session, phone: str, now: datetime) -> None:
+    if session.get(SmsOptOutRow, phone) is None:
+        session.add(SmsOptOutRow(phone=phone, opted_out_at=now))
+        session.flush()
+
+
+def has_opted_out(session: Session, phone: str) -> bool:
+    return session.get(SmsOptOutRow, phone) is not None

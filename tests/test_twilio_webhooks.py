@@ -1,0 +1,171 @@
+"""Twilio's webhooks: signatures, replays, replies, opt-out and delivery callbacks."""
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+import pytest_asyncio
+from sqlmodel import select
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
+from twilio.request_validator import RequestValidator
+
+from activities.sms import SmsActivities, TwilioSettings
+from definitions.outgoing import PERMANENT_DELIVERY_ERROR, OutboxStatus, SmsRequest
+from gateway.app import create_app
+from gateway.twilio_webhooks import NOT_UNDERSTOOD, NOTHING_AWAITED, OPTED_OUT
+from store import outbox
+from store.database import Store
+from store.tables import InboundSmsRow
+from tests.conftest import TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, free_port
+from worker.asgi_server import AsgiServer
+from worker.sandbox.twilio_server import Fault, TwilioSandbox
+
+PUBLIC_URL = "https://tocsin.example.org"
+PHONE = "+33639980077"
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def gateway(
+    time_skipping_env: WorkflowEnvironment, store: Store
+) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(
+        time_skipping_env.client,
+        store,
+        "unused",
+        twilio_auth_token=TWILIO_AUTH_TOKEN,
+        public_url=PUBLIC_URL,
+    )
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+        yield client
+
+
+def _signed(path: str, params: dict[str, str], token: str = TWILIO_AUTH_TOKEN) -> dict[str, str]:
+    signature = RequestValidator(token).compute_signature(PUBLIC_URL + path, params)
+    return {"X-Twilio-Signature": signature}
+
+
+async def _sms(
+    gateway: httpx.AsyncClient, body: str, sid: str, sender: str = PHONE
+) -> httpx.Response:
+    params = {"MessageSid": sid, "From": sender, "To": "+33639989999", "Body": body}
+    return await gateway.post(
+        "/webhooks/twilio/sms", data=params, headers=_signed("/webhooks/twilio/sms", params)
+    )
+
+
+def _inbound_count(store: Store) -> int:
+    with store.session() as session:
+        return len(session.exec(select(InboundSmsRow)).all())
+
+
+async def test_forged_unsigned_and_huge_webhooks_are_refused(
+    gateway: httpx.AsyncClient, store: Store
+) -> None:
+    params = {"MessageSid": "SM1", "From": PHONE, "Body": "OUI 4821"}
+    forged = _signed("/webhooks/twilio/sms", params, token="not-the-token")
+    assert (
+        await gateway.post("/webhooks/twilio/sms", data=params, headers=forged)
+    ).status_code == 403
+    assert (await gateway.post("/webhooks/twilio/sms", data=params)).status_code == 403
+    tampered = {**params, "Body": "NON 4821"}
+    headers = _signed("/webhooks/twilio/sms", params)
+    response = await gateway.post("/webhooks/twilio/sms", data=tampered, headers=headers)
+    assert response.status_code == 403
+    huge = {**params, "Body": "x" * 100_000}
+    response = await gateway.post(
+        "/webhooks/twilio/sms", data=huge, headers=_signed("/webhooks/twilio/sms", huge)
+    )
+    assert response.status_code == 403
+    assert _inbound_count(store) == 0
+
+
+async def test_replies_are_answered_in_french_and_replays_change_nothing(
+    gateway: httpx.AsyncClient, store: Store
+) -> None:
+    understood = await _sms(gateway, "oui 4821", "SM100")
+    assert understood.status_code == 200
+    assert understood.headers["content-type"].startswith("application/xml")
+    assert f"<Message>{NOTHING_AWAITED}</Message>" in understood.text
+    unclear = await _sms(gateway, "Bonjour, c'est qui ?", "SM101")
+    assert f"<Message>{NOT_UNDERSTOOD}</Message>" in unclear.text
+    replayed = await _sms(gateway, "oui 4821", "SM100")
+    assert replayed.status_code == 200 and "<Message>" not in replayed.text
+    assert _inbound_count(store) == 2
+
+
+async def test_stop_opts_out_and_sms_then_fail_over(
+    gateway: httpx.AsyncClient, store: Store, twilio_sandbox: TwilioSandbox
+) -> None:
+    answer = await _sms(gateway, "Arrêt", "SM200")
+    assert f"<Message>{OPTED_OUT}</Message>" in answer.text
+    sender = SmsActivities(
+        store,
+        TwilioSettings(
+            TWILIO_ACCOUNT_SID,
+            TWILIO_AUTH_TOKEN,
+            sender="+33639989999",
+            base_url=twilio_sandbox.base_url,
+        ),
+    )
+    request = SmsRequest(
+        key="e/step/contact/sms", event_id="e", step="step", to=PHONE, body="UNCCAS : test"
+    )
+    with pytest.raises(ApplicationError) as raised:
+        await asyncio.to_thread(ActivityEnvironment().run, sender.send_sms, request)
+    assert raised.value.type == PERMANENT_DELIVERY_ERROR and raised.value.details == ("opted_out",)
+    assert twilio_sandbox.sent_to(PHONE) == []
+
+
+@pytest.mark.parametrize(
+    ("fault", "final", "code"),
+    [(None, OutboxStatus.DELIVERED, None), (Fault.UNDELIVERED, OutboxStatus.UNDELIVERED, "30003")],
+)
+async def test_delivery_callbacks_update_the_outbox(
+    time_skipping_env: WorkflowEnvironment,
+    store: Store,
+    twilio_sandbox: TwilioSandbox,
+    fault: Fault | None,
+    final: OutboxStatus,
+    code: str | None,
+) -> None:
+    port = free_port()
+    public_url = f"http://127.0.0.1:{port}"
+    app = create_app(
+        time_skipping_env.client,
+        store,
+        "unused",
+        twilio_auth_token=TWILIO_AUTH_TOKEN,
+        public_url=public_url,
+    )
+    server = AsgiServer(app, "127.0.0.1", port)
+    serving = await server.start()
+    if fault:
+        twilio_sandbox.faults.append(fault)
+    sender = SmsActivities(
+        store,
+        TwilioSettings(
+            TWILIO_ACCOUNT_SID,
+            TWILIO_AUTH_TOKEN,
+            sender="+33639989999",
+            base_url=twilio_sandbox.base_url,
+            status_callback=f"{public_url}/webhooks/twilio/status",
+        ),
+    )
+    request = SmsRequest(
+        key="e/support_request/ccas/sms", event_id="e", step="support_request", to=PHONE, body="x"
+    )
+    try:
+        await asyncio.to_thread(ActivityEnvironment().run, sender.send_sms, request)
+        for _ in range(100):
+            with store.session() as session:
+                [entry] = outbox.entries(session)
+            if entry.status is final:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        server.stop()
+        await serving
+    assert (entry.status, entry.error_code) == (final, code)
