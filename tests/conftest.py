@@ -1,6 +1,5 @@
 """Real parts for tests: Temporal servers from the installed binaries, SQLite files."""
 
-import socket
 import sysconfig
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -16,16 +15,11 @@ from definitions.loader import Definitions, load_definitions
 from store.database import Store
 from store.directory import replace_directory
 from worker.asgi_server import AsgiServer
+from worker.ports import free_port
 from worker.sandbox.smtp_server import MailSandbox
 from worker.sandbox.twilio_server import TwilioSandbox
 
 SCRIPTS = Path(sysconfig.get_path("scripts"))
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")

@@ -14,7 +14,8 @@ import httpx
 import pytest
 from temporalio.client import Client
 
-from tests.conftest import SCRIPTS, free_port
+from tests.conftest import SCRIPTS
+from worker.ports import free_port
 
 TOCSIN = str(SCRIPTS / "tocsin")
 START_TIMEOUT = 60.0
@@ -179,7 +180,7 @@ def test_activate_status_close_and_restart(stack: DevStack) -> None:
         assert "déjà clos" in again.stderr
 
 
-def test_bad_activation_is_refused_with_exit_code_2(stack: DevStack) -> None:
+def test_bad_input_is_refused_or_answered_politely(stack: DevStack) -> None:
     with stack.running():
         refused = stack.command("activate", "--type", "volcan", "--title", " ")
         assert refused.returncode == 2
@@ -188,6 +189,11 @@ def test_bad_activation_is_refused_with_exit_code_2(stack: DevStack) -> None:
         assert "titre : ne doit pas être vide" in refused.stderr
         assert "Traceback" not in refused.stderr
         assert stack.workflow_count() == 0
+        garbled = stack.command("sms-reply", "--from", "+33639980001", "OUI 48")
+        assert garbled.returncode == 0
+        assert garbled.stdout.startswith("UNCCAS : réponse non reconnue.")
+        stopped = stack.command("sms-reply", "--from", "+33639980001", "Arrêt")
+        assert "vous ne recevrez plus de SMS" in stopped.stdout
         unknown = stack.command("status", "attentat-20200101-aaaa")
         assert unknown.returncode == 1
         assert "événement inconnu" in unknown.stderr

@@ -18,8 +18,9 @@ from gateway.twilio_webhooks import NOT_UNDERSTOOD, NOTHING_AWAITED, OPTED_OUT
 from store import outbox
 from store.database import Store
 from store.tables import InboundSmsRow
-from tests.conftest import TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, free_port
+from tests.conftest import TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN
 from worker.asgi_server import AsgiServer
+from worker.ports import free_port
 from worker.sandbox.twilio_server import Fault, TwilioSandbox
 
 PUBLIC_URL = "https://tocsin.example.org"

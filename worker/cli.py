@@ -18,6 +18,7 @@ from worker.cli_common import EXIT_FAILED, finish, load_settings, refuse
 from worker.definitions_cli import definitions_app
 from worker.dev_stack import run_dev_stack
 from worker.directory_cli import directory_app
+from worker.messaging_cli import outbox_command, sms_reply_command
 from worker.services import run_gateway, run_worker
 from worker.settings import Settings
 from worker.status_view import render_status
@@ -33,6 +34,8 @@ app = typer.Typer(
 )
 app.add_typer(directory_app, name="directory")
 app.add_typer(definitions_app, name="definitions")
+app.command("outbox")(outbox_command)
+app.command("sms-reply")(sms_reply_command)
 
 
 def _run_client_command(settings: Settings, command: Callable[[Client], Awaitable[int]]) -> None:

@@ -5,6 +5,7 @@ import contextlib
 import sys
 
 import structlog
+from temporalio.worker import Worker
 
 from gateway.app import create_app
 from store import directory
@@ -15,7 +16,8 @@ from worker.dev_server import DevServerError, TemporalDevServer
 from worker.directory_cli import write_and_import_demo
 from worker.ports import busy_ports_message
 from worker.process_signals import run_until_stopped, stop_on_signals
-from worker.runner import build_worker
+from worker.runner import build_sms_worker, build_worker, messaging_from
+from worker.sandbox.providers import SandboxProviders, start_sandboxes
 from worker.services import load_definitions_or_explain
 from worker.settings import Settings
 
@@ -24,7 +26,7 @@ log = structlog.get_logger(__name__)
 DEMO_CLOSE_AFTER_SECONDS = 20.0
 
 
-def _banner(settings: Settings) -> str:
+def _banner(settings: Settings, sandboxes: SandboxProviders) -> str:
     lines = [
         "Tocsin dev est prêt.",
         f"  Passerelle HTTP : {settings.gateway_url}  (API : {settings.gateway_url}/docs)",
@@ -32,6 +34,7 @@ def _banner(settings: Settings) -> str:
         f"  Temporal        : {settings.temporal_address} "
         f"(espace de noms {settings.temporal_namespace})",
         f"  Dossier d'état  : {settings.state_dir}",
+        *sandboxes.describe(),
     ]
     exports = []
     if settings.temporal_port != Settings.model_fields["temporal_port"].default:
@@ -69,15 +72,27 @@ async def run_dev_stack(settings: Settings, demo: bool) -> int:
     tasks: list[asyncio.Task[None]] = []
     demo_task: asyncio.Task[str] | None = None
     gateway: AsgiServer | None = None
-    worker = None
+    workers: list[Worker] = []
+    sandboxes: SandboxProviders | None = None
     try:
+        sandboxes = await start_sandboxes(settings)
+        settings = sandboxes.settings
+        messaging = messaging_from(settings)
         client = await server.start()
-        worker = build_worker(client, store, settings.task_queue, definitions)
-        gateway = AsgiServer(
-            create_app(client, store, settings.task_queue), settings.http_host, settings.http_port
+        workers = [
+            build_worker(client, store, settings.task_queue, definitions, messaging),
+            build_sms_worker(client, store, messaging),
+        ]
+        app = create_app(
+            client,
+            store,
+            settings.task_queue,
+            twilio_auth_token=settings.twilio_auth_token,
+            public_url=settings.public_url,
         )
-        tasks = [asyncio.create_task(worker.run()), await gateway.start()]
-        print(_banner(settings), flush=True)
+        gateway = AsgiServer(app, settings.http_host, settings.http_port)
+        tasks = [*(asyncio.create_task(worker.run()) for worker in workers), await gateway.start()]
+        print(_banner(settings, sandboxes), flush=True)
         log.info("dev.ready", temporal_pid=server.pid)
         if demo:
             demo_task = asyncio.create_task(
@@ -95,13 +110,15 @@ async def run_dev_stack(settings: Settings, demo: bool) -> int:
             demo_task.cancel()
         if gateway is not None:
             gateway.stop()
-        if worker is not None:
+        for worker in workers:
             with contextlib.suppress(RuntimeError):
                 await worker.shutdown()
         for task in tasks:
             with contextlib.suppress(Exception, asyncio.CancelledError):
                 await task
         await server.stop()
+        if sandboxes is not None:
+            sandboxes.stop()
         store.dispose()
 
 

@@ -26,3 +26,10 @@ def busy_ports_message(host: str, ports: dict[str, int]) -> str | None:
         + ", ".join(busy)
         + ". Un autre `tocsin dev` tourne peut-être ; sinon choisissez d'autres ports."
     )
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port the system had free a moment ago (for local sandboxes)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])

@@ -1,22 +1,67 @@
-"""The Temporal worker: every workflow and activity of Tocsin on one task queue."""
+"""Temporal workers: workflows and most activities on the main task queue; SMS on
+their own queue, whose server-side rate limit keeps a national activation within
+what the provider accepts."""
 
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import timedelta
 
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.email import EmailActivities, SmtpSettings
 from activities.event_preparation import EventPreparationActivities
 from activities.event_records import EventRecordActivities
+from activities.sms import SmsActivities, TwilioSettings
 from definitions.loader import Definitions
 from store.database import Store
+from worker.settings import Settings
 from workflows.major_event import MajorEventWorkflow
 
 ACTIVITY_THREADS = 16
+SMS_THREADS = 8
 GRACEFUL_SHUTDOWN = timedelta(seconds=10)
 
 
-def build_worker(client: Client, store: Store, task_queue: str, definitions: Definitions) -> Worker:
+@dataclass(frozen=True)
+class Messaging:
+    twilio: TwilioSettings
+    smtp: SmtpSettings
+    sms_task_queue: str
+    sms_per_second: float
+
+
+def messaging_from(settings: Settings) -> Messaging:
+    return Messaging(
+        twilio=TwilioSettings(
+            account_sid=settings.twilio_account_sid,
+            auth_token=settings.twilio_auth_token,
+            sender=settings.twilio_from,
+            messaging_service_sid=settings.twilio_messaging_service_sid,
+            base_url=settings.twilio_base_url,
+            status_callback=settings.public_url.rstrip("/") + "/webhooks/twilio/status",
+        ),
+        smtp=SmtpSettings(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            mail_from=settings.mail_from,
+            username=settings.smtp_username,
+            password=settings.smtp_password,
+            tls=settings.smtp_tls.value,
+        ),
+        sms_task_queue=settings.sms_task_queue,
+        sms_per_second=settings.sms_per_second,
+    )
+
+
+def build_worker(
+    client: Client,
+    store: Store,
+    task_queue: str,
+    definitions: Definitions,
+    messaging: Messaging | None = None,
+) -> Worker:
+    email = EmailActivities(store, messaging.smtp).all if messaging else []
     return Worker(
         client,
         task_queue=task_queue,
@@ -24,8 +69,21 @@ def build_worker(client: Client, store: Store, task_queue: str, definitions: Def
         activities=[
             *EventRecordActivities(store).all,
             *EventPreparationActivities(store, definitions).all,
+            *email,
         ],
         activity_executor=ThreadPoolExecutor(ACTIVITY_THREADS, thread_name_prefix="activity"),
         max_concurrent_activities=ACTIVITY_THREADS,
+        graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
+    )
+
+
+def build_sms_worker(client: Client, store: Store, messaging: Messaging) -> Worker:
+    return Worker(
+        client,
+        task_queue=messaging.sms_task_queue,
+        activities=SmsActivities(store, messaging.twilio).all,
+        activity_executor=ThreadPoolExecutor(SMS_THREADS, thread_name_prefix="sms"),
+        max_concurrent_activities=SMS_THREADS,
+        max_task_queue_activities_per_second=messaging.sms_per_second,
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
     )

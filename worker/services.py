@@ -12,7 +12,7 @@ from gateway.app import create_app
 from store.database import Store
 from worker.asgi_server import AsgiServer
 from worker.process_signals import run_until_stopped, stop_on_signals
-from worker.runner import build_worker
+from worker.runner import build_sms_worker, build_worker, messaging_from
 from worker.settings import Settings
 from worker.temporal_client import connect_temporal
 
@@ -53,14 +53,19 @@ async def run_worker(settings: Settings) -> int:
         return 1
     store = _open_store(settings)
     stop = stop_on_signals()
-    worker = build_worker(client, store, settings.task_queue, definitions)
-    running = asyncio.create_task(worker.run())
-    log.info("worker.started", task_queue=settings.task_queue)
+    messaging = messaging_from(settings)
+    workers = [
+        build_worker(client, store, settings.task_queue, definitions, messaging),
+        build_sms_worker(client, store, messaging),
+    ]
+    running = [asyncio.create_task(worker.run()) for worker in workers]
+    log.info("worker.started", task_queues=[settings.task_queue, settings.sms_task_queue])
     try:
-        await run_until_stopped(stop, running)
+        await run_until_stopped(stop, *running)
     finally:
-        with contextlib.suppress(RuntimeError):
-            await worker.shutdown()
+        for worker in workers:
+            with contextlib.suppress(RuntimeError):
+                await worker.shutdown()
         store.dispose()
     return 0
 
@@ -71,7 +76,13 @@ async def run_gateway(settings: Settings) -> int:
         return 1
     store = _open_store(settings)
     stop = stop_on_signals()
-    app = create_app(client, store, settings.task_queue)
+    app = create_app(
+        client,
+        store,
+        settings.task_queue,
+        twilio_auth_token=settings.twilio_auth_token,
+        public_url=settings.public_url,
+    )
     gateway = AsgiServer(app, settings.http_host, settings.http_port)
     serving = await gateway.start()
     log.info("gateway.started", url=settings.gateway_url)
