@@ -19,6 +19,7 @@ from worker.definitions_cli import definitions_app
 from worker.dev_stack import run_dev_stack
 from worker.directory_cli import directory_app
 from worker.messaging_cli import outbox_command, sms_reply_command
+from worker.payload_codec import PayloadKeyError
 from worker.services import run_gateway, run_worker
 from worker.settings import Settings
 from worker.status_view import render_status
@@ -42,6 +43,9 @@ def _run_client_command(settings: Settings, command: Callable[[Client], Awaitabl
     async def connected() -> int:
         try:
             client = await connect_temporal(settings)
+        except PayloadKeyError as error:
+            typer.echo(f"Clé de chiffrement invalide : {error}", err=True)
+            return EXIT_FAILED
         except RuntimeError as error:
             typer.echo(
                 f"Temporal injoignable à {settings.temporal_address} ({error}). "

@@ -11,6 +11,7 @@ from definitions.loader import Definitions, DefinitionsError, load_definitions
 from gateway.app import create_app
 from store.database import Store
 from worker.asgi_server import AsgiServer
+from worker.payload_codec import PayloadKeyError
 from worker.process_signals import run_until_stopped, stop_on_signals
 from worker.runner import build_sms_worker, build_worker, messaging_from
 from worker.settings import Settings
@@ -28,6 +29,9 @@ def _open_store(settings: Settings) -> Store:
 async def _connect_or_explain(settings: Settings) -> Client | None:
     try:
         return await connect_temporal(settings)
+    except PayloadKeyError as error:
+        print(f"Clé de chiffrement invalide : {error}", file=sys.stderr)
+        return None
     except RuntimeError as error:
         print(f"Temporal injoignable à {settings.temporal_address} : {error}", file=sys.stderr)
         return None

@@ -47,6 +47,7 @@ class Settings(BaseSettings):
     smtp_password: str = ""
     smtp_tls: SmtpTls = SmtpTls.NONE
     mail_from: str = "UNCCAS Tocsin <tocsin@example.org>"
+    payload_key: str = Field(default="", description="base64 AES-256 key for Temporal payloads")
     log_format: LogFormat = LogFormat.CONSOLE
     log_level: str = "INFO"
 

@@ -1,0 +1,78 @@
+"""Payload encryption: Temporal's history never holds personal data in clear."""
+
+import base64
+import secrets
+import uuid
+
+import pytest
+from temporalio.api.common.v1 import Payload
+from temporalio.testing import WorkflowEnvironment
+
+from definitions.event import EventDeclaration, EventStart, Phase
+from definitions.event_type import EventType
+from definitions.loader import Definitions
+from store.database import Store
+from tests.conftest import SCRIPTS
+from worker.payload_codec import EncryptionCodec, PayloadKeyError, encrypted_converter, parse_key
+from worker.runner import build_worker
+from workflows.major_event import MajorEventWorkflow
+
+SECRET = "Rappeler Camille au +33639980001"
+
+
+async def test_payloads_round_trip_and_need_the_right_key() -> None:
+    key, other = secrets.token_bytes(32), secrets.token_bytes(32)
+    plain = Payload(metadata={"encoding": b"json/plain"}, data=SECRET.encode())
+    [sealed] = await EncryptionCodec(key).encode([plain])
+    assert SECRET.encode() not in sealed.data
+    assert await EncryptionCodec(key).decode([sealed]) == [plain]
+    with pytest.raises(PayloadKeyError):
+        await EncryptionCodec(other).decode([sealed])
+
+
+def test_keys_are_checked() -> None:
+    assert len(parse_key(base64.b64encode(secrets.token_bytes(32)).decode())) == 32
+    with pytest.raises(PayloadKeyError, match="32 octets"):
+        parse_key(base64.b64encode(b"short").decode())
+    with pytest.raises(PayloadKeyError, match="base64"):
+        parse_key("pas de la base64 !")
+
+
+async def test_history_holds_no_personal_data_in_clear(
+    store: Store, definitions: Definitions
+) -> None:
+    converter = encrypted_converter(secrets.token_bytes(32))
+    env = await WorkflowEnvironment.start_time_skipping(
+        data_converter=converter,
+        test_server_existing_path=str(SCRIPTS / "temporal-test-server"),
+    )
+    event_id = f"attentat-test-{uuid.uuid4().hex[:6]}"
+    try:
+        async with build_worker(env.client, store, "codec-test", definitions):
+            handle = await env.client.start_workflow(
+                MajorEventWorkflow.run,
+                EventStart(
+                    event_id=event_id,
+                    declaration=EventDeclaration(
+                        type=EventType.ATTENTAT, communes=["75056"], title=SECRET
+                    ),
+                    declared_by="astreinte",
+                ),
+                id=event_id,
+                task_queue="codec-test",
+            )
+            for _ in range(100):
+                status = await handle.query(MajorEventWorkflow.status)
+                if status.phase is Phase.COMMITTEE:
+                    break
+                await env.sleep(0.05)
+            history = (await handle.fetch_history()).to_json()
+    finally:
+        await env.shutdown()
+    assert status.title == SECRET
+    assert "639980001" not in history and "Rappeler" not in history
+    assert (
+        "binary/encrypted"
+        in base64.b64decode(history.split('"encoding": "')[1].split('"')[0]).decode()
+        or "YmluYXJ5L2VuY3J5cHRlZA" in history
+    )

@@ -1,0 +1,102 @@
+"""Encryption of every Temporal payload (AES-256-GCM): phone numbers, emails and
+message texts never reach Temporal's history in clear. Workflow ids, search
+attributes, type and queue names are not payloads: they must hold no personal data.
+"""
+
+import base64
+import binascii
+import dataclasses
+import hashlib
+import os
+import secrets
+from collections.abc import Sequence
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from temporalio.api.common.v1 import Payload
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import (
+    DataConverter,
+    DefaultFailureConverterWithEncodedAttributes,
+    PayloadCodec,
+)
+
+from worker.settings import Settings
+
+ENCODING = b"binary/encrypted"
+NONCE_BYTES = 12
+KEY_FILE = "payload-key"
+
+
+class PayloadKeyError(ValueError):
+    pass
+
+
+def _key_id(key: bytes) -> bytes:
+    return hashlib.sha256(key).hexdigest()[:16].encode()
+
+
+class EncryptionCodec(PayloadCodec):
+    def __init__(self, key: bytes) -> None:
+        self._cipher = AESGCM(key)
+        self._key_id = _key_id(key)
+
+    async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        encoded = []
+        for payload in payloads:
+            nonce = os.urandom(NONCE_BYTES)
+            sealed = self._cipher.encrypt(nonce, payload.SerializeToString(), self._key_id)
+            encoded.append(
+                Payload(
+                    metadata={"encoding": ENCODING, "encryption-key-id": self._key_id},
+                    data=nonce + sealed,
+                )
+            )
+        return encoded
+
+    async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        decoded = []
+        for payload in payloads:
+            if payload.metadata.get("encoding") != ENCODING:
+                decoded.append(payload)
+                continue
+            if payload.metadata.get("encryption-key-id") != self._key_id:
+                raise PayloadKeyError("payload chiffré avec une autre clé (TOCSIN_PAYLOAD_KEY)")
+            nonce, sealed = payload.data[:NONCE_BYTES], payload.data[NONCE_BYTES:]
+            try:
+                plain = self._cipher.decrypt(nonce, sealed, self._key_id)
+            except InvalidTag as error:
+                raise PayloadKeyError("payload chiffré illisible") from error
+            decoded.append(Payload.FromString(plain))
+        return decoded
+
+
+def parse_key(text: str) -> bytes:
+    try:
+        key = base64.b64decode(text.strip(), validate=True)
+    except binascii.Error as error:
+        raise PayloadKeyError("TOCSIN_PAYLOAD_KEY doit être en base64") from error
+    if len(key) != 32:
+        raise PayloadKeyError("TOCSIN_PAYLOAD_KEY doit faire 32 octets (base64 de 44 caractères)")
+    return key
+
+
+def payload_key(settings: Settings) -> bytes:
+    """``TOCSIN_PAYLOAD_KEY``, else a key generated once in the state folder
+    (for ``tocsin dev`` and the commands run beside it)."""
+    if settings.payload_key:
+        return parse_key(settings.payload_key)
+    path = settings.state_dir / KEY_FILE
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(base64.b64encode(secrets.token_bytes(32)).decode(), encoding="utf-8")
+        path.chmod(0o600)
+    return parse_key(path.read_text(encoding="utf-8"))
+
+
+def encrypted_converter(key: bytes) -> DataConverter:
+    return dataclasses.replace(
+        pydantic_data_converter,
+        payload_codec=EncryptionCodec(key),
+        failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
+    )
