@@ -6,6 +6,7 @@ clients fold such a duplicate into one, and the outbox counts it.
 """
 
 import asyncio
+import functools
 import hashlib
 import html
 from dataclasses import dataclass
@@ -19,15 +20,14 @@ import structlog
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.outbox_ledger import OutboxLedger, permanent_failure, result_if_left
 from definitions.outgoing import (
-    PERMANENT_DELIVERY_ERROR,
     Channel,
     EmailRequest,
     OutboxStatus,
     SendResult,
 )
 from definitions.temporal_names import SEND_EMAIL
-from store import outbox
 from store.database import Store
 
 log = structlog.get_logger(__name__)
@@ -81,13 +81,14 @@ def build_message(request: EmailRequest, mail_from: str) -> EmailMessage:
 
 class EmailActivities:
     def __init__(self, store: Store, smtp: SmtpSettings) -> None:
-        self._store = store
+        self._ledger = OutboxLedger(store)
         self._smtp = smtp
 
-    def _claim(self, request: EmailRequest) -> outbox.OutboxEntry:
-        with self._store.session() as session:
-            entry = outbox.claim(
-                session,
+    @activity.defn(name=SEND_EMAIL)
+    async def send_email(self, request: EmailRequest) -> SendResult:
+        entry = await asyncio.to_thread(
+            functools.partial(
+                self._ledger.claim,
                 key=request.key,
                 event_id=request.event_id,
                 channel=Channel.EMAIL,
@@ -95,25 +96,14 @@ class EmailActivities:
                 recipient=request.to,
                 subject=request.subject,
                 body=request.text,
-                now=datetime.now(UTC),
             )
-            session.commit()
-        return entry
-
-    def _mark(self, key: str, status: OutboxStatus, **fields: str | None) -> None:
-        with self._store.session() as session:
-            outbox.mark(session, key, status, datetime.now(UTC), **fields)
-            session.commit()
-
-    @activity.defn(name=SEND_EMAIL)
-    async def send_email(self, request: EmailRequest) -> SendResult:
-        entry = await asyncio.to_thread(self._claim, request)
-        if entry.status.left and entry.provider_id:
-            return SendResult(key=request.key, status=entry.status, provider_id=entry.provider_id)
+        )
+        if (earlier := result_if_left(entry)) is not None:
+            return earlier
         if entry.status is OutboxStatus.FAILED:
-            self._permanent(entry.error_code or "?")
+            permanent_failure("email", entry.error_code or "?")
         unsure = entry.status is OutboxStatus.SENDING
-        await asyncio.to_thread(self._mark, request.key, OutboxStatus.SENDING)
+        await asyncio.to_thread(self._ledger.mark, request.key, OutboxStatus.SENDING)
         smtp = self._smtp
         try:
             await aiosmtplib.send(
@@ -132,7 +122,9 @@ class EmailActivities:
             log.warning("email.outcome_unknown", step=request.step)
             raise
         provider_id = message_id(request.key)
-        await asyncio.to_thread(self._mark, request.key, OutboxStatus.SENT, provider_id=provider_id)
+        await asyncio.to_thread(
+            self._ledger.mark, request.key, OutboxStatus.SENT, provider_id=provider_id
+        )
         if unsure:
             log.warning("email.possible_duplicate", step=request.step)
         log.info("email.sent", step=request.step, attachments=len(request.attachments))
@@ -155,21 +147,12 @@ class EmailActivities:
             code = error.code
         if code >= 500:
             await asyncio.to_thread(
-                self._mark, request.key, OutboxStatus.FAILED, error_code=str(code)
+                self._ledger.mark, request.key, OutboxStatus.FAILED, error_code=str(code)
             )
             log.warning("email.refused", step=request.step, code=code)
-            self._permanent(str(code))
-        await asyncio.to_thread(self._mark, request.key, OutboxStatus.PENDING)
+            permanent_failure("email", str(code))
+        await asyncio.to_thread(self._ledger.mark, request.key, OutboxStatus.PENDING)
         raise ApplicationError(f"serveur SMTP indisponible ({code})", str(code))
-
-    @staticmethod
-    def _permanent(code: str) -> NoReturn:
-        raise ApplicationError(
-            f"email refusé par le serveur (code {code})",
-            code,
-            type=PERMANENT_DELIVERY_ERROR,
-            non_retryable=True,
-        )
 
     @property
     def all(self) -> list[object]:

@@ -9,7 +9,7 @@ the rare exception, and it is counted.
 
 import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import NoReturn
 
 import requests
@@ -20,8 +20,8 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
+from activities.outbox_ledger import OutboxLedger, permanent_failure, result_if_left
 from definitions.outgoing import (
-    PERMANENT_DELIVERY_ERROR,
     Channel,
     OutboxStatus,
     SendResult,
@@ -30,13 +30,11 @@ from definitions.outgoing import (
 )
 from definitions.privacy import mask_phone_numbers
 from definitions.temporal_names import SEND_SMS
-from store import inbound, outbox
 from store.database import Store
 
 log = structlog.get_logger(__name__)
 
 RECONCILE_WINDOW = timedelta(hours=1)
-OPTED_OUT = "opted_out"
 LOOKUP_PAGE = 50
 
 
@@ -55,7 +53,7 @@ class TwilioSettings:
 
 class SmsActivities:
     def __init__(self, store: Store, twilio: TwilioSettings) -> None:
-        self._store = store
+        self._ledger = OutboxLedger(store)
         self._twilio = twilio
         self._local = threading.local()
 
@@ -97,40 +95,25 @@ class SmsActivities:
 
     @activity.defn(name=SEND_SMS)
     def send_sms(self, request: SmsRequest) -> SendResult:
-        now = datetime.now(UTC)
-        with self._store.session() as session:
-            entry = outbox.claim(
-                session,
-                key=request.key,
-                event_id=request.event_id,
-                channel=Channel.SMS,
-                step=request.step,
-                recipient=request.to,
-                subject=None,
-                body=request.body,
-                now=now,
-            )
-            if not entry.status.left and inbound.has_opted_out(session, request.to):
-                entry = outbox.mark(
-                    session, request.key, OutboxStatus.FAILED, now, error_code=OPTED_OUT
-                )
-            session.commit()
-        if entry.status.left and entry.provider_id:
-            return SendResult(key=request.key, status=entry.status, provider_id=entry.provider_id)
+        entry = self._ledger.claim(
+            key=request.key,
+            event_id=request.event_id,
+            channel=Channel.SMS,
+            step=request.step,
+            recipient=request.to,
+            body=request.body,
+        )
+        if (earlier := result_if_left(entry)) is not None:
+            return earlier
         if entry.status is OutboxStatus.FAILED:
-            raise ApplicationError(
-                f"SMS refusé par le fournisseur (code {entry.error_code})",
-                entry.error_code,
-                type=PERMANENT_DELIVERY_ERROR,
-                non_retryable=True,
-            )
+            permanent_failure("SMS", entry.error_code or "?")
         unsure = entry.status is OutboxStatus.SENDING
         if unsure:
             found = self._already_sent(request, entry.created_at - RECONCILE_WINDOW)
             if found is not None:
                 log.info("sms.reconciled", step=request.step, sid=found)
                 return self._record(request, OutboxStatus.QUEUED, found)
-        self._mark(request, OutboxStatus.SENDING)
+        self._ledger.mark(request.key, OutboxStatus.SENDING)
         try:
             sid, status = self._send(request)
         except TwilioRestException as error:
@@ -144,30 +127,20 @@ class SmsActivities:
         log.info("sms.sent", step=request.step, to=mask_phone_numbers(request.to), sid=sid)
         return result.model_copy(update={"duplicate_suspected": unsure})
 
-    def _mark(self, request: SmsRequest, status: OutboxStatus, **fields: str | None) -> None:
-        with self._store.session() as session:
-            outbox.mark(session, request.key, status, datetime.now(UTC), **fields)
-            session.commit()
-
     def _record(self, request: SmsRequest, status: OutboxStatus, sid: str) -> SendResult:
-        self._mark(request, status, provider_id=sid)
+        self._ledger.mark(request.key, status, provider_id=sid)
         return SendResult(key=request.key, status=status, provider_id=sid)
 
     def _refused(self, request: SmsRequest, error: TwilioRestException) -> NoReturn:
         """429 and 5xx are retried by Temporal; any other refusal is permanent."""
         code = str(error.code or error.status)
         if error.status == 429 or error.status >= 500:
-            self._mark(request, OutboxStatus.PENDING)
+            self._ledger.mark(request.key, OutboxStatus.PENDING)
             log.warning("sms.provider_busy", step=request.step, status=error.status, code=code)
             raise ApplicationError(f"fournisseur SMS indisponible ({error.status})", code)
-        self._mark(request, OutboxStatus.FAILED, error_code=code)
+        self._ledger.mark(request.key, OutboxStatus.FAILED, error_code=code)
         log.warning("sms.refused", step=request.step, code=code)
-        raise ApplicationError(
-            f"SMS refusé par le fournisseur (code {code})",
-            code,
-            type=PERMANENT_DELIVERY_ERROR,
-            non_retryable=True,
-        )
+        permanent_failure("SMS", code)
 
     @property
     def all(self) -> list[object]:

@@ -7,7 +7,6 @@ import sys
 import structlog
 from temporalio.worker import Worker
 
-from gateway.app import create_app
 from store import directory
 from store.database import Store
 from worker.asgi_server import AsgiServer, AsgiServerError
@@ -16,9 +15,9 @@ from worker.dev_server import DevServerError, TemporalDevServer
 from worker.directory_cli import write_and_import_demo
 from worker.ports import busy_ports_message
 from worker.process_signals import run_until_stopped, stop_on_signals
-from worker.runner import build_sms_worker, build_worker, messaging_from
+from worker.runner import build_workers
 from worker.sandbox.providers import SandboxProviders, start_sandboxes
-from worker.services import load_definitions_or_explain
+from worker.services import gateway_app, load_definitions_or_explain
 from worker.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -77,20 +76,11 @@ async def run_dev_stack(settings: Settings, demo: bool) -> int:
     try:
         sandboxes = await start_sandboxes(settings)
         settings = sandboxes.settings
-        messaging = messaging_from(settings)
         client = await server.start()
-        workers = [
-            build_worker(client, store, settings.task_queue, definitions, messaging),
-            build_sms_worker(client, store, messaging),
-        ]
-        app = create_app(
-            client,
-            store,
-            settings.task_queue,
-            twilio_auth_token=settings.twilio_auth_token,
-            public_url=settings.public_url,
+        workers = build_workers(client, store, settings, definitions)
+        gateway = AsgiServer(
+            gateway_app(client, store, settings), settings.http_host, settings.http_port
         )
-        gateway = AsgiServer(app, settings.http_host, settings.http_port)
         tasks = [*(asyncio.create_task(worker.run()) for worker in workers), await gateway.start()]
         print(_banner(settings, sandboxes), flush=True)
         log.info("dev.ready", temporal_pid=server.pid)

@@ -87,3 +87,14 @@ def build_sms_worker(client: Client, store: Store, messaging: Messaging) -> Work
         max_task_queue_activities_per_second=messaging.sms_per_second,
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
     )
+
+
+def build_workers(
+    client: Client, store: Store, settings: Settings, definitions: Definitions
+) -> list[Worker]:
+    """The main worker and the SMS worker, as every deployment runs them."""
+    messaging = messaging_from(settings)
+    return [
+        build_worker(client, store, settings.task_queue, definitions, messaging),
+        build_sms_worker(client, store, messaging),
+    ]

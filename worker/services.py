@@ -5,6 +5,7 @@ import contextlib
 import sys
 
 import structlog
+from fastapi import FastAPI
 from temporalio.client import Client
 
 from definitions.loader import Definitions, DefinitionsError, load_definitions
@@ -13,7 +14,7 @@ from store.database import Store
 from worker.asgi_server import AsgiServer
 from worker.payload_codec import PayloadKeyError
 from worker.process_signals import run_until_stopped, stop_on_signals
-from worker.runner import build_sms_worker, build_worker, messaging_from
+from worker.runner import build_workers
 from worker.settings import Settings
 from worker.temporal_client import connect_temporal
 
@@ -37,6 +38,16 @@ async def _connect_or_explain(settings: Settings) -> Client | None:
         return None
 
 
+def gateway_app(client: Client, store: Store, settings: Settings) -> FastAPI:
+    return create_app(
+        client,
+        store,
+        settings.task_queue,
+        twilio_auth_token=settings.twilio_auth_token,
+        public_url=settings.public_url,
+    )
+
+
 def load_definitions_or_explain(settings: Settings) -> Definitions | None:
     """Bad protocol or template files stop a worker before it takes any work."""
     try:
@@ -57,11 +68,7 @@ async def run_worker(settings: Settings) -> int:
         return 1
     store = _open_store(settings)
     stop = stop_on_signals()
-    messaging = messaging_from(settings)
-    workers = [
-        build_worker(client, store, settings.task_queue, definitions, messaging),
-        build_sms_worker(client, store, messaging),
-    ]
+    workers = build_workers(client, store, settings, definitions)
     running = [asyncio.create_task(worker.run()) for worker in workers]
     log.info("worker.started", task_queues=[settings.task_queue, settings.sms_task_queue])
     try:
@@ -80,14 +87,9 @@ async def run_gateway(settings: Settings) -> int:
         return 1
     store = _open_store(settings)
     stop = stop_on_signals()
-    app = create_app(
-        client,
-        store,
-        settings.task_queue,
-        twilio_auth_token=settings.twilio_auth_token,
-        public_url=settings.public_url,
+    gateway = AsgiServer(
+        gateway_app(client, store, settings), settings.http_host, settings.http_port
     )
-    gateway = AsgiServer(app, settings.http_host, settings.http_port)
     serving = await gateway.start()
     log.info("gateway.started", url=settings.gateway_url)
     try:

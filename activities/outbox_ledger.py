@@ -1,0 +1,80 @@
+"""The outbox as a sending activity uses it: claim the message's row before the
+provider call, mark it after, and give up for good on a permanent refusal."""
+
+from datetime import UTC, datetime
+from typing import NoReturn
+
+from temporalio.exceptions import ApplicationError
+
+from definitions.outgoing import (
+    PERMANENT_DELIVERY_ERROR,
+    Channel,
+    OutboxEntry,
+    OutboxStatus,
+    SendResult,
+)
+from store import inbound, outbox
+from store.database import Store
+
+OPTED_OUT = "opted_out"
+
+
+def permanent_failure(what: str, code: str) -> NoReturn:
+    """Non-retryable, with the provider's code: the workflow tries the other channel."""
+    raise ApplicationError(
+        f"{what} refusé par le fournisseur (code {code})",
+        code,
+        type=PERMANENT_DELIVERY_ERROR,
+        non_retryable=True,
+    )
+
+
+def result_if_left(entry: OutboxEntry) -> SendResult | None:
+    """The earlier result when the message already left: it must not leave twice."""
+    if entry.status.left and entry.provider_id:
+        return SendResult(key=entry.key, status=entry.status, provider_id=entry.provider_id)
+    return None
+
+
+class OutboxLedger:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def claim(
+        self,
+        *,
+        key: str,
+        event_id: str,
+        channel: Channel,
+        step: str,
+        recipient: str,
+        body: str,
+        subject: str | None = None,
+    ) -> OutboxEntry:
+        """The message's row; an SMS to a number that answered STOP fails at once."""
+        now = datetime.now(UTC)
+        with self._store.session() as session:
+            entry = outbox.claim(
+                session,
+                key=key,
+                event_id=event_id,
+                channel=channel,
+                step=step,
+                recipient=recipient,
+                subject=subject,
+                body=body,
+                now=now,
+            )
+            if (
+                channel is Channel.SMS
+                and not entry.status.left
+                and inbound.has_opted_out(session, recipient)
+            ):
+                entry = outbox.mark(session, key, OutboxStatus.FAILED, now, error_code=OPTED_OUT)
+            session.commit()
+        return entry
+
+    def mark(self, key: str, status: OutboxStatus, **fields: str | None) -> None:
+        with self._store.session() as session:
+            outbox.mark(session, key, status, datetime.now(UTC), **fields)
+            session.commit()
