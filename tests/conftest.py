@@ -10,6 +10,7 @@ import pytest_asyncio
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from activities.sms import SmsActivities, TwilioSettings
 from definitions.directory import Contact, Directory, Organisation
 from definitions.loader import Definitions, load_definitions
 from store.database import Store
@@ -45,6 +46,23 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
 
 TWILIO_ACCOUNT_SID = "AC" + "0" * 32
 TWILIO_AUTH_TOKEN = "test-auth-token"
+
+
+def sms_sender(
+    store: Store, sandbox: TwilioSandbox, *, status_callback: str = "", timeout: float = 10.0
+) -> SmsActivities:
+    """The real SMS activities, pointed at the sandbox."""
+    return SmsActivities(
+        store,
+        TwilioSettings(
+            TWILIO_ACCOUNT_SID,
+            TWILIO_AUTH_TOKEN,
+            sender="+33639989999",
+            base_url=sandbox.base_url,
+            status_callback=status_callback,
+            timeout_seconds=timeout,
+        ),
+    )
 
 
 @pytest_asyncio.fixture(loop_scope="session")

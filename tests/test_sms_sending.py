@@ -9,7 +9,7 @@ import requests
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities.sms import SmsActivities, TwilioSettings
+from activities.sms import SmsActivities
 from definitions.outgoing import (
     PERMANENT_DELIVERY_ERROR,
     Channel,
@@ -20,23 +20,14 @@ from definitions.outgoing import (
 )
 from store import outbox
 from store.database import Store
-from tests.conftest import TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN
+from tests.conftest import sms_sender
 from worker.sandbox.twilio_server import Fault, TwilioSandbox
 
 TO = "+33639980042"
 
 
 def _sender(store: Store, sandbox: TwilioSandbox) -> SmsActivities:
-    return SmsActivities(
-        store,
-        TwilioSettings(
-            TWILIO_ACCOUNT_SID,
-            TWILIO_AUTH_TOKEN,
-            sender="+33639989999",
-            base_url=sandbox.base_url,
-            timeout_seconds=0.5,
-        ),
-    )
+    return sms_sender(store, sandbox, timeout=0.5)
 
 
 def _request(step: str = "support_request") -> SmsRequest:

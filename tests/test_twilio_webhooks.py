@@ -11,14 +11,13 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 from twilio.request_validator import RequestValidator
 
-from activities.sms import SmsActivities, TwilioSettings
 from definitions.outgoing import PERMANENT_DELIVERY_ERROR, OutboxStatus, SmsRequest
 from gateway.app import create_app
 from gateway.twilio_webhooks import NOT_UNDERSTOOD, NOTHING_AWAITED, OPTED_OUT
 from store import outbox
 from store.database import Store
 from store.tables import InboundSmsRow
-from tests.conftest import TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN
+from tests.conftest import TWILIO_AUTH_TOKEN, sms_sender
 from worker.asgi_server import AsgiServer
 from worker.ports import free_port
 from worker.sandbox.twilio_server import Fault, TwilioSandbox
@@ -102,15 +101,7 @@ async def test_stop_opts_out_and_sms_then_fail_over(
 ) -> None:
     answer = await _sms(gateway, "Arrêt", "SM200")
     assert f"<Message>{OPTED_OUT}</Message>" in answer.text
-    sender = SmsActivities(
-        store,
-        TwilioSettings(
-            TWILIO_ACCOUNT_SID,
-            TWILIO_AUTH_TOKEN,
-            sender="+33639989999",
-            base_url=twilio_sandbox.base_url,
-        ),
-    )
+    sender = sms_sender(store, twilio_sandbox)
     request = SmsRequest(
         key="e/step/contact/sms", event_id="e", step="step", to=PHONE, body="UNCCAS : test"
     )
@@ -145,15 +136,8 @@ async def test_delivery_callbacks_update_the_outbox(
     serving = await server.start()
     if fault:
         twilio_sandbox.faults.append(fault)
-    sender = SmsActivities(
-        store,
-        TwilioSettings(
-            TWILIO_ACCOUNT_SID,
-            TWILIO_AUTH_TOKEN,
-            sender="+33639989999",
-            base_url=twilio_sandbox.base_url,
-            status_callback=f"{public_url}/webhooks/twilio/status",
-        ),
+    sender = sms_sender(
+        store, twilio_sandbox, status_callback=f"{public_url}/webhooks/twilio/status"
     )
     request = SmsRequest(
         key="e/support_request/ccas/sms", event_id="e", step="support_request", to=PHONE, body="x"
