@@ -1,13 +1,11 @@
 """Event ids are workflow ids: readable over the phone, never personal data."""
 
-import re
 import secrets
 from datetime import date
 
 from definitions.event_type import EventType
 
 _ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
-EVENT_ID = re.compile(r"^[a-z_]+-\d{8}-[a-z0-9]{4}$")
 
 
 def new_event_id(event_type: EventType, day: date) -> str:

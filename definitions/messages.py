@@ -185,14 +185,6 @@ def longest_values(step: MessageStep) -> dict[str, str]:
     return {**COMMON_VARIABLES, **STEPS[step].variables}
 
 
-def message_header(sms_label: str, departments: list[tuple[str, str]]) -> str:
-    """``UNCCAS - INONDATION Nord (59)``, or the number of departments."""
-    if len(departments) == 1:
-        code, name = departments[0]
-        return f"UNCCAS - {sms_label} {name} ({code})"
-    return f"UNCCAS - {sms_label} {len(departments)} départements"
-
-
 def _substitute(text: str, values: Mapping[str, str]) -> str:
     try:
         return Template(text).substitute(values)

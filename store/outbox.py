@@ -27,9 +27,8 @@ def _entry(row: OutboxRow) -> OutboxEntry:
     )
 
 
-def _row(session: Session, key: str) -> OutboxRow:
-    row = session.exec(select(OutboxRow).where(OutboxRow.idempotency_key == key)).one()
-    return row
+def _find(session: Session, key: str) -> OutboxRow | None:
+    return session.exec(select(OutboxRow).where(OutboxRow.idempotency_key == key)).first()
 
 
 def claim(
@@ -45,7 +44,7 @@ def claim(
     now: datetime,
 ) -> OutboxEntry:
     """The message's row, written as pending the first time it is asked for."""
-    existing = session.exec(select(OutboxRow).where(OutboxRow.idempotency_key == key)).first()
+    existing = _find(session, key)
     if existing is not None:
         return _entry(existing)
     row = OutboxRow(
@@ -74,7 +73,9 @@ def mark(
     provider_id: str | None = None,
     error_code: str | None = None,
 ) -> OutboxEntry:
-    row = _row(session, key)
+    row = _find(session, key)
+    if row is None:
+        raise LookupError(f"no outbox row for {key}")
     row.status = status.value
     row.updated_at = now
     if status is OutboxStatus.SENDING:

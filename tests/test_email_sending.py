@@ -8,14 +8,17 @@ from activities.email import EmailActivities, SmtpSettings, message_id
 from definitions.outgoing import (
     PERMANENT_DELIVERY_ERROR,
     Attachment,
+    Channel,
     EmailRequest,
     OutboxStatus,
+    idempotency_key,
 )
 from store import outbox
 from store.database import Store
 from worker.sandbox.smtp_server import MailSandbox
 
 TO = "prefecture-59@example.org"
+EVENT = "inondation-20261122-k3f9"
 
 
 def _sender(store: Store, sandbox: MailSandbox) -> EmailActivities:
@@ -26,7 +29,7 @@ def _sender(store: Store, sandbox: MailSandbox) -> EmailActivities:
 
 def _request(**changes: object) -> EmailRequest:
     request = EmailRequest(
-        key="inondation-20261122-k3f9/state_information/prefecture-59/email",
+        key=idempotency_key(EVENT, "state_information", "prefecture-59", Channel.EMAIL),
         event_id="inondation-20261122-k3f9",
         step="state_information",
         to=TO,
@@ -69,7 +72,7 @@ async def test_a_french_multipart_mail_with_attachment_arrives_once(
 async def test_replies_stay_in_their_thread(store: Store, mail_sandbox: MailSandbox) -> None:
     first = _request()
     follow_up = _request(
-        key="inondation-20261122-k3f9/handover/prefecture-59/email",
+        key=idempotency_key(EVENT, "handover", "prefecture-59", Channel.EMAIL),
         in_reply_to=message_id(first.key),
     )
     sender = _sender(store, mail_sandbox)

@@ -17,6 +17,7 @@ from definitions.outgoing import (
     OutboxStatus,
     SendResult,
     SmsRequest,
+    idempotency_key,
 )
 from store import outbox
 from store.database import Store
@@ -32,7 +33,7 @@ def _sender(store: Store, sandbox: TwilioSandbox) -> SmsActivities:
 
 def _request(step: str = "support_request") -> SmsRequest:
     return SmsRequest(
-        key=f"inondation-20261122-k3f9/{step}/ccas-59350-direction/sms",
+        key=idempotency_key("inondation-20261122-k3f9", step, "ccas-59350-direction", Channel.SMS),
         event_id="inondation-20261122-k3f9",
         step=step,
         to=TO,

@@ -11,7 +11,13 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 from twilio.request_validator import RequestValidator
 
-from definitions.outgoing import PERMANENT_DELIVERY_ERROR, OutboxStatus, SmsRequest
+from definitions.outgoing import (
+    PERMANENT_DELIVERY_ERROR,
+    Channel,
+    OutboxStatus,
+    SmsRequest,
+    idempotency_key,
+)
 from gateway.app import create_app
 from gateway.twilio_webhooks import NOT_UNDERSTOOD, NOTHING_AWAITED, OPTED_OUT
 from store import outbox
@@ -103,7 +109,11 @@ async def test_stop_opts_out_and_sms_then_fail_over(
     assert f"<Message>{OPTED_OUT}</Message>" in answer.text
     sender = sms_sender(store, twilio_sandbox)
     request = SmsRequest(
-        key="e/step/contact/sms", event_id="e", step="step", to=PHONE, body="UNCCAS : test"
+        key=idempotency_key("e", "step", "contact", Channel.SMS),
+        event_id="e",
+        step="step",
+        to=PHONE,
+        body="UNCCAS : test",
     )
     with pytest.raises(ApplicationError) as raised:
         await asyncio.to_thread(ActivityEnvironment().run, sender.send_sms, request)
@@ -140,7 +150,11 @@ async def test_delivery_callbacks_update_the_outbox(
         store, twilio_sandbox, status_callback=f"{public_url}/webhooks/twilio/status"
     )
     request = SmsRequest(
-        key="e/support_request/ccas/sms", event_id="e", step="support_request", to=PHONE, body="x"
+        key=idempotency_key("e", "support_request", "ccas", Channel.SMS),
+        event_id="e",
+        step="support_request",
+        to=PHONE,
+        body="x",
     )
     try:
         await asyncio.to_thread(ActivityEnvironment().run, sender.send_sms, request)
