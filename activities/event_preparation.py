@@ -1,5 +1,6 @@
-"""What an event needs before its first message: its protocol and who is
-competent for its area, read from the definitions and the crisis directory."""
+"""What an event needs before its first message: its protocol, its message
+templates and who is competent for its area, read from the definitions and the
+crisis directory."""
 
 import structlog
 from temporalio import activity
@@ -8,8 +9,9 @@ from definitions.competence import TerritorySummary, resolve_competence
 from definitions.event import EventDeclaration
 from definitions.event_type import EventType
 from definitions.loader import Definitions
+from definitions.messages import TemplateSet
 from definitions.protocol import Protocol
-from definitions.temporal_names import LOAD_PROTOCOL, RESOLVE_TERRITORY
+from definitions.temporal_names import LOAD_PROTOCOL, LOAD_TEMPLATES, RESOLVE_TERRITORY
 from definitions.territory import load_territory
 from definitions.territory.declared_area import affected_communes
 from store import directory
@@ -26,6 +28,10 @@ class EventPreparationActivities:
     @activity.defn(name=LOAD_PROTOCOL)
     def load_protocol(self, event_type: EventType) -> Protocol:
         return self._definitions.protocols[event_type]
+
+    @activity.defn(name=LOAD_TEMPLATES)
+    def load_templates(self, event_type: EventType) -> TemplateSet:
+        return self._definitions.templates[event_type]
 
     @activity.defn(name=RESOLVE_TERRITORY)
     def resolve_territory(self, declaration: EventDeclaration) -> TerritorySummary:
@@ -47,4 +53,4 @@ class EventPreparationActivities:
 
     @property
     def all(self) -> list[object]:
-        return [self.load_protocol, self.resolve_territory]
+        return [self.load_protocol, self.load_templates, self.resolve_territory]

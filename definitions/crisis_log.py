@@ -16,6 +16,13 @@ class CrisisLogKind(StrEnum):
     TERRITORY_RESOLVED = "territory_resolved"
     PHASE_STARTED = "phase_started"
     CLOSE_REQUESTED = "close_requested"
+    CANDIDATE_ASKED = "candidate_asked"
+    CANDIDATE_ANSWERED = "candidate_answered"
+    STAFF_ALERTED = "staff_alerted"
+    REPRESENTATIVE_DESIGNATED = "representative_designated"
+    STATE_INFORMED = "state_informed"
+    DELIVERY_FALLBACK = "delivery_fallback"
+    DELIVERY_FAILED = "delivery_failed"
 
 
 class CrisisLogEntry(BaseModel):

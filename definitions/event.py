@@ -1,14 +1,11 @@
 """A major event: what staff declare, and the status its workflow reports."""
 
 import re
-from datetime import datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
-from definitions.competence import TerritorySummary
 from definitions.event_type import EventType
-from definitions.protocol import Protocol
 
 COMMUNE_CODE = re.compile(r"^(\d{5}|2[AB]\d{3})$")
 DEPARTMENT_CODE = re.compile(r"^(\d{2,3}|2[AB])$")
@@ -126,34 +123,6 @@ class EventStart(BaseModel):
     event_id: str
     declaration: EventDeclaration
     declared_by: str
-
-
-class PhaseChange(BaseModel):
-    phase: Phase
-    at: datetime
-
-
-class EventCounters(BaseModel):
-    crisis_log_entries: int = 0
-
-
-class EventStatus(BaseModel):
-    """What the event's workflow answers to a status query."""
-
-    event_id: str
-    type: EventType
-    title: str
-    exercise: bool
-    communes: list[str]
-    departments: list[str]
-    declared_by: str
-    phase: Phase
-    declared_at: datetime
-    phases: list[PhaseChange]
-    counters: EventCounters
-    territory: TerritorySummary | None = None
-    protocol: Protocol | None = None
-    closed_at: datetime | None = None
 
 
 class CloseRequest(BaseModel):

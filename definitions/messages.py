@@ -13,6 +13,7 @@ from string import Template
 
 from pydantic import BaseModel, Field
 
+from definitions.competence import TerritorySummary
 from definitions.gsm7 import to_gsm7
 from definitions.outgoing import Channel
 
@@ -24,6 +25,7 @@ class MessageStep(StrEnum):
     DESIGNATION_REQUEST = "designation_request"
     DESIGNATION_CONFIRMED = "designation_confirmed"
     DESIGNATION_RELEASED = "designation_released"
+    DESIGNATION_BUSY = "designation_busy"
     DESIGNATION_FAILED = "designation_failed"
     STATE_INFORMATION = "state_information"
     UD_INFORMATION = "ud_information"
@@ -42,7 +44,7 @@ class MessageStep(StrEnum):
 
 
 COMMON_VARIABLES = {
-    "header": "UNCCAS - ACCIDENT INDUSTRIEL Alpes-de-Haute-Provence (04)",
+    "header": "UNCCAS - ACCIDENT INDUSTRIEL Alpes-de-Haute-Provence (04) +99",
     "title": "Effondrement d'un immeuble rue de la République, nombreux bl",
     "event_id": "accident_industriel-20261122-k3f9",
 }
@@ -70,6 +72,9 @@ STEPS: dict[MessageStep, StepSpec] = {
     ),
     MessageStep.DESIGNATION_CONFIRMED: StepSpec(_BOTH, {"representative_name": _PERSON}),
     MessageStep.DESIGNATION_RELEASED: StepSpec(_SMS, {"candidate_name": _PERSON}),
+    MessageStep.DESIGNATION_BUSY: StepSpec(
+        _SMS, {"candidate_name": _PERSON, "other_event": COMMON_VARIABLES["event_id"]}
+    ),
     MessageStep.DESIGNATION_FAILED: StepSpec(_BOTH, {"asked": "12", "round": "3"}),
     MessageStep.STATE_INFORMATION: StepSpec(
         _EMAIL_ONLY,
@@ -78,6 +83,7 @@ STEPS: dict[MessageStep, StepSpec] = {
             "representative_phone": _PHONE,
             "representative_email": _EMAIL,
             "area": _AREA,
+            "change_note": f"Il/elle succède à {_PERSON}, désormais déchargé(e) de cette mission.",
         },
     ),
     MessageStep.UD_INFORMATION: StepSpec(
@@ -154,6 +160,16 @@ STEPS: dict[MessageStep, StepSpec] = {
     ),
     MessageStep.REPLY_NOT_UNDERSTOOD: StepSpec(_SMS, {}),
 }
+
+
+def message_header(sms_label: str, territory: TerritorySummary) -> str:
+    """``UNCCAS - INONDATION Nord (59)``, ``+2`` when more departments are touched."""
+    departments = territory.departments
+    if not departments:
+        return f"UNCCAS - {sms_label}"
+    first = departments[0]
+    others = f" +{len(departments) - 1}" if len(departments) > 1 else ""
+    return f"UNCCAS - {sms_label} {first.name} ({first.code}){others}"
 
 
 class EmailTemplate(BaseModel):

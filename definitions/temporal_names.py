@@ -12,3 +12,33 @@ LOAD_PROTOCOL = "load_protocol"
 RESOLVE_TERRITORY = "resolve_territory"
 SEND_SMS = "send_sms"
 SEND_EMAIL = "send_email"
+LOAD_TEMPLATES = "load_templates"
+
+REPRESENTATIVE_DESIGNATION_WORKFLOW = "RepresentativeDesignationWorkflow"
+CHANGE_REPRESENTATIVE_UPDATE = "change_representative"
+DESIGNATION_PROGRESS_SIGNAL = "designation_progress"
+DESIGNATE_SIGNAL = "designate"
+STOP_SIGNAL = "stop"
+REPLY_SIGNAL = "reply"
+DELIVERY_FAILED_SIGNAL = "delivery_failed"
+
+LOAD_ROSTER = "load_roster"
+LOAD_PERSON = "load_person"
+LOAD_ON_CALL_STAFF = "load_on_call_staff"
+LOAD_STATE_RECIPIENTS = "load_state_recipients"
+BUSY_REPRESENTATIVES = "busy_representatives"
+CLAIM_REPRESENTATIVE = "claim_representative"
+OPEN_REPLY_CODES = "open_reply_codes"
+CLOSE_REPLY_CODES = "close_reply_codes"
+SEND_BRIEFING = "send_representative_briefing"
+
+
+def sms_task_queue(task_queue: str) -> str:
+    """SMS leave through their own queue, rate-limited for the provider's sake."""
+    return f"{task_queue}-sms"
+
+
+def designation_workflow_id(event_id: str, generation: int) -> str:
+    """``EVENT/representative``, then ``EVENT/representative-2`` for a handover."""
+    suffix = "" if generation == 1 else f"-{generation}"
+    return f"{event_id}/representative{suffix}"

@@ -11,7 +11,9 @@ from sqlalchemy import text
 from temporalio.client import Client
 
 from definitions.crisis_log import CrisisLogEntry
-from definitions.event import CloseRequest, EventDeclaration, EventStatus
+from definitions.designation import RepresentativeChange
+from definitions.event import CloseRequest, EventDeclaration
+from definitions.event_status import EventStatus
 from definitions.validation import describe_errors
 from gateway import event_control
 from gateway.twilio_webhooks import twilio_router
@@ -33,27 +35,18 @@ class CloseBody(BaseModel):
     reason: str = Field(default="", max_length=500)
 
 
+class RepresentativeBody(BaseModel):
+    contact_id: str = Field(min_length=1, max_length=64, description="identifiant dans l'annuaire")
+
+
 class Health(BaseModel):
     status: str
     temporal: str
     database: str
 
 
-def create_app(
-    client: Client,
-    store: Store,
-    task_queue: str,
-    *,
-    twilio_auth_token: str = "",
-    public_url: str = "",
-) -> FastAPI:
-    """The gateway holds no state of its own: Temporal and the store are handed in.
-    Twilio's webhooks are served only when an auth token can check their signature."""
-    app = FastAPI(
-        title="Tocsin",
-        summary="Coordination de crise du réseau UNCCAS",
-        version="0.1.0",
-    )
+def _install_error_handlers(app: FastAPI) -> None:
+    """Every refusal as French JSON: 422 lists the problems, 404 and 409 say why."""
 
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -78,9 +71,37 @@ def create_app(
     async def _not_found(_: Request, exc: event_control.EventNotFoundError) -> JSONResponse:
         return JSONResponse(status_code=status.HTTP_404_NOT_FOUND, content={"detail": str(exc)})
 
-    @app.exception_handler(event_control.EventNotClosableError)
-    async def _not_closable(_: Request, exc: event_control.EventNotClosableError) -> JSONResponse:
+    @app.exception_handler(event_control.EventConflictError)
+    async def _conflict(_: Request, exc: event_control.EventConflictError) -> JSONResponse:
         return JSONResponse(status_code=status.HTTP_409_CONFLICT, content={"detail": str(exc)})
+
+    @app.exception_handler(event_control.UnknownContactError)
+    @app.exception_handler(event_control.UnreachableContactError)
+    async def _bad_contact(_: Request, exc: Exception) -> JSONResponse:
+        log.info("api.contact_refused", problem=str(exc))
+        return JSONResponse(
+            status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+            content={"detail": "requête refusée", "errors": [str(exc)]},
+        )
+
+
+def create_app(
+    client: Client,
+    store: Store,
+    task_queue: str,
+    *,
+    twilio_auth_token: str = "",
+    public_url: str = "",
+) -> FastAPI:
+    """The gateway holds no state of its own: Temporal and the store are handed in.
+    Twilio's webhooks are served only when an auth token can check their signature."""
+    app = FastAPI(
+        title="Tocsin",
+        summary="Coordination de crise du réseau UNCCAS",
+        version="0.1.0",
+    )
+
+    _install_error_handlers(app)
 
     @app.post("/api/events", status_code=status.HTTP_201_CREATED)
     async def declare_event(declaration: EventDeclaration) -> EventCreated:
@@ -110,6 +131,24 @@ def create_app(
         log.info("api.event_closed", event_id=event_id)
         return closed
 
+    @app.post("/api/events/{event_id}/representative")
+    async def designate_representative(
+        event_id: EventIdPath, body: RepresentativeBody
+    ) -> EventStatus:
+        """Designate this contact: ends a search, or hands over to them."""
+        change = RepresentativeChange(contact_id=body.contact_id, requested_by=API_ACTOR)
+        changed = await event_control.change_representative(client, store, event_id, change)
+        log.info("api.representative_designated", event_id=event_id)
+        return changed
+
+    @app.post("/api/events/{event_id}/representative/search")
+    async def search_representative(event_id: EventIdPath) -> EventStatus:
+        """Hand over through a new search of the roster."""
+        change = RepresentativeChange(requested_by=API_ACTOR)
+        changed = await event_control.change_representative(client, store, event_id, change)
+        log.info("api.representative_search", event_id=event_id)
+        return changed
+
     @app.get("/healthz")
     async def health() -> JSONResponse:
         temporal = "ok"
@@ -129,5 +168,5 @@ def create_app(
         return JSONResponse(status_code=code, content=body.model_dump())
 
     if twilio_auth_token:
-        app.include_router(twilio_router(store, twilio_auth_token, public_url))
+        app.include_router(twilio_router(store, client, twilio_auth_token, public_url))
     return app

@@ -1,17 +1,27 @@
-"""What staff do to an event (activate, read, close), for the API and the CLI alike."""
+"""What staff do to an event (activate, read, designate, close), for the API and the CLI alike."""
 
 from datetime import UTC, datetime
 
+from pydantic import BaseModel
 from temporalio.api.enums.v1 import WorkflowExecutionStatus
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from definitions.event import CloseRequest, EventDeclaration, EventStart, EventStatus
+from definitions.designation import RepresentativeChange
+from definitions.event import CloseRequest, EventDeclaration, EventStart
 from definitions.event_ids import new_event_id
-from definitions.temporal_names import CLOSE_UPDATE, MAJOR_EVENT_WORKFLOW, STATUS_QUERY
+from definitions.event_status import EventStatus
+from definitions.temporal_names import (
+    CHANGE_REPRESENTATIVE_UPDATE,
+    CLOSE_UPDATE,
+    MAJOR_EVENT_WORKFLOW,
+    STATUS_QUERY,
+)
 from definitions.territory import load_territory
 from definitions.territory.declared_area import area_problems
+from store import directory
+from store.database import Store
 
 
 class EventNotFoundError(LookupError):
@@ -19,8 +29,19 @@ class EventNotFoundError(LookupError):
         super().__init__(f"événement inconnu : {event_id}")
 
 
-class EventNotClosableError(RuntimeError):
-    """The event is already being closed, or is closed."""
+class EventConflictError(RuntimeError):
+    """The event refuses the request in its present state (closing, closed,
+    already searching for a representative…)."""
+
+
+class UnknownContactError(LookupError):
+    def __init__(self, contact_id: str) -> None:
+        super().__init__(f"contact inconnu dans l'annuaire : {contact_id}")
+
+
+class UnreachableContactError(ValueError):
+    def __init__(self, contact_id: str) -> None:
+        super().__init__(f"le contact {contact_id} n'a ni téléphone ni email dans l'annuaire")
 
 
 class DeclarationRefusedError(ValueError):
@@ -64,13 +85,32 @@ async def status(client: Client, event_id: str) -> EventStatus:
 
 async def close(client: Client, event_id: str, request: CloseRequest) -> EventStatus:
     """Stand the event down and wait until it is closed."""
+    return await _update(client, event_id, CLOSE_UPDATE, request)
+
+
+async def change_representative(
+    client: Client, store: Store, event_id: str, change: RepresentativeChange
+) -> EventStatus:
+    """Designate ``change.contact_id`` (or search anew) and wait until it is done.
+    The contact is checked here: the workflow trusts what it is given."""
+    if change.contact_id is not None:
+        with store.session() as session:
+            contact = directory.contact(session, change.contact_id)
+        if contact is None:
+            raise UnknownContactError(change.contact_id)
+        if not contact.phone and not contact.email:
+            raise UnreachableContactError(change.contact_id)
+    return await _update(client, event_id, CHANGE_REPRESENTATIVE_UPDATE, change)
+
+
+async def _update(client: Client, event_id: str, name: str, argument: BaseModel) -> EventStatus:
     handle = client.get_workflow_handle(event_id)
     try:
-        return await handle.execute_update(CLOSE_UPDATE, request, result_type=EventStatus)
+        return await handle.execute_update(name, argument, result_type=EventStatus)
     except WorkflowUpdateFailedError as error:
         cause = error.cause
         reason = cause.message if isinstance(cause, ApplicationError) else str(cause)
-        raise EventNotClosableError(reason) from error
+        raise EventConflictError(reason) from error
     except RPCError as error:
         if error.status is not RPCStatusCode.NOT_FOUND:
             raise
@@ -81,5 +121,5 @@ async def close(client: Client, event_id: str, request: CloseRequest) -> EventSt
         if description.raw_description.workflow_execution_info.status in (
             WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED,
         ):
-            raise EventNotClosableError("l'événement est déjà clos") from error
+            raise EventConflictError("l'événement est déjà clos") from error
         raise

@@ -2,7 +2,9 @@
 
 Every request must carry a valid ``X-Twilio-Signature`` computed on the public
 URL Twilio called; anything else gets 403 and changes nothing. Inbound SMS are
-kept once per MessageSid, so a replayed webhook is answered with silence.
+kept once per MessageSid, so a replayed webhook is answered with silence; a
+reply to a waiting task reaches its workflow as a signal, which Temporal accepts
+even while no worker runs. A bounced SMS that awaited an answer is signalled too.
 """
 
 from datetime import UTC, datetime
@@ -10,29 +12,23 @@ from typing import Annotated
 
 import structlog
 from fastapi import APIRouter, Header, Request, Response, status
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
-from definitions.outgoing import provider_status
+from definitions.awaited_replies import DeliveryFailed, ReplyCodeClosure, ReplyReceived
+from definitions.outgoing import Channel, OutboxEntry, OutboxStatus, provider_status
 from definitions.privacy import mask_phone_numbers
-from definitions.replies import ReplyKeyword, parse_reply
-from store import inbound, outbox
+from definitions.replies import Reply, parse_reply
+from definitions.temporal_names import DELIVERY_FAILED_SIGNAL, REPLY_SIGNAL
+from gateway.reply_routing import CLOSED, UNAVAILABLE, Outcome, Routing, route
+from store import inbound, outbox, reply_codes
 from store.database import Store
 
 log = structlog.get_logger(__name__)
 
 MAX_WEBHOOK_BYTES = 64 * 1024
-NOT_UNDERSTOOD = (
-    "UNCCAS : réponse non reconnue. Répondez avec le mot-clé et le code indiqués dans notre "
-    "message, par exemple OUI 4821, NON 4821, OK 5532, AIDE 5532 ou FAIT 1234."
-)
-NOTHING_AWAITED = (
-    "UNCCAS : aucune demande en attente ne correspond à cette réponse depuis ce numéro. "
-    "Vérifiez le code indiqué dans notre message."
-)
-OPTED_OUT = (
-    "UNCCAS : vous ne recevrez plus de SMS de Tocsin ; nos messages vous parviendront par email."
-)
 
 
 def _twiml(text: str | None) -> Response:
@@ -42,74 +38,131 @@ def _twiml(text: str | None) -> Response:
     return Response(content=str(reply), media_type="application/xml")
 
 
-def twilio_router(store: Store, auth_token: str, public_url: str) -> APIRouter:
-    router = APIRouter(prefix="/webhooks/twilio", tags=["webhooks"])
-    validator = RequestValidator(auth_token)
+class TwilioWebhooks:
+    def __init__(self, store: Store, client: Client, auth_token: str, public_url: str) -> None:
+        self._store = store
+        self._client = client
+        self._validator = RequestValidator(auth_token)
+        self._public_url = public_url
 
-    async def _signed_form(request: Request, signature: str | None) -> dict[str, str] | None:
+    async def _signed_form(self, request: Request, signature: str | None) -> dict[str, str] | None:
         """The form when Twilio signed it, else None (and a log line)."""
         body = await request.body()
         if len(body) > MAX_WEBHOOK_BYTES:
             log.warning("webhook.too_large", path=request.url.path, size=len(body))
             return None
         form = {key: str(value) for key, value in (await request.form()).items()}
-        url = public_url.rstrip("/") + request.url.path
+        url = self._public_url.rstrip("/") + request.url.path
         if request.url.query:
             url += "?" + request.url.query
-        if not signature or not validator.validate(url, form, signature):
+        if not signature or not self._validator.validate(url, form, signature):
             log.warning("webhook.forged", path=request.url.path)
             return None
         return form
 
-    @router.post("/sms")
+    async def _deliver(self, routing: Routing, reply: Reply, message_sid: str) -> Routing:
+        """Signal the task's workflow; a workflow that has ended closes its codes."""
+        task = routing.task
+        assert task is not None and task.code
+        received = ReplyReceived(
+            task_key=task.task_key,
+            contact_id=task.contact_id,
+            keyword=reply.keyword,
+            code=task.code,
+            accepts=reply.accepts,
+            message_sid=message_sid,
+            received_at=datetime.now(UTC),
+        )
+        try:
+            await self._client.get_workflow_handle(task.workflow_id).signal(REPLY_SIGNAL, received)
+        except RPCError as error:
+            if error.status is not RPCStatusCode.NOT_FOUND:
+                log.error("sms.routing_failed", workflow_id=task.workflow_id, error=str(error))
+                return Routing(Outcome.UNAVAILABLE, UNAVAILABLE)
+            with self._store.session() as session:
+                closure = ReplyCodeClosure(workflow_id=task.workflow_id)
+                reply_codes.close_codes(session, closure, datetime.now(UTC))
+                session.commit()
+            return Routing(Outcome.CLOSED, CLOSED)
+        return routing
+
     async def inbound_sms(
+        self,
         request: Request,
         x_twilio_signature: Annotated[str | None, Header()] = None,
     ) -> Response:
-        form = await _signed_form(request, x_twilio_signature)
+        form = await self._signed_form(request, x_twilio_signature)
         if form is None or not form.get("MessageSid") or not form.get("From"):
             return Response(status_code=status.HTTP_403_FORBIDDEN)
-        sender, text = form["From"], form.get("Body", "")
+        message_sid, sender, text = form["MessageSid"], form["From"], form.get("Body", "")
+        masked = mask_phone_numbers(sender)
+        with self._store.session() as session:
+            if inbound.seen(session, message_sid):
+                log.info("sms.replayed", sender=masked, message_sid=message_sid)
+                return _twiml(None)
+            codes = reply_codes.codes_of_phone(session, sender)
         reply = parse_reply(text)
-        if reply is None:
-            outcome, answer = "not_understood", NOT_UNDERSTOOD
-        elif reply.keyword is ReplyKeyword.STOP:
-            outcome, answer = "opted_out", OPTED_OUT
-        else:
-            outcome, answer = "nothing_awaited", NOTHING_AWAITED
+        routing = route(reply, codes)
+        if routing.outcome is Outcome.ROUTED and reply is not None:
+            routing = await self._deliver(routing, reply, message_sid)
         now = datetime.now(UTC)
-        with store.session() as session:
+        with self._store.session() as session:
             first = inbound.record_first(
                 session,
-                form["MessageSid"],
+                message_sid,
                 sender=sender,
                 body=text[:2000],
-                outcome=outcome,
+                outcome=routing.outcome.value,
                 now=now,
             )
-            if first and outcome == "opted_out":
+            if first and routing.outcome is Outcome.OPTED_OUT:
                 inbound.opt_out(session, sender, now)
             session.commit()
-        masked = mask_phone_numbers(sender)
         if not first:
-            log.info("sms.replayed", sender=masked, message_sid=form["MessageSid"])
             return _twiml(None)
-        log.info("sms.received", sender=masked, outcome=outcome)
-        return _twiml(answer)
+        task = routing.task
+        log.info(
+            "sms.received",
+            sender=masked,
+            outcome=routing.outcome.value,
+            workflow_id=task.workflow_id if task else None,
+        )
+        return _twiml(routing.answer)
 
-    @router.post("/status", status_code=status.HTTP_204_NO_CONTENT)
+    async def _signal_bounce(self, entry: OutboxEntry) -> None:
+        with self._store.session() as session:
+            task = reply_codes.awaiting_message(session, entry.recipient, entry.key)
+        if task is None:
+            return
+        failure = DeliveryFailed(
+            task_key=task.task_key,
+            contact_id=task.contact_id,
+            channel=Channel.SMS,
+            step=entry.step,
+            error_code=entry.error_code,
+        )
+        try:
+            await self._client.get_workflow_handle(task.workflow_id).signal(
+                DELIVERY_FAILED_SIGNAL, failure
+            )
+        except RPCError as error:
+            log.warning("sms.bounce_not_signalled", workflow_id=task.workflow_id, error=str(error))
+            return
+        log.info("sms.bounce_signalled", workflow_id=task.workflow_id, step=entry.step)
+
     async def delivery_status(
+        self,
         request: Request,
         x_twilio_signature: Annotated[str | None, Header()] = None,
     ) -> Response:
-        form = await _signed_form(request, x_twilio_signature)
+        form = await self._signed_form(request, x_twilio_signature)
         if form is None:
             return Response(status_code=status.HTTP_403_FORBIDDEN)
         delivery = provider_status(form.get("MessageStatus", ""))
         if delivery is None or not form.get("MessageSid"):
             log.info("webhook.status_ignored", status=form.get("MessageStatus"))
             return Response(status_code=status.HTTP_204_NO_CONTENT)
-        with store.session() as session:
+        with self._store.session() as session:
             entry = outbox.record_delivery(
                 session, form["MessageSid"], delivery, form.get("ErrorCode"), datetime.now(UTC)
             )
@@ -118,6 +171,14 @@ def twilio_router(store: Store, auth_token: str, public_url: str) -> APIRouter:
             log.info("webhook.status_unknown_message", message_sid=form["MessageSid"])
         else:
             log.info("sms.delivery", event_id=entry.event_id, step=entry.step, status=delivery)
+            if delivery in (OutboxStatus.UNDELIVERED, OutboxStatus.FAILED):
+                await self._signal_bounce(entry)
         return Response(status_code=status.HTTP_204_NO_CONTENT)
 
+
+def twilio_router(store: Store, client: Client, auth_token: str, public_url: str) -> APIRouter:
+    webhooks = TwilioWebhooks(store, client, auth_token, public_url)
+    router = APIRouter(prefix="/webhooks/twilio", tags=["webhooks"])
+    router.post("/sms")(webhooks.inbound_sms)
+    router.post("/status", status_code=status.HTTP_204_NO_CONTENT)(webhooks.delivery_status)
     return router

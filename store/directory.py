@@ -44,10 +44,7 @@ def contacts(session: Session, role: ContactRole | None = None) -> list[Contact]
     query = select(ContactRow).order_by(col(ContactRow.id))
     if role is not None:
         query = query.where(ContactRow.role == role.value)
-    return [
-        Contact.model_construct(**{**row.model_dump(), "role": ContactRole(row.role)})
-        for row in session.exec(query).all()
-    ]
+    return [_contact(row) for row in session.exec(query).all()]
 
 
 def read_directory(session: Session) -> Directory:
@@ -63,3 +60,44 @@ def directory_summary(directory: Directory) -> str:
 
 def is_empty(session: Session) -> bool:
     return session.exec(select(OrganisationRow.id).limit(1)).first() is None
+
+
+def _contact(row: ContactRow) -> Contact:
+    return Contact.model_construct(**{**row.model_dump(), "role": ContactRole(row.role)})
+
+
+def contact(session: Session, contact_id: str) -> Contact | None:
+    row = session.get(ContactRow, contact_id)
+    return _contact(row) if row else None
+
+
+def roster(session: Session) -> list[Contact]:
+    """The on-call roster of representatives, by rank."""
+    query = (
+        select(ContactRow)
+        .where(col(ContactRow.roster_rank).is_not(None))
+        .order_by(col(ContactRow.roster_rank), col(ContactRow.id))
+    )
+    return [_contact(row) for row in session.exec(query).all()]
+
+
+def organisations_of_kind(
+    session: Session, kind: OrganisationKind, department_codes: list[str] | None = None
+) -> list[Organisation]:
+    query = select(OrganisationRow).where(OrganisationRow.kind == kind.value)
+    if department_codes is not None:
+        query = query.where(col(OrganisationRow.department_code).in_(department_codes))
+    rows = session.exec(query.order_by(col(OrganisationRow.id))).all()
+    return [Organisation.model_construct(**{**row.model_dump(), "kind": kind}) for row in rows]
+
+
+def contacts_of(session: Session, organisation_ids: list[str]) -> list[Contact]:
+    query = select(ContactRow).where(col(ContactRow.organisation_id).in_(organisation_ids))
+    return [_contact(row) for row in session.exec(query.order_by(col(ContactRow.id))).all()]
+
+
+def organisation(session: Session, organisation_id: str) -> Organisation | None:
+    row = session.get(OrganisationRow, organisation_id)
+    if row is None:
+        return None
+    return Organisation.model_construct(**{**row.model_dump(), "kind": OrganisationKind(row.kind)})

@@ -12,7 +12,7 @@ def record_first(
     session: Session, message_sid: str, *, sender: str, body: str, outcome: str, now: datetime
 ) -> bool:
     """Keep the message unless its MessageSid was seen; says whether it is new."""
-    if session.get(InboundSmsRow, message_sid) is not None:
+    if seen(session, message_sid):
         return False
     try:
         with session.begin_nested():
@@ -28,6 +28,10 @@ def record_first(
     except IntegrityError:
         return False
     return True
+
+
+def seen(session: Session, message_sid: str) -> bool:
+    return session.get(InboundSmsRow, message_sid) is not None
 
 
 def opt_out(session: Session, phone: str, now: datetime) -> None:

@@ -125,3 +125,30 @@ class SmsOptOutRow(SQLModel, table=True):
 
     phone: str = Field(primary_key=True, max_length=32)
     opted_out_at: datetime = Field(sa_column=_utc_column())
+
+
+class ReplyCodeRow(SQLModel, table=True):
+    """A code someone may quote in an SMS reply; one row per task and phone."""
+
+    __tablename__ = "reply_codes"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=4)
+    phone: str = Field(max_length=32, index=True)
+    contact_id: str = Field(max_length=64)
+    workflow_id: str = Field(max_length=200, index=True)
+    task_key: str = Field(max_length=200)
+    event_id: str = Field(max_length=64)
+    keywords: str = Field(max_length=64, description="comma-separated reply keywords")
+    opened_at: datetime = Field(sa_column=_utc_column())
+    closed_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+
+
+class RepresentativeRow(SQLModel, table=True):
+    """Who represents UNCCAS for each event (the latest designation)."""
+
+    __tablename__ = "representatives"
+
+    event_id: str = Field(primary_key=True, max_length=64)
+    contact_id: str = Field(max_length=64, index=True)
+    designated_at: datetime = Field(sa_column=_utc_column())

@@ -3,20 +3,27 @@
 import sysconfig
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from xml.etree import ElementTree
 
+import httpx
 import pytest
 import pytest_asyncio
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
+from twilio.request_validator import RequestValidator
 
+from activities.email import SmtpSettings
 from activities.sms import SmsActivities, TwilioSettings
 from definitions.directory import Contact, Directory, Organisation
 from definitions.loader import Definitions, load_definitions
+from gateway.app import create_app
 from store.database import Store
 from store.directory import replace_directory
 from worker.asgi_server import AsgiServer
 from worker.ports import free_port
+from worker.runner import Messaging
 from worker.sandbox.smtp_server import MailSandbox
 from worker.sandbox.twilio_server import TwilioSandbox
 
@@ -133,3 +140,120 @@ def definitions() -> Definitions:
 @pytest.fixture
 def task_queue() -> str:
     return f"tocsin-test-{uuid.uuid4()}"
+
+
+REPRESENTATIVES = ("unccas-representant-1", "unccas-representant-2", "unccas-representant-3")
+
+
+def _fictional(
+    contact_id: str,
+    organisation_id: str,
+    name: str,
+    role: str,
+    serial: int,
+    rank: int | None = None,
+) -> Contact:
+    return Contact(
+        id=contact_id,
+        organisation_id=organisation_id,
+        name=name,
+        role=role,
+        phone=f"+336399801{serial:02d}",
+        email=f"{contact_id}@example.org",
+        roster_rank=rank,
+    )
+
+
+def network_directory() -> Directory:
+    """``lille_directory`` with the national level: a roster of three
+    representatives, one on-call staff member, the DIAV; and people to reach at
+    the prefecture and the UD."""
+    lille = lille_directory()
+    organisations = [
+        *lille.organisations,
+        Organisation(id="unccas", kind="unccas", name="UNCCAS", email="unccas@example.org"),
+        Organisation(id="diav", kind="diav", name="DIAV", email="diav@example.org"),
+    ]
+    names = ("Alix Martin", "Sacha Bernard", "Morgane Dubois")
+    contacts = [
+        *lille.contacts,
+        *(
+            _fictional(contact_id, "unccas", name, "representative", serial, rank=serial)
+            for serial, (contact_id, name) in enumerate(zip(REPRESENTATIVES, names, strict=True), 1)
+        ),
+        _fictional("unccas-astreinte-1", "unccas", "Claude Petit", "on_call_staff", 10),
+        _fictional("prefecture-59-cabinet", "prefecture-59", "Dominique Roux", "officer", 20),
+        _fictional("ud-59-presidence", "ud-59", "Yannick Morel", "president", 30),
+    ]
+    return Directory(organisations=organisations, contacts=contacts)
+
+
+@pytest.fixture
+def store_with_network(store: Store) -> Store:
+    with store.session() as session:
+        replace_directory(session, network_directory())
+        session.commit()
+    return store
+
+
+@pytest.fixture
+def messaging(twilio_sandbox: TwilioSandbox, mail_sandbox: MailSandbox) -> Messaging:
+    """The real senders, pointed at the sandboxes; no delivery callbacks."""
+    return Messaging(
+        twilio=TwilioSettings(
+            TWILIO_ACCOUNT_SID,
+            TWILIO_AUTH_TOKEN,
+            sender="+33639989999",
+            base_url=twilio_sandbox.base_url,
+        ),
+        smtp=SmtpSettings(host="127.0.0.1", port=mail_sandbox.port, mail_from="tocsin@example.org"),
+        sms_per_second=50.0,
+    )
+
+
+@dataclass
+class Phone:
+    """Answers by SMS through the gateway's signed webhook, as Twilio posts them."""
+
+    http: httpx.AsyncClient
+    public_url: str
+
+    async def reply(self, sender: str, body: str, message_sid: str | None = None) -> str:
+        """The gateway's answer (TwiML text), or '' when it stays silent."""
+        params = {
+            "MessageSid": message_sid or "SM" + uuid.uuid4().hex,
+            "From": sender,
+            "To": "+33639989999",
+            "Body": body,
+        }
+        response = await self.post("/webhooks/twilio/sms", params)
+        assert response.status_code == 200, response.text
+        return " ".join(
+            node.text or "" for node in ElementTree.fromstring(response.text).iter("Message")
+        )
+
+    async def post(self, path: str, params: dict[str, str]) -> httpx.Response:
+        signature = RequestValidator(TWILIO_AUTH_TOKEN).compute_signature(
+            self.public_url + path, params
+        )
+        return await self.http.post(path, data=params, headers={"X-Twilio-Signature": signature})
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def phone(time_skipping_env: WorkflowEnvironment, store: Store) -> AsyncIterator[Phone]:
+    """The gateway on a loopback port (so the Twilio sandbox can call it back)."""
+    port = free_port()
+    public_url = f"http://127.0.0.1:{port}"
+    app = create_app(
+        time_skipping_env.client,
+        store,
+        "unused",
+        twilio_auth_token=TWILIO_AUTH_TOKEN,
+        public_url=public_url,
+    )
+    server = AsgiServer(app, "127.0.0.1", port)
+    serving = await server.start()
+    async with httpx.AsyncClient(base_url=public_url, timeout=10) as http:
+        yield Phone(http, public_url)
+    server.stop()
+    await serving

@@ -6,7 +6,8 @@ import httpx
 import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
-from definitions.event import EventStatus, Phase
+from definitions.event import Phase
+from definitions.event_status import EventStatus
 from definitions.loader import Definitions
 from gateway.app import create_app
 from store.database import Store

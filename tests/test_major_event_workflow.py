@@ -128,7 +128,7 @@ async def test_second_close_is_refused(
             CloseRequest(closed_by="a"),
             wait_for_stage=WorkflowUpdateStage.ACCEPTED,
         )
-        with pytest.raises(event_control.EventNotClosableError):
+        with pytest.raises(event_control.EventConflictError):
             await event_control.close(
                 time_skipping_env.client, event_id, CloseRequest(closed_by="b")
             )

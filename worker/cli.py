@@ -9,12 +9,13 @@ import typer
 from pydantic import ValidationError
 from temporalio.client import Client
 
+from definitions.designation import RepresentativeChange
 from definitions.event import CloseRequest, EventDeclaration
 from definitions.validation import describe_validation_error
 from gateway import event_control
 from store import events as stored_events
 from store.database import Store
-from worker.cli_common import EXIT_FAILED, finish, load_settings, refuse
+from worker.cli_common import EXIT_FAILED, EXIT_REFUSED, explain, finish, load_settings, refuse
 from worker.definitions_cli import definitions_app
 from worker.dev_stack import run_dev_stack
 from worker.directory_cli import directory_app
@@ -55,7 +56,7 @@ def _run_client_command(settings: Settings, command: Callable[[Client], Awaitabl
             return EXIT_FAILED
         try:
             return await command(client)
-        except (event_control.EventNotFoundError, event_control.EventNotClosableError) as error:
+        except (event_control.EventNotFoundError, event_control.EventConflictError) as error:
             typer.echo(f"Erreur : {error}", err=True)
             return EXIT_FAILED
 
@@ -140,6 +141,48 @@ def close(
         return 0
 
     _run_client_command(settings, command)
+
+
+def _change_representative(event_id: str, contact_id: str | None) -> None:
+    settings = load_settings()
+    change = RepresentativeChange(contact_id=contact_id, requested_by=CLI_ACTOR)
+
+    async def command(client: Client) -> int:
+        store = Store(settings.database_url)
+        try:
+            changed = await event_control.change_representative(client, store, event_id, change)
+        except (event_control.UnknownContactError, event_control.UnreachableContactError) as error:
+            explain("Désignation refusée :", [str(error)])
+            return EXIT_REFUSED
+        finally:
+            store.dispose()
+        representative = changed.representative
+        name = representative.person.name if representative else "personne"
+        typer.echo(f"{event_id} : représentant(e) {name}")
+        return 0
+
+    _run_client_command(settings, command)
+
+
+@app.command()
+def designate(
+    event_id: Annotated[str, typer.Argument(help="identifiant de l'événement")],
+    contact: Annotated[str, typer.Option(help="identifiant du contact dans l'annuaire")],
+) -> None:
+    """Désigner le/la représentant(e) à la main (met fin à la recherche)."""
+    _change_representative(event_id, contact)
+
+
+@app.command()
+def handover(
+    event_id: Annotated[str, typer.Argument(help="identifiant de l'événement")],
+    to: Annotated[str | None, typer.Option(help="contact qui prend le relais")] = None,
+    search: Annotated[bool, typer.Option("--search", help="nouvelle recherche")] = False,
+) -> None:
+    """Passer le relais à un autre représentant, désigné ou recherché dans l'astreinte."""
+    if (to is None) == (not search):
+        refuse("Relais refusé :", ["indiquez soit --to CONTACT, soit --search"])
+    _change_representative(event_id, to)
 
 
 @app.command()

@@ -29,10 +29,14 @@ def load_settings(**overrides: object) -> Settings:
     return settings
 
 
-def refuse(headline: str, problems: list[str]) -> NoReturn:
+def explain(headline: str, problems: list[str]) -> None:
     typer.echo(headline, err=True)
     for problem in problems:
         typer.echo(f"  - {problem}", err=True)
+
+
+def refuse(headline: str, problems: list[str]) -> NoReturn:
+    explain(headline, problems)
     raise typer.Exit(EXIT_REFUSED)
 
 

@@ -4,7 +4,8 @@ import asyncio
 
 from temporalio.client import Client
 
-from definitions.event import CloseRequest, EventDeclaration, EventStatus, Phase
+from definitions.event import CloseRequest, EventDeclaration, Phase
+from definitions.event_status import EventStatus
 from definitions.event_type import EventType
 from gateway import event_control
 

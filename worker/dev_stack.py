@@ -15,7 +15,7 @@ from worker.dev_server import DevServerError, TemporalDevServer
 from worker.directory_cli import write_and_import_demo
 from worker.ports import busy_ports_message
 from worker.process_signals import run_until_stopped, stop_on_signals
-from worker.runner import build_workers
+from worker.runner import build_workers, messaging_from
 from worker.sandbox.providers import SandboxProviders, start_sandboxes
 from worker.services import gateway_app, load_definitions_or_explain
 from worker.settings import Settings
@@ -77,7 +77,9 @@ async def run_dev_stack(settings: Settings, demo: bool) -> int:
         sandboxes = await start_sandboxes(settings)
         settings = sandboxes.settings
         client = await server.start()
-        workers = build_workers(client, store, settings, definitions)
+        workers = build_workers(
+            client, store, settings.task_queue, definitions, messaging_from(settings)
+        )
         gateway = AsgiServer(
             gateway_app(client, store, settings), settings.http_host, settings.http_port
         )

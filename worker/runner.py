@@ -2,21 +2,28 @@
 their own queue, whose server-side rate limit keeps a national activation within
 what the provider accepts."""
 
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.briefing import BriefingActivities
 from activities.email import EmailActivities, SmtpSettings
 from activities.event_preparation import EventPreparationActivities
 from activities.event_records import EventRecordActivities
+from activities.people import PeopleActivities
+from activities.reply_codes import ReplyCodeActivities
 from activities.sms import SmsActivities, TwilioSettings
 from definitions.loader import Definitions
+from definitions.temporal_names import sms_task_queue
 from store.database import Store
 from worker.settings import Settings
 from workflows.major_event import MajorEventWorkflow
+from workflows.representative_designation import RepresentativeDesignationWorkflow
 
 ACTIVITY_THREADS = 16
 SMS_THREADS = 8
@@ -27,7 +34,6 @@ GRACEFUL_SHUTDOWN = timedelta(seconds=10)
 class Messaging:
     twilio: TwilioSettings
     smtp: SmtpSettings
-    sms_task_queue: str
     sms_per_second: float
 
 
@@ -49,52 +55,58 @@ def messaging_from(settings: Settings) -> Messaging:
             password=settings.smtp_password,
             tls=settings.smtp_tls.value,
         ),
-        sms_task_queue=settings.sms_task_queue,
         sms_per_second=settings.sms_per_second,
     )
 
 
-def build_worker(
+def build_workers(
     client: Client,
     store: Store,
     task_queue: str,
     definitions: Definitions,
-    messaging: Messaging | None = None,
-) -> Worker:
-    email = EmailActivities(store, messaging.smtp).all if messaging else []
-    return Worker(
+    messaging: Messaging,
+) -> list[Worker]:
+    """The main worker and the SMS worker, as every deployment runs them."""
+    email = EmailActivities(store, messaging.smtp)
+    main = Worker(
         client,
         task_queue=task_queue,
-        workflows=[MajorEventWorkflow],
+        workflows=[MajorEventWorkflow, RepresentativeDesignationWorkflow],
         activities=[
             *EventRecordActivities(store).all,
             *EventPreparationActivities(store, definitions).all,
-            *email,
+            *PeopleActivities(store).all,
+            *ReplyCodeActivities(store).all,
+            *email.all,
+            *BriefingActivities(store, email).all,
         ],
         activity_executor=ThreadPoolExecutor(ACTIVITY_THREADS, thread_name_prefix="activity"),
         max_concurrent_activities=ACTIVITY_THREADS,
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
     )
-
-
-def build_sms_worker(client: Client, store: Store, messaging: Messaging) -> Worker:
-    return Worker(
+    sms = Worker(
         client,
-        task_queue=messaging.sms_task_queue,
+        task_queue=sms_task_queue(task_queue),
         activities=SmsActivities(store, messaging.twilio).all,
         activity_executor=ThreadPoolExecutor(SMS_THREADS, thread_name_prefix="sms"),
         max_concurrent_activities=SMS_THREADS,
         max_task_queue_activities_per_second=messaging.sms_per_second,
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
     )
+    return [main, sms]
 
 
-def build_workers(
-    client: Client, store: Store, settings: Settings, definitions: Definitions
-) -> list[Worker]:
-    """The main worker and the SMS worker, as every deployment runs them."""
-    messaging = messaging_from(settings)
-    return [
-        build_worker(client, store, settings.task_queue, definitions, messaging),
-        build_sms_worker(client, store, messaging),
-    ]
+@asynccontextmanager
+async def running_workers(
+    client: Client,
+    store: Store,
+    task_queue: str,
+    definitions: Definitions,
+    messaging: Messaging,
+) -> AsyncIterator[list[Worker]]:
+    """Both workers polling for the length of the block (tests, benchmarks)."""
+    async with AsyncExitStack() as stack:
+        workers = build_workers(client, store, task_queue, definitions, messaging)
+        for worker in workers:
+            await stack.enter_async_context(worker)
+        yield workers

@@ -14,7 +14,7 @@ from store.database import Store
 from worker.asgi_server import AsgiServer
 from worker.payload_codec import PayloadKeyError
 from worker.process_signals import run_until_stopped, stop_on_signals
-from worker.runner import build_workers
+from worker.runner import build_workers, messaging_from
 from worker.settings import Settings
 from worker.temporal_client import connect_temporal
 
@@ -68,9 +68,11 @@ async def run_worker(settings: Settings) -> int:
         return 1
     store = _open_store(settings)
     stop = stop_on_signals()
-    workers = build_workers(client, store, settings, definitions)
+    workers = build_workers(
+        client, store, settings.task_queue, definitions, messaging_from(settings)
+    )
     running = [asyncio.create_task(worker.run()) for worker in workers]
-    log.info("worker.started", task_queues=[settings.task_queue, settings.sms_task_queue])
+    log.info("worker.started", task_queues=[worker.task_queue for worker in workers])
     try:
         await run_until_stopped(stop, *running)
     finally:

@@ -39,7 +39,6 @@ class Settings(BaseSettings):
     twilio_messaging_service_sid: str = ""
     twilio_from: str = ""
     twilio_base_url: str = Field(default="", description="Twilio-compatible server (staging)")
-    sms_task_queue: str = "tocsin-sms"
     sms_per_second: float = Field(default=10.0, gt=0)
     smtp_host: str = ""
     smtp_port: int = Field(default=25, ge=1, le=65535)

@@ -5,8 +5,10 @@ from zoneinfo import ZoneInfo
 
 from definitions.competence import TerritorySummary
 from definitions.crisis_log import CrisisLogEntry
+from definitions.designation import DesignationMode
 from definitions.durations import format_duration
-from definitions.event import EventStatus, describe_area
+from definitions.event import describe_area
+from definitions.event_status import EventStatus
 from definitions.protocol import Protocol
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -48,6 +50,33 @@ def _protocol_line(protocol: Protocol) -> str:
     )
 
 
+def _designation_lines(status: EventStatus) -> list[str]:
+    lines = []
+    representative = status.representative
+    if representative is not None:
+        how = (
+            "a accepté par SMS"
+            if representative.mode is DesignationMode.ROSTER
+            else f"désigné(e) par {representative.designated_by}"
+        )
+        lines.append(
+            f"  Représentant(e) : {representative.person.name} ({how}, le "
+            f"{local_time(representative.designated_at)})"
+        )
+    designation = status.designation
+    if designation is not None and designation.attempts:
+        state = "recherche en cours" if designation.searching else "terminée"
+        lines.append(f"  Désignation : tour {designation.round}, {state}")
+        for attempt in designation.attempts:
+            channels = "+".join(channel.value.upper() for channel in attempt.channels) or "-"
+            answered = f" le {local_time(attempt.answered_at)}" if attempt.answered_at else ""
+            lines.append(
+                f"    {local_time(attempt.asked_at)}  {attempt.name} (tour {attempt.round}, "
+                f"code {attempt.code}, {channels}) : {attempt.answer.label}{answered}"
+            )
+    return lines
+
+
 def render_status(status: EventStatus, entries: list[CrisisLogEntry]) -> str:
     drill = "  [EXERCICE]" if status.exercise else ""
     since = status.phases[-1].at
@@ -62,6 +91,7 @@ def render_status(status: EventStatus, entries: list[CrisisLogEntry]) -> str:
         lines += _territory_lines(status.territory)
     if status.protocol:
         lines.append(_protocol_line(status.protocol))
+    lines += _designation_lines(status)
     lines += [
         "  Phases :",
         *(f"    {local_time(change.at)}  {change.phase.label}" for change in status.phases),

@@ -1,10 +1,8 @@
 """One major event, from declaration to stand-down: the root of its workflow tree."""
 
-from datetime import timedelta
 from typing import TypeVar
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -16,31 +14,35 @@ with workflow.unsafe.imports_passed_through():
         DeclarationRecord,
         PhaseRecord,
     )
-    from definitions.event import (
-        CloseRequest,
-        EventCounters,
-        EventStart,
-        EventStatus,
-        Phase,
-        PhaseChange,
-        describe_area,
+    from definitions.designation import (
+        DesignationStart,
+        DesignationStatus,
+        RepresentativeChange,
     )
+    from definitions.event import CloseRequest, EventStart, Phase, describe_area
+    from definitions.event_status import EventCounters, EventStatus, PhaseChange
+    from definitions.messages import message_header
     from definitions.protocol import Protocol
     from definitions.temporal_names import (
         APPEND_CRISIS_LOG,
+        CHANGE_REPRESENTATIVE_UPDATE,
         CLOSE_UPDATE,
+        DESIGNATE_SIGNAL,
+        DESIGNATION_PROGRESS_SIGNAL,
         LOAD_PROTOCOL,
         MAJOR_EVENT_WORKFLOW,
         RECORD_DECLARATION,
         RECORD_PHASE,
         RESOLVE_TERRITORY,
         STATUS_QUERY,
+        STOP_SIGNAL,
+        designation_workflow_id,
     )
+    from workflows.crisis_log import RECORD_RETRY, RECORD_TIMEOUT, CrisisLogWriter
+    from workflows.representative_designation import RepresentativeDesignationWorkflow
 
 Result = TypeVar("Result")
 
-RECORD_TIMEOUT = timedelta(seconds=30)
-RECORD_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=1))
 ACTIVE_PHASES = (Phase.REPRESENTATIVE, Phase.MOBILISATION, Phase.COMMITTEE)
 
 
@@ -48,9 +50,10 @@ ACTIVE_PHASES = (Phase.REPRESENTATIVE, Phase.MOBILISATION, Phase.COMMITTEE)
 class MajorEventWorkflow:
     """Walks the protocol's phases; its id is the event id.
 
-    The acute phases (representative, mobilisation) will each be driven by a
-    child workflow; the committee phase lasts until staff stand the event down,
-    which leads through the after-action review to closure.
+    The representative phase is a child workflow that lasts until someone is
+    designated; a handover later runs another one. The committee phase lasts
+    until staff stand the event down, which leads through the after-action
+    review to closure.
     """
 
     @workflow.init
@@ -72,13 +75,24 @@ class MajorEventWorkflow:
         )
         self._close_request: CloseRequest | None = None
         self._closure_recorded = False
+        self._log = CrisisLogWriter(start.event_id, start.event_id)
+        self._start = start
+        self._header = ""
+        self._designation_generation = 0
+        self._designation_running = False
+        self._searching = False
+        self._early_change: RepresentativeChange | None = None
 
     @workflow.run
     async def run(self, start: EventStart) -> EventStatus:
         await self._record_declaration(start)
         await self._prepare(start)
         for phase in ACTIVE_PHASES:
+            if self._close_request is not None:
+                break
             await self._enter(phase)
+            if phase is Phase.REPRESENTATIVE:
+                await self._designate(self._early_change)
         await workflow.wait_condition(lambda: self._close_request is not None)
         await self._record_close_request()
         await self._enter(Phase.REVIEW)
@@ -93,13 +107,19 @@ class MajorEventWorkflow:
 
     @workflow.update(name=CLOSE_UPDATE)
     async def close(self, request: CloseRequest) -> EventStatus:
-        """Stand the event down; answers once its closure is in the crisis log."""
+        """Stand the event down; answers once its closure is in the crisis log.
+        A search for a representative still going on is stopped."""
         self._close_request = request
+        if self._designation_running:
+            await workflow.get_external_workflow_handle(self._designation_id()).signal(STOP_SIGNAL)
         await workflow.wait_condition(lambda: self._closure_recorded)
         return self._status
 
     @close.validator
     def _validate_close(self, request: CloseRequest) -> None:
+        self._refuse_if_closing()
+
+    def _refuse_if_closing(self) -> None:
         if self._status.phase is Phase.CLOSED:
             raise ApplicationError("l'événement est déjà clos", type="AlreadyClosed")
         if self._close_request is not None:
@@ -108,17 +128,83 @@ class MajorEventWorkflow:
                 type="AlreadyClosing",
             )
 
-    def _next_entry(self, kind: CrisisLogKind, actor: str, text: str) -> CrisisLogEntry:
-        counters = self._status.counters
-        counters.crisis_log_entries += 1
-        return CrisisLogEntry(
-            entry_key=f"{self._status.event_id}/{counters.crisis_log_entries}",
+    @workflow.update(name=CHANGE_REPRESENTATIVE_UPDATE)
+    async def change_representative(self, change: RepresentativeChange) -> EventStatus:
+        """Designate someone by hand (ending a search), hand over to someone, or
+        start a new search; answers once the change is made."""
+        if self._designation_running:
+            await workflow.get_external_workflow_handle(self._designation_id()).signal(
+                DESIGNATE_SIGNAL, change
+            )
+            await workflow.wait_condition(lambda: not self._designation_running)
+        elif self._status.phase is Phase.DECLARED:
+            self._early_change = change
+            await workflow.wait_condition(
+                lambda: self._designation_generation > 0 and not self._designation_running
+            )
+        else:
+            await self._designate(change)
+        return self._status
+
+    @change_representative.validator
+    def _validate_change(self, change: RepresentativeChange) -> None:
+        self._refuse_if_closing()
+        if self._designation_running and self._searching and change.contact_id is None:
+            raise ApplicationError(
+                "une recherche de représentant(e) est déjà en cours", type="AlreadySearching"
+            )
+        if self._designation_running and not self._searching:
+            raise ApplicationError(
+                "un changement de représentant(e) est déjà en cours", type="AlreadyChanging"
+            )
+        current = self._status.representative
+        if current is not None and current.person.contact_id == change.contact_id:
+            raise ApplicationError(
+                f"{current.person.name} est déjà représentant(e) de cet événement",
+                type="AlreadyRepresentative",
+            )
+
+    @workflow.signal(name=DESIGNATION_PROGRESS_SIGNAL)
+    def designation_progress(self, progress: DesignationStatus) -> None:
+        if progress.generation != self._designation_generation:
+            return
+        self._status.designation = progress
+        if progress.representative is not None:
+            self._status.representative = progress.representative
+
+    def _designation_id(self) -> str:
+        return designation_workflow_id(self._status.event_id, self._designation_generation)
+
+    async def _designate(self, change: RepresentativeChange | None) -> None:
+        """One designation child, to its end: a search, or straight to ``change``."""
+        assert self._status.territory is not None and self._status.protocol is not None
+        self._designation_generation += 1
+        self._designation_running = True
+        self._searching = not (change and change.contact_id)
+        protocol = self._status.protocol
+        start = DesignationStart(
             event_id=self._status.event_id,
-            at=workflow.now(),
-            actor=actor,
-            kind=kind,
-            text=text,
+            generation=self._designation_generation,
+            declaration=self._start.declaration,
+            header=self._header,
+            rules=protocol.designation,
+            recipients=protocol.recipients,
+            territory=self._status.territory,
+            manual=change if change and change.contact_id else None,
+            previous=self._status.representative,
         )
+        try:
+            result = await workflow.execute_child_workflow(
+                RepresentativeDesignationWorkflow.run, start, id=self._designation_id()
+            )
+        finally:
+            self._designation_running = False
+        self.designation_progress(result)
+
+    def _next_entry(self, kind: CrisisLogKind, actor: str, text: str) -> CrisisLogEntry:
+        entry = self._log.entry(kind, actor, text)
+        self._status.counters.crisis_log_entries = self._log.written
+        return entry
 
     async def _record_declaration(self, start: EventStart) -> None:
         declaration = start.declaration
@@ -147,6 +233,7 @@ class MajorEventWorkflow:
             RESOLVE_TERRITORY, start.declaration, result_type=TerritorySummary
         )
         self._status.territory = territory
+        self._header = message_header(self._status.protocol.sms_label, territory)
         text = (
             f"Territoire : {territory.area()} ; {territory.competent_ccas} CCAS et "
             f"{territory.competent_cias} CIAS compétents, "

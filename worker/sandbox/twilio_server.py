@@ -105,6 +105,8 @@ class TwilioSandbox:
         self.timeout_delay = timeout_delay
         self.messages: list[SandboxMessage] = []
         self.faults: deque[Fault] = deque()
+        self.faulty_numbers: dict[str, Fault] = {}
+        """Every message to one of these numbers meets its fault, as a dead SIM would."""
         self.base_url = ""
         self.app = self._build()
         self._callbacks: set[asyncio.Task[None]] = set()
@@ -134,7 +136,7 @@ class TwilioSandbox:
                 return _error(400, 21604, "A 'To' phone number is required.")
             if not sender and not service:
                 return _error(400, 21603, "A 'From' or 'MessagingServiceSid' is required.")
-            fault = self.faults.popleft() if self.faults else None
+            fault = self.faulty_numbers.get(to) or (self.faults.popleft() if self.faults else None)
             if fault in _ERRORS:
                 return _error(*_ERRORS[fault])
             message = SandboxMessage(

@@ -1,0 +1,147 @@
+"""Who a workflow writes to, read from the crisis directory, with each phone's
+opt-out; and the record of who represents which event."""
+
+from datetime import UTC, datetime
+
+import structlog
+from sqlmodel import Session
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from definitions.designation import ClaimOutcome, RepresentativeClaim
+from definitions.directory import Contact, ContactRole, Organisation, OrganisationKind
+from definitions.people import Person, StateRecipients
+from definitions.temporal_names import (
+    BUSY_REPRESENTATIVES,
+    CLAIM_REPRESENTATIVE,
+    LOAD_ON_CALL_STAFF,
+    LOAD_PERSON,
+    LOAD_ROSTER,
+    LOAD_STATE_RECIPIENTS,
+)
+from store import directory, inbound, representatives
+from store.database import Store
+
+log = structlog.get_logger(__name__)
+
+UNKNOWN_CONTACT = "UnknownContact"
+
+
+def _person(session: Session, contact: Contact, organisation: Organisation | None) -> Person:
+    return Person(
+        contact_id=contact.id,
+        name=contact.name,
+        organisation_id=contact.organisation_id,
+        organisation_name=organisation.name if organisation else "",
+        phone=contact.phone,
+        email=contact.email,
+        sms_opted_out=bool(contact.phone) and inbound.has_opted_out(session, contact.phone),
+    )
+
+
+def _mailbox(organisation: Organisation) -> Person:
+    return Person(
+        contact_id=organisation.id,
+        name=organisation.name,
+        organisation_id=organisation.id,
+        organisation_name=organisation.name,
+        email=organisation.email,
+    )
+
+
+def _people_of(session: Session, organisations: list[Organisation]) -> list[Person]:
+    """Each organisation's mailbox and its contacts, one message per address."""
+    by_id = {organisation.id: organisation for organisation in organisations}
+    people = [_mailbox(organisation) for organisation in organisations if organisation.email]
+    people += [
+        _person(session, contact, by_id[contact.organisation_id])
+        for contact in directory.contacts_of(session, list(by_id))
+    ]
+    seen: set[str] = set()
+    unique = []
+    for person in people:
+        if person.email in seen and not person.phone:
+            continue
+        if person.email:
+            seen.add(person.email)
+        unique.append(person)
+    return unique
+
+
+class PeopleActivities:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    @activity.defn(name=LOAD_ROSTER)
+    def load_roster(self) -> list[Person]:
+        with self._store.session() as session:
+            unccas = {org.id: org for org in directory.organisations(session)}
+            return [
+                _person(session, contact, unccas.get(contact.organisation_id))
+                for contact in directory.roster(session)
+            ]
+
+    @activity.defn(name=LOAD_PERSON)
+    def load_person(self, contact_id: str) -> Person:
+        with self._store.session() as session:
+            contact = directory.contact(session, contact_id)
+            if contact is None:
+                raise ApplicationError(
+                    f"contact inconnu : {contact_id}", type=UNKNOWN_CONTACT, non_retryable=True
+                )
+            return _person(
+                session, contact, directory.organisation(session, contact.organisation_id)
+            )
+
+    @activity.defn(name=LOAD_ON_CALL_STAFF)
+    def load_on_call_staff(self) -> list[Person]:
+        with self._store.session() as session:
+            return [
+                _person(session, contact, directory.organisation(session, contact.organisation_id))
+                for contact in directory.contacts(session, ContactRole.ON_CALL_STAFF)
+            ]
+
+    @activity.defn(name=LOAD_STATE_RECIPIENTS)
+    def load_state_recipients(self, department_codes: list[str]) -> StateRecipients:
+        with self._store.session() as session:
+
+            def people(kind: OrganisationKind, codes: list[str] | None = None) -> list[Person]:
+                organisations = directory.organisations_of_kind(session, kind, codes)
+                return _people_of(session, organisations)
+
+            recipients = StateRecipients(
+                diav=people(OrganisationKind.DIAV),
+                prefectures=people(OrganisationKind.PREFECTURE, department_codes),
+                uds=people(OrganisationKind.UD, department_codes),
+            )
+        log.info(
+            "state_recipients.loaded",
+            diav=len(recipients.diav),
+            prefectures=len(recipients.prefectures),
+            uds=len(recipients.uds),
+        )
+        return recipients
+
+    @activity.defn(name=BUSY_REPRESENTATIVES)
+    def busy_representatives(self, event_id: str) -> dict[str, str]:
+        with self._store.session() as session:
+            return representatives.busy_elsewhere(session, event_id)
+
+    @activity.defn(name=CLAIM_REPRESENTATIVE)
+    def claim_representative(self, claim: RepresentativeClaim) -> ClaimOutcome:
+        with self._store.session() as session:
+            outcome = representatives.claim(session, claim, datetime.now(UTC))
+            session.commit()
+        log.info("representative.claimed", granted=outcome.granted, busy=bool(outcome.busy_with))
+        return outcome
+
+    @property
+    def all(self) -> list[object]:
+        return [
+            self.load_roster,
+            self.load_person,
+            self.load_on_call_staff,
+            self.load_state_recipients,
+            self.busy_representatives,
+            self.claim_representative,
+        ]

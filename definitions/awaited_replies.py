@@ -1,0 +1,58 @@
+"""Replies a workflow waits for: each task gets a four-digit code that its
+recipients quote (``OUI 4821``); the gateway routes a quoted code, or a bare
+keyword from someone with a single open task, to the waiting workflow."""
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from definitions.outgoing import Channel
+from definitions.replies import ReplyKeyword
+
+
+class AwaitedRecipient(BaseModel):
+    contact_id: str
+    phone: str
+
+
+class AwaitedTask(BaseModel):
+    """``task_key`` names the task inside its workflow (a candidate, a CCAS)."""
+
+    task_key: str = Field(min_length=1, max_length=200)
+    keywords: list[ReplyKeyword] = Field(min_length=1)
+    recipients: list[AwaitedRecipient]
+
+
+class ReplyCodeRequest(BaseModel):
+    workflow_id: str
+    event_id: str
+    tasks: list[AwaitedTask]
+
+
+class ReplyCodeClosure(BaseModel):
+    """Closes the listed tasks of the workflow, or all of them when none is listed."""
+
+    workflow_id: str
+    task_keys: list[str] = Field(default_factory=list)
+
+
+class ReplyReceived(BaseModel):
+    """The signal a workflow receives for an SMS answering one of its tasks."""
+
+    task_key: str
+    contact_id: str
+    keyword: ReplyKeyword
+    code: str
+    accepts: bool | None = None
+    message_sid: str
+    received_at: datetime
+
+
+class DeliveryFailed(BaseModel):
+    """The signal a workflow receives when a message it awaits an answer to bounced."""
+
+    task_key: str
+    contact_id: str
+    channel: Channel
+    step: str
+    error_code: str | None = None

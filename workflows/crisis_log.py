@@ -1,0 +1,40 @@
+"""Writing to the crisis log from a workflow: one sequence per workflow, so that
+each entry's key is stable across retries and replays."""
+
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+with workflow.unsafe.imports_passed_through():
+    from definitions.crisis_log import CrisisLogEntry, CrisisLogKind
+    from definitions.temporal_names import APPEND_CRISIS_LOG
+
+RECORD_TIMEOUT = timedelta(seconds=30)
+RECORD_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=1))
+
+
+class CrisisLogWriter:
+    def __init__(self, event_id: str, key_prefix: str, written: int = 0) -> None:
+        self._event_id = event_id
+        self._key_prefix = key_prefix
+        self.written = written
+
+    def entry(self, kind: CrisisLogKind, actor: str, text: str) -> CrisisLogEntry:
+        self.written += 1
+        return CrisisLogEntry(
+            entry_key=f"{self._key_prefix}/{self.written}",
+            event_id=self._event_id,
+            at=workflow.now(),
+            actor=actor,
+            kind=kind,
+            text=text,
+        )
+
+    async def append(self, kind: CrisisLogKind, actor: str, text: str) -> None:
+        await workflow.execute_activity(
+            APPEND_CRISIS_LOG,
+            self.entry(kind, actor, text),
+            start_to_close_timeout=RECORD_TIMEOUT,
+            retry_policy=RECORD_RETRY,
+        )

@@ -1,0 +1,551 @@
+"""Designating the UNCCAS representative, then telling the State who it is.
+
+The roster is walked by rank. Each candidate gets a code to quote (``OUI 4821``);
+a refusal moves on at once, silence at the protocol's deadline. Codes stay open
+until someone is designated, so an earlier candidate may still accept: the first
+acceptance wins and everyone still asked is thanked and released. A whole round
+without anyone: on-call staff are alerted and a new round starts after the pause.
+Staff may designate someone by hand at any moment.
+"""
+
+import asyncio
+from collections.abc import Callable
+from datetime import timedelta
+from typing import TypeVar
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError
+
+with workflow.unsafe.imports_passed_through():
+    from definitions.awaited_replies import (
+        AwaitedRecipient,
+        AwaitedTask,
+        DeliveryFailed,
+        ReplyCodeClosure,
+        ReplyCodeRequest,
+        ReplyReceived,
+    )
+    from definitions.crisis_log import SYSTEM_ACTOR, CrisisLogKind
+    from definitions.designation import (
+        Answer,
+        Attempt,
+        BriefingRequest,
+        ClaimOutcome,
+        DesignationMode,
+        DesignationStart,
+        DesignationStatus,
+        Representative,
+        RepresentativeChange,
+        RepresentativeClaim,
+    )
+    from definitions.durations import format_duration
+    from definitions.messages import MessageStep, TemplateSet
+    from definitions.outgoing import Channel
+    from definitions.people import Person, StateRecipients
+    from definitions.replies import ReplyKeyword
+    from definitions.temporal_names import (
+        BUSY_REPRESENTATIVES,
+        CLAIM_REPRESENTATIVE,
+        CLOSE_REPLY_CODES,
+        DELIVERY_FAILED_SIGNAL,
+        DESIGNATE_SIGNAL,
+        DESIGNATION_PROGRESS_SIGNAL,
+        LOAD_ON_CALL_STAFF,
+        LOAD_PERSON,
+        LOAD_ROSTER,
+        LOAD_STATE_RECIPIENTS,
+        LOAD_TEMPLATES,
+        OPEN_REPLY_CODES,
+        REPLY_SIGNAL,
+        REPRESENTATIVE_DESIGNATION_WORKFLOW,
+        SEND_BRIEFING,
+        STATUS_QUERY,
+        STOP_SIGNAL,
+        sms_task_queue,
+    )
+    from workflows.crisis_log import RECORD_RETRY, RECORD_TIMEOUT, CrisisLogWriter
+    from workflows.outreach import GIVE_UP_AFTER, SEND_RETRY, SEND_TIMEOUT, Delivery, Outreach
+
+Result = TypeVar("Result")
+
+DESIGNATION_KEYWORDS = [ReplyKeyword.YES, ReplyKeyword.NO]
+SEEN_MESSAGES_KEPT = 500
+
+
+@workflow.defn(name=REPRESENTATIVE_DESIGNATION_WORKFLOW)
+class RepresentativeDesignationWorkflow:
+    @workflow.init
+    def __init__(self, start: DesignationStart) -> None:
+        self._start = start
+        self._status = DesignationStatus(
+            generation=start.generation, searching=start.manual is None
+        )
+        self._replies: list[ReplyReceived] = []
+        self._changes: list[RepresentativeChange] = [start.manual] if start.manual else []
+        self._bounces: list[DeliveryFailed] = []
+        self._stopped = False
+        self._seen_messages: list[str] = []
+        self._people: dict[str, Person] = {}
+        self._allow_busy = False
+
+    @workflow.run
+    async def run(self, start: DesignationStart) -> DesignationStatus:
+        info = workflow.info()
+        self._log = CrisisLogWriter(start.event_id, info.workflow_id)
+        templates = await self._execute(
+            LOAD_TEMPLATES, start.declaration.type, result_type=TemplateSet
+        )
+        self._outreach = Outreach(
+            workflow_id=info.workflow_id,
+            event_id=start.event_id,
+            exercise=start.declaration.exercise,
+            templates=templates,
+            common_values={
+                "header": start.header,
+                "title": start.declaration.title,
+                "event_id": start.event_id,
+            },
+            sms_task_queue=sms_task_queue(info.task_queue),
+            crisis_log=self._log,
+        )
+        if start.manual is None:
+            await self._search()
+        else:
+            await self._handle_pending()
+        representative = self._status.representative
+        if representative is not None:
+            await self._announce(representative)
+        await self._release_waiting()
+        await self._execute(CLOSE_REPLY_CODES, ReplyCodeClosure(workflow_id=info.workflow_id))
+        self._status.searching = False
+        await self._report()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self._status
+
+    @workflow.query(name=STATUS_QUERY)
+    def status(self) -> DesignationStatus:
+        return self._status
+
+    @workflow.signal(name=REPLY_SIGNAL)
+    def reply(self, reply: ReplyReceived) -> None:
+        self._replies.append(reply)
+
+    @workflow.signal(name=DESIGNATE_SIGNAL)
+    def designate(self, change: RepresentativeChange) -> None:
+        self._changes.append(change)
+
+    @workflow.signal(name=DELIVERY_FAILED_SIGNAL)
+    def delivery_failed(self, failure: DeliveryFailed) -> None:
+        self._bounces.append(failure)
+
+    @workflow.signal(name=STOP_SIGNAL)
+    def stop(self) -> None:
+        self._stopped = True
+
+    def _done(self) -> bool:
+        return self._stopped or self._status.representative is not None
+
+    def _pending(self) -> bool:
+        return bool(self._replies or self._changes or self._bounces or self._stopped)
+
+    async def _search(self) -> None:
+        start = self._start
+        roster = await self._execute(LOAD_ROSTER, result_type=list[Person])
+        self._people = {person.contact_id: person for person in roster}
+        if not roster:
+            await self._alert_staff(
+                0, "Aucun(e) représentant(e) d'astreinte dans l'annuaire : désignation à la main"
+            )
+            await self._wait(None, lambda: False)
+        while not self._done():
+            self._status.round += 1
+            busy = await self._execute(
+                BUSY_REPRESENTATIVES, start.event_id, result_type=dict[str, str]
+            )
+            free = [person for person in roster if person.contact_id not in busy]
+            self._allow_busy = not free
+            candidates = free or roster
+            for person in candidates:
+                if self._done():
+                    break
+                attempt = await self._ask(person)
+                await self._wait(
+                    start.rules.answer_deadline,
+                    lambda attempt=attempt: attempt.answer is not Answer.WAITING,
+                )
+            if self._done():
+                break
+            pause = format_duration(start.rules.round_pause)
+            await self._alert_staff(
+                len(candidates),
+                f"Aucun(e) représentant(e) après le tour {self._status.round} "
+                f"({len(candidates)} sollicité(s)), nouveau tour dans {pause}",
+            )
+            await self._wait(start.rules.round_pause, lambda: False)
+
+    async def _wait(self, duration: timedelta | None, settled: Callable[[], bool]) -> None:
+        """Handles what comes in until ``settled``, the end, or the deadline (if any)."""
+        deadline = None if duration is None else workflow.now() + duration
+        while True:
+            await self._handle_pending()
+            if self._done() or settled():
+                return
+            remaining = None if deadline is None else deadline - workflow.now()
+            if remaining is not None and remaining <= timedelta(0):
+                return
+            try:
+                await workflow.wait_condition(self._pending, timeout=remaining)
+            except TimeoutError:
+                return
+
+    async def _ask(self, person: Person) -> Attempt:
+        round_number = self._status.round
+        code = await self._code_for(person)
+        attempt = Attempt(
+            contact_id=person.contact_id,
+            name=person.name,
+            code=code,
+            round=round_number,
+            asked_at=workflow.now(),
+            channels=[],
+        )
+        self._status.attempts.append(attempt)
+        delivery = await self._outreach.send(
+            person,
+            MessageStep.DESIGNATION_REQUEST,
+            {
+                "candidate_name": person.name,
+                "area": self._start.territory.area(),
+                "code": code,
+                "deadline": format_duration(self._start.rules.answer_deadline),
+            },
+            instance=f"#{round_number}",
+        )
+        attempt.channels = sorted(delivery.sent)
+        if not delivery.reached:
+            self._answer(attempt, Answer.UNREACHABLE)
+        channels = (
+            " et ".join(channel.value.upper() for channel in attempt.channels) or "aucun canal"
+        )
+        await self._log.append(
+            CrisisLogKind.CANDIDATE_ASKED,
+            SYSTEM_ACTOR,
+            f"{person.name} sollicité(e) comme représentant(e), tour {round_number}, "
+            f"code {code} ({channels}).",
+        )
+        await self._report()
+        return attempt
+
+    async def _code_for(self, person: Person) -> str:
+        recipients = (
+            [AwaitedRecipient(contact_id=person.contact_id, phone=person.phone)]
+            if person.phone
+            else []
+        )
+        codes = await self._execute(
+            OPEN_REPLY_CODES,
+            ReplyCodeRequest(
+                workflow_id=workflow.info().workflow_id,
+                event_id=self._start.event_id,
+                tasks=[
+                    AwaitedTask(
+                        task_key=person.contact_id,
+                        keywords=DESIGNATION_KEYWORDS,
+                        recipients=recipients,
+                    )
+                ],
+            ),
+            result_type=dict[str, str],
+        )
+        return codes[person.contact_id]
+
+    def _answer(self, attempt: Attempt, answer: Answer) -> None:
+        attempt.answer = answer
+        attempt.answered_at = workflow.now()
+
+    def _latest_attempt(self, contact_id: str) -> Attempt | None:
+        for attempt in reversed(self._status.attempts):
+            if attempt.contact_id == contact_id:
+                return attempt
+        return None
+
+    async def _handle_pending(self) -> None:
+        while self._changes and not self._stopped:
+            await self._designate_by_hand(self._changes.pop(0))
+        while self._replies:
+            await self._handle_reply(self._replies.pop(0))
+        while self._bounces:
+            await self._handle_bounce(self._bounces.pop(0))
+
+    async def _designate_by_hand(self, change: RepresentativeChange) -> None:
+        if self._status.representative is not None or change.contact_id is None:
+            return
+        try:
+            person = await self._execute(LOAD_PERSON, change.contact_id, result_type=Person)
+        except ActivityError as error:
+            workflow.logger.warning("manual designation refused: %s", error.cause)
+            return
+        await self._claim(person, allow_busy=True)
+        await self._designated(person, DesignationMode.MANUAL, change.requested_by)
+
+    async def _handle_reply(self, reply: ReplyReceived) -> None:
+        if reply.message_sid in self._seen_messages:
+            return
+        self._seen_messages = [*self._seen_messages[-SEEN_MESSAGES_KEPT:], reply.message_sid]
+        attempt = self._latest_attempt(reply.task_key)
+        person = self._people.get(reply.task_key)
+        if attempt is None or person is None or self._done():
+            return
+        if reply.keyword is ReplyKeyword.NO:
+            if attempt.answer is Answer.WAITING:
+                self._answer(attempt, Answer.DECLINED)
+                await self._log_answer(person, "a décliné (NON)")
+            return
+        if attempt.answer in (Answer.ACCEPTED, Answer.BUSY, Answer.RELEASED):
+            return
+        outcome = await self._claim(person, allow_busy=self._allow_busy)
+        if not outcome.granted:
+            for earlier in self._status.attempts:
+                if earlier.contact_id == person.contact_id:
+                    self._answer(earlier, Answer.BUSY)
+            await self._log_answer(
+                person, f"a accepté, mais représente déjà l'événement {outcome.busy_with}"
+            )
+            await self._outreach.send(
+                person,
+                MessageStep.DESIGNATION_BUSY,
+                {"candidate_name": person.name, "other_event": outcome.busy_with or ""},
+            )
+            await self._report()
+            return
+        self._answer(attempt, Answer.ACCEPTED)
+        await self._log_answer(person, f"a accepté (OUI {reply.code})")
+        await self._designated(person, DesignationMode.ROSTER, person.name)
+
+    async def _handle_bounce(self, failure: DeliveryFailed) -> None:
+        """An SMS request that never arrived: email instead, or move on."""
+        attempt = self._latest_attempt(failure.task_key)
+        person = self._people.get(failure.task_key)
+        if attempt is None or person is None or attempt.answer is not Answer.WAITING:
+            return
+        channels = [channel for channel in attempt.channels if channel is not failure.channel]
+        text = f"{failure.channel.value.upper()} non remis à {person.name} ({failure.error_code})"
+        if not channels and person.email and Channel.EMAIL not in attempt.channels:
+            delivery = await self._outreach.send(
+                person,
+                MessageStep.DESIGNATION_REQUEST,
+                {
+                    "candidate_name": person.name,
+                    "area": self._start.territory.area(),
+                    "code": attempt.code,
+                    "deadline": format_duration(self._start.rules.answer_deadline),
+                },
+                channels={Channel.EMAIL},
+                instance=f"#{attempt.round}",
+            )
+            channels = sorted(delivery.sent)
+            text += " : demande renvoyée par email" if channels else " ; email refusé"
+        attempt.channels = channels
+        if not channels:
+            self._answer(attempt, Answer.UNREACHABLE)
+            text += " : personne suivante"
+        await self._log.append(CrisisLogKind.DELIVERY_FALLBACK, SYSTEM_ACTOR, text + ".")
+        await self._report()
+
+    async def _log_answer(self, person: Person, what: str) -> None:
+        await self._log.append(
+            CrisisLogKind.CANDIDATE_ANSWERED, person.name, f"{person.name} {what}."
+        )
+
+    async def _claim(self, person: Person, allow_busy: bool) -> ClaimOutcome:
+        return await self._execute(
+            CLAIM_REPRESENTATIVE,
+            RepresentativeClaim(
+                event_id=self._start.event_id, contact_id=person.contact_id, allow_busy=allow_busy
+            ),
+            result_type=ClaimOutcome,
+        )
+
+    async def _designated(self, person: Person, mode: DesignationMode, by: str) -> None:
+        self._status.representative = Representative(
+            person=person, designated_at=workflow.now(), mode=mode, designated_by=by
+        )
+        how = "a accepté par SMS" if mode is DesignationMode.ROSTER else f"désigné(e) par {by}"
+        previous = self._start.previous
+        succeeds = f", succède à {previous.person.name}" if previous else ""
+        await self._log.append(
+            CrisisLogKind.REPRESENTATIVE_DESIGNATED,
+            by,
+            f"Représentant(e) UNCCAS : {person.name} ({how}{succeeds}).",
+        )
+        await self._report()
+
+    async def _alert_staff(self, asked: int, text: str) -> None:
+        staff = await self._execute(LOAD_ON_CALL_STAFF, result_type=list[Person])
+        round_number = self._status.round
+        deliveries = await asyncio.gather(
+            *(
+                self._outreach.send(
+                    person,
+                    MessageStep.DESIGNATION_FAILED,
+                    {"asked": str(asked), "round": str(round_number)},
+                    instance=f"#{round_number}",
+                )
+                for person in staff
+            )
+        )
+        reached = sum(delivery.reached for delivery in deliveries)
+        await self._log.append(
+            CrisisLogKind.STAFF_ALERTED,
+            SYSTEM_ACTOR,
+            f"{text} : astreinte alertée ({reached}/{len(staff)} joint(s)).",
+        )
+
+    async def _announce(self, representative: Representative) -> None:
+        """All at once: the representative's confirmation and briefing, the DIAV,
+        the prefectures and the UDs."""
+        start = self._start
+        rules = start.recipients
+        state = await self._execute(
+            LOAD_STATE_RECIPIENTS,
+            [department.code for department in start.territory.departments],
+            result_type=StateRecipients,
+        )
+        person = representative.person
+        previous = start.previous
+        area = start.territory.area()
+        competent = start.territory.competent_ccas + start.territory.competent_cias
+        state_values = {
+            "representative_name": person.name,
+            "representative_phone": person.phone or "non renseigné",
+            "representative_email": person.email or "non renseignée",
+            "area": area,
+            "change_note": (
+                f"Il/elle succède à {previous.person.name}, désormais déchargé(e) de cette mission."
+                if previous
+                else ""
+            ),
+        }
+        informed = [
+            *(state.diav if rules.diav else []),
+            *(state.prefectures if rules.prefectures else []),
+        ]
+        uds = state.uds if rules.uds else []
+        instance = f"#{start.generation}"
+        sends = [
+            self._outreach.send(
+                person,
+                MessageStep.DESIGNATION_CONFIRMED,
+                {"representative_name": person.name},
+                instance=instance,
+            ),
+            self._send_briefing(person, competent),
+            *(
+                self._outreach.send(
+                    recipient, MessageStep.STATE_INFORMATION, state_values, instance=instance
+                )
+                for recipient in informed
+            ),
+            *(
+                self._outreach.send(
+                    recipient,
+                    MessageStep.UD_INFORMATION,
+                    {
+                        "representative_name": person.name,
+                        "representative_phone": person.phone or "",
+                        "area": area,
+                        "competent_count": str(competent),
+                    },
+                    instance=instance,
+                )
+                for recipient in uds
+            ),
+        ]
+        deliveries = await asyncio.gather(*sends)
+        state_deliveries = deliveries[2:]
+        reached = [
+            recipient.name
+            for recipient, delivery in zip([*informed, *uds], state_deliveries, strict=True)
+            if delivery.reached
+        ]
+        missed = len(informed) + len(uds) - len(reached)
+        await self._log.append(
+            CrisisLogKind.STATE_INFORMED,
+            SYSTEM_ACTOR,
+            f"Identité de {person.name} transmise à {len(reached)} destinataire(s) "
+            f"(DIAV, préfecture(s), UD) ; {missed} injoignable(s) ; briefing envoyé.",
+        )
+
+    async def _send_briefing(self, person: Person, competent: int) -> Delivery:
+        """By email only: its CSV attachments are built where the directory is."""
+        delivery = Delivery()
+        start = self._start
+        if person.email is None:
+            delivery.refused[Channel.EMAIL] = "absent"
+            return delivery
+        email = self._outreach.email_request(
+            person,
+            MessageStep.REPRESENTATIVE_BRIEFING,
+            {
+                "representative_name": person.name,
+                "area": start.territory.area(),
+                "competent_count": str(competent),
+                "uncovered_count": str(start.territory.uncovered_communes),
+            },
+            instance=f"#{start.generation}",
+        )
+        try:
+            await workflow.execute_activity(
+                SEND_BRIEFING,
+                BriefingRequest(email=email, declaration=start.declaration),
+                start_to_close_timeout=SEND_TIMEOUT,
+                schedule_to_close_timeout=GIVE_UP_AFTER,
+                retry_policy=SEND_RETRY,
+            )
+        except ActivityError as error:
+            delivery.refused[Channel.EMAIL] = str(error.cause)
+            await self._log.append(
+                CrisisLogKind.DELIVERY_FAILED,
+                SYSTEM_ACTOR,
+                f"Briefing non remis à {person.name} : {error.cause}.",
+            )
+        else:
+            delivery.sent.add(Channel.EMAIL)
+        return delivery
+
+    async def _release_waiting(self) -> None:
+        """Everyone still asked is thanked and told their answer is no longer awaited."""
+        representative = self._status.representative
+        released: dict[str, Person] = {}
+        for attempt in self._status.attempts:
+            if attempt.answer is Answer.WAITING:
+                self._answer(attempt, Answer.RELEASED)
+                if representative is not None and attempt.contact_id in self._people:
+                    released[attempt.contact_id] = self._people[attempt.contact_id]
+        released.pop(representative.person.contact_id if representative else "", None)
+        await asyncio.gather(
+            *(
+                self._outreach.send(
+                    person, MessageStep.DESIGNATION_RELEASED, {"candidate_name": person.name}
+                )
+                for person in released.values()
+            )
+        )
+
+    async def _report(self) -> None:
+        parent = workflow.info().parent
+        if parent is not None:
+            await workflow.get_external_workflow_handle(parent.workflow_id).signal(
+                DESIGNATION_PROGRESS_SIGNAL, self._status
+            )
+
+    async def _execute(
+        self, activity_name: str, *args: object, result_type: type[Result] | None = None
+    ) -> Result:
+        return await workflow.execute_activity(
+            activity_name,
+            args=list(args),
+            result_type=result_type,
+            start_to_close_timeout=RECORD_TIMEOUT,
+            retry_policy=RECORD_RETRY,
+        )
