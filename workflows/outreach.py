@@ -80,9 +80,10 @@ class Outreach:
         channels: set[Channel] | None = None,
         instance: str = "",
     ) -> Delivery:
-        """Each wanted channel the person has; the other channel when one is refused.
-        ``instance`` tells apart the same step sent again on purpose (a new round)."""
-        wanted = self.channels_of(step) & (channels or {Channel.SMS, Channel.EMAIL})
+        """Each wanted channel the person has; the other one (if allowed) when one is
+        refused. ``instance`` tells apart the same step sent again on purpose."""
+        allowed = channels or {Channel.SMS, Channel.EMAIL}
+        wanted = self.channels_of(step) & allowed
         all_values = {**self.common_values, **values}
         delivery = Delivery()
         tried: set[Channel] = set()
@@ -103,7 +104,7 @@ class Outreach:
         await asyncio.gather(*(attempt(channel) for channel in first))
         for failed in list(delivery.refused):
             other = Channel.EMAIL if failed is Channel.SMS else Channel.SMS
-            if other in tried or not self._has(person, other):
+            if other in tried or other not in allowed or not self._has(person, other):
                 continue
             if other is Channel.SMS and step not in self.templates.sms:
                 continue
