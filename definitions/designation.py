@@ -87,6 +87,7 @@ class DesignationStatus(BaseModel):
 
     generation: int
     searching: bool
+    finished: bool = False
     round: int = 0
     attempts: list[Attempt] = Field(default_factory=list)
     representative: Representative | None = None

@@ -7,11 +7,17 @@ _EMAIL = re.compile(r"\b([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-
 
 
 def mask_phone_numbers(text: str) -> str:
-    """Keep only the last two digits: enough to tell numbers apart in a log."""
+    """``+33 6 ** ** ** 01``: the kind of line (mobile, landline) and the last two
+    digits, enough to tell numbers apart in a log, not to call them."""
 
     def _mask(match: re.Match[str]) -> str:
         digits = re.sub(r"\D", "", match.group(0))
-        return "*" * (len(digits) - 2) + digits[-2:]
+        national = digits[2:] if digits.startswith("33") and len(digits) == 11 else None
+        if national is None and digits.startswith("0") and len(digits) == 10:
+            national = digits[1:]
+        if national is not None:
+            return f"+33 {national[0]} ** ** ** {national[-2:]}"
+        return "+" + "*" * (len(digits) - 2) + digits[-2:]
 
     return _PHONE.sub(_mask, text)
 

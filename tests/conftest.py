@@ -1,23 +1,31 @@
 """Real parts for tests: Temporal servers from the installed binaries, SQLite files."""
 
+import asyncio
+import contextlib
 import sysconfig
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from xml.etree import ElementTree
 
 import httpx
 import pytest
 import pytest_asyncio
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from twilio.request_validator import RequestValidator
 
 from activities.email import SmtpSettings
 from activities.sms import SmsActivities, TwilioSettings
 from definitions.directory import Contact, Directory, Organisation
+from definitions.event import CloseRequest
+from definitions.event_status import EventStatus
 from definitions.loader import Definitions, load_definitions
+from definitions.temporal_names import CLOSE_UPDATE, STATUS_QUERY
 from gateway.app import create_app
 from store.database import Store
 from store.directory import replace_directory
@@ -257,3 +265,24 @@ async def phone(time_skipping_env: WorkflowEnvironment, store: Store) -> AsyncIt
         yield Phone(http, public_url)
     server.stop()
     await serving
+
+
+async def until_status(
+    handle: WorkflowHandle[Any, EventStatus], condition: Callable[[EventStatus], bool]
+) -> EventStatus:
+    """Polls the event's status in real time: simulated time stands still meanwhile."""
+    status = None
+    for _ in range(300):
+        status = await handle.query(STATUS_QUERY, result_type=EventStatus)
+        if condition(status):
+            return status
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"condition never met; last status: {status}")
+
+
+async def stand_down(handle: WorkflowHandle[Any, EventStatus]) -> None:
+    """Close the event properly (its running children stop at a step boundary).
+    Terminating instead, with an activity in flight, leaves the time-skipping
+    server's clock locked for every later test."""
+    with contextlib.suppress(WorkflowUpdateFailedError, RPCError):
+        await handle.execute_update(CLOSE_UPDATE, CloseRequest(closed_by="fin du test"))

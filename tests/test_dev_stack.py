@@ -6,9 +6,12 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -115,18 +118,29 @@ class DevStack:
 
         return asyncio.run(count())
 
-    def status(self, event_id: str) -> dict[str, object]:
+    def status(self, event_id: str) -> Any:
         result = self.command("status", event_id, "--json")
         assert result.returncode == 0, result.stderr
         return json.loads(result.stdout)
 
-    def wait_for_phase(self, event_id: str, phase: str) -> dict[str, object]:
+    def wait_for(self, event_id: str, condition: Callable[[Any], bool]) -> Any:
+        """The event's JSON status once ``condition`` holds for it."""
         for _ in range(100):
             status = self.status(event_id)
-            if status["phase"] == phase:
+            if condition(status):
                 return status
             time.sleep(0.1)
-        raise AssertionError(f"{event_id} never reached {phase}")
+        raise AssertionError(f"{event_id}: condition never met")
+
+
+def _mailbox(folder: Path) -> dict[str, list[EmailMessage]]:
+    """The sandbox's saved mails by recipient."""
+    mail: dict[str, list[EmailMessage]] = {}
+    for path in sorted(folder.glob("*.eml")):
+        message = message_from_bytes(path.read_bytes(), policy=policy.default)
+        assert isinstance(message, EmailMessage)
+        mail.setdefault(str(message["To"]), []).append(message)
+    return mail
 
 
 @pytest.fixture
@@ -153,8 +167,29 @@ def test_activate_status_close_and_restart(stack: DevStack) -> None:
         )
         assert activated.returncode == 0, activated.stderr
         event_id = activated.stdout.strip()
-        stack.wait_for_phase(event_id, "committee")
+        asked = stack.wait_for(event_id, lambda s: bool(s["designation"]["attempts"]))
+        attempt = asked["designation"]["attempts"][0]
+        assert attempt["contact_id"] == "unccas-representant-1"
+        outbox = stack.command("outbox", "--event", event_id)
+        assert "designation_request" in outbox.stdout and "+33 6 ** ** ** 04" in outbox.stdout
+        answered = stack.command("sms-reply", "--from", "+33639980004", f"oui {attempt['code']}")
+        assert (
+            answered.stdout.strip() == f"UNCCAS : réponse OUI {attempt['code']} bien reçue, merci."
+        )
+        status = stack.wait_for(event_id, lambda s: s["phase"] == "committee")
+        name = status["representative"]["person"]["name"]
+        assert name == attempt["name"]
+        mail = _mailbox(stack.state_dir / "sandbox-mail")
+        for address in ("diav@example.org", "prefecture-59@example.org"):
+            assert name in mail[address][0].get_body(("plain",)).get_content(), address
+        [briefing] = [
+            m for m in mail["unccas-representant-1@example.org"] if "briefing" in m["Subject"]
+        ]
+        csv = {a.get_filename(): a.get_content() for a in briefing.iter_attachments()}
+        assert "CCAS de Lille" in csv["ccas_cias_competents.csv"]
         readable = stack.command("status", event_id)
+        assert f"Représentant(e) : {name} (a accepté par SMS" in readable.stdout
+        assert f"{name} (tour 1, code {attempt['code']}, EMAIL+SMS) : a accepté" in readable.stdout
         assert readable.returncode == 0
         assert "[EXERCICE]" in readable.stdout
         assert "Phase : suivi des comités" in readable.stdout

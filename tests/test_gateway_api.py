@@ -11,17 +11,22 @@ from definitions.event_status import EventStatus
 from definitions.loader import Definitions
 from gateway.app import create_app
 from store.database import Store
-from worker.runner import build_worker
+from worker.runner import Messaging, running_workers
+from worker.sandbox.smtp_server import MailSandbox
 
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def api(
-    dev_env: WorkflowEnvironment, store: Store, task_queue: str, definitions: Definitions
+    dev_env: WorkflowEnvironment,
+    store_with_network: Store,
+    task_queue: str,
+    definitions: Definitions,
+    messaging: Messaging,
 ) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(dev_env.client, store, task_queue)
+    app = create_app(dev_env.client, store_with_network, task_queue)
     transport = httpx.ASGITransport(app=app)
     async with (
-        build_worker(dev_env.client, store, task_queue, definitions),
+        running_workers(dev_env.client, store_with_network, task_queue, definitions, messaging),
         httpx.AsyncClient(transport=transport, base_url="http://gateway") as client,
     ):
         yield client
@@ -57,8 +62,25 @@ async def test_declare_read_and_close_an_event(api: httpx.AsyncClient) -> None:
     assert event_id.startswith("tempete-")
     assert response.json()["status_url"] == f"/api/events/{event_id}"
 
+    await _status_until(api, event_id, Phase.REPRESENTATIVE)
+    unknown = await api.post(
+        f"/api/events/{event_id}/representative", json={"contact_id": "personne"}
+    )
+    assert unknown.status_code == 422
+    assert "contact inconnu" in unknown.json()["errors"][0]
+    designated = await api.post(
+        f"/api/events/{event_id}/representative", json={"contact_id": "unccas-representant-2"}
+    )
+    assert designated.status_code == 200, designated.text
+    assert designated.json()["representative"]["person"]["name"] == "Sacha Bernard"
+    again = await api.post(
+        f"/api/events/{event_id}/representative", json={"contact_id": "unccas-representant-2"}
+    )
+    assert again.status_code == 409 and "déjà représentant" in again.json()["detail"]
+
     status = await _status_until(api, event_id, Phase.COMMITTEE)
     assert status.exercise and status.title == "Tempête Ciarán"
+    assert status.representative is not None
 
     closed = await api.post(f"/api/events/{event_id}/close", json={"reason": "fin"})
     assert closed.status_code == 200, closed.text
@@ -72,7 +94,44 @@ async def test_declare_read_and_close_an_event(api: httpx.AsyncClient) -> None:
     assert log.status_code == 200
     texts = [entry["text"] for entry in log.json()]
     assert texts[0].startswith("Événement déclaré (EXERCICE)")
+    assert "Représentant(e) UNCCAS : Sacha Bernard (désigné(e) par api)." in texts
     assert texts[-1] == "Événement clos."
+
+    late = await api.post(
+        f"/api/events/{event_id}/representative", json={"contact_id": "unccas-representant-1"}
+    )
+    assert late.status_code == 409
+
+
+async def test_a_handover_informs_the_state_of_the_change(
+    api: httpx.AsyncClient, mail_sandbox: MailSandbox
+) -> None:
+    created = await api.post(
+        "/api/events", json={"type": "attentat", "communes": ["59350"], "title": "Explosion"}
+    )
+    event_id = created.json()["event_id"]
+    await _status_until(api, event_id, Phase.REPRESENTATIVE)
+    first = await api.post(
+        f"/api/events/{event_id}/representative", json={"contact_id": "unccas-representant-1"}
+    )
+    assert first.status_code == 200, first.text
+    await _status_until(api, event_id, Phase.COMMITTEE)
+    handover = await api.post(
+        f"/api/events/{event_id}/representative", json={"contact_id": "unccas-representant-3"}
+    )
+    assert handover.status_code == 200, handover.text
+    status = EventStatus.model_validate(handover.json())
+    assert status.representative is not None
+    assert status.representative.person.name == "Morgane Dubois"
+    assert status.designation is not None and status.designation.generation == 2
+    prefecture = mail_sandbox.sent_to("prefecture-59-cabinet@example.org")
+    assert len(prefecture) == 2
+    change = prefecture[-1].get_body(("plain",)).get_content()
+    assert "Morgane Dubois" in change and "succède à Alix Martin" in change
+    search_during_search = await api.post(f"/api/events/{event_id}/representative/search")
+    assert search_during_search.status_code == 200
+    searching = EventStatus.model_validate(search_during_search.json())
+    assert searching.designation is not None and searching.designation.generation == 3
 
 
 async def test_bad_declarations_are_refused_and_start_nothing(

@@ -26,10 +26,10 @@ def test_json_lines_carry_the_event_id_and_mask_phones() -> None:
     )
     first, second = (json.loads(line) for line in emitted.stderr.splitlines())
     assert first["event_id"] == "inondation-20261122-k3f9"
-    assert first["to"] == "*********12"
+    assert first["to"] == "+33 6 ** ** ** 12"
     assert first["level"] == "info" and "timestamp" in first
     assert second["event_id"] == "inondation-20261122-k3f9"
-    assert second["event"] == "phase started for ********13"
+    assert second["event"] == "phase started for +33 6 ** ** ** 13"
 
 
 def test_masking_keeps_codes_and_ids_readable() -> None:
@@ -40,6 +40,7 @@ def test_masking_keeps_codes_and_ids_readable() -> None:
     masked = mask_personal_data(text)
     assert "59350" in masked and "200093201" in masked
     assert "inondation-20261122-k3f9" in masked
-    assert "0639980014" not in masked and "********14" in masked
-    assert "39 98 00 15" not in masked and "*********15" in masked
+    assert "0639980014" not in masked and "appel au +33 6 ** ** ** 14 puis" in masked
+    assert "39 98 00 15" not in masked and "puis +33 6 ** ** ** 15," in masked
+    assert mask_personal_data("+4915112345678") == "+***********78"
     assert "directrice@" not in masked and "d***@example.org" in masked

@@ -1,5 +1,6 @@
 """MajorEventWorkflow under the time-skipping server, with its real activities."""
 
+import asyncio
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -9,19 +10,15 @@ from temporalio.client import WorkflowHandle, WorkflowUpdateStage
 from temporalio.testing import WorkflowEnvironment
 
 from definitions.crisis_log import CrisisLogKind
-from definitions.event import (
-    CloseRequest,
-    EventDeclaration,
-    EventStart,
-    EventStatus,
-    Phase,
-)
+from definitions.event import CloseRequest, EventDeclaration, EventStart, Phase
+from definitions.event_status import EventStatus
 from definitions.event_type import EventType
 from definitions.loader import Definitions, load_definitions
 from gateway import event_control
 from store import events
 from store.database import Store
-from worker.runner import build_worker
+from tests.conftest import Phone, stand_down, until_status
+from worker.runner import Messaging, running_workers
 from workflows.major_event import MajorEventWorkflow
 
 DECLARATION = EventDeclaration(
@@ -52,20 +49,27 @@ async def _wait_for_phase(env: WorkflowEnvironment, event_id: str, phase: Phase)
         status = await handle.query(MajorEventWorkflow.status)
         if status.phase is phase:
             return status
-        await env.sleep(0.05)
+        await asyncio.sleep(0.05)
     raise AssertionError(f"{event_id} never reached {phase}")
 
 
 async def test_event_walks_its_phases_and_closes(
     time_skipping_env: WorkflowEnvironment,
-    store_with_directory: Store,
+    store_with_network: Store,
     task_queue: str,
     definitions: Definitions,
+    messaging: Messaging,
+    phone: Phone,
 ) -> None:
-    store = store_with_directory
-    async with build_worker(time_skipping_env.client, store, task_queue, definitions):
+    store = store_with_network
+    async with running_workers(time_skipping_env.client, store, task_queue, definitions, messaging):
         handle = await _start(time_skipping_env, EventType.INONDATION, task_queue)
         event_id = handle.id
+        status = await _wait_for_phase(time_skipping_env, event_id, Phase.REPRESENTATIVE)
+        assert status.protocol is not None
+        assert status.protocol.designation.answer_deadline == timedelta(minutes=15)
+        await until_status(handle, lambda s: bool(s.designation and s.designation.attempts))
+        assert "bien reçue" in await phone.reply("+33639980101", "oui")
         status = await _wait_for_phase(time_skipping_env, event_id, Phase.COMMITTEE)
         assert [change.phase for change in status.phases] == [
             Phase.DECLARED,
@@ -73,6 +77,8 @@ async def test_event_walks_its_phases_and_closes(
             Phase.MOBILISATION,
             Phase.COMMITTEE,
         ]
+        assert status.representative is not None
+        assert status.representative.person.name == "Alix Martin"
         assert status.closed_at is None
         assert status.communes == ["59350", "59009"]
         territory = status.territory
@@ -81,8 +87,6 @@ async def test_event_walks_its_phases_and_closes(
         assert [c.name for c in territory.uncovered_sample] == ["Villeneuve-d'Ascq"]
         nord = territory.departments[0]
         assert (nord.code, nord.ud_id, nord.prefecture_id) == ("59", "ud-59", "prefecture-59")
-        assert status.protocol is not None
-        assert status.protocol.designation.answer_deadline == timedelta(minutes=15)
 
         closed = await handle.execute_update(
             MajorEventWorkflow.close, CloseRequest(closed_by="astreinte", reason="décrue")
@@ -99,6 +103,10 @@ async def test_event_walks_its_phases_and_closes(
         CrisisLogKind.EVENT_DECLARED,
         CrisisLogKind.TERRITORY_RESOLVED,
         CrisisLogKind.PHASE_STARTED,
+        CrisisLogKind.CANDIDATE_ASKED,
+        CrisisLogKind.CANDIDATE_ANSWERED,
+        CrisisLogKind.REPRESENTATIVE_DESIGNATED,
+        CrisisLogKind.STATE_INFORMED,
         CrisisLogKind.PHASE_STARTED,
         CrisisLogKind.PHASE_STARTED,
         CrisisLogKind.CLOSE_REQUESTED,
@@ -107,22 +115,28 @@ async def test_event_walks_its_phases_and_closes(
     ]
     assert "Crue de la Deûle" in log[0].text
     assert "1 CCAS et 0 CIAS compétents, 1 commune(s) sans CCAS ni CIAS" in log[1].text
-    assert log[5].actor == "astreinte" and "décrue" in log[5].text
+    assert log[9].actor == "astreinte" and "décrue" in log[9].text
     assert log[-1].text == "Événement clos."
-    assert result.counters.crisis_log_entries == len(log)
+    parent_entries = [entry for entry in log if "/representative/" not in entry.entry_key]
+    assert result.counters.crisis_log_entries == len(parent_entries)
     assert all(entry.at.tzinfo is not None for entry in log)
 
 
-async def test_second_close_is_refused(
+async def test_closing_during_the_search_stops_it_and_a_second_close_is_refused(
     time_skipping_env: WorkflowEnvironment,
-    store: Store,
+    store_with_network: Store,
     task_queue: str,
     definitions: Definitions,
+    messaging: Messaging,
+    phone: Phone,
 ) -> None:
-    async with build_worker(time_skipping_env.client, store, task_queue, definitions):
+    store = store_with_network
+    async with running_workers(time_skipping_env.client, store, task_queue, definitions, messaging):
         handle = await _start(time_skipping_env, EventType.ATTENTAT, task_queue)
         event_id = handle.id
-        await _wait_for_phase(time_skipping_env, event_id, Phase.COMMITTEE)
+        asked = await until_status(handle, lambda s: bool(s.designation and s.designation.attempts))
+        assert asked.designation is not None
+        code = asked.designation.attempts[0].code
         first = await handle.start_update(
             MajorEventWorkflow.close,
             CloseRequest(closed_by="a"),
@@ -132,7 +146,11 @@ async def test_second_close_is_refused(
             await event_control.close(
                 time_skipping_env.client, event_id, CloseRequest(closed_by="b")
             )
-        assert (await first.result()).phase is Phase.CLOSED
+        closed = await first.result()
+        assert closed.phase is Phase.CLOSED
+        assert closed.representative is None
+        assert closed.designation is not None and closed.designation.finished
+        assert "close" in await phone.reply("+33639980101", f"OUI {code}")
     with store.session() as session:
         requests = [
             entry
@@ -143,16 +161,23 @@ async def test_second_close_is_refused(
 
 
 async def test_an_override_folder_changes_the_delays_the_workflow_holds(
-    time_skipping_env: WorkflowEnvironment, store: Store, task_queue: str, tmp_path: Path
+    time_skipping_env: WorkflowEnvironment,
+    store_with_network: Store,
+    task_queue: str,
+    messaging: Messaging,
+    tmp_path: Path,
 ) -> None:
     (tmp_path / "protocols").mkdir()
     (tmp_path / "protocols" / "canicule.toml").write_text(
         '[designation]\nanswer_deadline = "3s"\n[mobilisation]\nreminder_after = "1min"\n'
     )
     shortened = load_definitions(tmp_path)
-    async with build_worker(time_skipping_env.client, store, task_queue, shortened):
+    async with running_workers(
+        time_skipping_env.client, store_with_network, task_queue, shortened, messaging
+    ):
         handle = await _start(time_skipping_env, EventType.CANICULE, task_queue)
-        status = await _wait_for_phase(time_skipping_env, handle.id, Phase.COMMITTEE)
+        status = await _wait_for_phase(time_skipping_env, handle.id, Phase.REPRESENTATIVE)
+        await stand_down(handle)
     assert status.protocol is not None
     assert status.protocol.designation.answer_deadline == timedelta(seconds=3)
     assert status.protocol.mobilisation.reminder_after == timedelta(minutes=1)

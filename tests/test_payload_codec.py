@@ -1,5 +1,6 @@
 """Payload encryption: Temporal's history never holds personal data in clear."""
 
+import asyncio
 import base64
 import secrets
 import uuid
@@ -8,13 +9,14 @@ import pytest
 from temporalio.api.common.v1 import Payload
 from temporalio.testing import WorkflowEnvironment
 
-from definitions.event import EventDeclaration, EventStart, Phase
+from definitions.event import EventDeclaration, EventStart
 from definitions.event_type import EventType
 from definitions.loader import Definitions
+from definitions.temporal_names import designation_workflow_id
 from store.database import Store
 from tests.conftest import SCRIPTS
 from worker.payload_codec import EncryptionCodec, PayloadKeyError, encrypted_converter, parse_key
-from worker.runner import build_worker
+from worker.runner import Messaging, running_workers
 from workflows.major_event import MajorEventWorkflow
 
 SECRET = "Rappeler Camille au +33639980001"
@@ -39,8 +41,9 @@ def test_keys_are_checked() -> None:
 
 
 async def test_history_holds_no_personal_data_in_clear(
-    store: Store, definitions: Definitions
+    store_with_network: Store, definitions: Definitions, messaging: Messaging
 ) -> None:
+    """Down to the designation: candidates' phones and emails travel in payloads."""
     converter = encrypted_converter(secrets.token_bytes(32))
     env = await WorkflowEnvironment.start_time_skipping(
         data_converter=converter,
@@ -48,13 +51,15 @@ async def test_history_holds_no_personal_data_in_clear(
     )
     event_id = f"attentat-test-{uuid.uuid4().hex[:6]}"
     try:
-        async with build_worker(env.client, store, "codec-test", definitions):
+        async with running_workers(
+            env.client, store_with_network, "codec-test", definitions, messaging
+        ):
             handle = await env.client.start_workflow(
                 MajorEventWorkflow.run,
                 EventStart(
                     event_id=event_id,
                     declaration=EventDeclaration(
-                        type=EventType.ATTENTAT, communes=["75056"], title=SECRET
+                        type=EventType.ATTENTAT, communes=["59350"], title=SECRET
                     ),
                     declared_by="astreinte",
                 ),
@@ -63,14 +68,20 @@ async def test_history_holds_no_personal_data_in_clear(
             )
             for _ in range(100):
                 status = await handle.query(MajorEventWorkflow.status)
-                if status.phase is Phase.COMMITTEE:
+                if status.designation and status.designation.attempts:
                     break
-                await env.sleep(0.05)
+                await asyncio.sleep(0.05)
+            child = env.client.get_workflow_handle(designation_workflow_id(event_id, 1))
             history = (await handle.fetch_history()).to_json()
+            history += (await child.fetch_history()).to_json()
+            await handle.terminate()
     finally:
         await env.shutdown()
     assert status.title == SECRET
-    assert "639980001" not in history and "Rappeler" not in history
+    assert status.designation is not None
+    assert status.designation.attempts[0].name == "Alix Martin"
+    for clear in ("639980001", "Rappeler", "639980101", "representant-1@example.org", "Alix"):
+        assert clear not in history
     assert (
         "binary/encrypted"
         in base64.b64decode(history.split('"encoding": "')[1].split('"')[0]).decode()

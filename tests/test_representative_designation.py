@@ -13,7 +13,6 @@ from typing import TypeVar
 import pytest
 import pytest_asyncio
 from temporalio.client import WorkflowHandle
-from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from definitions.crisis_log import CrisisLogEntry, CrisisLogKind
@@ -26,7 +25,7 @@ from definitions.temporal_names import designation_workflow_id
 from gateway import event_control
 from store import events
 from store.database import Store
-from tests.conftest import Phone
+from tests.conftest import Phone, stand_down, until_status
 from worker.runner import Messaging, running_workers
 from worker.sandbox.smtp_server import MailSandbox
 from worker.sandbox.twilio_server import Fault, TwilioSandbox
@@ -56,8 +55,7 @@ async def _declaring(
     definitions: Definitions,
     messaging: Messaging,
 ) -> AsyncIterator[Declare]:
-    """Declares events with the workers running; terminates them afterwards, so
-    that no leftover task of one test holds the shared server's clock."""
+    """Declares events with the workers running, and closes them afterwards."""
     started: list[WorkflowHandle[MajorEventWorkflow, EventStatus]] = []
 
     async def declare(
@@ -76,8 +74,7 @@ async def _declaring(
     async with running_workers(env.client, store, task_queue, definitions, messaging):
         yield declare
         for handle in started:
-            with contextlib.suppress(RPCError):
-                await handle.terminate("fin du test")
+            await stand_down(handle)
 
 
 @pytest_asyncio.fixture(loop_scope="session")
@@ -108,19 +105,6 @@ async def declare_live(
         dev_env, store_with_network, task_queue, definitions, messaging
     ) as declare:
         yield declare
-
-
-async def _until(
-    handle: WorkflowHandle[MajorEventWorkflow, EventStatus],
-    condition: Callable[[EventStatus], bool],
-) -> EventStatus:
-    """Polls in real time: simulated time stands still meanwhile."""
-    for _ in range(300):
-        status = await handle.query(MajorEventWorkflow.status)
-        if condition(status):
-            return status
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"condition never met; last status: {status.designation}")
 
 
 async def _eventually(check: Callable[[], list[T]]) -> list[T]:
@@ -195,7 +179,7 @@ async def test_first_candidate_accepts_and_the_state_is_informed(
     phone: Phone,
 ) -> None:
     handle = await declare()
-    status = await _until(handle, _asked(1))
+    status = await until_status(handle, _asked(1))
     first = PHONES["unccas-representant-1"]
     code = _code_in_sms(twilio_sandbox, first)
     request = twilio_sandbox.sent_to(first)[0].body
@@ -205,7 +189,7 @@ async def test_first_candidate_accepts_and_the_state_is_informed(
     answer = await phone.reply(first, f" oui{code}!")
     assert f"OUI {code} bien reçue" in answer
 
-    status = await _until(handle, _designated)
+    status = await until_status(handle, _designated)
     representative = status.representative
     assert representative is not None
     assert representative.person.contact_id == "unccas-representant-1"
@@ -266,17 +250,17 @@ async def test_a_decline_asks_the_next_candidate_at_once(
     phone: Phone,
 ) -> None:
     handle = await declare()
-    await _until(handle, _asked(1))
+    await until_status(handle, _asked(1))
     first, second = PHONES["unccas-representant-1"], PHONES["unccas-representant-2"]
     await phone.reply(first, f"NON {_code_in_sms(twilio_sandbox, first)}")
-    status = await _until(handle, _asked(2))
+    status = await until_status(handle, _asked(2))
     assert status.designation is not None
     declined, asked = status.designation.attempts
     assert declined.answer is Answer.DECLINED and declined.answered_at is not None
     assert asked.asked_at - declined.answered_at < timedelta(seconds=5)
 
     await phone.reply(second, f"Oui {_code_in_sms(twilio_sandbox, second)}")
-    status = await _until(handle, _designated)
+    status = await until_status(handle, _designated)
     assert status.representative is not None
     assert status.representative.person.contact_id == "unccas-representant-2"
     assert _attempts(status) == [
@@ -294,9 +278,9 @@ async def test_silence_walks_the_roster_and_an_earlier_candidate_may_still_accep
     phone: Phone,
 ) -> None:
     handle = await declare()
-    await _until(handle, _asked(1))
+    await until_status(handle, _asked(1))
     await _skip(time_skipping_env, ANSWER_DEADLINE, handle.id)
-    status = await _until(handle, _asked(2))
+    status = await until_status(handle, _asked(2))
     assert status.designation is not None
     first, second = status.designation.attempts
     assert abs(second.asked_at - first.asked_at - ANSWER_DEADLINE) < timedelta(seconds=5)
@@ -304,7 +288,7 @@ async def test_silence_walks_the_roster_and_an_earlier_candidate_may_still_accep
 
     late = PHONES["unccas-representant-1"]
     assert "bien reçue" in await phone.reply(late, f"OUI {_code_in_sms(twilio_sandbox, late)}")
-    status = await _until(handle, _designated)
+    status = await until_status(handle, _designated)
     assert status.representative is not None
     assert status.representative.person.contact_id == "unccas-representant-1"
     assert _attempts(status) == [
@@ -327,7 +311,7 @@ async def test_a_silent_roster_alerts_staff_then_starts_a_new_round(
 ) -> None:
     handle = await declare()
     for asked in (1, 2, 3):
-        await _until(handle, _asked(asked))
+        await until_status(handle, _asked(asked))
         await _skip(time_skipping_env, ANSWER_DEADLINE, handle.id)
     alert = [m.body for m in await _eventually(lambda: twilio_sandbox.sent_to(STAFF_PHONE))]
     assert len(alert) == 1 and "aucun représentant désigné après 3 sollicitations" in alert[0]
@@ -335,7 +319,7 @@ async def test_a_silent_roster_alerts_staff_then_starts_a_new_round(
     assert twilio_sandbox.sent_to(PHONES["unccas-representant-1"]).__len__() == 1
 
     await _skip(time_skipping_env, ROUND_PAUSE, handle.id)
-    status = await _until(handle, _asked(4))
+    status = await until_status(handle, _asked(4))
     assert status.designation is not None and status.designation.round == 2
     attempts = status.designation.attempts
     assert attempts[3].contact_id == "unccas-representant-1" and attempts[3].round == 2
@@ -346,7 +330,7 @@ async def test_a_silent_roster_alerts_staff_then_starts_a_new_round(
     assert len(requests) == 2 and requests[0] == requests[1]
 
     await phone.reply(PHONES["unccas-representant-3"], "OUI")
-    status = await _until(handle, _designated)
+    status = await until_status(handle, _designated)
     assert status.representative is not None
     assert status.representative.person.contact_id == "unccas-representant-3"
     kinds = [entry.kind for entry in _log(store_with_network, handle.id)]
@@ -362,7 +346,7 @@ async def test_staff_designate_by_hand_during_the_search(
 ) -> None:
     declare = declare_live
     handle = await declare()
-    await _until(handle, _asked(1))
+    await until_status(handle, _asked(1))
     with pytest.raises(event_control.UnknownContactError):
         await event_control.change_representative(
             dev_env.client,
@@ -381,7 +365,7 @@ async def test_staff_designate_by_hand_during_the_search(
     assert representative.person.contact_id == "unccas-representant-3"
     assert representative.mode is DesignationMode.MANUAL
     assert representative.designated_by == "astreinte"
-    status = await _until(handle, _designated)
+    status = await until_status(handle, _designated)
     assert _attempts(status) == [("unccas-representant-1", 1, Answer.RELEASED)]
     assert "plus attendue" in twilio_sandbox.sent_to(PHONES["unccas-representant-1"])[-1].body
     assert mail_sandbox.sent_to("diav@example.org")
@@ -395,9 +379,9 @@ async def test_two_concurrent_events_get_two_different_representatives(
     phone: Phone,
 ) -> None:
     lille = await declare()
-    await _until(lille, _asked(1))
+    await until_status(lille, _asked(1))
     roubaix = await declare(LILLE.model_copy(update={"title": "Incendie"}))
-    await _until(roubaix, _asked(1))
+    await until_status(roubaix, _asked(1))
     first = PHONES["unccas-representant-1"]
     lille_code, roubaix_code = (
         re.search(r"OUI (\d{4})", m.body).group(1)  # type: ignore[union-attr]
@@ -405,20 +389,20 @@ async def test_two_concurrent_events_get_two_different_representatives(
     )
     assert lille_code != roubaix_code
     await phone.reply(first, f"OUI {lille_code}")
-    await _until(lille, _designated)
+    await until_status(lille, _designated)
 
     await phone.reply(first, f"OUI {roubaix_code}")
-    status = await _until(
+    status = await until_status(
         roubaix,
         lambda s: s.designation is not None and s.designation.attempts[0].answer is Answer.BUSY,
     )
     assert status.representative is None
     assert lille.id in twilio_sandbox.sent_to(first)[-1].body
-    await _until(roubaix, _asked(2))
+    await until_status(roubaix, _asked(2))
     second = PHONES["unccas-representant-2"]
     await phone.reply(second, f"OUI {_code_in_sms(twilio_sandbox, second)}")
     lille_status = await lille.query(MajorEventWorkflow.status)
-    roubaix_status = await _until(roubaix, _designated)
+    roubaix_status = await until_status(roubaix, _designated)
     assert lille_status.representative is not None and roubaix_status.representative is not None
     assert lille_status.representative.person.contact_id == "unccas-representant-1"
     assert roubaix_status.representative.person.contact_id == "unccas-representant-2"
@@ -433,13 +417,13 @@ async def test_duplicated_and_late_replies_change_nothing_after_designation(
     phone: Phone,
 ) -> None:
     handle = await declare()
-    await _until(handle, _asked(1))
+    await until_status(handle, _asked(1))
     await _skip(time_skipping_env, ANSWER_DEADLINE, handle.id)
-    await _until(handle, _asked(2))
+    await until_status(handle, _asked(2))
     first, second = PHONES["unccas-representant-1"], PHONES["unccas-representant-2"]
     second_code = _code_in_sms(twilio_sandbox, second)
     assert "bien reçue" in await phone.reply(second, f"OUI {second_code}", message_sid="SMdup")
-    before = await _until(handle, _designated)
+    before = await until_status(handle, _designated)
     entries = _designation_entries(store_with_network, handle.id)
 
     assert await phone.reply(second, f"OUI {second_code}", message_sid="SMdup") == ""
@@ -462,14 +446,14 @@ async def test_someone_elses_code_a_wrong_keyword_and_an_ambiguous_reply_change_
     phone: Phone,
 ) -> None:
     handle = await declare()
-    await _until(handle, _asked(1))
+    await until_status(handle, _asked(1))
     first = PHONES["unccas-representant-1"]
     code = _code_in_sms(twilio_sandbox, first)
     assert "aucune demande" in await phone.reply(PHONES["unccas-representant-2"], f"OUI {code}")
     assert f"le code {code} attend la réponse OUI/NON" in await phone.reply(first, f"OK {code}")
     assert "non reconnue" in await phone.reply(first, "d'accord je viens")
     other = await declare()
-    await _until(other, _asked(1))
+    await until_status(other, _asked(1))
     assert "précisez le code" in await phone.reply(first, "OUI")
     status = await handle.query(MajorEventWorkflow.status)
     assert _attempts(status) == [("unccas-representant-1", 1, Answer.WAITING)]
@@ -488,13 +472,13 @@ async def test_an_undelivered_request_without_email_moves_on_at_once(
     SMS undelivered: nobody can answer, so the next candidate is asked at once."""
     mail_sandbox.refused.add("unccas-representant-1@example.org")
     handle = await declare()
-    status = await _until(handle, _asked(1))
+    status = await until_status(handle, _asked(1))
     assert status.designation is not None
     assert status.designation.attempts[0].channels == ["sms"]
     sms = twilio_sandbox.sent_to(PHONES["unccas-representant-1"])[0]
     callback = {"MessageSid": sms.sid, "MessageStatus": "undelivered", "ErrorCode": "30003"}
     assert (await phone.post("/webhooks/twilio/status", callback)).status_code == 204
-    status = await _until(handle, _asked(2))
+    status = await until_status(handle, _asked(2))
     assert _attempts(status)[0] == ("unccas-representant-1", 1, Answer.UNREACHABLE)
     texts = [entry.text for entry in _log(store_with_network, handle.id)]
     assert any("SMS non remis à Alix Martin (30003)" in text for text in texts)
@@ -512,14 +496,14 @@ async def test_a_permanently_refused_sms_falls_back_to_email(
     """The released candidate's number is invalid: their SMS-only thank-you goes by email."""
     twilio_sandbox.faulty_numbers[PHONES["unccas-representant-1"]] = Fault.INVALID_NUMBER
     handle = await declare()
-    status = await _until(handle, _asked(1))
+    status = await until_status(handle, _asked(1))
     assert status.designation is not None
     assert status.designation.attempts[0].channels == ["email"]
     await _skip(time_skipping_env, ANSWER_DEADLINE, handle.id)
-    await _until(handle, _asked(2))
+    await until_status(handle, _asked(2))
     second = PHONES["unccas-representant-2"]
     await phone.reply(second, f"OUI {_code_in_sms(twilio_sandbox, second)}")
-    await _until(handle, _designated)
+    await until_status(handle, _designated)
     thanks = [
         m
         for m in mail_sandbox.sent_to("unccas-representant-1@example.org")

@@ -2,14 +2,17 @@
 once, whatever the retries, timeouts and crashes; permanent refusals stop."""
 
 import asyncio
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
 from temporalio.exceptions import ApplicationError
-from temporalio.testing import ActivityEnvironment
+from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
+from temporalio.worker import Worker
 
 from activities.sms import SmsActivities
+from definitions.loader import Definitions
 from definitions.outgoing import (
     PERMANENT_DELIVERY_ERROR,
     Channel,
@@ -19,9 +22,12 @@ from definitions.outgoing import (
     SmsRequest,
     idempotency_key,
 )
+from definitions.temporal_names import sms_task_queue
 from store import outbox
 from store.database import Store
 from tests.conftest import sms_sender
+from tests.sms_burst import SmsBurstWorkflow
+from worker.runner import Messaging, running_workers
 from worker.sandbox.twilio_server import Fault, TwilioSandbox
 
 TO = "+33639980042"
@@ -132,3 +138,49 @@ async def test_a_permanent_refusal_is_not_retried(
     row = _row(store, _request().key)
     assert (row.status, row.error_code, row.provider_calls) == (OutboxStatus.FAILED, "21211", 1)
     assert twilio_sandbox.sent_to(TO) == []
+
+
+async def test_the_sms_queue_keeps_to_its_rate(
+    dev_env: WorkflowEnvironment,
+    store: Store,
+    task_queue: str,
+    definitions: Definitions,
+    messaging: Messaging,
+    twilio_sandbox: TwilioSandbox,
+) -> None:
+    """Thirty SMS asked for at once, at most five a second: the counts per second
+    of what reached the provider show the limit the server enforces."""
+    rate, count = 5.0, 30
+    limited = replace(messaging, sms_per_second=rate)
+    requests = [
+        SmsRequest(
+            key=f"burst-{task_queue}/{n}",
+            event_id="inondation-20261122-k3f9",
+            step="situation_report",
+            to=f"+336399802{n:02d}",
+            body=f"Point de situation {n}",
+        )
+        for n in range(count)
+    ]
+    burst_queue = f"{task_queue}-burst"
+    async with (
+        running_workers(dev_env.client, store, task_queue, definitions, limited),
+        Worker(dev_env.client, task_queue=burst_queue, workflows=[SmsBurstWorkflow]),
+    ):
+        sent = await dev_env.client.execute_workflow(
+            SmsBurstWorkflow.run,
+            args=[sms_task_queue(task_queue), requests],
+            id=f"burst-{task_queue}",
+            task_queue=burst_queue,
+        )
+    assert sent == count
+    moments = sorted(message.date_created for message in twilio_sandbox.messages)
+    assert len(moments) == count
+    busiest_second = max(
+        sum(1 for other in moments if timedelta(0) <= other - moment < timedelta(seconds=1))
+        for moment in moments
+    )
+    span = (moments[-1] - moments[0]).total_seconds()
+    print(f"rate limit {rate}/s: {count} SMS over {span:.1f} s, busiest second {busiest_second}")
+    assert busiest_second <= 2 * rate
+    assert count / span <= rate * 1.25

@@ -19,7 +19,7 @@ from definitions.outgoing import (
     idempotency_key,
 )
 from gateway.app import create_app
-from gateway.twilio_webhooks import NOT_UNDERSTOOD, NOTHING_AWAITED, OPTED_OUT
+from gateway.reply_routing import NOT_UNDERSTOOD, NOTHING_AWAITED, OPTED_OUT
 from store import outbox
 from store.database import Store
 from store.tables import InboundSmsRow

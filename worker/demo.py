@@ -1,6 +1,8 @@
-"""The demo event that ``make demo`` runs through its phases (a drill, always)."""
+"""The demo event that ``make demo`` runs through its phases (a drill, always),
+answering by SMS as its first representative would."""
 
 import asyncio
+from collections.abc import Callable
 
 from temporalio.client import Client
 
@@ -8,6 +10,10 @@ from definitions.event import CloseRequest, EventDeclaration, Phase
 from definitions.event_status import EventStatus
 from definitions.event_type import EventType
 from gateway import event_control
+from store import directory
+from store.database import Store
+from worker.phone_replies import send_sms_reply
+from worker.settings import Settings
 
 DEMO_ACTOR = "démonstration"
 DEMO_DECLARATION = EventDeclaration(
@@ -18,25 +24,62 @@ DEMO_DECLARATION = EventDeclaration(
 )
 
 
-async def _wait_for_phase(client: Client, event_id: str, phase: Phase) -> EventStatus:
+async def _wait_for(
+    client: Client, event_id: str, condition: Callable[[EventStatus], bool]
+) -> EventStatus:
     """Polls the status query, as any client of the workflow would."""
     while True:
         status = await event_control.status(client, event_id)
-        if status.phase is phase:
+        if condition(status):
             return status
         await asyncio.sleep(0.2)
 
 
-async def run_demo(client: Client, task_queue: str, close_after_seconds: float) -> str:
-    """Declare the demo event, let it reach the committee phase, then close it."""
-    event_id = await event_control.activate(client, task_queue, DEMO_DECLARATION, DEMO_ACTOR)
+async def _answer_as_the_representative(
+    client: Client, settings: Settings, store: Store, event_id: str
+) -> None:
+    """The first candidate's phone says yes, through the sandbox's signed webhook."""
+    status = await _wait_for(
+        client, event_id, lambda s: bool(s.designation and s.designation.attempts)
+    )
+    assert status.designation is not None
+    attempt = status.designation.attempts[0]
+    with store.session() as session:
+        candidate = directory.contact(session, attempt.contact_id)
+    if candidate is None or candidate.phone is None:
+        print(f"Démo : {attempt.name} n'a pas de téléphone, pas de réponse simulée.", flush=True)
+        return
+    print(
+        f"Démo : {attempt.name} sollicité(e) par SMS (code {attempt.code}) ; "
+        f"son téléphone répond « OUI {attempt.code} ».",
+        flush=True,
+    )
+    for answer in await send_sms_reply(settings, candidate.phone, f"OUI {attempt.code}"):
+        print(f"Démo : réponse reçue par le téléphone : {answer}", flush=True)
+
+
+async def run_demo(
+    client: Client, settings: Settings, store: Store, close_after_seconds: float
+) -> str:
+    """Declare the demo event, designate its representative through the sandbox,
+    let it reach the committee phase, then close it."""
+    event_id = await event_control.activate(
+        client, settings.task_queue, DEMO_DECLARATION, DEMO_ACTOR
+    )
     print(f"Démo : événement déclaré {event_id} (exercice).", flush=True)
-    status = await _wait_for_phase(client, event_id, Phase.COMMITTEE)
+    await _answer_as_the_representative(client, settings, store, event_id)
+    status = await _wait_for(client, event_id, lambda s: s.phase is Phase.COMMITTEE)
     if status.territory:
         territory = status.territory
         print(
             f"Démo : territoire {territory.area()} ; {territory.competent_ccas} CCAS et "
             f"{territory.competent_cias} CIAS compétents.",
+            flush=True,
+        )
+    if status.representative:
+        print(
+            f"Démo : représentant(e) {status.representative.person.name} ; DIAV, préfecture "
+            "et UD informées, briefing envoyé (voir tocsin outbox).",
             flush=True,
         )
     print(

@@ -88,7 +88,7 @@ async def run_dev_stack(settings: Settings, demo: bool) -> int:
         log.info("dev.ready", temporal_pid=server.pid)
         if demo:
             demo_task = asyncio.create_task(
-                run_demo(client, settings.task_queue, DEMO_CLOSE_AFTER_SECONDS)
+                run_demo(client, settings, store, DEMO_CLOSE_AFTER_SECONDS)
             )
             demo_task.add_done_callback(_report_demo_failure)
         await run_until_stopped(stop, *tasks)

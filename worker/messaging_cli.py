@@ -1,22 +1,19 @@
 """``tocsin outbox`` and ``tocsin sms-reply``: what left, and answering as a phone."""
 
-import secrets
+import asyncio
 from typing import Annotated
-from xml.etree import ElementTree
 
 import httpx
 import typer
-from twilio.request_validator import RequestValidator
 
 from definitions.privacy import mask_phone_numbers
 from store import outbox
 from store.database import Store
 from worker.cli_common import EXIT_FAILED, load_settings, refuse
-from worker.sandbox.providers import sandbox_auth_token
+from worker.phone_replies import ReplyRefusedError, send_sms_reply
 from worker.status_view import local_time
 
 BODY_SHOWN = 70
-WEBHOOK_PATH = "/webhooks/twilio/sms"
 
 
 def outbox_command(
@@ -48,27 +45,11 @@ def sms_reply_command(
 ) -> None:
     """Répondre comme un téléphone, par le webhook signé de la passerelle."""
     settings = load_settings()
-    token = settings.twilio_auth_token or sandbox_auth_token(settings)
-    params = {
-        "MessageSid": "SM" + secrets.token_hex(16),
-        "AccountSid": settings.twilio_account_sid or "sandbox",
-        "From": sender,
-        "To": settings.twilio_from or "UNCCAS",
-        "Body": text,
-    }
-    signed_url = settings.public_url.rstrip("/") + WEBHOOK_PATH
-    signature = RequestValidator(token).compute_signature(signed_url, params)
     try:
-        response = httpx.post(
-            settings.gateway_url + WEBHOOK_PATH,
-            data=params,
-            headers={"X-Twilio-Signature": signature},
-            timeout=10,
-        )
+        answers = asyncio.run(send_sms_reply(settings, sender, text))
     except httpx.HTTPError as error:
         typer.echo(f"Passerelle injoignable ({settings.gateway_url}) : {error}", err=True)
         raise typer.Exit(EXIT_FAILED) from error
-    if response.status_code != 200:
-        refuse("Réponse refusée par la passerelle :", [f"HTTP {response.status_code}"])
-    answers = [node.text or "" for node in ElementTree.fromstring(response.text).iter("Message")]
+    except ReplyRefusedError as error:
+        refuse("Réponse refusée par la passerelle :", [str(error)])
     typer.echo("\n".join(answers) if answers else "(pas de réponse : message déjà reçu)")

@@ -4,6 +4,7 @@ from typing import TypeVar
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
+from temporalio.workflow import ChildWorkflowHandle
 
 with workflow.unsafe.imports_passed_through():
     from definitions.competence import TerritorySummary
@@ -92,7 +93,8 @@ class MajorEventWorkflow:
                 break
             await self._enter(phase)
             if phase is Phase.REPRESENTATIVE:
-                await self._designate(self._early_change)
+                designation = await self._start_designation(self._early_change)
+                self.designation_progress(await designation)
         await workflow.wait_condition(lambda: self._close_request is not None)
         await self._record_close_request()
         await self._enter(Phase.REVIEW)
@@ -130,20 +132,21 @@ class MajorEventWorkflow:
 
     @workflow.update(name=CHANGE_REPRESENTATIVE_UPDATE)
     async def change_representative(self, change: RepresentativeChange) -> EventStatus:
-        """Designate someone by hand (ending a search), hand over to someone, or
-        start a new search; answers once the change is made."""
+        """Designate someone by hand (ending a search) or hand over to them, and
+        answer once it is done; or start a new search and answer once it started."""
         if self._designation_running:
             await workflow.get_external_workflow_handle(self._designation_id()).signal(
                 DESIGNATE_SIGNAL, change
             )
-            await workflow.wait_condition(lambda: not self._designation_running)
-        elif self._status.phase is Phase.DECLARED:
+        elif self._designation_generation == 0:
             self._early_change = change
             await workflow.wait_condition(
-                lambda: self._designation_generation > 0 and not self._designation_running
+                lambda: self._designation_generation > 0 or self._close_request is not None
             )
         else:
-            await self._designate(change)
+            await self._start_designation(change)
+        if change.contact_id is not None:
+            await workflow.wait_condition(lambda: not self._designation_running)
         return self._status
 
     @change_representative.validator
@@ -171,16 +174,24 @@ class MajorEventWorkflow:
         self._status.designation = progress
         if progress.representative is not None:
             self._status.representative = progress.representative
+        self._designation_running = not progress.finished
 
     def _designation_id(self) -> str:
         return designation_workflow_id(self._status.event_id, self._designation_generation)
 
-    async def _designate(self, change: RepresentativeChange | None) -> None:
-        """One designation child, to its end: a search, or straight to ``change``."""
+    async def _start_designation(
+        self, change: RepresentativeChange | None
+    ) -> ChildWorkflowHandle[RepresentativeDesignationWorkflow, DesignationStatus]:
+        """A search, or straight to ``change.contact_id``; its progress comes back
+        as signals, the last one saying it has finished."""
         assert self._status.territory is not None and self._status.protocol is not None
         self._designation_generation += 1
         self._designation_running = True
-        self._searching = not (change and change.contact_id)
+        manual = change if change and change.contact_id else None
+        self._searching = manual is None
+        self._status.designation = DesignationStatus(
+            generation=self._designation_generation, searching=self._searching
+        )
         protocol = self._status.protocol
         start = DesignationStart(
             event_id=self._status.event_id,
@@ -190,16 +201,12 @@ class MajorEventWorkflow:
             rules=protocol.designation,
             recipients=protocol.recipients,
             territory=self._status.territory,
-            manual=change if change and change.contact_id else None,
+            manual=manual,
             previous=self._status.representative,
         )
-        try:
-            result = await workflow.execute_child_workflow(
-                RepresentativeDesignationWorkflow.run, start, id=self._designation_id()
-            )
-        finally:
-            self._designation_running = False
-        self.designation_progress(result)
+        return await workflow.start_child_workflow(
+            RepresentativeDesignationWorkflow.run, start, id=self._designation_id()
+        )
 
     def _next_entry(self, kind: CrisisLogKind, actor: str, text: str) -> CrisisLogEntry:
         entry = self._log.entry(kind, actor, text)

@@ -118,6 +118,7 @@ class RepresentativeDesignationWorkflow:
         await self._release_waiting()
         await self._execute(CLOSE_REPLY_CODES, ReplyCodeClosure(workflow_id=info.workflow_id))
         self._status.searching = False
+        self._status.finished = True
         await self._report()
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._status

@@ -3,6 +3,7 @@ stand in for the providers, and the settings are pointed at them."""
 
 import secrets
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from worker.asgi_server import AsgiServer
 from worker.ports import free_port
@@ -24,7 +25,8 @@ class SandboxProviders:
     def describe(self) -> list[str]:
         sms = f"bac à sable local {self.settings.twilio_base_url}" if self.twilio else "Twilio"
         mail = (
-            f"serveur SMTP local 127.0.0.1:{self.settings.smtp_port}"
+            f"serveur SMTP local 127.0.0.1:{self.settings.smtp_port} "
+            f"(courriels dans {sandbox_mailbox(self.settings)})"
             if self.mail
             else f"{self.settings.smtp_host}:{self.settings.smtp_port}"
         )
@@ -35,6 +37,11 @@ class SandboxProviders:
             self.http_server.stop()
         if self.mail is not None:
             self.mail.stop()
+
+
+def sandbox_mailbox(settings: Settings) -> Path:
+    """Where the local SMTP server saves what it receives, one ``.eml`` per mail."""
+    return settings.state_dir / "sandbox-mail"
 
 
 def sandbox_auth_token(settings: Settings) -> str:
@@ -64,7 +71,7 @@ async def start_sandboxes(settings: Settings) -> SandboxProviders:
             "twilio_from": settings.twilio_from or SANDBOX_SENDER,
         }
     if not settings.smtp_host:
-        providers.mail = MailSandbox(free_port())
+        providers.mail = MailSandbox(free_port(), mailbox=sandbox_mailbox(settings))
         providers.mail.start()
         updates |= {"smtp_host": "127.0.0.1", "smtp_port": providers.mail.port}
     providers.settings = settings.model_copy(update=updates)

@@ -2,17 +2,21 @@
 
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from pathlib import Path
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 
 class MailSandbox:
-    """Listens on loopback; addresses in ``refused`` get a permanent 550."""
+    """Listens on loopback; addresses in ``refused`` get a permanent 550. With a
+    ``mailbox`` folder, each mail is also saved there as an ``.eml`` file that any
+    mail client opens."""
 
-    def __init__(self, port: int, host: str = "127.0.0.1") -> None:
+    def __init__(self, port: int, host: str = "127.0.0.1", mailbox: Path | None = None) -> None:
         self.received: list[EmailMessage] = []
         self.refused: set[str] = set()
+        self._mailbox = mailbox
         self._controller = Controller(self, hostname=host, port=port)
 
     @property
@@ -40,6 +44,9 @@ class MailSandbox:
         parsed = message_from_bytes(content, policy=policy.default)
         assert isinstance(parsed, EmailMessage)
         self.received.append(parsed)
+        if self._mailbox is not None:
+            self._mailbox.mkdir(parents=True, exist_ok=True)
+            (self._mailbox / f"{len(self.received):05d}.eml").write_bytes(content)
         return "250 Message accepted for delivery"
 
     def sent_to(self, address: str) -> list[EmailMessage]:
