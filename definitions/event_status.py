@@ -18,6 +18,7 @@ class PhaseChange(BaseModel):
 
 class EventCounters(BaseModel):
     crisis_log_entries: int = 0
+    """Written by the event's own workflow; its children write theirs too."""
 
 
 class EventStatus(BaseModel):

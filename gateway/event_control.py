@@ -92,7 +92,8 @@ async def change_representative(
     client: Client, store: Store, event_id: str, change: RepresentativeChange
 ) -> EventStatus:
     """Designate ``change.contact_id`` (or search anew) and wait until it is done.
-    The contact is checked here: the workflow trusts what it is given."""
+    The event, then the contact, are checked here: the workflow trusts what it is given."""
+    await status(client, event_id)
     if change.contact_id is not None:
         with store.session() as session:
             contact = directory.contact(session, change.contact_id)

@@ -4,7 +4,7 @@ that a retried activity changes nothing the second time."""
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from definitions.crisis_log import CrisisLogEntry, CrisisLogKind, DeclarationRecord
 from definitions.event import Phase
@@ -78,3 +78,8 @@ def crisis_log(session: Session, event_id: str, limit: int | None = None) -> lis
         )
         for row in rows
     ]
+
+
+def crisis_log_count(session: Session, event_id: str) -> int:
+    query = select(func.count()).select_from(CrisisLogRow).where(CrisisLogRow.event_id == event_id)
+    return session.exec(query).one()

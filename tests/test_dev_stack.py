@@ -232,6 +232,8 @@ def test_bad_input_is_refused_or_answered_politely(stack: DevStack) -> None:
         unknown = stack.command("status", "attentat-20200101-aaaa")
         assert unknown.returncode == 1
         assert "événement inconnu" in unknown.stderr
+        no_event = stack.command("designate", "attentat-20200101-aaaa", "--contact", "personne")
+        assert no_event.returncode == 1 and "événement inconnu" in no_event.stderr
 
 
 def test_busy_port_gives_a_clear_message(stack: DevStack) -> None:

@@ -116,8 +116,9 @@ def status(
         store = Store(settings.database_url)
         with store.session() as session:
             entries = stored_events.crisis_log(session, event_id, limit=STATUS_LOG_LINES)
+            total = stored_events.crisis_log_count(session, event_id)
         store.dispose()
-        typer.echo(render_status(event_status, entries))
+        typer.echo(render_status(event_status, entries, total))
         return 0
 
     _run_client_command(settings, command)

@@ -78,8 +78,9 @@ async def run_demo(
         )
     if status.representative:
         print(
-            f"Démo : représentant(e) {status.representative.person.name} ; DIAV, préfecture "
-            "et UD informées, briefing envoyé (voir tocsin outbox).",
+            f"Démo : représentant(e) {status.representative.person.name} ; la DIAV, la "
+            "préfecture et les UD de la zone sont informées, le briefing est envoyé "
+            "(voir tocsin outbox).",
             flush=True,
         )
     print(

@@ -77,7 +77,8 @@ def _designation_lines(status: EventStatus) -> list[str]:
     return lines
 
 
-def render_status(status: EventStatus, entries: list[CrisisLogEntry]) -> str:
+def render_status(status: EventStatus, entries: list[CrisisLogEntry], total_entries: int) -> str:
+    """``entries`` are the latest of the ``total_entries`` in the crisis log."""
     drill = "  [EXERCICE]" if status.exercise else ""
     since = status.phases[-1].at
     lines = [
@@ -95,7 +96,7 @@ def render_status(status: EventStatus, entries: list[CrisisLogEntry]) -> str:
     lines += [
         "  Phases :",
         *(f"    {local_time(change.at)}  {change.phase.label}" for change in status.phases),
-        f"  Main courante : {status.counters.crisis_log_entries} entrée(s)",
+        f"  Main courante : {total_entries} entrée(s), les {len(entries)} dernières :",
         *(f"    {local_time(entry.at)}  [{entry.actor}] {entry.text}" for entry in entries),
     ]
     if status.closed_at:

@@ -81,6 +81,9 @@ class MajorEventWorkflow:
         self._header = ""
         self._designation_generation = 0
         self._designation_running = False
+        self._designation: (
+            ChildWorkflowHandle[RepresentativeDesignationWorkflow, DesignationStatus] | None
+        ) = None
         self._searching = False
         self._early_change: RepresentativeChange | None = None
 
@@ -93,9 +96,12 @@ class MajorEventWorkflow:
                 break
             await self._enter(phase)
             if phase is Phase.REPRESENTATIVE:
-                designation = await self._start_designation(self._early_change)
-                self.designation_progress(await designation)
+                await self._start_designation(self._early_change)
+                await workflow.wait_condition(
+                    lambda: not self._designation_running or self._close_request is not None
+                )
         await workflow.wait_condition(lambda: self._close_request is not None)
+        await self._stop_designation()
         await self._record_close_request()
         await self._enter(Phase.REVIEW)
         await self._enter(Phase.CLOSED)
@@ -112,8 +118,6 @@ class MajorEventWorkflow:
         """Stand the event down; answers once its closure is in the crisis log.
         A search for a representative still going on is stopped."""
         self._close_request = request
-        if self._designation_running:
-            await workflow.get_external_workflow_handle(self._designation_id()).signal(STOP_SIGNAL)
         await workflow.wait_condition(lambda: self._closure_recorded)
         return self._status
 
@@ -135,9 +139,7 @@ class MajorEventWorkflow:
         """Designate someone by hand (ending a search) or hand over to them, and
         answer once it is done; or start a new search and answer once it started."""
         if self._designation_running:
-            await workflow.get_external_workflow_handle(self._designation_id()).signal(
-                DESIGNATE_SIGNAL, change
-            )
+            await self._signal_designation(DESIGNATE_SIGNAL, change)
         elif self._designation_generation == 0:
             self._early_change = change
             await workflow.wait_condition(
@@ -176,12 +178,22 @@ class MajorEventWorkflow:
             self._status.representative = progress.representative
         self._designation_running = not progress.finished
 
+    async def _signal_designation(self, name: str, *args: RepresentativeChange) -> None:
+        """To the running designation, once its start has been acknowledged."""
+        await workflow.wait_condition(lambda: self._designation is not None)
+        assert self._designation is not None
+        await self._designation.signal(name, *args)
+
+    async def _stop_designation(self) -> None:
+        """A search still going on when the event closes stops at its next step."""
+        if self._designation_running:
+            await self._signal_designation(STOP_SIGNAL)
+            await workflow.wait_condition(lambda: not self._designation_running)
+
     def _designation_id(self) -> str:
         return designation_workflow_id(self._status.event_id, self._designation_generation)
 
-    async def _start_designation(
-        self, change: RepresentativeChange | None
-    ) -> ChildWorkflowHandle[RepresentativeDesignationWorkflow, DesignationStatus]:
+    async def _start_designation(self, change: RepresentativeChange | None) -> None:
         """A search, or straight to ``change.contact_id``; its progress comes back
         as signals, the last one saying it has finished."""
         assert self._status.territory is not None and self._status.protocol is not None
@@ -204,7 +216,8 @@ class MajorEventWorkflow:
             manual=manual,
             previous=self._status.representative,
         )
-        return await workflow.start_child_workflow(
+        self._designation = None
+        self._designation = await workflow.start_child_workflow(
             RepresentativeDesignationWorkflow.run, start, id=self._designation_id()
         )
 

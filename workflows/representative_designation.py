@@ -427,13 +427,35 @@ class RepresentativeDesignationWorkflow:
                 else ""
             ),
         }
-        informed = [
-            *(state.diav if rules.diav else []),
-            *(state.prefectures if rules.prefectures else []),
-        ]
-        uds = state.uds if rules.uds else []
+        groups = {
+            "DIAV": state.diav if rules.diav else [],
+            "préfecture(s)": state.prefectures if rules.prefectures else [],
+            "UD": state.uds if rules.uds else [],
+        }
+        ud_values = {
+            "representative_name": person.name,
+            "representative_phone": person.phone or "",
+            "area": area,
+            "competent_count": str(competent),
+        }
         instance = f"#{start.generation}"
-        sends = [
+
+        async def inform(group: str, recipients: list[Person]) -> str:
+            step, values = (
+                (MessageStep.UD_INFORMATION, ud_values)
+                if group == "UD"
+                else (MessageStep.STATE_INFORMATION, state_values)
+            )
+            deliveries = await asyncio.gather(
+                *(
+                    self._outreach.send(recipient, step, values, instance=instance)
+                    for recipient in recipients
+                )
+            )
+            reached = sum(delivery.reached for delivery in deliveries)
+            return f"{group} {reached}/{len(recipients)}"
+
+        confirmation, briefing, *informed = await asyncio.gather(
             self._outreach.send(
                 person,
                 MessageStep.DESIGNATION_CONFIRMED,
@@ -441,40 +463,15 @@ class RepresentativeDesignationWorkflow:
                 instance=instance,
             ),
             self._send_briefing(person, competent),
-            *(
-                self._outreach.send(
-                    recipient, MessageStep.STATE_INFORMATION, state_values, instance=instance
-                )
-                for recipient in informed
-            ),
-            *(
-                self._outreach.send(
-                    recipient,
-                    MessageStep.UD_INFORMATION,
-                    {
-                        "representative_name": person.name,
-                        "representative_phone": person.phone or "",
-                        "area": area,
-                        "competent_count": str(competent),
-                    },
-                    instance=instance,
-                )
-                for recipient in uds
-            ),
-        ]
-        deliveries = await asyncio.gather(*sends)
-        state_deliveries = deliveries[2:]
-        reached = [
-            recipient.name
-            for recipient, delivery in zip([*informed, *uds], state_deliveries, strict=True)
-            if delivery.reached
-        ]
-        missed = len(informed) + len(uds) - len(reached)
+            *(inform(group, recipients) for group, recipients in groups.items()),
+        )
         await self._log.append(
             CrisisLogKind.STATE_INFORMED,
             SYSTEM_ACTOR,
-            f"Identité de {person.name} transmise à {len(reached)} destinataire(s) "
-            f"(DIAV, préfecture(s), UD) ; {missed} injoignable(s) ; briefing envoyé.",
+            f"Identité de {person.name} transmise (destinataires joints) : "
+            f"{', '.join(informed)} ; confirmation "
+            f"{'envoyée' if confirmation.reached else 'non remise'}, briefing "
+            f"{'envoyé' if briefing.reached else 'non remis'}.",
         )
 
     async def _send_briefing(self, person: Person, competent: int) -> Delivery:
