@@ -171,9 +171,7 @@ def _log(store: Store, event_id: str) -> list[CrisisLogEntry]:
 
 async def test_first_candidate_accepts_and_the_state_is_informed(
     declare: Declare,
-    time_skipping_env: WorkflowEnvironment,
     store_with_network: Store,
-    task_queue: str,
     twilio_sandbox: TwilioSandbox,
     mail_sandbox: MailSandbox,
     phone: Phone,
@@ -244,8 +242,6 @@ def _attempts(status: EventStatus) -> list[tuple[str, int, Answer]]:
 
 async def test_a_decline_asks_the_next_candidate_at_once(
     declare: Declare,
-    time_skipping_env: WorkflowEnvironment,
-    task_queue: str,
     twilio_sandbox: TwilioSandbox,
     phone: Phone,
 ) -> None:
@@ -273,7 +269,6 @@ async def test_a_decline_asks_the_next_candidate_at_once(
 async def test_silence_walks_the_roster_and_an_earlier_candidate_may_still_accept(
     declare: Declare,
     time_skipping_env: WorkflowEnvironment,
-    task_queue: str,
     twilio_sandbox: TwilioSandbox,
     phone: Phone,
 ) -> None:
@@ -304,7 +299,6 @@ async def test_a_silent_roster_alerts_staff_then_starts_a_new_round(
     declare: Declare,
     time_skipping_env: WorkflowEnvironment,
     store_with_network: Store,
-    task_queue: str,
     twilio_sandbox: TwilioSandbox,
     mail_sandbox: MailSandbox,
     phone: Phone,
@@ -373,8 +367,6 @@ async def test_staff_designate_by_hand_during_the_search(
 
 async def test_two_concurrent_events_get_two_different_representatives(
     declare: Declare,
-    time_skipping_env: WorkflowEnvironment,
-    task_queue: str,
     twilio_sandbox: TwilioSandbox,
     phone: Phone,
 ) -> None:
@@ -412,7 +404,6 @@ async def test_duplicated_and_late_replies_change_nothing_after_designation(
     declare: Declare,
     time_skipping_env: WorkflowEnvironment,
     store_with_network: Store,
-    task_queue: str,
     twilio_sandbox: TwilioSandbox,
     phone: Phone,
 ) -> None:
@@ -440,8 +431,6 @@ async def test_duplicated_and_late_replies_change_nothing_after_designation(
 
 async def test_someone_elses_code_a_wrong_keyword_and_an_ambiguous_reply_change_nothing(
     declare: Declare,
-    time_skipping_env: WorkflowEnvironment,
-    task_queue: str,
     twilio_sandbox: TwilioSandbox,
     phone: Phone,
 ) -> None:
@@ -461,9 +450,7 @@ async def test_someone_elses_code_a_wrong_keyword_and_an_ambiguous_reply_change_
 
 async def test_an_undelivered_request_without_email_moves_on_at_once(
     declare: Declare,
-    time_skipping_env: WorkflowEnvironment,
     store_with_network: Store,
-    task_queue: str,
     twilio_sandbox: TwilioSandbox,
     mail_sandbox: MailSandbox,
     phone: Phone,
@@ -488,7 +475,6 @@ async def test_a_permanently_refused_sms_falls_back_to_email(
     declare: Declare,
     time_skipping_env: WorkflowEnvironment,
     store_with_network: Store,
-    task_queue: str,
     twilio_sandbox: TwilioSandbox,
     mail_sandbox: MailSandbox,
     phone: Phone,

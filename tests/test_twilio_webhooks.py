@@ -23,9 +23,7 @@ from gateway.reply_routing import NOT_UNDERSTOOD, NOTHING_AWAITED, OPTED_OUT
 from store import outbox
 from store.database import Store
 from store.tables import InboundSmsRow
-from tests.conftest import TWILIO_AUTH_TOKEN, sms_sender
-from worker.asgi_server import AsgiServer
-from worker.ports import free_port
+from tests.conftest import TWILIO_AUTH_TOKEN, Phone, sms_sender
 from worker.sandbox.twilio_server import Fault, TwilioSandbox
 
 PUBLIC_URL = "https://tocsin.example.org"
@@ -126,28 +124,17 @@ async def test_stop_opts_out_and_sms_then_fail_over(
     [(None, OutboxStatus.DELIVERED, None), (Fault.UNDELIVERED, OutboxStatus.UNDELIVERED, "30003")],
 )
 async def test_delivery_callbacks_update_the_outbox(
-    time_skipping_env: WorkflowEnvironment,
     store: Store,
     twilio_sandbox: TwilioSandbox,
+    phone: Phone,
     fault: Fault | None,
     final: OutboxStatus,
     code: str | None,
 ) -> None:
-    port = free_port()
-    public_url = f"http://127.0.0.1:{port}"
-    app = create_app(
-        time_skipping_env.client,
-        store,
-        "unused",
-        twilio_auth_token=TWILIO_AUTH_TOKEN,
-        public_url=public_url,
-    )
-    server = AsgiServer(app, "127.0.0.1", port)
-    serving = await server.start()
     if fault:
         twilio_sandbox.faults.append(fault)
     sender = sms_sender(
-        store, twilio_sandbox, status_callback=f"{public_url}/webhooks/twilio/status"
+        store, twilio_sandbox, status_callback=f"{phone.public_url}/webhooks/twilio/status"
     )
     request = SmsRequest(
         key=idempotency_key("e", "support_request", "ccas", Channel.SMS),
@@ -156,15 +143,11 @@ async def test_delivery_callbacks_update_the_outbox(
         to=PHONE,
         body="x",
     )
-    try:
-        await asyncio.to_thread(ActivityEnvironment().run, sender.send_sms, request)
-        for _ in range(100):
-            with store.session() as session:
-                [entry] = outbox.entries(session)
-            if entry.status is final:
-                break
-            await asyncio.sleep(0.05)
-    finally:
-        server.stop()
-        await serving
+    await asyncio.to_thread(ActivityEnvironment().run, sender.send_sms, request)
+    for _ in range(100):
+        with store.session() as session:
+            [entry] = outbox.entries(session)
+        if entry.status is final:
+            break
+        await asyncio.sleep(0.05)
     assert (entry.status, entry.error_code) == (final, code)
