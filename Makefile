@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 INSTALLED_TEST := $(VENV)/.installed-test
 
-.PHONY: demo test lint format clean
+.PHONY: demo test histories lint format clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,9 @@ test: $(INSTALLED_TEST)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
+
+histories: $(INSTALLED_TEST)
+	TOCSIN_RECORD_HISTORIES=1 $(BIN)/pytest -q tests/test_replay.py -k test_record_histories
 
 format: $(INSTALLED_TEST)
 	$(BIN)/ruff check --fix .

@@ -1,0 +1,100 @@
+"""Determinism: recorded histories of every workflow type replay against the
+current code. A change that would break an event already running fails here, and
+must be guarded with ``workflow.patched``. ``make histories`` records them anew."""
+
+import asyncio
+import os
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHandle, WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Replayer
+
+from definitions.event import CloseRequest, EventDeclaration, EventStart
+from definitions.event_status import EventStatus
+from definitions.event_type import EventType
+from definitions.loader import Definitions
+from definitions.temporal_names import designation_workflow_id
+from store.database import Store
+from tests.conftest import Phone, until_status
+from worker.runner import Messaging, running_workers
+from workflows.major_event import MajorEventWorkflow
+from workflows.representative_designation import RepresentativeDesignationWorkflow
+
+HISTORIES = Path(__file__).parent / "histories"
+RECORDING = os.environ.get("TOCSIN_RECORD_HISTORIES") == "1"
+
+
+def _recorded() -> list[Path]:
+    return sorted(HISTORIES.glob("*.json"))
+
+
+def test_every_workflow_type_has_a_recorded_history() -> None:
+    types = {path.stem.split("--")[1] for path in _recorded()}
+    assert types == {MajorEventWorkflow.__name__, RepresentativeDesignationWorkflow.__name__}
+
+
+@pytest.mark.parametrize("path", _recorded(), ids=lambda path: path.stem)
+async def test_recorded_history_replays(path: Path) -> None:
+    replayer = Replayer(
+        workflows=[MajorEventWorkflow, RepresentativeDesignationWorkflow],
+        data_converter=pydantic_data_converter,
+    )
+    workflow_id = path.stem.split("--")[0].replace("~", "/")
+    await replayer.replay_workflow(
+        WorkflowHistory.from_json(
+            workflow_id, await asyncio.to_thread(path.read_text, encoding="utf-8")
+        )
+    )
+
+
+async def _save(env: WorkflowEnvironment, event_id: str, *workflow_ids: str) -> None:
+    for workflow_id, type_name in zip(
+        (event_id, *workflow_ids),
+        (MajorEventWorkflow.__name__, RepresentativeDesignationWorkflow.__name__),
+        strict=False,
+    ):
+        history = await env.client.get_workflow_handle(workflow_id).fetch_history()
+        path = HISTORIES / f"{workflow_id.replace('/', '~')}--{type_name}.json"
+        await asyncio.to_thread(path.write_text, history.to_json(), encoding="utf-8")
+
+
+@pytest.mark.skipif(not RECORDING, reason="make histories records them")
+async def test_record_histories(
+    time_skipping_env: WorkflowEnvironment,
+    store_with_network: Store,
+    task_queue: str,
+    definitions: Definitions,
+    messaging: Messaging,
+    phone: Phone,
+) -> None:
+    """A designation by SMS then closure; a search stopped by closure."""
+    for old in _recorded():
+        old.unlink()
+    env = time_skipping_env
+    async with running_workers(env.client, store_with_network, task_queue, definitions, messaging):
+        for scenario, answer in (("designated", "OUI"), ("stopped", None)):
+            event_id = f"recorded-{scenario}"
+            handle: WorkflowHandle[
+                MajorEventWorkflow, EventStatus
+            ] = await env.client.start_workflow(
+                MajorEventWorkflow.run,
+                EventStart(
+                    event_id=event_id,
+                    declaration=EventDeclaration(
+                        type=EventType.ATTENTAT, communes=["59350"], title="Enregistrement"
+                    ),
+                    declared_by="astreinte",
+                ),
+                id=event_id,
+                task_queue=task_queue,
+            )
+            await until_status(handle, lambda s: bool(s.designation and s.designation.attempts))
+            if answer:
+                await phone.reply("+33639980101", answer)
+                await until_status(handle, lambda s: s.phase.value == "committee")
+            await handle.execute_update(MajorEventWorkflow.close, CloseRequest(closed_by="a"))
+            await handle.result()
+            await _save(env, event_id, designation_workflow_id(event_id, 1))
