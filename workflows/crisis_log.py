@@ -1,17 +1,12 @@
 """Writing to the crisis log from a workflow: one sequence per workflow, so that
 each entry's key is stable across retries and replays."""
 
-from datetime import timedelta
-
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from definitions.crisis_log import CrisisLogEntry, CrisisLogKind
     from definitions.temporal_names import APPEND_CRISIS_LOG
-
-RECORD_TIMEOUT = timedelta(seconds=30)
-RECORD_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=1))
+    from workflows.store_calls import call_store
 
 
 class CrisisLogWriter:
@@ -32,9 +27,4 @@ class CrisisLogWriter:
         )
 
     async def append(self, kind: CrisisLogKind, actor: str, text: str) -> None:
-        await workflow.execute_activity(
-            APPEND_CRISIS_LOG,
-            self.entry(kind, actor, text),
-            start_to_close_timeout=RECORD_TIMEOUT,
-            retry_policy=RECORD_RETRY,
-        )
+        await call_store(APPEND_CRISIS_LOG, self.entry(kind, actor, text))

@@ -1,7 +1,5 @@
 """One major event, from declaration to stand-down: the root of its workflow tree."""
 
-from typing import TypeVar
-
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 from temporalio.workflow import ChildWorkflowHandle
@@ -39,10 +37,9 @@ with workflow.unsafe.imports_passed_through():
         STOP_SIGNAL,
         designation_workflow_id,
     )
-    from workflows.crisis_log import RECORD_RETRY, RECORD_TIMEOUT, CrisisLogWriter
+    from workflows.crisis_log import CrisisLogWriter
     from workflows.representative_designation import RepresentativeDesignationWorkflow
-
-Result = TypeVar("Result")
+    from workflows.store_calls import call_store
 
 ACTIVE_PHASES = (Phase.REPRESENTATIVE, Phase.MOBILISATION, Phase.COMMITTEE)
 
@@ -242,14 +239,14 @@ class MajorEventWorkflow:
             declared_at=self._status.declared_at,
             entry=entry,
         )
-        await self._execute(RECORD_DECLARATION, record)
+        await call_store(RECORD_DECLARATION, record)
 
     async def _prepare(self, start: EventStart) -> None:
         """The protocol and the competent territory, held for every later phase."""
-        self._status.protocol = await self._execute(
+        self._status.protocol = await call_store(
             LOAD_PROTOCOL, start.declaration.type, result_type=Protocol
         )
-        territory = await self._execute(
+        territory = await call_store(
             RESOLVE_TERRITORY, start.declaration, result_type=TerritorySummary
         )
         self._status.territory = territory
@@ -260,7 +257,7 @@ class MajorEventWorkflow:
             f"{territory.uncovered_communes} commune(s) sans CCAS ni CIAS."
         )
         entry = self._next_entry(CrisisLogKind.TERRITORY_RESOLVED, SYSTEM_ACTOR, text)
-        await self._execute(APPEND_CRISIS_LOG, entry)
+        await call_store(APPEND_CRISIS_LOG, entry)
 
     async def _enter(self, phase: Phase) -> None:
         now = workflow.now()
@@ -273,7 +270,7 @@ class MajorEventWorkflow:
             text = f"Début de la phase « {phase.label} »."
         workflow.logger.info("phase %s started", phase.value)
         entry = self._next_entry(CrisisLogKind.PHASE_STARTED, SYSTEM_ACTOR, text)
-        await self._execute(RECORD_PHASE, PhaseRecord(phase=phase, entry=entry))
+        await call_store(RECORD_PHASE, PhaseRecord(phase=phase, entry=entry))
 
     async def _record_close_request(self) -> None:
         request = self._close_request
@@ -281,15 +278,4 @@ class MajorEventWorkflow:
         reason = f" : {request.reason}" if request.reason else ""
         text = f"Levée du dispositif demandée par {request.closed_by}{reason}."
         entry = self._next_entry(CrisisLogKind.CLOSE_REQUESTED, request.closed_by, text)
-        await self._execute(APPEND_CRISIS_LOG, entry)
-
-    async def _execute(
-        self, activity_name: str, argument: object, result_type: type[Result] | None = None
-    ) -> Result:
-        return await workflow.execute_activity(
-            activity_name,
-            argument,
-            result_type=result_type,
-            start_to_close_timeout=RECORD_TIMEOUT,
-            retry_policy=RECORD_RETRY,
-        )
+        await call_store(APPEND_CRISIS_LOG, entry)

@@ -11,7 +11,6 @@ Staff may designate someone by hand at any moment.
 import asyncio
 from collections.abc import Callable
 from datetime import timedelta
-from typing import TypeVar
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError
@@ -63,10 +62,9 @@ with workflow.unsafe.imports_passed_through():
         STOP_SIGNAL,
         sms_task_queue,
     )
-    from workflows.crisis_log import RECORD_RETRY, RECORD_TIMEOUT, CrisisLogWriter
+    from workflows.crisis_log import CrisisLogWriter
     from workflows.outreach import GIVE_UP_AFTER, SEND_RETRY, SEND_TIMEOUT, Delivery, Outreach
-
-Result = TypeVar("Result")
+    from workflows.store_calls import call_store
 
 DESIGNATION_KEYWORDS = [ReplyKeyword.YES, ReplyKeyword.NO]
 SEEN_MESSAGES_KEPT = 500
@@ -92,7 +90,7 @@ class RepresentativeDesignationWorkflow:
     async def run(self, start: DesignationStart) -> DesignationStatus:
         info = workflow.info()
         self._log = CrisisLogWriter(start.event_id, info.workflow_id)
-        templates = await self._execute(
+        templates = await call_store(
             LOAD_TEMPLATES, start.declaration.type, result_type=TemplateSet
         )
         self._outreach = Outreach(
@@ -116,7 +114,7 @@ class RepresentativeDesignationWorkflow:
         if representative is not None:
             await self._announce(representative)
         await self._release_waiting()
-        await self._execute(CLOSE_REPLY_CODES, ReplyCodeClosure(workflow_id=info.workflow_id))
+        await call_store(CLOSE_REPLY_CODES, ReplyCodeClosure(workflow_id=info.workflow_id))
         self._status.searching = False
         self._status.finished = True
         await self._report()
@@ -151,7 +149,7 @@ class RepresentativeDesignationWorkflow:
 
     async def _search(self) -> None:
         start = self._start
-        roster = await self._execute(LOAD_ROSTER, result_type=list[Person])
+        roster = await call_store(LOAD_ROSTER, result_type=list[Person])
         self._people = {person.contact_id: person for person in roster}
         if not roster:
             await self._alert_staff(
@@ -160,7 +158,7 @@ class RepresentativeDesignationWorkflow:
             await self._wait(None, lambda: False)
         while not self._done():
             self._status.round += 1
-            busy = await self._execute(
+            busy = await call_store(
                 BUSY_REPRESENTATIVES, start.event_id, result_type=dict[str, str]
             )
             free = [person for person in roster if person.contact_id not in busy]
@@ -243,7 +241,7 @@ class RepresentativeDesignationWorkflow:
             if person.phone
             else []
         )
-        codes = await self._execute(
+        codes = await call_store(
             OPEN_REPLY_CODES,
             ReplyCodeRequest(
                 workflow_id=workflow.info().workflow_id,
@@ -282,7 +280,7 @@ class RepresentativeDesignationWorkflow:
         if self._status.representative is not None or change.contact_id is None:
             return
         try:
-            person = await self._execute(LOAD_PERSON, change.contact_id, result_type=Person)
+            person = await call_store(LOAD_PERSON, change.contact_id, result_type=Person)
         except ActivityError as error:
             workflow.logger.warning("manual designation refused: %s", error.cause)
             return
@@ -359,7 +357,7 @@ class RepresentativeDesignationWorkflow:
         )
 
     async def _claim(self, person: Person, allow_busy: bool) -> ClaimOutcome:
-        return await self._execute(
+        return await call_store(
             CLAIM_REPRESENTATIVE,
             RepresentativeClaim(
                 event_id=self._start.event_id, contact_id=person.contact_id, allow_busy=allow_busy
@@ -382,7 +380,7 @@ class RepresentativeDesignationWorkflow:
         await self._report()
 
     async def _alert_staff(self, asked: int, text: str) -> None:
-        staff = await self._execute(LOAD_ON_CALL_STAFF, result_type=list[Person])
+        staff = await call_store(LOAD_ON_CALL_STAFF, result_type=list[Person])
         round_number = self._status.round
         deliveries = await asyncio.gather(
             *(
@@ -407,7 +405,7 @@ class RepresentativeDesignationWorkflow:
         the prefectures and the UDs."""
         start = self._start
         rules = start.recipients
-        state = await self._execute(
+        state = await call_store(
             LOAD_STATE_RECIPIENTS,
             [department.code for department in start.territory.departments],
             result_type=StateRecipients,
@@ -536,14 +534,3 @@ class RepresentativeDesignationWorkflow:
             await workflow.get_external_workflow_handle(parent.workflow_id).signal(
                 DESIGNATION_PROGRESS_SIGNAL, self._status
             )
-
-    async def _execute(
-        self, activity_name: str, *args: object, result_type: type[Result] | None = None
-    ) -> Result:
-        return await workflow.execute_activity(
-            activity_name,
-            args=list(args),
-            result_type=result_type,
-            start_to_close_timeout=RECORD_TIMEOUT,
-            retry_policy=RECORD_RETRY,
-        )
