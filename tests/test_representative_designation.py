@@ -137,6 +137,16 @@ async def _skip(env: WorkflowEnvironment, duration: timedelta, *event_ids: str) 
     await env.sleep(duration)
 
 
+async def _second_asked_after_silence(
+    declare: Declare, env: WorkflowEnvironment
+) -> tuple[WorkflowHandle[MajorEventWorkflow, EventStatus], EventStatus]:
+    """An event whose first candidate stayed silent past the deadline."""
+    handle = await declare()
+    await until_status(handle, _asked(1))
+    await _skip(env, ANSWER_DEADLINE, handle.id)
+    return handle, await until_status(handle, _asked(2))
+
+
 def _asked(count: int) -> Callable[[EventStatus], bool]:
     def condition(status: EventStatus) -> bool:
         designation = status.designation
@@ -272,10 +282,7 @@ async def test_silence_walks_the_roster_and_an_earlier_candidate_may_still_accep
     twilio_sandbox: TwilioSandbox,
     phone: Phone,
 ) -> None:
-    handle = await declare()
-    await until_status(handle, _asked(1))
-    await _skip(time_skipping_env, ANSWER_DEADLINE, handle.id)
-    status = await until_status(handle, _asked(2))
+    handle, status = await _second_asked_after_silence(declare, time_skipping_env)
     assert status.designation is not None
     first, second = status.designation.attempts
     assert abs(second.asked_at - first.asked_at - ANSWER_DEADLINE) < timedelta(seconds=5)
@@ -407,10 +414,7 @@ async def test_duplicated_and_late_replies_change_nothing_after_designation(
     twilio_sandbox: TwilioSandbox,
     phone: Phone,
 ) -> None:
-    handle = await declare()
-    await until_status(handle, _asked(1))
-    await _skip(time_skipping_env, ANSWER_DEADLINE, handle.id)
-    await until_status(handle, _asked(2))
+    handle, _ = await _second_asked_after_silence(declare, time_skipping_env)
     first, second = PHONES["unccas-representant-1"], PHONES["unccas-representant-2"]
     second_code = _code_in_sms(twilio_sandbox, second)
     assert "bien reçue" in await phone.reply(second, f"OUI {second_code}", message_sid="SMdup")
