@@ -39,6 +39,11 @@ def _person(session: Session, contact: Contact, organisation: Organisation | Non
     )
 
 
+def _directory_person(session: Session, contact: Contact) -> Person:
+    """A contact with their organisation's name, read for that one contact."""
+    return _person(session, contact, directory.organisation(session, contact.organisation_id))
+
+
 def _mailbox(organisation: Organisation) -> Person:
     return Person(
         contact_id=organisation.id,
@@ -75,11 +80,7 @@ class PeopleActivities:
     @activity.defn(name=LOAD_ROSTER)
     def load_roster(self) -> list[Person]:
         with self._store.session() as session:
-            unccas = {org.id: org for org in directory.organisations(session)}
-            return [
-                _person(session, contact, unccas.get(contact.organisation_id))
-                for contact in directory.roster(session)
-            ]
+            return [_directory_person(session, contact) for contact in directory.roster(session)]
 
     @activity.defn(name=LOAD_PERSON)
     def load_person(self, contact_id: str) -> Person:
@@ -89,15 +90,13 @@ class PeopleActivities:
                 raise ApplicationError(
                     f"contact inconnu : {contact_id}", type=UNKNOWN_CONTACT, non_retryable=True
                 )
-            return _person(
-                session, contact, directory.organisation(session, contact.organisation_id)
-            )
+            return _directory_person(session, contact)
 
     @activity.defn(name=LOAD_ON_CALL_STAFF)
     def load_on_call_staff(self) -> list[Person]:
         with self._store.session() as session:
             return [
-                _person(session, contact, directory.organisation(session, contact.organisation_id))
+                _directory_person(session, contact)
                 for contact in directory.contacts(session, ContactRole.ON_CALL_STAFF)
             ]
 

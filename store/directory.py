@@ -32,12 +32,8 @@ def replace_directory(session: Session, directory: Directory) -> None:
 
 
 def organisations(session: Session) -> list[Organisation]:
-    """Rows were validated on import: rebuilt without validating them again."""
     rows = session.exec(select(OrganisationRow).order_by(col(OrganisationRow.id))).all()
-    return [
-        Organisation.model_construct(**{**row.model_dump(), "kind": OrganisationKind(row.kind)})
-        for row in rows
-    ]
+    return [_organisation(row) for row in rows]
 
 
 def contacts(session: Session, role: ContactRole | None = None) -> list[Contact]:
@@ -60,6 +56,11 @@ def directory_summary(directory: Directory) -> str:
 
 def is_empty(session: Session) -> bool:
     return session.exec(select(OrganisationRow.id).limit(1)).first() is None
+
+
+def _organisation(row: OrganisationRow) -> Organisation:
+    """Rows were validated on import: rebuilt without validating them again."""
+    return Organisation.model_construct(**{**row.model_dump(), "kind": OrganisationKind(row.kind)})
 
 
 def _contact(row: ContactRow) -> Contact:
@@ -88,7 +89,7 @@ def organisations_of_kind(
     if department_codes is not None:
         query = query.where(col(OrganisationRow.department_code).in_(department_codes))
     rows = session.exec(query.order_by(col(OrganisationRow.id))).all()
-    return [Organisation.model_construct(**{**row.model_dump(), "kind": kind}) for row in rows]
+    return [_organisation(row) for row in rows]
 
 
 def contacts_of(session: Session, organisation_ids: list[str]) -> list[Contact]:
@@ -100,4 +101,4 @@ def organisation(session: Session, organisation_id: str) -> Organisation | None:
     row = session.get(OrganisationRow, organisation_id)
     if row is None:
         return None
-    return Organisation.model_construct(**{**row.model_dump(), "kind": OrganisationKind(row.kind)})
+    return _organisation(row)
