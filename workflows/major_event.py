@@ -76,12 +76,9 @@ class MajorEventWorkflow:
         self._log = CrisisLogWriter(start.event_id, start.event_id)
         self._start = start
         self._header = ""
-        self._designation_generation = 0
-        self._designation_running = False
         self._designation: (
             ChildWorkflowHandle[RepresentativeDesignationWorkflow, DesignationStatus] | None
         ) = None
-        self._searching = False
         self._early_change: RepresentativeChange | None = None
 
     @workflow.run
@@ -151,11 +148,13 @@ class MajorEventWorkflow:
     @change_representative.validator
     def _validate_change(self, change: RepresentativeChange) -> None:
         self._refuse_if_closing()
-        if self._designation_running and self._searching and change.contact_id is None:
+        designation = self._status.designation
+        searching = designation is not None and designation.searching
+        if self._designation_running and searching and change.contact_id is None:
             raise ApplicationError(
                 "une recherche de représentant(e) est déjà en cours", type="AlreadySearching"
             )
-        if self._designation_running and not self._searching:
+        if self._designation_running and not searching:
             raise ApplicationError(
                 "un changement de représentant(e) est déjà en cours", type="AlreadyChanging"
             )
@@ -173,7 +172,18 @@ class MajorEventWorkflow:
         self._status.designation = progress
         if progress.representative is not None:
             self._status.representative = progress.representative
-        self._designation_running = not progress.finished
+
+    @property
+    def _designation_generation(self) -> int:
+        """1 for the first designation, one more per handover; 0 before any."""
+        designation = self._status.designation
+        return designation.generation if designation else 0
+
+    @property
+    def _designation_running(self) -> bool:
+        """Until the child's last progress report, which says it has finished."""
+        designation = self._status.designation
+        return designation is not None and not designation.finished
 
     async def _signal_designation(self, name: str, *args: RepresentativeChange) -> None:
         """To the running designation, once its start has been acknowledged."""
@@ -194,12 +204,9 @@ class MajorEventWorkflow:
         """A search, or straight to ``change.contact_id``; its progress comes back
         as signals, the last one saying it has finished."""
         assert self._status.territory is not None and self._status.protocol is not None
-        self._designation_generation += 1
-        self._designation_running = True
         manual = change if change and change.contact_id else None
-        self._searching = manual is None
         self._status.designation = DesignationStatus(
-            generation=self._designation_generation, searching=self._searching
+            generation=self._designation_generation + 1, searching=manual is None
         )
         protocol = self._status.protocol
         start = DesignationStart(

@@ -209,17 +209,7 @@ class RepresentativeDesignationWorkflow:
             channels=[],
         )
         self._status.attempts.append(attempt)
-        delivery = await self._outreach.send(
-            person,
-            MessageStep.DESIGNATION_REQUEST,
-            {
-                "candidate_name": person.name,
-                "area": self._start.territory.area(),
-                "code": code,
-                "deadline": format_duration(self._start.rules.answer_deadline),
-            },
-            instance=f"#{round_number}",
-        )
+        delivery = await self._request(person, attempt)
         attempt.channels = sorted(delivery.sent)
         if not delivery.reached:
             self._answer(attempt, Answer.UNREACHABLE)
@@ -234,6 +224,23 @@ class RepresentativeDesignationWorkflow:
         )
         await self._report()
         return attempt
+
+    async def _request(
+        self, person: Person, attempt: Attempt, channels: set[Channel] | None = None
+    ) -> Delivery:
+        """The question for one attempt; sent again, it is the same message."""
+        return await self._outreach.send(
+            person,
+            MessageStep.DESIGNATION_REQUEST,
+            {
+                "candidate_name": person.name,
+                "area": self._start.territory.area(),
+                "code": attempt.code,
+                "deadline": format_duration(self._start.rules.answer_deadline),
+            },
+            channels=channels,
+            instance=f"#{attempt.round}",
+        )
 
     async def _code_for(self, person: Person) -> str:
         recipients = (
@@ -330,18 +337,7 @@ class RepresentativeDesignationWorkflow:
         channels = [channel for channel in attempt.channels if channel is not failure.channel]
         text = f"{failure.channel.value.upper()} non remis à {person.name} ({failure.error_code})"
         if not channels and person.email and Channel.EMAIL not in attempt.channels:
-            delivery = await self._outreach.send(
-                person,
-                MessageStep.DESIGNATION_REQUEST,
-                {
-                    "candidate_name": person.name,
-                    "area": self._start.territory.area(),
-                    "code": attempt.code,
-                    "deadline": format_duration(self._start.rules.answer_deadline),
-                },
-                channels={Channel.EMAIL},
-                instance=f"#{attempt.round}",
-            )
+            delivery = await self._request(person, attempt, channels={Channel.EMAIL})
             channels = sorted(delivery.sent)
             text += " : demande renvoyée par email" if channels else " ; email refusé"
         attempt.channels = channels
