@@ -13,7 +13,7 @@ from xml.etree import ElementTree
 import httpx
 import pytest
 import pytest_asyncio
-from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
@@ -21,8 +21,9 @@ from twilio.request_validator import RequestValidator
 
 from activities.email import SmtpSettings
 from activities.sms import SmsActivities, TwilioSettings
+from definitions.designation import Answer
 from definitions.directory import Contact, Directory, Organisation
-from definitions.event import CloseRequest
+from definitions.event import CloseRequest, EventDeclaration, EventStart
 from definitions.event_status import EventStatus
 from definitions.loader import Definitions, load_definitions
 from definitions.temporal_names import CLOSE_UPDATE, STATUS_QUERY
@@ -34,6 +35,7 @@ from worker.ports import free_port
 from worker.runner import Messaging
 from worker.sandbox.smtp_server import MailSandbox
 from worker.sandbox.twilio_server import TwilioSandbox
+from workflows.major_event import MajorEventWorkflow
 
 SCRIPTS = Path(sysconfig.get_path("scripts"))
 
@@ -286,3 +288,33 @@ async def stand_down(handle: WorkflowHandle[Any, EventStatus]) -> None:
     server's clock locked for every later test."""
     with contextlib.suppress(WorkflowUpdateFailedError, RPCError):
         await handle.execute_update(CLOSE_UPDATE, CloseRequest(closed_by="fin du test"))
+
+
+async def start_event(
+    client: Client, task_queue: str, declaration: EventDeclaration, event_id: str
+) -> WorkflowHandle[MajorEventWorkflow, EventStatus]:
+    """Declared by on-call staff. Keep the handle: under the time-skipping server,
+    only a handle returned by start_workflow skips time while awaiting the result."""
+    return await client.start_workflow(
+        MajorEventWorkflow.run,
+        EventStart(event_id=event_id, declaration=declaration, declared_by="astreinte"),
+        id=event_id,
+        task_queue=task_queue,
+    )
+
+
+def candidates_asked(count: int) -> Callable[[EventStatus], bool]:
+    """At least ``count`` candidates asked, each request sent (or found impossible)."""
+
+    def condition(status: EventStatus) -> bool:
+        designation = status.designation
+        return (
+            designation is not None
+            and len(designation.attempts) >= count
+            and all(
+                attempt.channels or attempt.answer is not Answer.WAITING
+                for attempt in designation.attempts
+            )
+        )
+
+    return condition

@@ -1,7 +1,7 @@
 """MajorEventWorkflow under the time-skipping server, with its real activities."""
 
-import asyncio
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -10,14 +10,14 @@ from temporalio.client import WorkflowHandle, WorkflowUpdateStage
 from temporalio.testing import WorkflowEnvironment
 
 from definitions.crisis_log import CrisisLogKind
-from definitions.event import CloseRequest, EventDeclaration, EventStart, Phase
+from definitions.event import CloseRequest, EventDeclaration, Phase
 from definitions.event_status import EventStatus
 from definitions.event_type import EventType
 from definitions.loader import Definitions, load_definitions
 from gateway import event_control
 from store import events
 from store.database import Store
-from tests.conftest import Phone, stand_down, until_status
+from tests.conftest import Phone, candidates_asked, stand_down, start_event, until_status
 from worker.runner import Messaging, running_workers
 from workflows.major_event import MajorEventWorkflow
 
@@ -29,28 +29,13 @@ DECLARATION = EventDeclaration(
 async def _start(
     env: WorkflowEnvironment, event_type: EventType, task_queue: str
 ) -> WorkflowHandle[MajorEventWorkflow, EventStatus]:
-    """Time skipping only works for handles returned by start_workflow: keep it."""
     event_id = f"{event_type.value}-test-{uuid.uuid4().hex[:6]}"
-    return await env.client.start_workflow(
-        MajorEventWorkflow.run,
-        EventStart(
-            event_id=event_id,
-            declaration=DECLARATION.model_copy(update={"type": event_type}),
-            declared_by="astreinte",
-        ),
-        id=event_id,
-        task_queue=task_queue,
-    )
+    declaration = DECLARATION.model_copy(update={"type": event_type})
+    return await start_event(env.client, task_queue, declaration, event_id)
 
 
-async def _wait_for_phase(env: WorkflowEnvironment, event_id: str, phase: Phase) -> EventStatus:
-    handle = env.client.get_workflow_handle(event_id)
-    for _ in range(200):
-        status = await handle.query(MajorEventWorkflow.status)
-        if status.phase is phase:
-            return status
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"{event_id} never reached {phase}")
+def _in(phase: Phase) -> Callable[[EventStatus], bool]:
+    return lambda status: status.phase is phase
 
 
 async def test_event_walks_its_phases_and_closes(
@@ -65,12 +50,12 @@ async def test_event_walks_its_phases_and_closes(
     async with running_workers(time_skipping_env.client, store, task_queue, definitions, messaging):
         handle = await _start(time_skipping_env, EventType.INONDATION, task_queue)
         event_id = handle.id
-        status = await _wait_for_phase(time_skipping_env, event_id, Phase.REPRESENTATIVE)
+        status = await until_status(handle, _in(Phase.REPRESENTATIVE))
         assert status.protocol is not None
         assert status.protocol.designation.answer_deadline == timedelta(minutes=15)
-        await until_status(handle, lambda s: bool(s.designation and s.designation.attempts))
+        await until_status(handle, candidates_asked(1))
         assert "bien reçue" in await phone.reply("+33639980101", "oui")
-        status = await _wait_for_phase(time_skipping_env, event_id, Phase.COMMITTEE)
+        status = await until_status(handle, _in(Phase.COMMITTEE))
         assert [change.phase for change in status.phases] == [
             Phase.DECLARED,
             Phase.REPRESENTATIVE,
@@ -134,7 +119,7 @@ async def test_closing_during_the_search_stops_it_and_a_second_close_is_refused(
     async with running_workers(time_skipping_env.client, store, task_queue, definitions, messaging):
         handle = await _start(time_skipping_env, EventType.ATTENTAT, task_queue)
         event_id = handle.id
-        asked = await until_status(handle, lambda s: bool(s.designation and s.designation.attempts))
+        asked = await until_status(handle, candidates_asked(1))
         assert asked.designation is not None
         code = asked.designation.attempts[0].code
         first = await handle.start_update(
@@ -176,7 +161,7 @@ async def test_an_override_folder_changes_the_delays_the_workflow_holds(
         time_skipping_env.client, store_with_network, task_queue, shortened, messaging
     ):
         handle = await _start(time_skipping_env, EventType.CANICULE, task_queue)
-        status = await _wait_for_phase(time_skipping_env, handle.id, Phase.REPRESENTATIVE)
+        status = await until_status(handle, _in(Phase.REPRESENTATIVE))
         await stand_down(handle)
     assert status.protocol is not None
     assert status.protocol.designation.answer_deadline == timedelta(seconds=3)

@@ -1,6 +1,5 @@
 """Payload encryption: Temporal's history never holds personal data in clear."""
 
-import asyncio
 import base64
 import secrets
 import uuid
@@ -9,15 +8,14 @@ import pytest
 from temporalio.api.common.v1 import Payload
 from temporalio.testing import WorkflowEnvironment
 
-from definitions.event import EventDeclaration, EventStart
+from definitions.event import EventDeclaration
 from definitions.event_type import EventType
 from definitions.loader import Definitions
 from definitions.temporal_names import designation_workflow_id
 from store.database import Store
-from tests.conftest import SCRIPTS
+from tests.conftest import SCRIPTS, candidates_asked, start_event, until_status
 from worker.payload_codec import EncryptionCodec, PayloadKeyError, encrypted_converter, parse_key
 from worker.runner import Messaging, running_workers
-from workflows.major_event import MajorEventWorkflow
 
 SECRET = "Rappeler Camille au +33639980001"
 
@@ -54,23 +52,11 @@ async def test_history_holds_no_personal_data_in_clear(
         async with running_workers(
             env.client, store_with_network, "codec-test", definitions, messaging
         ):
-            handle = await env.client.start_workflow(
-                MajorEventWorkflow.run,
-                EventStart(
-                    event_id=event_id,
-                    declaration=EventDeclaration(
-                        type=EventType.ATTENTAT, communes=["59350"], title=SECRET
-                    ),
-                    declared_by="astreinte",
-                ),
-                id=event_id,
-                task_queue="codec-test",
+            declaration = EventDeclaration(
+                type=EventType.ATTENTAT, communes=["59350"], title=SECRET
             )
-            for _ in range(100):
-                status = await handle.query(MajorEventWorkflow.status)
-                if status.designation and status.designation.attempts:
-                    break
-                await asyncio.sleep(0.05)
+            handle = await start_event(env.client, "codec-test", declaration, event_id)
+            status = await until_status(handle, candidates_asked(1))
             child = env.client.get_workflow_handle(designation_workflow_id(event_id, 1))
             history = (await handle.fetch_history()).to_json()
             history += (await child.fetch_history()).to_json()

@@ -7,18 +7,17 @@ import os
 from pathlib import Path
 
 import pytest
-from temporalio.client import WorkflowHandle, WorkflowHistory
+from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
-from definitions.event import CloseRequest, EventDeclaration, EventStart
-from definitions.event_status import EventStatus
+from definitions.event import CloseRequest, EventDeclaration
 from definitions.event_type import EventType
 from definitions.loader import Definitions
 from definitions.temporal_names import designation_workflow_id
 from store.database import Store
-from tests.conftest import Phone, until_status
+from tests.conftest import Phone, candidates_asked, start_event, until_status
 from worker.runner import Messaging, running_workers
 from workflows.major_event import MajorEventWorkflow
 from workflows.representative_designation import RepresentativeDesignationWorkflow
@@ -76,21 +75,11 @@ async def test_record_histories(
     async with running_workers(env.client, store_with_network, task_queue, definitions, messaging):
         for scenario, answer in (("designated", "OUI"), ("stopped", None)):
             event_id = f"recorded-{scenario}"
-            handle: WorkflowHandle[
-                MajorEventWorkflow, EventStatus
-            ] = await env.client.start_workflow(
-                MajorEventWorkflow.run,
-                EventStart(
-                    event_id=event_id,
-                    declaration=EventDeclaration(
-                        type=EventType.ATTENTAT, communes=["59350"], title="Enregistrement"
-                    ),
-                    declared_by="astreinte",
-                ),
-                id=event_id,
-                task_queue=task_queue,
+            declaration = EventDeclaration(
+                type=EventType.ATTENTAT, communes=["59350"], title="Enregistrement"
             )
-            await until_status(handle, lambda s: bool(s.designation and s.designation.attempts))
+            handle = await start_event(env.client, task_queue, declaration, event_id)
+            await until_status(handle, candidates_asked(1))
             if answer:
                 await phone.reply("+33639980101", answer)
                 await until_status(handle, lambda s: s.phase.value == "committee")

@@ -17,7 +17,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from definitions.crisis_log import CrisisLogEntry, CrisisLogKind
 from definitions.designation import Answer, DesignationMode, RepresentativeChange
-from definitions.event import EventDeclaration, EventStart
+from definitions.event import EventDeclaration
 from definitions.event_status import EventStatus
 from definitions.event_type import EventType
 from definitions.loader import Definitions
@@ -25,7 +25,7 @@ from definitions.temporal_names import designation_workflow_id
 from gateway import event_control
 from store import events
 from store.database import Store
-from tests.conftest import Phone, stand_down, until_status
+from tests.conftest import Phone, candidates_asked, stand_down, start_event, until_status
 from worker.runner import Messaging, running_workers
 from worker.sandbox.smtp_server import MailSandbox
 from worker.sandbox.twilio_server import Fault, TwilioSandbox
@@ -62,12 +62,7 @@ async def _declaring(
         declaration: EventDeclaration = LILLE,
     ) -> WorkflowHandle[MajorEventWorkflow, EventStatus]:
         event_id = f"attentat-test-{uuid.uuid4().hex[:8]}"
-        handle = await env.client.start_workflow(
-            MajorEventWorkflow.run,
-            EventStart(event_id=event_id, declaration=declaration, declared_by="astreinte"),
-            id=event_id,
-            task_queue=task_queue,
-        )
+        handle = await start_event(env.client, task_queue, declaration, event_id)
         started.append(handle)
         return handle
 
@@ -142,24 +137,9 @@ async def _second_asked_after_silence(
 ) -> tuple[WorkflowHandle[MajorEventWorkflow, EventStatus], EventStatus]:
     """An event whose first candidate stayed silent past the deadline."""
     handle = await declare()
-    await until_status(handle, _asked(1))
+    await until_status(handle, candidates_asked(1))
     await _skip(env, ANSWER_DEADLINE, handle.id)
-    return handle, await until_status(handle, _asked(2))
-
-
-def _asked(count: int) -> Callable[[EventStatus], bool]:
-    def condition(status: EventStatus) -> bool:
-        designation = status.designation
-        return (
-            designation is not None
-            and len(designation.attempts) >= count
-            and all(
-                attempt.channels or attempt.answer is not Answer.WAITING
-                for attempt in designation.attempts
-            )
-        )
-
-    return condition
+    return handle, await until_status(handle, candidates_asked(2))
 
 
 def _designated(status: EventStatus) -> bool:
@@ -187,7 +167,7 @@ async def test_first_candidate_accepts_and_the_state_is_informed(
     phone: Phone,
 ) -> None:
     handle = await declare()
-    status = await until_status(handle, _asked(1))
+    status = await until_status(handle, candidates_asked(1))
     first = PHONES["unccas-representant-1"]
     code = _code_in_sms(twilio_sandbox, first)
     request = twilio_sandbox.sent_to(first)[0].body
@@ -256,10 +236,10 @@ async def test_a_decline_asks_the_next_candidate_at_once(
     phone: Phone,
 ) -> None:
     handle = await declare()
-    await until_status(handle, _asked(1))
+    await until_status(handle, candidates_asked(1))
     first, second = PHONES["unccas-representant-1"], PHONES["unccas-representant-2"]
     await phone.reply(first, f"NON {_code_in_sms(twilio_sandbox, first)}")
-    status = await until_status(handle, _asked(2))
+    status = await until_status(handle, candidates_asked(2))
     assert status.designation is not None
     declined, asked = status.designation.attempts
     assert declined.answer is Answer.DECLINED and declined.answered_at is not None
@@ -312,7 +292,7 @@ async def test_a_silent_roster_alerts_staff_then_starts_a_new_round(
 ) -> None:
     handle = await declare()
     for asked in (1, 2, 3):
-        await until_status(handle, _asked(asked))
+        await until_status(handle, candidates_asked(asked))
         await _skip(time_skipping_env, ANSWER_DEADLINE, handle.id)
     alert = [m.body for m in await _eventually(lambda: twilio_sandbox.sent_to(STAFF_PHONE))]
     assert len(alert) == 1 and "aucun représentant désigné après 3 sollicitations" in alert[0]
@@ -320,7 +300,7 @@ async def test_a_silent_roster_alerts_staff_then_starts_a_new_round(
     assert twilio_sandbox.sent_to(PHONES["unccas-representant-1"]).__len__() == 1
 
     await _skip(time_skipping_env, ROUND_PAUSE, handle.id)
-    status = await until_status(handle, _asked(4))
+    status = await until_status(handle, candidates_asked(4))
     assert status.designation is not None and status.designation.round == 2
     attempts = status.designation.attempts
     assert attempts[3].contact_id == "unccas-representant-1" and attempts[3].round == 2
@@ -347,7 +327,7 @@ async def test_staff_designate_by_hand_during_the_search(
 ) -> None:
     declare = declare_live
     handle = await declare()
-    await until_status(handle, _asked(1))
+    await until_status(handle, candidates_asked(1))
     with pytest.raises(event_control.UnknownContactError):
         await event_control.change_representative(
             dev_env.client,
@@ -378,9 +358,9 @@ async def test_two_concurrent_events_get_two_different_representatives(
     phone: Phone,
 ) -> None:
     lille = await declare()
-    await until_status(lille, _asked(1))
+    await until_status(lille, candidates_asked(1))
     roubaix = await declare(LILLE.model_copy(update={"title": "Incendie"}))
-    await until_status(roubaix, _asked(1))
+    await until_status(roubaix, candidates_asked(1))
     first = PHONES["unccas-representant-1"]
     lille_code, roubaix_code = (
         re.search(r"OUI (\d{4})", m.body).group(1)  # type: ignore[union-attr]
@@ -397,7 +377,7 @@ async def test_two_concurrent_events_get_two_different_representatives(
     )
     assert status.representative is None
     assert lille.id in twilio_sandbox.sent_to(first)[-1].body
-    await until_status(roubaix, _asked(2))
+    await until_status(roubaix, candidates_asked(2))
     second = PHONES["unccas-representant-2"]
     await phone.reply(second, f"OUI {_code_in_sms(twilio_sandbox, second)}")
     lille_status = await lille.query(MajorEventWorkflow.status)
@@ -439,14 +419,14 @@ async def test_someone_elses_code_a_wrong_keyword_and_an_ambiguous_reply_change_
     phone: Phone,
 ) -> None:
     handle = await declare()
-    await until_status(handle, _asked(1))
+    await until_status(handle, candidates_asked(1))
     first = PHONES["unccas-representant-1"]
     code = _code_in_sms(twilio_sandbox, first)
     assert "aucune demande" in await phone.reply(PHONES["unccas-representant-2"], f"OUI {code}")
     assert f"le code {code} attend la réponse OUI/NON" in await phone.reply(first, f"OK {code}")
     assert "non reconnue" in await phone.reply(first, "d'accord je viens")
     other = await declare()
-    await until_status(other, _asked(1))
+    await until_status(other, candidates_asked(1))
     assert "précisez le code" in await phone.reply(first, "OUI")
     status = await handle.query(MajorEventWorkflow.status)
     assert _attempts(status) == [("unccas-representant-1", 1, Answer.WAITING)]
@@ -463,13 +443,13 @@ async def test_an_undelivered_request_without_email_moves_on_at_once(
     SMS undelivered: nobody can answer, so the next candidate is asked at once."""
     mail_sandbox.refused.add("unccas-representant-1@example.org")
     handle = await declare()
-    status = await until_status(handle, _asked(1))
+    status = await until_status(handle, candidates_asked(1))
     assert status.designation is not None
     assert status.designation.attempts[0].channels == ["sms"]
     sms = twilio_sandbox.sent_to(PHONES["unccas-representant-1"])[0]
     callback = {"MessageSid": sms.sid, "MessageStatus": "undelivered", "ErrorCode": "30003"}
     assert (await phone.post("/webhooks/twilio/status", callback)).status_code == 204
-    status = await until_status(handle, _asked(2))
+    status = await until_status(handle, candidates_asked(2))
     assert _attempts(status)[0] == ("unccas-representant-1", 1, Answer.UNREACHABLE)
     texts = [entry.text for entry in _log(store_with_network, handle.id)]
     assert any("SMS non remis à Alix Martin (30003)" in text for text in texts)
@@ -486,11 +466,11 @@ async def test_a_permanently_refused_sms_falls_back_to_email(
     """The released candidate's number is invalid: their SMS-only thank-you goes by email."""
     twilio_sandbox.faulty_numbers[PHONES["unccas-representant-1"]] = Fault.INVALID_NUMBER
     handle = await declare()
-    status = await until_status(handle, _asked(1))
+    status = await until_status(handle, candidates_asked(1))
     assert status.designation is not None
     assert status.designation.attempts[0].channels == ["email"]
     await _skip(time_skipping_env, ANSWER_DEADLINE, handle.id)
-    await until_status(handle, _asked(2))
+    await until_status(handle, candidates_asked(2))
     second = PHONES["unccas-representant-2"]
     await phone.reply(second, f"OUI {_code_in_sms(twilio_sandbox, second)}")
     await until_status(handle, _designated)
