@@ -20,7 +20,7 @@ import structlog
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.outbox_ledger import OutboxLedger, permanent_failure, result_if_left
+from activities.outbox_ledger import OutboxLedger, earlier_outcome, permanent_failure
 from definitions.outgoing import (
     Channel,
     EmailRequest,
@@ -98,10 +98,8 @@ class EmailActivities:
                 body=request.text,
             )
         )
-        if (earlier := result_if_left(entry)) is not None:
+        if (earlier := earlier_outcome(entry, "email")) is not None:
             return earlier
-        if entry.status is OutboxStatus.FAILED:
-            permanent_failure("email", entry.error_code or "?")
         unsure = entry.status is OutboxStatus.SENDING
         await asyncio.to_thread(self._ledger.mark, request.key, OutboxStatus.SENDING)
         smtp = self._smtp

@@ -29,10 +29,13 @@ def permanent_failure(what: str, code: str) -> NoReturn:
     )
 
 
-def result_if_left(entry: OutboxEntry) -> SendResult | None:
-    """The earlier result when the message already left: it must not leave twice."""
+def earlier_outcome(entry: OutboxEntry, what: str) -> SendResult | None:
+    """The earlier result when the message already left: it must not leave twice.
+    A message refused for good earlier is refused again, with the same code."""
     if entry.status.left and entry.provider_id:
         return SendResult(key=entry.key, status=entry.status, provider_id=entry.provider_id)
+    if entry.status is OutboxStatus.FAILED:
+        permanent_failure(what, entry.error_code or "?")
     return None
 
 

@@ -20,7 +20,7 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from activities.outbox_ledger import OutboxLedger, permanent_failure, result_if_left
+from activities.outbox_ledger import OutboxLedger, earlier_outcome, permanent_failure
 from definitions.outgoing import (
     Channel,
     OutboxStatus,
@@ -103,10 +103,8 @@ class SmsActivities:
             recipient=request.to,
             body=request.body,
         )
-        if (earlier := result_if_left(entry)) is not None:
+        if (earlier := earlier_outcome(entry, "SMS")) is not None:
             return earlier
-        if entry.status is OutboxStatus.FAILED:
-            permanent_failure("SMS", entry.error_code or "?")
         unsure = entry.status is OutboxStatus.SENDING
         if unsure:
             found = self._already_sent(request, entry.created_at - RECONCILE_WINDOW)
