@@ -84,14 +84,13 @@ class Outreach:
         refused. ``instance`` tells apart the same step sent again on purpose."""
         allowed = channels or {Channel.SMS, Channel.EMAIL}
         wanted = self.channels_of(step) & allowed
-        all_values = {**self.common_values, **values}
         delivery = Delivery()
         tried: set[Channel] = set()
 
         async def attempt(channel: Channel) -> None:
             tried.add(channel)
             try:
-                await self._send_on(channel, person, step, all_values, instance)
+                await self._send_on(channel, person, step, values, instance)
             except DeliveryRefusedError as refusal:
                 delivery.refused[channel] = refusal.code
             else:
@@ -151,7 +150,9 @@ class Outreach:
                 event_id=self.event_id,
                 step=step.value,
                 to=person.phone,
-                body=render_sms(self.templates, step, values, self.exercise),
+                body=render_sms(
+                    self.templates, step, {**self.common_values, **values}, self.exercise
+                ),
             )
             options = {"task_queue": self.sms_task_queue}
         else:
