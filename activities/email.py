@@ -9,25 +9,32 @@ import asyncio
 import functools
 import hashlib
 import html
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import aiosmtplib
 import structlog
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.outbox_ledger import OutboxLedger, earlier_outcome, permanent_failure
+from activities.outbox_ledger import (
+    OutboxLedger,
+    earlier_outcome,
+    permanent_failure,
+    send_each_async,
+)
 from definitions.outgoing import (
+    BatchItemResult,
     Channel,
     EmailRequest,
     OutboxStatus,
     SendResult,
 )
-from definitions.temporal_names import SEND_EMAIL
+from definitions.temporal_names import SEND_EMAIL, SEND_EMAIL_BATCH
 from store.database import Store
 
 log = structlog.get_logger(__name__)
@@ -86,6 +93,40 @@ class EmailActivities:
 
     @activity.defn(name=SEND_EMAIL)
     async def send_email(self, request: EmailRequest) -> SendResult:
+        return await self._send_once(request, self._send_alone)
+
+    @activity.defn(name=SEND_EMAIL_BATCH)
+    async def send_email_batch(self, requests: list[EmailRequest]) -> list[BatchItemResult]:
+        """Each email once, over one SMTP connection; a retry skips those already sent."""
+        async with aiosmtplib.SMTP(**self._smtp_options()) as connection:
+
+            async def send(message: EmailMessage) -> None:
+                await connection.send_message(message)
+
+            return await send_each_async(
+                requests,
+                lambda request: self._send_once(request, send),
+                progress=activity.heartbeat,
+            )
+
+    async def _send_alone(self, message: EmailMessage) -> None:
+        await aiosmtplib.send(message, **self._smtp_options())
+
+    def _smtp_options(self) -> dict[str, Any]:
+        smtp = self._smtp
+        return {
+            "hostname": smtp.host,
+            "port": smtp.port,
+            "username": smtp.username or None,
+            "password": smtp.password or None,
+            "use_tls": smtp.tls == "tls",
+            "start_tls": smtp.tls == "starttls",
+            "timeout": smtp.timeout_seconds,
+        }
+
+    async def _send_once(
+        self, request: EmailRequest, send: Callable[[EmailMessage], Awaitable[None]]
+    ) -> SendResult:
         entry = await asyncio.to_thread(
             functools.partial(
                 self._ledger.claim,
@@ -102,18 +143,8 @@ class EmailActivities:
             return earlier
         unsure = entry.status is OutboxStatus.SENDING
         await asyncio.to_thread(self._ledger.mark, request.key, OutboxStatus.SENDING)
-        smtp = self._smtp
         try:
-            await aiosmtplib.send(
-                build_message(request, smtp.mail_from),
-                hostname=smtp.host,
-                port=smtp.port,
-                username=smtp.username or None,
-                password=smtp.password or None,
-                use_tls=smtp.tls == "tls",
-                start_tls=smtp.tls == "starttls",
-                timeout=smtp.timeout_seconds,
-            )
+            await send(build_message(request, self._smtp.mail_from))
         except (aiosmtplib.SMTPRecipientsRefused, aiosmtplib.SMTPResponseException) as error:
             await self._refused(request, error)
         except (aiosmtplib.SMTPException, OSError):
@@ -154,4 +185,4 @@ class EmailActivities:
 
     @property
     def all(self) -> list[object]:
-        return [self.send_email]
+        return [self.send_email, self.send_email_batch]

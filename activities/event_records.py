@@ -4,7 +4,12 @@ import structlog
 from temporalio import activity
 
 from definitions.crisis_log import CrisisLogEntry, DeclarationRecord, PhaseRecord
-from definitions.temporal_names import APPEND_CRISIS_LOG, RECORD_DECLARATION, RECORD_PHASE
+from definitions.temporal_names import (
+    APPEND_CRISIS_LOG,
+    APPEND_CRISIS_LOG_ENTRIES,
+    RECORD_DECLARATION,
+    RECORD_PHASE,
+)
 from store import events
 from store.database import Store
 
@@ -41,6 +46,19 @@ class EventRecordActivities:
             session.commit()
         log.info("crisis_log.appended", kind=entry.kind.value, new_entry=added)
 
+    @activity.defn(name=APPEND_CRISIS_LOG_ENTRIES)
+    def append_crisis_log_entries(self, entries: list[CrisisLogEntry]) -> None:
+        """Many entries in one transaction: a busy department's answers of a moment."""
+        with self._store.session() as session:
+            added = sum(events.append_entry(session, entry) for entry in entries)
+            session.commit()
+        log.info("crisis_log.appended", entries=len(entries), new_entries=added)
+
     @property
     def all(self) -> list[object]:
-        return [self.record_declaration, self.record_phase, self.append_crisis_log]
+        return [
+            self.record_declaration,
+            self.record_phase,
+            self.append_crisis_log,
+            self.append_crisis_log_entries,
+        ]

@@ -1,13 +1,15 @@
 """The outbox as a sending activity uses it: claim the message's row before the
 provider call, mark it after, and give up for good on a permanent refusal."""
 
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
-from typing import NoReturn
+from typing import NoReturn, Protocol, TypeVar
 
 from temporalio.exceptions import ApplicationError
 
 from definitions.outgoing import (
     PERMANENT_DELIVERY_ERROR,
+    BatchItemResult,
     Channel,
     OutboxEntry,
     OutboxStatus,
@@ -17,6 +19,14 @@ from store import inbound, outbox
 from store.database import Store
 
 OPTED_OUT = "opted_out"
+
+
+class _Keyed(Protocol):
+    @property
+    def key(self) -> str: ...
+
+
+Request = TypeVar("Request", bound=_Keyed)
 
 
 def permanent_failure(what: str, code: str) -> NoReturn:
@@ -37,6 +47,44 @@ def earlier_outcome(entry: OutboxEntry, what: str) -> SendResult | None:
     if entry.status is OutboxStatus.FAILED:
         permanent_failure(what, entry.error_code or "?")
     return None
+
+
+def _refused(key: str, error: ApplicationError) -> BatchItemResult:
+    """A permanent refusal becomes the item's result; anything else stops the batch,
+    which Temporal retries: the messages already sent are then skipped."""
+    if error.type != PERMANENT_DELIVERY_ERROR:
+        raise error
+    return BatchItemResult(key=key, refused=str(error.details[0]) if error.details else "?")
+
+
+def send_each(
+    requests: Sequence[Request],
+    send: Callable[[Request], SendResult],
+    progress: Callable[[int], None],
+) -> list[BatchItemResult]:
+    results = []
+    for done, request in enumerate(requests, start=1):
+        try:
+            results.append(BatchItemResult(key=request.key, result=send(request)))
+        except ApplicationError as error:
+            results.append(_refused(request.key, error))
+        progress(done)
+    return results
+
+
+async def send_each_async(
+    requests: Sequence[Request],
+    send: Callable[[Request], Awaitable[SendResult]],
+    progress: Callable[[int], None],
+) -> list[BatchItemResult]:
+    results = []
+    for done, request in enumerate(requests, start=1):
+        try:
+            results.append(BatchItemResult(key=request.key, result=await send(request)))
+        except ApplicationError as error:
+            results.append(_refused(request.key, error))
+        progress(done)
+    return results
 
 
 class OutboxLedger:

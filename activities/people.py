@@ -27,7 +27,7 @@ log = structlog.get_logger(__name__)
 UNKNOWN_CONTACT = "UnknownContact"
 
 
-def _person(session: Session, contact: Contact, organisation: Organisation | None) -> Person:
+def person_of(session: Session, contact: Contact, organisation: Organisation | None) -> Person:
     return Person(
         contact_id=contact.id,
         name=contact.name,
@@ -41,7 +41,7 @@ def _person(session: Session, contact: Contact, organisation: Organisation | Non
 
 def _directory_person(session: Session, contact: Contact) -> Person:
     """A contact with their organisation's name, read for that one contact."""
-    return _person(session, contact, directory.organisation(session, contact.organisation_id))
+    return person_of(session, contact, directory.organisation(session, contact.organisation_id))
 
 
 def _mailbox(organisation: Organisation) -> Person:
@@ -59,7 +59,7 @@ def _people_of(session: Session, organisations: list[Organisation]) -> list[Pers
     by_id = {organisation.id: organisation for organisation in organisations}
     people = [_mailbox(organisation) for organisation in organisations if organisation.email]
     people += [
-        _person(session, contact, by_id[contact.organisation_id])
+        person_of(session, contact, by_id[contact.organisation_id])
         for contact in directory.contacts_of(session, list(by_id))
     ]
     seen: set[str] = set()

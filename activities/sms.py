@@ -20,8 +20,15 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from activities.outbox_ledger import OutboxLedger, earlier_outcome, permanent_failure
+from activities.outbox_ledger import (
+    OutboxLedger,
+    earlier_outcome,
+    permanent_failure,
+    send_each,
+)
+from activities.sending_pace import SendingPace
 from definitions.outgoing import (
+    BatchItemResult,
     Channel,
     OutboxStatus,
     SendResult,
@@ -29,7 +36,7 @@ from definitions.outgoing import (
     provider_status,
 )
 from definitions.privacy import mask_phone_numbers
-from definitions.temporal_names import SEND_SMS
+from definitions.temporal_names import SEND_SMS, SEND_SMS_BATCH
 from store.database import Store
 
 log = structlog.get_logger(__name__)
@@ -52,10 +59,11 @@ class TwilioSettings:
 
 
 class SmsActivities:
-    def __init__(self, store: Store, twilio: TwilioSettings) -> None:
+    def __init__(self, store: Store, twilio: TwilioSettings, per_second: float) -> None:
         self._ledger = OutboxLedger(store)
         self._twilio = twilio
         self._local = threading.local()
+        self._pace = SendingPace(per_second)
 
     def _client(self) -> Client:
         """One Twilio client per activity thread: requests sessions are not shared."""
@@ -95,6 +103,14 @@ class SmsActivities:
 
     @activity.defn(name=SEND_SMS)
     def send_sms(self, request: SmsRequest) -> SendResult:
+        return self._send_once(request)
+
+    @activity.defn(name=SEND_SMS_BATCH)
+    def send_sms_batch(self, requests: list[SmsRequest]) -> list[BatchItemResult]:
+        """Each SMS once, at the provider's pace; a retry skips those already sent."""
+        return send_each(requests, self._send_once, progress=activity.heartbeat)
+
+    def _send_once(self, request: SmsRequest) -> SendResult:
         entry = self._ledger.claim(
             key=request.key,
             event_id=request.event_id,
@@ -111,6 +127,7 @@ class SmsActivities:
             if found is not None:
                 log.info("sms.reconciled", step=request.step, sid=found)
                 return self._record(request, OutboxStatus.QUEUED, found)
+        self._pace.wait_turn()
         self._ledger.mark(request.key, OutboxStatus.SENDING)
         try:
             sid, status = self._send(request)
@@ -142,4 +159,4 @@ class SmsActivities:
 
     @property
     def all(self) -> list[object]:
-        return [self.send_sms]
+        return [self.send_sms, self.send_sms_batch]

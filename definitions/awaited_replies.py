@@ -56,3 +56,12 @@ class DeliveryFailed(BaseModel):
     channel: Channel
     step: str
     error_code: str | None = None
+
+
+class DeliveryReceipt(BaseModel):
+    """The signal a workflow receives when the provider confirms a message it
+    tracks was delivered to the phone."""
+
+    task_key: str
+    contact_id: str
+    step: str

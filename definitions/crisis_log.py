@@ -23,6 +23,15 @@ class CrisisLogKind(StrEnum):
     STATE_INFORMED = "state_informed"
     DELIVERY_FALLBACK = "delivery_fallback"
     DELIVERY_FAILED = "delivery_failed"
+    MOBILISATION_STARTED = "mobilisation_started"
+    SUPPORT_REQUESTED = "support_requested"
+    SUPPORT_ANSWERED = "support_answered"
+    SUPPORT_REMINDED = "support_reminded"
+    SUPPORT_ESCALATED = "support_escalated"
+    SUPPORT_ACTION = "support_action"
+    REINFORCEMENT_ANSWERED = "reinforcement_answered"
+    SITUATION_REPORT = "situation_report"
+    AREA_EXTENDED = "area_extended"
 
 
 class CrisisLogEntry(BaseModel):

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from definitions.competence import TerritorySummary
 from definitions.designation import DesignationStatus, Representative
@@ -40,3 +40,5 @@ class EventStatus(BaseModel):
     closed_at: datetime | None = None
     representative: Representative | None = None
     designation: DesignationStatus | None = None
+    mobilised_departments: list[str] = Field(default_factory=list)
+    """Codes of the departments whose mobilisation workflow was started."""

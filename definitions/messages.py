@@ -35,6 +35,8 @@ class MessageStep(StrEnum):
     SUPPORT_ESCALATION = "support_escalation"
     SUPPORT_ACTION = "support_action"
     REINFORCEMENT_REQUEST = "reinforcement_request"
+    REINFORCEMENT_OFFER = "reinforcement_offer"
+    REINFORCEMENT_NONE = "reinforcement_none"
     SITUATION_REPORT = "situation_report"
     MEETING_REMINDER = "meeting_reminder"
     TASK_ASSIGNED = "task_assigned"
@@ -42,6 +44,9 @@ class MessageStep(StrEnum):
     REVIEW_QUESTIONNAIRE = "review_questionnaire"
     REPLY_NOT_UNDERSTOOD = "reply_not_understood"
 
+
+DELIVERY_TRACKED_STEPS = frozenset({MessageStep.SUPPORT_REQUEST.value})
+"""Steps whose SMS delivery receipts are passed on to the waiting workflow."""
 
 COMMON_VARIABLES = {
     "header": "UNCCAS - ACCIDENT INDUSTRIEL Alpes-de-Haute-Provence (04) +99",
@@ -111,17 +116,37 @@ STEPS: dict[MessageStep, StepSpec] = {
             "representative_name": _PERSON,
             "representative_phone": _PHONE,
             "code": _CODE,
+            "answer_url": "https://tocsin.example.org/r/" + "x" * 120,
+            "link_validity": "7j",
         },
     ),
     MessageStep.SUPPORT_REMINDER: StepSpec(_SMS, {"code": _CODE}),
     MessageStep.SUPPORT_ESCALATION: StepSpec(
-        _BOTH, {"organisation_name": _ORGANISATION, "waited": "1h30min", "reason": "sans réponse"}
+        _BOTH,
+        {
+            "count": "175",
+            "reason": "sans réponse depuis 1h30min",
+            "centres": f"{_ORGANISATION}, CCAS de Saint-Rémy-de-Provence et 173 autre(s)",
+            "details": f"- {_ORGANISATION} : direction {_PERSON} {_PHONE}\n" * 3,
+        },
     ),
     MessageStep.SUPPORT_ACTION: StepSpec(
         _SMS, {"organisation_name": _ORGANISATION, "contact_name": _PERSON, "contact_phone": _PHONE}
     ),
     MessageStep.REINFORCEMENT_REQUEST: StepSpec(
         _SMS, {"organisation_name": _ORGANISATION, "distance_km": "148", "code": _CODE}
+    ),
+    MessageStep.REINFORCEMENT_OFFER: StepSpec(
+        _SMS,
+        {
+            "helper_name": _ORGANISATION,
+            "organisation_name": _ORGANISATION,
+            "contact_name": _PERSON,
+            "contact_phone": _PHONE,
+        },
+    ),
+    MessageStep.REINFORCEMENT_NONE: StepSpec(
+        _SMS, {"organisation_name": _ORGANISATION, "deadline": "1h30min"}
     ),
     MessageStep.SITUATION_REPORT: StepSpec(
         _SMS,

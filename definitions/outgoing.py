@@ -96,6 +96,15 @@ class SendResult(BaseModel):
     duplicate_suspected: bool = False
 
 
+class BatchItemResult(BaseModel):
+    """One message of a batch: handed to the provider, or refused for good (then
+    ``refused`` is the provider's code and the workflow tries the other channel)."""
+
+    key: str
+    result: SendResult | None = None
+    refused: str | None = None
+
+
 class OutboxEntry(BaseModel):
     key: str
     event_id: str

@@ -32,6 +32,22 @@ OPEN_REPLY_CODES = "open_reply_codes"
 CLOSE_REPLY_CODES = "close_reply_codes"
 SEND_BRIEFING = "send_representative_briefing"
 
+DEPARTMENT_MOBILISATION_WORKFLOW = "DepartmentMobilisationWorkflow"
+COUNTS_QUERY = "counts"
+CENTRE_QUERY = "centre"
+BROADCAST_UPDATE = "broadcast"
+EXTEND_AREA_UPDATE = "extend_area"
+DELIVERED_SIGNAL = "delivered"
+SITUATION_REPORT_SIGNAL = "situation_report"
+AREA_CHANGE_SIGNAL = "area_change"
+REPRESENTATIVE_SIGNAL = "representative"
+SEND_SMS_BATCH = "send_sms_batch"
+SEND_EMAIL_BATCH = "send_email_batch"
+APPEND_CRISIS_LOG_ENTRIES = "append_crisis_log_entries"
+LOAD_SUPPORT_TARGETS = "load_support_targets"
+LOAD_NEIGHBOURS = "load_neighbours"
+OPEN_ANSWER_LINKS = "open_answer_links"
+
 
 def sms_task_queue(task_queue: str) -> str:
     """SMS leave through their own queue, rate-limited for the provider's sake."""
@@ -42,3 +58,8 @@ def designation_workflow_id(event_id: str, generation: int) -> str:
     """``EVENT/representative``, then ``EVENT/representative-2`` for a handover."""
     suffix = "" if generation == 1 else f"-{generation}"
     return f"{event_id}/representative{suffix}"
+
+
+def mobilisation_workflow_id(event_id: str, department_code: str) -> str:
+    """``EVENT/mobilisation-59``: one per affected department."""
+    return f"{event_id}/mobilisation-{department_code}"

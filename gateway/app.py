@@ -3,7 +3,7 @@
 from typing import Annotated
 
 import structlog
-from fastapi import Body, FastAPI, Path, Request, status
+from fastapi import Body, FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
@@ -16,14 +16,14 @@ from definitions.event import CloseRequest, EventDeclaration
 from definitions.event_status import EventStatus
 from definitions.validation import describe_errors
 from gateway import event_control
+from gateway.answer_pages import answer_router
+from gateway.api_common import API_ACTOR, EventIdPath
+from gateway.mobilisation_routes import mobilisation_router
 from gateway.twilio_webhooks import twilio_router
 from store import events as stored_events
 from store.database import Store
 
 log = structlog.get_logger(__name__)
-
-API_ACTOR = "api"
-EventIdPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")]
 
 
 class EventCreated(BaseModel):
@@ -92,9 +92,11 @@ def create_app(
     *,
     twilio_auth_token: str = "",
     public_url: str = "",
+    link_secret: str = "",
 ) -> FastAPI:
     """The gateway holds no state of its own: Temporal and the store are handed in.
-    Twilio's webhooks are served only when an auth token can check their signature."""
+    Twilio's webhooks are served only when an auth token can check their signature,
+    answer links only when a secret can check theirs."""
     app = FastAPI(
         title="Tocsin",
         summary="Coordination de crise du réseau UNCCAS",
@@ -167,6 +169,9 @@ def create_app(
         code = status.HTTP_200_OK if healthy else status.HTTP_503_SERVICE_UNAVAILABLE
         return JSONResponse(status_code=code, content=body.model_dump())
 
+    app.include_router(mobilisation_router(client))
     if twilio_auth_token:
         app.include_router(twilio_router(store, client, twilio_auth_token, public_url))
+    if link_secret:
+        app.include_router(answer_router(store, client, link_secret))
     return app

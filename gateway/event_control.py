@@ -1,5 +1,7 @@
-"""What staff do to an event (activate, read, designate, close), for the API and the CLI alike."""
+"""What staff do to an event (activate, read, designate, broadcast, extend, close),
+for the API and the CLI alike."""
 
+import asyncio
 from datetime import UTC, datetime
 
 from pydantic import BaseModel
@@ -12,11 +14,22 @@ from definitions.designation import RepresentativeChange
 from definitions.event import CloseRequest, EventDeclaration, EventStart
 from definitions.event_ids import new_event_id
 from definitions.event_status import EventStatus
+from definitions.mobilisation import (
+    AreaExtension,
+    MobilisationOverview,
+    MobilisationStatus,
+    SituationReport,
+    SupportCounts,
+)
 from definitions.temporal_names import (
+    BROADCAST_UPDATE,
     CHANGE_REPRESENTATIVE_UPDATE,
     CLOSE_UPDATE,
+    COUNTS_QUERY,
+    EXTEND_AREA_UPDATE,
     MAJOR_EVENT_WORKFLOW,
     STATUS_QUERY,
+    mobilisation_workflow_id,
 )
 from definitions.territory import load_territory
 from definitions.territory.declared_area import area_problems
@@ -102,6 +115,61 @@ async def change_representative(
         if not contact.phone and not contact.email:
             raise UnreachableContactError(change.contact_id)
     return await _update(client, event_id, CHANGE_REPRESENTATIVE_UPDATE, change)
+
+
+async def broadcast(client: Client, event_id: str, report: SituationReport) -> EventStatus:
+    """Hand a point de situation to every department; they send it at their pace."""
+    return await _update(client, event_id, BROADCAST_UPDATE, report)
+
+
+async def extend(client: Client, event_id: str, extension: AreaExtension) -> EventStatus:
+    """Grow the area once every place named exists; codes are written the canonical way."""
+    current = await status(client, event_id)
+    added = EventDeclaration(
+        type=current.type,
+        communes=extension.communes,
+        departments=extension.departments,
+        title=current.title,
+    )
+    check_area(added)
+    cleaned = extension.model_copy(
+        update={"communes": added.communes, "departments": added.departments}
+    )
+    return await _update(client, event_id, EXTEND_AREA_UPDATE, cleaned)
+
+
+async def mobilisation(
+    client: Client, event_id: str, department: str | None = None
+) -> list[MobilisationStatus]:
+    """Every centre's support request, per department (or for one department)."""
+    codes = (await status(client, event_id)).mobilised_departments
+    chosen = [code for code in codes if department is None or code == department]
+    return list(
+        await asyncio.gather(
+            *(
+                client.get_workflow_handle(mobilisation_workflow_id(event_id, code)).query(
+                    STATUS_QUERY, result_type=MobilisationStatus
+                )
+                for code in chosen
+            )
+        )
+    )
+
+
+async def mobilisation_overview(client: Client, event_id: str) -> MobilisationOverview:
+    """Counts per department and in all, without reading every centre."""
+    codes = (await status(client, event_id)).mobilised_departments
+    counts = await asyncio.gather(
+        *(
+            client.get_workflow_handle(mobilisation_workflow_id(event_id, code)).query(
+                COUNTS_QUERY, result_type=SupportCounts
+            )
+            for code in codes
+        )
+    )
+    return MobilisationOverview(
+        departments=dict(zip(codes, counts, strict=True)), total=sum(counts, SupportCounts())
+    )
 
 
 async def _update(client: Client, event_id: str, name: str, argument: BaseModel) -> EventStatus:

@@ -4,7 +4,8 @@ Every request must carry a valid ``X-Twilio-Signature`` computed on the public
 URL Twilio called; anything else gets 403 and changes nothing. Inbound SMS are
 kept once per MessageSid, so a replayed webhook is answered with silence; a
 reply to a waiting task reaches its workflow as a signal, which Temporal accepts
-even while no worker runs. A bounced SMS that awaited an answer is signalled too.
+even while no worker runs. A bounced SMS that awaited an answer is signalled too,
+and so is the delivery of a support request, which the department counts.
 """
 
 from datetime import UTC, datetime
@@ -17,11 +18,17 @@ from temporalio.service import RPCError, RPCStatusCode
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
-from definitions.awaited_replies import DeliveryFailed, ReplyCodeClosure, ReplyReceived
+from definitions.awaited_replies import (
+    DeliveryFailed,
+    DeliveryReceipt,
+    ReplyCodeClosure,
+    ReplyReceived,
+)
+from definitions.messages import DELIVERY_TRACKED_STEPS
 from definitions.outgoing import Channel, OutboxEntry, OutboxStatus, provider_status
 from definitions.privacy import mask_phone_numbers
 from definitions.replies import Reply, parse_reply
-from definitions.temporal_names import DELIVERY_FAILED_SIGNAL, REPLY_SIGNAL
+from definitions.temporal_names import DELIVERED_SIGNAL, DELIVERY_FAILED_SIGNAL, REPLY_SIGNAL
 from gateway.reply_routing import CLOSED, UNAVAILABLE, Outcome, Routing, route
 from store import inbound, outbox, reply_codes
 from store.database import Store
@@ -129,26 +136,34 @@ class TwilioWebhooks:
         )
         return _twiml(routing.answer)
 
-    async def _signal_bounce(self, entry: OutboxEntry) -> None:
+    async def _signal_task(self, entry: OutboxEntry, delivery: OutboxStatus) -> None:
+        """A bounce, or a delivery the workflow counts, reaches the task's workflow."""
         with self._store.session() as session:
             task = reply_codes.awaiting_message(session, entry.recipient, entry.key)
         if task is None:
             return
-        failure = DeliveryFailed(
-            task_key=task.task_key,
-            contact_id=task.contact_id,
-            channel=Channel.SMS,
-            step=entry.step,
-            error_code=entry.error_code,
-        )
-        try:
-            await self._client.get_workflow_handle(task.workflow_id).signal(
-                DELIVERY_FAILED_SIGNAL, failure
+        if delivery is OutboxStatus.DELIVERED:
+            if entry.step not in DELIVERY_TRACKED_STEPS:
+                return
+            name: str = DELIVERED_SIGNAL
+            payload: DeliveryFailed | DeliveryReceipt = DeliveryReceipt(
+                task_key=task.task_key, contact_id=task.contact_id, step=entry.step
             )
+        else:
+            name = DELIVERY_FAILED_SIGNAL
+            payload = DeliveryFailed(
+                task_key=task.task_key,
+                contact_id=task.contact_id,
+                channel=Channel.SMS,
+                step=entry.step,
+                error_code=entry.error_code,
+            )
+        try:
+            await self._client.get_workflow_handle(task.workflow_id).signal(name, payload)
         except RPCError as error:
-            log.warning("sms.bounce_not_signalled", workflow_id=task.workflow_id, error=str(error))
+            log.warning("sms.status_not_signalled", workflow_id=task.workflow_id, error=str(error))
             return
-        log.info("sms.bounce_signalled", workflow_id=task.workflow_id, step=entry.step)
+        log.info("sms.status_signalled", workflow_id=task.workflow_id, step=entry.step, status=name)
 
     async def delivery_status(
         self,
@@ -171,8 +186,12 @@ class TwilioWebhooks:
             log.info("webhook.status_unknown_message", message_sid=form["MessageSid"])
         else:
             log.info("sms.delivery", event_id=entry.event_id, step=entry.step, status=delivery)
-            if delivery in (OutboxStatus.UNDELIVERED, OutboxStatus.FAILED):
-                await self._signal_bounce(entry)
+            if delivery in (
+                OutboxStatus.DELIVERED,
+                OutboxStatus.UNDELIVERED,
+                OutboxStatus.FAILED,
+            ):
+                await self._signal_task(entry, delivery)
         return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

@@ -102,3 +102,18 @@ def organisation(session: Session, organisation_id: str) -> Organisation | None:
     if row is None:
         return None
     return _organisation(row)
+
+
+def centres_of(session: Session, insee_codes: set[str], epci_sirens: set[str]) -> list[Organisation]:
+    """The CCAS of these communes and the CIAS of these EPCI."""
+    query = select(OrganisationRow).where(
+        (
+            (OrganisationRow.kind == OrganisationKind.CCAS.value)
+            & col(OrganisationRow.insee_code).in_(sorted(insee_codes))
+        )
+        | (
+            (OrganisationRow.kind == OrganisationKind.CIAS.value)
+            & col(OrganisationRow.epci_siren).in_(sorted(epci_sirens))
+        )
+    )
+    return [_organisation(row) for row in session.exec(query.order_by(col(OrganisationRow.id)))]

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from definitions.awaited_replies import AwaitedTask, ReplyCodeClosure
+from definitions.awaited_replies import AwaitedRecipient, AwaitedTask, ReplyCodeClosure
 from definitions.replies import ReplyKeyword
 from store.tables import ReplyCodeRow
 
@@ -21,6 +21,8 @@ GLOBAL_TRIES = 30
 
 
 IS_OPEN = col(ReplyCodeRow.closed_at).is_(None)
+WITHOUT_PHONE = AwaitedRecipient(contact_id="", phone="")
+"""Keeps a task open for its web link when none of its recipients has a phone."""
 
 
 def _draw(taken: set[str]) -> str | None:
@@ -61,7 +63,7 @@ def open_codes(
             code = _new_code(session, (r.phone for r in task.recipients), open_anywhere)
             codes[task.task_key] = code
             open_anywhere.add(code)
-        for recipient in task.recipients:
+        for recipient in task.recipients or [WITHOUT_PHONE]:
             if (task.task_key, recipient.phone) in existing:
                 continue
             session.add(
@@ -107,3 +109,10 @@ def awaiting_message(session: Session, phone: str, outbox_key: str) -> ReplyCode
 
 def keywords_of(row: ReplyCodeRow) -> list[ReplyKeyword]:
     return [ReplyKeyword(value) for value in row.keywords.split(",")]
+
+
+def is_open(session: Session, workflow_id: str, task_key: str) -> bool:
+    query = select(ReplyCodeRow.id).where(
+        IS_OPEN, ReplyCodeRow.workflow_id == workflow_id, ReplyCodeRow.task_key == task_key
+    )
+    return session.exec(query.limit(1)).first() is not None

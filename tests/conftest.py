@@ -20,13 +20,15 @@ from temporalio.testing import WorkflowEnvironment
 from twilio.request_validator import RequestValidator
 
 from activities.email import SmtpSettings
+from activities.reply_codes import AnswerLinkSettings
 from activities.sms import SmsActivities, TwilioSettings
 from definitions.designation import Answer
 from definitions.directory import Contact, Directory, Organisation
 from definitions.event import CloseRequest, EventDeclaration, EventStart
 from definitions.event_status import EventStatus
 from definitions.loader import Definitions, load_definitions
-from definitions.temporal_names import CLOSE_UPDATE, STATUS_QUERY
+from definitions.mobilisation import MobilisationStatus
+from definitions.temporal_names import CLOSE_UPDATE, STATUS_QUERY, mobilisation_workflow_id
 from gateway.app import create_app
 from store.database import Store
 from store.directory import replace_directory
@@ -63,6 +65,7 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
 
 TWILIO_ACCOUNT_SID = "AC" + "0" * 32
 TWILIO_AUTH_TOKEN = "test-auth-token"
+LINK_SECRET = "test-link-secret"
 
 
 def sms_sender(
@@ -79,6 +82,7 @@ def sms_sender(
             status_callback=status_callback,
             timeout_seconds=timeout,
         ),
+        per_second=1000.0,
     )
 
 
@@ -218,6 +222,7 @@ def messaging(twilio_sandbox: TwilioSandbox, mail_sandbox: MailSandbox) -> Messa
         ),
         smtp=SmtpSettings(host="127.0.0.1", port=mail_sandbox.port, mail_from="tocsin@example.org"),
         sms_per_second=50.0,
+        answer_links=AnswerLinkSettings(secret=LINK_SECRET, public_url="http://tocsin.test"),
     )
 
 
@@ -260,6 +265,7 @@ async def phone(time_skipping_env: WorkflowEnvironment, store: Store) -> AsyncIt
         "unused",
         twilio_auth_token=TWILIO_AUTH_TOKEN,
         public_url=public_url,
+        link_secret=LINK_SECRET,
     )
     server = AsgiServer(app, "127.0.0.1", port)
     serving = await server.start()
@@ -278,6 +284,25 @@ async def until_status(
         status = await handle.query(STATUS_QUERY, result_type=EventStatus)
         if condition(status):
             return status
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"condition never met; last status: {status}")
+
+
+async def until_department(
+    client: Client,
+    event_id: str,
+    department: str,
+    condition: Callable[[MobilisationStatus], bool],
+    attempts: int = 300,
+) -> MobilisationStatus:
+    """Polls a department's mobilisation in real time until ``condition`` holds."""
+    handle = client.get_workflow_handle(mobilisation_workflow_id(event_id, department))
+    status = None
+    for _ in range(attempts):
+        with contextlib.suppress(RPCError):
+            status = await handle.query(STATUS_QUERY, result_type=MobilisationStatus)
+            if condition(status):
+                return status
         await asyncio.sleep(0.05)
     raise AssertionError(f"condition never met; last status: {status}")
 

@@ -11,6 +11,7 @@ from temporalio.client import Client
 
 from definitions.designation import RepresentativeChange
 from definitions.event import CloseRequest, EventDeclaration
+from definitions.mobilisation import AreaExtension, SituationReport
 from definitions.validation import describe_validation_error
 from gateway import event_control
 from store import events as stored_events
@@ -23,7 +24,7 @@ from worker.messaging_cli import outbox_command, sms_reply_command
 from worker.payload_codec import PayloadKeyError
 from worker.services import run_gateway, run_worker
 from worker.settings import Settings
-from worker.status_view import render_status
+from worker.status_view import render_centres, render_status
 from worker.temporal_client import connect_temporal
 
 CLI_ACTOR = "astreinte"
@@ -104,8 +105,11 @@ def activate(
 def status(
     event_id: Annotated[str, typer.Argument(help="identifiant de l'événement")],
     as_json: Annotated[bool, typer.Option("--json", help="sortie JSON")] = False,
+    department: Annotated[
+        str | None, typer.Option(help="lister chaque CCAS/CIAS de ce département")
+    ] = None,
 ) -> None:
-    """Afficher l'état d'un événement."""
+    """Afficher l'état d'un événement (ou de chaque centre d'un département)."""
     settings = load_settings()
 
     async def command(client: Client) -> int:
@@ -113,12 +117,20 @@ def status(
         if as_json:
             typer.echo(event_status.model_dump_json(indent=2))
             return 0
+        if department is not None:
+            departments = await event_control.mobilisation(client, event_id, department)
+            if not departments:
+                explain("Centres :", [f"aucune mobilisation dans le département {department}"])
+                return EXIT_REFUSED
+            typer.echo(render_centres(departments[0]))
+            return 0
+        overview = await event_control.mobilisation_overview(client, event_id)
         store = Store(settings.database_url)
         with store.session() as session:
             entries = stored_events.crisis_log(session, event_id, limit=STATUS_LOG_LINES)
             total = stored_events.crisis_log_count(session, event_id)
         store.dispose()
-        typer.echo(render_status(event_status, entries, total))
+        typer.echo(render_status(event_status, entries, total, overview))
         return 0
 
     _run_client_command(settings, command)
@@ -139,6 +151,61 @@ def close(
     async def command(client: Client) -> int:
         closed = await event_control.close(client, event_id, request)
         typer.echo(f"{event_id} : {closed.phase.label}")
+        return 0
+
+    _run_client_command(settings, command)
+
+
+@app.command()
+def broadcast(
+    event_id: Annotated[str, typer.Argument(help="identifiant de l'événement")],
+    text: Annotated[str, typer.Argument(help="le point de situation")],
+    author: Annotated[str, typer.Option(help="qui signe le point")] = CLI_ACTOR,
+) -> None:
+    """Envoyer un point de situation par SMS à chaque CCAS/CIAS mobilisé."""
+    settings = load_settings()
+    try:
+        report = SituationReport(text=text, author=author)
+    except ValidationError as error:
+        refuse("Point de situation refusé :", describe_validation_error(error))
+
+    async def command(client: Client) -> int:
+        updated = await event_control.broadcast(client, event_id, report)
+        typer.echo(
+            f"{event_id} : point de situation transmis à "
+            f"{len(updated.mobilised_departments)} département(s)"
+        )
+        return 0
+
+    _run_client_command(settings, command)
+
+
+@app.command()
+def extend(
+    event_id: Annotated[str, typer.Argument(help="identifiant de l'événement")],
+    commune: Annotated[list[str] | None, typer.Option(help="code INSEE (répétable)")] = None,
+    department_code: Annotated[
+        list[str] | None, typer.Option("--department", help="code de département (répétable)")
+    ] = None,
+) -> None:
+    """Étendre la zone touchée : seuls les centres nouvellement compétents sont sollicités."""
+    settings = load_settings()
+    try:
+        extension = AreaExtension(
+            communes=commune or [], departments=department_code or [], requested_by=CLI_ACTOR
+        )
+    except ValidationError as error:
+        refuse("Extension refusée :", describe_validation_error(error))
+
+    async def command(client: Client) -> int:
+        try:
+            updated = await event_control.extend(client, event_id, extension)
+        except event_control.DeclarationRefusedError as error:
+            explain("Extension refusée :", error.problems)
+            return EXIT_REFUSED
+        territory = updated.territory
+        area = territory.area() if territory else ""
+        typer.echo(f"{event_id} : zone étendue, {area}")
         return 0
 
     _run_client_command(settings, command)

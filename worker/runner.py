@@ -15,13 +15,15 @@ from activities.briefing import BriefingActivities
 from activities.email import EmailActivities, SmtpSettings
 from activities.event_preparation import EventPreparationActivities
 from activities.event_records import EventRecordActivities
+from activities.mobilisation import MobilisationActivities
 from activities.people import PeopleActivities
-from activities.reply_codes import ReplyCodeActivities
+from activities.reply_codes import AnswerLinkSettings, ReplyCodeActivities
 from activities.sms import SmsActivities, TwilioSettings
 from definitions.loader import Definitions
 from definitions.temporal_names import sms_task_queue
 from store.database import Store
 from worker.settings import Settings
+from workflows.department_mobilisation import DepartmentMobilisationWorkflow
 from workflows.major_event import MajorEventWorkflow
 from workflows.representative_designation import RepresentativeDesignationWorkflow
 
@@ -35,6 +37,7 @@ class Messaging:
     twilio: TwilioSettings
     smtp: SmtpSettings
     sms_per_second: float
+    answer_links: AnswerLinkSettings
 
 
 def messaging_from(settings: Settings) -> Messaging:
@@ -56,6 +59,9 @@ def messaging_from(settings: Settings) -> Messaging:
             tls=settings.smtp_tls.value,
         ),
         sms_per_second=settings.sms_per_second,
+        answer_links=AnswerLinkSettings(
+            secret=settings.answer_link_secret(), public_url=settings.public_url
+        ),
     )
 
 
@@ -71,12 +77,17 @@ def build_workers(
     main = Worker(
         client,
         task_queue=task_queue,
-        workflows=[MajorEventWorkflow, RepresentativeDesignationWorkflow],
+        workflows=[
+            MajorEventWorkflow,
+            RepresentativeDesignationWorkflow,
+            DepartmentMobilisationWorkflow,
+        ],
         activities=[
             *EventRecordActivities(store).all,
             *EventPreparationActivities(store, definitions).all,
             *PeopleActivities(store).all,
-            *ReplyCodeActivities(store).all,
+            *ReplyCodeActivities(store, messaging.answer_links).all,
+            *MobilisationActivities(store).all,
             *email.all,
             *BriefingActivities(store, email).all,
         ],
@@ -87,7 +98,7 @@ def build_workers(
     sms = Worker(
         client,
         task_queue=sms_task_queue(task_queue),
-        activities=SmsActivities(store, messaging.twilio).all,
+        activities=SmsActivities(store, messaging.twilio, messaging.sms_per_second).all,
         activity_executor=ThreadPoolExecutor(SMS_THREADS, thread_name_prefix="sms"),
         max_concurrent_activities=SMS_THREADS,
         max_task_queue_activities_per_second=messaging.sms_per_second,

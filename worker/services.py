@@ -45,6 +45,7 @@ def gateway_app(client: Client, store: Store, settings: Settings) -> FastAPI:
         settings.task_queue,
         twilio_auth_token=settings.twilio_auth_token,
         public_url=settings.public_url,
+        link_secret=settings.answer_link_secret(),
     )
 
 

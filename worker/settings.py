@@ -1,5 +1,6 @@
 """Settings, each one also an environment variable prefixed ``TOCSIN_``."""
 
+import secrets
 from enum import StrEnum
 from pathlib import Path
 
@@ -47,6 +48,9 @@ class Settings(BaseSettings):
     smtp_tls: SmtpTls = SmtpTls.NONE
     mail_from: str = "UNCCAS Tocsin <tocsin@example.org>"
     payload_key: str = Field(default="", description="base64 AES-256 key for Temporal payloads")
+    link_secret: str = Field(
+        default="", description="signs answer links; one per state folder when empty (dev)"
+    )
     log_format: LogFormat = LogFormat.CONSOLE
     log_level: str = "INFO"
 
@@ -59,6 +63,18 @@ class Settings(BaseSettings):
         if not self.public_url:
             self.public_url = self.gateway_url
         return self
+
+    def answer_link_secret(self) -> str:
+        """The configured secret, or one kept in the state folder so that the
+        workers and the gateway of one machine share it."""
+        if self.link_secret:
+            return self.link_secret
+        path = self.state_dir / "link-secret"
+        if not path.exists():
+            self.state_dir.mkdir(parents=True, exist_ok=True)
+            path.touch(mode=0o600)
+            path.write_text(secrets.token_urlsafe(32))
+        return path.read_text().strip()
 
     @property
     def gateway_url(self) -> str:

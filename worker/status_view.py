@@ -9,6 +9,7 @@ from definitions.designation import DesignationMode
 from definitions.durations import format_duration
 from definitions.event import describe_area
 from definitions.event_status import EventStatus
+from definitions.mobilisation import MobilisationOverview, MobilisationStatus, SupportCounts
 from definitions.protocol import Protocol
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -77,7 +78,47 @@ def _designation_lines(status: EventStatus) -> list[str]:
     return lines
 
 
-def render_status(status: EventStatus, entries: list[CrisisLogEntry], total_entries: int) -> str:
+def _counts(counts: SupportCounts) -> str:
+    return (
+        f"{counts.centres} centre(s) : {counts.requested} sollicité(s), {counts.delivered} "
+        f"remis, {counts.mobilised} mobilisé(s), {counts.needs_support} besoin de soutien, "
+        f"{counts.unanswered} sans réponse, {counts.unreachable} injoignable(s)"
+    )
+
+
+def _mobilisation_lines(overview: MobilisationOverview) -> list[str]:
+    return [
+        f"  Mobilisation : {_counts(overview.total)}",
+        *(f"    {code} : {_counts(counts)}" for code, counts in overview.departments.items()),
+    ]
+
+
+def render_centres(department: MobilisationStatus) -> str:
+    """Every centre of one department, with its state and code."""
+    lines = [
+        f"{department.department_name} ({department.department_code}) : "
+        + _counts(department.counts)
+    ]
+    for centre in sorted(department.centres, key=lambda centre: centre.name):
+        channels = "+".join(channel.value.upper() for channel in centre.channels) or "-"
+        answered = f" ({centre.answered_by})" if centre.answered_by else ""
+        lines.append(
+            f"  {centre.name} [{centre.organisation_id}] code {centre.code or '-'}, {channels} : "
+            f"{centre.state.label}{answered}"
+        )
+    for action in department.actions:
+        offers = ", ".join(offer.name for offer in action.offers) or "aucune offre"
+        state = "close" if action.closed else "en cours"
+        lines.append(f"  Action de soutien {action.name} ({state}) : renforts {offers}")
+    return "\n".join(lines)
+
+
+def render_status(
+    status: EventStatus,
+    entries: list[CrisisLogEntry],
+    total_entries: int,
+    overview: MobilisationOverview | None = None,
+) -> str:
     """``entries`` are the latest of the ``total_entries`` in the crisis log."""
     drill = "  [EXERCICE]" if status.exercise else ""
     since = status.phases[-1].at
@@ -93,6 +134,8 @@ def render_status(status: EventStatus, entries: list[CrisisLogEntry], total_entr
     if status.protocol:
         lines.append(_protocol_line(status.protocol))
     lines += _designation_lines(status)
+    if overview is not None and overview.departments:
+        lines += _mobilisation_lines(overview)
     lines += [
         "  Phases :",
         *(f"    {local_time(change.at)}  {change.phase.label}" for change in status.phases),

@@ -5,7 +5,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from definitions.crisis_log import CrisisLogEntry, CrisisLogKind
-    from definitions.temporal_names import APPEND_CRISIS_LOG
+    from definitions.temporal_names import APPEND_CRISIS_LOG, APPEND_CRISIS_LOG_ENTRIES
     from workflows.store_calls import call_store
 
 
@@ -28,3 +28,20 @@ class CrisisLogWriter:
 
     async def append(self, kind: CrisisLogKind, actor: str, text: str) -> None:
         await call_store(APPEND_CRISIS_LOG, self.entry(kind, actor, text))
+
+
+class CrisisLogBuffer:
+    """Entries made while handling signals, where nothing may be awaited, written
+    together at the next step: one activity for a whole wave of answers."""
+
+    def __init__(self, writer: CrisisLogWriter) -> None:
+        self._writer = writer
+        self._entries: list[CrisisLogEntry] = []
+
+    def add(self, kind: CrisisLogKind, actor: str, text: str) -> None:
+        self._entries.append(self._writer.entry(kind, actor, text))
+
+    async def flush(self) -> None:
+        if self._entries:
+            entries, self._entries = self._entries, []
+            await call_store(APPEND_CRISIS_LOG_ENTRIES, entries)

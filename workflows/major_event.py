@@ -1,5 +1,7 @@
 """One major event, from declaration to stand-down: the root of its workflow tree."""
 
+import asyncio
+
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 from temporalio.workflow import ChildWorkflowHandle
@@ -18,30 +20,52 @@ with workflow.unsafe.imports_passed_through():
         DesignationStatus,
         RepresentativeChange,
     )
-    from definitions.event import CloseRequest, EventStart, Phase, describe_area
+    from definitions.event import (
+        CloseRequest,
+        EventDeclaration,
+        EventStart,
+        Phase,
+        describe_area,
+    )
     from definitions.event_status import EventCounters, EventStatus, PhaseChange
     from definitions.messages import message_header
+    from definitions.mobilisation import (
+        AreaChange,
+        AreaExtension,
+        MobilisationStart,
+        MobilisationStatus,
+        SituationReport,
+    )
     from definitions.protocol import Protocol
     from definitions.temporal_names import (
         APPEND_CRISIS_LOG,
+        AREA_CHANGE_SIGNAL,
+        BROADCAST_UPDATE,
         CHANGE_REPRESENTATIVE_UPDATE,
         CLOSE_UPDATE,
         DESIGNATE_SIGNAL,
         DESIGNATION_PROGRESS_SIGNAL,
+        EXTEND_AREA_UPDATE,
         LOAD_PROTOCOL,
         MAJOR_EVENT_WORKFLOW,
         RECORD_DECLARATION,
         RECORD_PHASE,
+        REPRESENTATIVE_SIGNAL,
         RESOLVE_TERRITORY,
+        SITUATION_REPORT_SIGNAL,
         STATUS_QUERY,
         STOP_SIGNAL,
         designation_workflow_id,
+        mobilisation_workflow_id,
     )
     from workflows.crisis_log import CrisisLogWriter
+    from workflows.department_mobilisation import DepartmentMobilisationWorkflow
     from workflows.representative_designation import RepresentativeDesignationWorkflow
     from workflows.store_calls import call_store
 
 ACTIVE_PHASES = (Phase.REPRESENTATIVE, Phase.MOBILISATION, Phase.COMMITTEE)
+MOBILISATION_PATCH = "department-mobilisation"
+"""Events declared before it went straight from mobilisation to the committee phase."""
 
 
 @workflow.defn(name=MAJOR_EVENT_WORKFLOW)
@@ -80,6 +104,11 @@ class MajorEventWorkflow:
             ChildWorkflowHandle[RepresentativeDesignationWorkflow, DesignationStatus] | None
         ) = None
         self._early_change: RepresentativeChange | None = None
+        self._departments: dict[
+            str, ChildWorkflowHandle[DepartmentMobilisationWorkflow, MobilisationStatus]
+        ] = {}
+        self._representative_news = False
+        self._area_lock = asyncio.Lock()
 
     @workflow.run
     async def run(self, start: EventStart) -> EventStatus:
@@ -94,8 +123,13 @@ class MajorEventWorkflow:
                 await workflow.wait_condition(
                     lambda: not self._designation_running or self._close_request is not None
                 )
+            elif phase is Phase.MOBILISATION and workflow.patched(MOBILISATION_PATCH):
+                await self._start_mobilisation()
+                await self._follow_mobilisation()
+                break
         await workflow.wait_condition(lambda: self._close_request is not None)
         await self._stop_designation()
+        await self._stop_mobilisation()
         await self._record_close_request()
         await self._enter(Phase.REVIEW)
         await self._enter(Phase.CLOSED)
@@ -171,7 +205,75 @@ class MajorEventWorkflow:
             return
         self._status.designation = progress
         if progress.representative is not None:
+            self._representative_news = self._representative_news or (
+                self._status.representative != progress.representative
+            )
             self._status.representative = progress.representative
+
+    @workflow.update(name=BROADCAST_UPDATE)
+    async def broadcast(self, report: SituationReport) -> EventStatus:
+        """A point de situation to every mobilised centre, through each department."""
+        await self._next_entry_written(
+            CrisisLogKind.SITUATION_REPORT,
+            report.author,
+            f"Point de situation de {report.author} diffusé aux CCAS/CIAS mobilisés de "
+            f"{len(self._departments)} département(s) : {report.text}",
+        )
+        await asyncio.gather(
+            *(
+                handle.signal(SITUATION_REPORT_SIGNAL, report)
+                for handle in self._departments.values()
+            )
+        )
+        return self._status
+
+    @broadcast.validator
+    def _validate_broadcast(self, report: SituationReport) -> None:
+        self._refuse_if_closing()
+        if not self._departments:
+            raise ApplicationError(
+                "la mobilisation des CCAS/CIAS n'a pas commencé : aucun centre à informer",
+                type="NotMobilised",
+            )
+
+    @workflow.update(name=EXTEND_AREA_UPDATE)
+    async def extend_area(self, extension: AreaExtension) -> EventStatus:
+        """Adds communes or departments; once mobilisation has begun, only the
+        centres newly competent are asked for support."""
+        async with self._area_lock:
+            previous = self._start.declaration
+            declaration = previous.model_copy(
+                update={
+                    "communes": list(dict.fromkeys([*previous.communes, *extension.communes])),
+                    "departments": list(
+                        dict.fromkeys([*previous.departments, *extension.departments])
+                    ),
+                }
+            )
+            territory = await call_store(
+                RESOLVE_TERRITORY, declaration, result_type=TerritorySummary
+            )
+            self._start = self._start.model_copy(update={"declaration": declaration})
+            self._status.communes = declaration.communes
+            self._status.departments = declaration.departments
+            self._status.territory = territory
+            added = describe_area(extension.communes, extension.departments)
+            await self._next_entry_written(
+                CrisisLogKind.AREA_EXTENDED,
+                extension.requested_by,
+                f"Zone étendue par {extension.requested_by} : {added}. Nouveau territoire : "
+                f"{territory.area()}, {territory.competent_ccas + territory.competent_cias} "
+                "CCAS/CIAS compétents.",
+            )
+            if self._departments:
+                await self._mobilise(declaration, previous)
+        return self._status
+
+    @extend_area.validator
+    def _validate_extension(self, extension: AreaExtension) -> None:
+        self._refuse_if_closing()
+        if not extension.communes and not extension.departments:
+            raise ApplicationError("indiquez au moins une commune ou un département", type="Empty")
 
     @property
     def _designation_generation(self) -> int:
@@ -224,6 +326,69 @@ class MajorEventWorkflow:
         self._designation = await workflow.start_child_workflow(
             RepresentativeDesignationWorkflow.run, start, id=self._designation_id()
         )
+
+    async def _start_mobilisation(self) -> None:
+        async with self._area_lock:
+            await self._mobilise(self._start.declaration, None)
+
+    async def _mobilise(
+        self, declaration: EventDeclaration, previous: EventDeclaration | None
+    ) -> None:
+        """A department workflow for every affected department not mobilised yet;
+        those already running are told of the new area."""
+        protocol = self._status.protocol
+        territory = self._status.territory
+        representative = self._status.representative
+        assert protocol is not None and territory is not None and representative is not None
+        for department in territory.departments:
+            handle = self._departments.get(department.code)
+            if handle is not None:
+                assert previous is not None
+                await handle.signal(
+                    AREA_CHANGE_SIGNAL, AreaChange(declaration=declaration, previous=previous)
+                )
+                continue
+            self._departments[department.code] = await workflow.start_child_workflow(
+                DepartmentMobilisationWorkflow.run,
+                MobilisationStart(
+                    event_id=self._status.event_id,
+                    department=department,
+                    declaration=declaration,
+                    previous=previous,
+                    header=message_header(protocol.sms_label, territory),
+                    rules=protocol.mobilisation,
+                    representative=representative.person,
+                ),
+                id=mobilisation_workflow_id(self._status.event_id, department.code),
+            )
+        self._status.mobilised_departments = list(self._departments)
+
+    async def _follow_mobilisation(self) -> None:
+        """Until the event closes: each department hears of a new representative."""
+        self._representative_news = False
+        while True:
+            await workflow.wait_condition(
+                lambda: self._representative_news or self._close_request is not None
+            )
+            if self._close_request is not None:
+                return
+            self._representative_news = False
+            representative = self._status.representative
+            assert representative is not None
+            await asyncio.gather(
+                *(
+                    handle.signal(REPRESENTATIVE_SIGNAL, representative.person)
+                    for handle in self._departments.values()
+                )
+            )
+
+    async def _stop_mobilisation(self) -> None:
+        """Every department stops asking and closes its codes; their last status stays."""
+        await asyncio.gather(*(handle.signal(STOP_SIGNAL) for handle in self._departments.values()))
+        await asyncio.gather(*self._departments.values())
+
+    async def _next_entry_written(self, kind: CrisisLogKind, actor: str, text: str) -> None:
+        await call_store(APPEND_CRISIS_LOG, self._next_entry(kind, actor, text))
 
     def _next_entry(self, kind: CrisisLogKind, actor: str, text: str) -> CrisisLogEntry:
         entry = self._log.entry(kind, actor, text)

@@ -12,10 +12,11 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from definitions.crisis_log import SYSTEM_ACTOR, CrisisLogKind
+    from definitions.crisis_log import ENTRY_TEXT_MAX_LENGTH, SYSTEM_ACTOR, CrisisLogKind
     from definitions.messages import MessageStep, TemplateSet, render_email, render_sms
     from definitions.outgoing import (
         PERMANENT_DELIVERY_ERROR,
+        BatchItemResult,
         Channel,
         EmailRequest,
         SendResult,
@@ -23,16 +24,28 @@ with workflow.unsafe.imports_passed_through():
         idempotency_key,
     )
     from definitions.people import Person
-    from definitions.temporal_names import SEND_EMAIL, SEND_SMS
+    from definitions.temporal_names import SEND_EMAIL, SEND_EMAIL_BATCH, SEND_SMS, SEND_SMS_BATCH
     from workflows.crisis_log import CrisisLogWriter
 
 SEND_TIMEOUT = timedelta(seconds=60)
 GIVE_UP_AFTER = timedelta(hours=6)
+BATCH_SIZE = 50
+BATCHES_IN_FLIGHT = 4
+BATCH_TIMEOUT = timedelta(minutes=30)
+BATCH_HEARTBEAT = timedelta(minutes=2)
+NAMES_LOGGED = 30
 SEND_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=2),
     backoff_coefficient=2.0,
     maximum_interval=timedelta(minutes=2),
 )
+
+
+def _clipped(prefix: str, names: list[str]) -> str:
+    """``prefix`` and as many names as fit one crisis log entry."""
+    shown = ", ".join(names[:NAMES_LOGGED])
+    more = f" et {len(names) - NAMES_LOGGED} autre(s)" if len(names) > NAMES_LOGGED else ""
+    return (prefix + shown)[: ENTRY_TEXT_MAX_LENGTH - len(more) - 1] + more + "."
 
 
 @dataclass
@@ -96,16 +109,11 @@ class Outreach:
             else:
                 delivery.sent.add(channel)
 
-        first = [c for c in sorted(wanted) if self._has(person, c)]
-        for channel in wanted - set(first):
-            opted_out = channel is Channel.SMS and person.phone is not None
-            delivery.refused[channel] = "opted_out" if opted_out else "absent"
+        first = self._first_channels(person, wanted, delivery)
         await asyncio.gather(*(attempt(channel) for channel in first))
         for failed in list(delivery.refused):
-            other = Channel.EMAIL if failed is Channel.SMS else Channel.SMS
-            if other in tried or other not in allowed or not self._has(person, other):
-                continue
-            if other is Channel.SMS and step not in self.templates.sms:
+            other = self._fallback(person, step, failed, tried, allowed)
+            if other is None:
                 continue
             await attempt(other)
             await self._log_fallback(person, failed, other, delivery)
@@ -117,6 +125,134 @@ class Outreach:
                 + ", ".join(f"{c.value} {code}" for c, code in sorted(delivery.refused.items())),
             )
         return delivery
+
+    async def send_many(
+        self,
+        step: MessageStep,
+        messages: list[tuple[Person, dict[str, str]]],
+        *,
+        channels: set[Channel] | None = None,
+        instance: str = "",
+    ) -> dict[str, Delivery]:
+        """``send`` for many people at once, in batches of one activity each, with
+        the same fallback; the crisis log gets one line for all who could not be
+        reached, instead of one per person."""
+        allowed = channels or {Channel.SMS, Channel.EMAIL}
+        wanted = self.channels_of(step) & allowed
+        deliveries = {person.contact_id: Delivery() for person, _ in messages}
+        first = {
+            person.contact_id: self._first_channels(person, wanted, deliveries[person.contact_id])
+            for person, _ in messages
+        }
+        await self._send_batches(step, messages, deliveries, first, instance)
+        fallback: dict[str, list[Channel]] = {}
+        for person, _ in messages:
+            delivery = deliveries[person.contact_id]
+            tried = set(first[person.contact_id])
+            for failed in list(delivery.refused):
+                other = self._fallback(person, step, failed, tried, allowed)
+                if other is not None:
+                    fallback[person.contact_id] = [other]
+        if fallback:
+            await self._send_batches(step, messages, deliveries, fallback, instance)
+        unreached = [
+            person.name for person, _ in messages if not deliveries[person.contact_id].reached
+        ]
+        if unreached:
+            await self.crisis_log.append(
+                CrisisLogKind.DELIVERY_FAILED,
+                SYSTEM_ACTOR,
+                _clipped(
+                    f"{len(unreached)} destinataire(s) injoignable(s) ({step.value}) : ", unreached
+                ),
+            )
+        return deliveries
+
+    async def _send_batches(
+        self,
+        step: MessageStep,
+        messages: list[tuple[Person, dict[str, str]]],
+        deliveries: dict[str, Delivery],
+        channels: dict[str, list[Channel]],
+        instance: str,
+    ) -> None:
+        """Every (person, channel) asked for, BATCH_SIZE per activity, a few at a time."""
+        requests: dict[Channel, list[SmsRequest | EmailRequest]] = {
+            Channel.SMS: [],
+            Channel.EMAIL: [],
+        }
+        owners: dict[str, tuple[str, Channel]] = {}
+        for person, values in messages:
+            for channel in channels.get(person.contact_id, []):
+                request = self._request(channel, person, step, values, instance)
+                requests[channel].append(request)
+                owners[request.key] = (person.contact_id, channel)
+        batches = [
+            (channel, chunk[start : start + BATCH_SIZE])
+            for channel, chunk in requests.items()
+            for start in range(0, len(chunk), BATCH_SIZE)
+        ]
+        for wave in range(0, len(batches), BATCHES_IN_FLIGHT):
+            outcomes = await asyncio.gather(
+                *(
+                    self._send_batch(channel, batch)
+                    for channel, batch in batches[wave : wave + BATCHES_IN_FLIGHT]
+                )
+            )
+            for items in outcomes:
+                for item in items:
+                    contact_id, channel = owners[item.key]
+                    delivery = deliveries[contact_id]
+                    if item.result is not None:
+                        delivery.sent.add(channel)
+                        delivery.refused.pop(channel, None)
+                    else:
+                        delivery.refused[channel] = item.refused or "?"
+
+    async def _send_batch(
+        self, channel: Channel, batch: list[SmsRequest | EmailRequest]
+    ) -> list[BatchItemResult]:
+        """A batch the provider could not take within GIVE_UP_AFTER counts as refused."""
+        workflow.logger.info("sending a batch of %d %s", len(batch), channel.value)
+        try:
+            return await workflow.execute_activity(
+                SEND_SMS_BATCH if channel is Channel.SMS else SEND_EMAIL_BATCH,
+                batch,
+                result_type=list[BatchItemResult],
+                start_to_close_timeout=BATCH_TIMEOUT,
+                heartbeat_timeout=BATCH_HEARTBEAT,
+                schedule_to_close_timeout=GIVE_UP_AFTER,
+                retry_policy=SEND_RETRY,
+                task_queue=self.sms_task_queue if channel is Channel.SMS else None,
+            )
+        except ActivityError as error:
+            workflow.logger.warning("batch given up: %s", error.cause)
+            return [BatchItemResult(key=request.key, refused="timeout") for request in batch]
+
+    def _first_channels(
+        self, person: Person, wanted: set[Channel], delivery: Delivery
+    ) -> list[Channel]:
+        """The wanted channels the person has; the others are noted as refused."""
+        first = [channel for channel in sorted(wanted) if self._has(person, channel)]
+        for channel in wanted - set(first):
+            opted_out = channel is Channel.SMS and person.phone is not None
+            delivery.refused[channel] = "opted_out" if opted_out else "absent"
+        return first
+
+    def _fallback(
+        self,
+        person: Person,
+        step: MessageStep,
+        failed: Channel,
+        tried: set[Channel],
+        allowed: set[Channel],
+    ) -> Channel | None:
+        other = Channel.EMAIL if failed is Channel.SMS else Channel.SMS
+        if other in tried or other not in allowed or not self._has(person, other):
+            return None
+        if other is Channel.SMS and step not in self.templates.sms:
+            return None
+        return other
 
     @staticmethod
     def _has(person: Person, channel: Channel) -> bool:
@@ -133,6 +269,27 @@ class Outreach:
             f"({delivery.refused[failed]}) : message {outcome} par {other.value}.",
         )
 
+    def _request(
+        self,
+        channel: Channel,
+        person: Person,
+        step: MessageStep,
+        values: dict[str, str],
+        instance: str,
+    ) -> SmsRequest | EmailRequest:
+        if channel is Channel.EMAIL:
+            return self.email_request(person, step, values, instance)
+        assert person.phone is not None
+        return SmsRequest(
+            key=idempotency_key(
+                self.workflow_id, step.value + instance, person.contact_id, channel
+            ),
+            event_id=self.event_id,
+            step=step.value,
+            to=person.phone,
+            body=render_sms(self.templates, step, {**self.common_values, **values}, self.exercise),
+        )
+
     async def _send_on(
         self,
         channel: Channel,
@@ -141,23 +298,8 @@ class Outreach:
         values: dict[str, str],
         instance: str,
     ) -> SendResult:
-        if channel is Channel.SMS:
-            assert person.phone is not None
-            request: SmsRequest | EmailRequest = SmsRequest(
-                key=idempotency_key(
-                    self.workflow_id, step.value + instance, person.contact_id, channel
-                ),
-                event_id=self.event_id,
-                step=step.value,
-                to=person.phone,
-                body=render_sms(
-                    self.templates, step, {**self.common_values, **values}, self.exercise
-                ),
-            )
-            options = {"task_queue": self.sms_task_queue}
-        else:
-            request = self.email_request(person, step, values, instance)
-            options = {}
+        request = self._request(channel, person, step, values, instance)
+        options = {"task_queue": self.sms_task_queue} if channel is Channel.SMS else {}
         workflow.logger.info("sending %s %s to %s", channel.value, step.value, person.contact_id)
         try:
             return await workflow.execute_activity(

@@ -1,0 +1,173 @@
+"""What a department's mobilisation reads from the directory: the centres it must
+mobilise, and the nearest centres to ask for reinforcement.
+
+A CIAS whose EPCI straddles departments is mobilised once, by the department it
+belongs to when it is competent there, else by the first other one.
+"""
+
+from collections import defaultdict
+
+import structlog
+from sqlmodel import Session
+from temporalio import activity
+
+from activities.people import person_of
+from definitions.competence import resolve_competence
+from definitions.directory import ContactRole, Organisation
+from definitions.event import EventDeclaration
+from definitions.mobilisation import (
+    NeighboursRequest,
+    ReinforcementOffer,
+    SupportTarget,
+    TargetsRequest,
+)
+from definitions.people import Person
+from definitions.temporal_names import LOAD_NEIGHBOURS, LOAD_SUPPORT_TARGETS
+from definitions.territory import Commune, Territory, load_territory
+from definitions.territory.declared_area import affected_communes
+from store import directory, inbound
+from store.database import Store
+
+log = structlog.get_logger(__name__)
+
+ROLE_ORDER = {ContactRole.DIRECTOR: 0, ContactRole.DEPUTY: 1}
+
+
+def _competent_here(
+    session: Session, declaration: EventDeclaration, department_code: str, territory: Territory
+) -> dict[str, Organisation]:
+    """Centres competent for the declared area that this department mobilises."""
+    affected = affected_communes(declaration, territory)
+    epcis = {
+        commune.epci_siren
+        for commune in affected
+        if commune.department_code == department_code and commune.epci_siren
+    }
+    related = [
+        commune
+        for commune in affected
+        if commune.department_code == department_code or commune.epci_siren in epcis
+    ]
+    centres = directory.centres_of(session, {commune.insee_code for commune in related}, epcis)
+    by_id = {centre.id: centre for centre in centres}
+    departments: dict[str, set[str]] = defaultdict(set)
+    for competent in resolve_competence(related, centres, territory).competent:
+        departments[competent.organisation_id].add(competent.department_code)
+    return {
+        organisation_id: by_id[organisation_id]
+        for organisation_id, codes in departments.items()
+        if department_code in codes and _home(by_id[organisation_id], codes) == department_code
+    }
+
+
+def _home(organisation: Organisation, departments: set[str]) -> str:
+    own = organisation.department_code
+    return own if own in departments else min(departments)
+
+
+def _organisation_person(session: Session, organisation: Organisation) -> Person:
+    """A centre with no director in the directory is written to at its own address."""
+    return Person(
+        contact_id=organisation.id,
+        name=organisation.name,
+        organisation_id=organisation.id,
+        organisation_name=organisation.name,
+        phone=organisation.phone,
+        email=organisation.email,
+        sms_opted_out=bool(organisation.phone)
+        and inbound.has_opted_out(session, organisation.phone),
+    )
+
+
+def _recipients(
+    session: Session, organisations: list[Organisation], roles: set[ContactRole]
+) -> dict[str, list[Person]]:
+    by_id = {organisation.id: organisation for organisation in organisations}
+    people: dict[str, list[Person]] = defaultdict(list)
+    contacts = [
+        contact for contact in directory.contacts_of(session, list(by_id)) if contact.role in roles
+    ]
+    for contact in sorted(contacts, key=lambda contact: ROLE_ORDER[contact.role]):
+        people[contact.organisation_id].append(
+            person_of(session, contact, by_id[contact.organisation_id])
+        )
+    return {
+        organisation.id: people.get(organisation.id)
+        or [_organisation_person(session, organisation)]
+        for organisation in organisations
+    }
+
+
+def _location(organisation: Organisation, territory: Territory) -> Commune | None:
+    """A CCAS's town hall; for a CIAS, that of its EPCI's most populous commune."""
+    if organisation.insee_code:
+        return territory.commune(organisation.insee_code)
+    if organisation.epci_siren:
+        members = territory.communes_of_epci(organisation.epci_siren)
+        return max(members, key=lambda commune: commune.population or 0, default=None)
+    return None
+
+
+class MobilisationActivities:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    @activity.defn(name=LOAD_SUPPORT_TARGETS)
+    def load_support_targets(self, request: TargetsRequest) -> list[SupportTarget]:
+        territory = load_territory()
+        code = request.department_code
+        with self._store.session() as session:
+            competent = _competent_here(session, request.declaration, code, territory)
+            if request.previous is not None:
+                before = _competent_here(session, request.previous, code, territory)
+                competent = {key: value for key, value in competent.items() if key not in before}
+            roles = {ContactRole.DIRECTOR} | ({ContactRole.DEPUTY} if request.ask_deputy else set())
+            organisations = sorted(competent.values(), key=lambda organisation: organisation.name)
+            recipients = _recipients(session, organisations, roles)
+        log.info("mobilisation.targets", department=code, centres=len(organisations))
+        return [
+            SupportTarget(
+                organisation_id=organisation.id,
+                kind=organisation.kind,
+                name=organisation.name,
+                recipients=recipients[organisation.id],
+            )
+            for organisation in organisations
+        ]
+
+    @activity.defn(name=LOAD_NEIGHBOURS)
+    def load_neighbours(self, request: NeighboursRequest) -> list[ReinforcementOffer]:
+        """The CCAS of the same department nearest to the one in need, by town hall."""
+        territory = load_territory()
+        with self._store.session() as session:
+            needy = directory.organisation(session, request.organisation_id)
+            origin = _location(needy, territory) if needy else None
+            if origin is None:
+                return []
+            excluded = {request.organisation_id, *request.excluded}
+            distances: list[tuple[float, Organisation]] = []
+            communes = territory.communes_of_department(request.department_code)
+            for centre in directory.centres_of(
+                session, {commune.insee_code for commune in communes}, set()
+            ):
+                place = _location(centre, territory)
+                distance = territory.distance_km(origin, place) if place else None
+                if centre.id not in excluded and distance is not None:
+                    distances.append((distance, centre))
+            nearest = sorted(distances, key=lambda pair: pair[0])[: request.count]
+            directors = _recipients(
+                session, [centre for _, centre in nearest], {ContactRole.DIRECTOR}
+            )
+        return [
+            ReinforcementOffer(
+                organisation_id=centre.id,
+                name=centre.name,
+                distance_km=round(distance, 1),
+                director=directors[centre.id][0],
+            )
+            for distance, centre in nearest
+        ]
+
+    @property
+    def all(self) -> list[object]:
+        return [self.load_support_targets, self.load_neighbours]

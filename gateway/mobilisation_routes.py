@@ -1,0 +1,67 @@
+"""The API of an event's mobilisation: every centre's state, overall counts,
+situation reports and extensions of the area."""
+
+import structlog
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+from temporalio.client import Client
+
+from definitions.event_status import EventStatus
+from definitions.mobilisation import (
+    SITUATION_REPORT_MAX_LENGTH,
+    AreaExtension,
+    MobilisationOverview,
+    MobilisationStatus,
+    SituationReport,
+)
+from gateway import event_control
+from gateway.api_common import API_ACTOR, EventIdPath
+
+log = structlog.get_logger(__name__)
+
+
+class BroadcastBody(BaseModel):
+    text: str = Field(
+        min_length=1, max_length=SITUATION_REPORT_MAX_LENGTH, description="le point de situation"
+    )
+    author: str = Field(default=API_ACTOR, min_length=1, max_length=100)
+
+
+class AreaBody(BaseModel):
+    communes: list[str] = Field(default_factory=list, max_length=40_000)
+    departments: list[str] = Field(default_factory=list, max_length=120)
+
+
+def mobilisation_router(client: Client) -> APIRouter:
+    router = APIRouter(prefix="/api/events", tags=["mobilisation"])
+
+    @router.get("/{event_id}/mobilisation")
+    async def event_mobilisation(
+        event_id: EventIdPath, department: str | None = None
+    ) -> list[MobilisationStatus]:
+        """Every centre's support request and answer, per department."""
+        return await event_control.mobilisation(client, event_id, department)
+
+    @router.get("/{event_id}/mobilisation/counts")
+    async def event_mobilisation_counts(event_id: EventIdPath) -> MobilisationOverview:
+        return await event_control.mobilisation_overview(client, event_id)
+
+    @router.post("/{event_id}/broadcast")
+    async def broadcast(event_id: EventIdPath, body: BroadcastBody) -> EventStatus:
+        """A point de situation by SMS to every mobilised CCAS/CIAS of the event."""
+        report = SituationReport(text=body.text, author=body.author)
+        updated = await event_control.broadcast(client, event_id, report)
+        log.info("api.broadcast", event_id=event_id, length=len(body.text))
+        return updated
+
+    @router.post("/{event_id}/area")
+    async def extend_area(event_id: EventIdPath, body: AreaBody) -> EventStatus:
+        """Add communes or departments; only the newly competent centres are mobilised."""
+        extension = AreaExtension(
+            communes=body.communes, departments=body.departments, requested_by=API_ACTOR
+        )
+        updated = await event_control.extend(client, event_id, extension)
+        log.info("api.area_extended", event_id=event_id)
+        return updated
+
+    return router

@@ -1,0 +1,733 @@
+"""Mobilising the competent CCAS/CIAS of one department (the UD level).
+
+Every centre is an entity in this workflow's state, not a workflow of its own:
+support requests leave in batches (one activity per batch of messages), answers
+come in as signals and change the state at once, and one timer waits for the
+next deadline (reminder, escalation, end of a support action). Side effects of
+answers (crisis log lines, support actions, offers passed on) are done together
+at the next turn. The history stays bounded by continuing as new, carrying the
+whole state.
+"""
+
+import contextlib
+from datetime import datetime, timedelta
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from definitions.answer_links import ANSWER_LINK_VALIDITY, WEB_ANSWER, AnswerLink
+    from definitions.awaited_replies import (
+        AwaitedRecipient,
+        AwaitedTask,
+        DeliveryFailed,
+        DeliveryReceipt,
+        ReplyCodeClosure,
+        ReplyCodeRequest,
+        ReplyReceived,
+    )
+    from definitions.crisis_log import SYSTEM_ACTOR, CrisisLogKind
+    from definitions.durations import format_duration
+    from definitions.event import EventDeclaration
+    from definitions.messages import MessageStep, TemplateSet
+    from definitions.mobilisation import (
+        AreaChange,
+        CentreSupport,
+        MobilisationCarry,
+        MobilisationStart,
+        MobilisationStatus,
+        NeighboursRequest,
+        ReinforcementOffer,
+        SituationReport,
+        SupportAction,
+        SupportCounts,
+        SupportState,
+        SupportTarget,
+        TargetsRequest,
+    )
+    from definitions.outgoing import Channel
+    from definitions.people import Person, StateRecipients
+    from definitions.replies import ReplyKeyword
+    from definitions.temporal_names import (
+        AREA_CHANGE_SIGNAL,
+        CENTRE_QUERY,
+        CLOSE_REPLY_CODES,
+        COUNTS_QUERY,
+        DELIVERED_SIGNAL,
+        DELIVERY_FAILED_SIGNAL,
+        DEPARTMENT_MOBILISATION_WORKFLOW,
+        LOAD_NEIGHBOURS,
+        LOAD_STATE_RECIPIENTS,
+        LOAD_SUPPORT_TARGETS,
+        LOAD_TEMPLATES,
+        OPEN_ANSWER_LINKS,
+        OPEN_REPLY_CODES,
+        REPLY_SIGNAL,
+        REPRESENTATIVE_SIGNAL,
+        SITUATION_REPORT_SIGNAL,
+        STATUS_QUERY,
+        STOP_SIGNAL,
+        sms_task_queue,
+    )
+    from workflows.crisis_log import CrisisLogBuffer, CrisisLogWriter
+    from workflows.outreach import Delivery, Outreach
+    from workflows.store_calls import call_store
+
+SUPPORT_KEYWORDS = [ReplyKeyword.MOBILISED, ReplyKeyword.HELP]
+NEIGHBOURS_ASKED = 3
+CENTRES_NAMED = 2
+SEEN_MESSAGES_KEPT = 1000
+REINFORCEMENT_PREFIX = "renfort:"
+ANSWERED = {ReplyKeyword.MOBILISED: "mobilisé", ReplyKeyword.HELP: "besoin de soutien"}
+
+
+def _reinforcement_task(needy_id: str, helper_id: str) -> str:
+    return f"{REINFORCEMENT_PREFIX}{needy_id}:{helper_id}"
+
+
+def _named(centres: list[CentreSupport]) -> str:
+    """``CCAS de A, CCAS de B et 12 autre(s)``: short enough for an SMS."""
+    names = ", ".join(centre.name for centre in centres[:CENTRES_NAMED])
+    others = len(centres) - CENTRES_NAMED
+    return names + (f" et {others} autre(s)" if others > 0 else "")
+
+
+def _details(centres: list[CentreSupport]) -> str:
+    """One line per centre with whom to call, for the email."""
+    lines = []
+    for centre in centres:
+        people = "; ".join(
+            f"{person.name} {person.phone or ''} {person.email or ''}".strip()
+            for person in centre.recipients
+        )
+        lines.append(f"- {centre.name} : {people}")
+    return "\n".join(lines)
+
+
+@workflow.defn(name=DEPARTMENT_MOBILISATION_WORKFLOW)
+class DepartmentMobilisationWorkflow:
+    @workflow.init
+    def __init__(self, start: MobilisationStart) -> None:
+        self._start = start
+        carried = start.carried
+        info = workflow.info()
+        self._centres = {c.organisation_id: c for c in carried.centres} if carried else {}
+        self._actions = {a.organisation_id: a for a in carried.actions} if carried else {}
+        self._ud: list[Person] = carried.ud if carried else []
+        self._representative = carried.representative if carried else start.representative
+        self._seen_messages: list[str] = carried.seen_messages if carried else []
+        self._writer = CrisisLogWriter(
+            start.event_id, info.workflow_id, carried.log_written if carried else 0
+        )
+        self._log = CrisisLogBuffer(self._writer)
+        self._reports_sent = carried.reports_sent if carried else 0
+        self._escalations = carried.escalations if carried else 0
+        self._reports: list[SituationReport] = carried.pending_reports if carried else []
+        self._area_changes: list[AreaChange] = carried.pending_area_changes if carried else []
+        self._needs: list[str] = carried.pending_needs if carried else []
+        self._offers: list[tuple[str, str]] = carried.pending_offers if carried else []
+        self._stopped = carried.stopped if carried else False
+
+    @workflow.run
+    async def run(self, start: MobilisationStart) -> MobilisationStatus:
+        info = workflow.info()
+        templates = await call_store(
+            LOAD_TEMPLATES, start.declaration.type, result_type=TemplateSet
+        )
+        self._outreach = Outreach(
+            workflow_id=info.workflow_id,
+            event_id=start.event_id,
+            exercise=start.declaration.exercise,
+            templates=templates,
+            common_values={
+                "header": start.header,
+                "title": start.declaration.title,
+                "event_id": start.event_id,
+            },
+            sms_task_queue=sms_task_queue(info.task_queue),
+            crisis_log=self._writer,
+        )
+        if start.carried is None:
+            await self._begin()
+        while True:
+            await self._turn()
+            if self._stopped:
+                break
+            if self._has_work():
+                continue
+            if self._history_is_long():
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                workflow.continue_as_new(start.model_copy(update={"carried": self._carry()}))
+            deadline = self._next_deadline()
+            timeout = None if deadline is None else deadline - workflow.now()
+            if timeout is not None and timeout <= timedelta(0):
+                continue
+            with contextlib.suppress(TimeoutError):
+                await workflow.wait_condition(self._has_work, timeout=timeout)
+        await call_store(CLOSE_REPLY_CODES, ReplyCodeClosure(workflow_id=info.workflow_id))
+        await self._log.flush()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self.status(finished=True)
+
+    @workflow.query(name=STATUS_QUERY)
+    def status(self, finished: bool = False) -> MobilisationStatus:
+        centres = list(self._centres.values())
+        return MobilisationStatus(
+            department_code=self._start.department.code,
+            department_name=self._start.department.name,
+            counts=SupportCounts.of(centres),
+            centres=centres,
+            actions=list(self._actions.values()),
+            reports_sent=self._reports_sent,
+            finished=finished,
+        )
+
+    @workflow.query(name=COUNTS_QUERY)
+    def counts(self) -> SupportCounts:
+        return SupportCounts.of(list(self._centres.values()))
+
+    @workflow.query(name=CENTRE_QUERY)
+    def centre(self, organisation_id: str) -> CentreSupport | None:
+        return self._centres.get(organisation_id)
+
+    @workflow.signal(name=REPLY_SIGNAL)
+    def reply(self, reply: ReplyReceived) -> None:
+        """Applied at once, so that a status read right after shows it."""
+        if reply.message_sid in self._seen_messages:
+            return
+        self._seen_messages = [*self._seen_messages[-SEEN_MESSAGES_KEPT:], reply.message_sid]
+        if reply.task_key.startswith(REINFORCEMENT_PREFIX):
+            self._reinforcement_answer(reply)
+        else:
+            self._centre_answer(reply)
+
+    @workflow.signal(name=DELIVERED_SIGNAL)
+    def delivered(self, receipt: DeliveryReceipt) -> None:
+        centre = self._centres.get(receipt.task_key)
+        if centre is not None and centre.delivered_at is None:
+            centre.delivered_at = workflow.now()
+
+    @workflow.signal(name=DELIVERY_FAILED_SIGNAL)
+    def delivery_failed(self, failure: DeliveryFailed) -> None:
+        """A bounced request: the centre is unreachable once no channel is left."""
+        centre = self._centres.get(failure.task_key)
+        if centre is None or failure.step != MessageStep.SUPPORT_REQUEST.value:
+            return
+        centre.reached = [
+            item for item in centre.reached if item != f"{failure.contact_id}/{failure.channel}"
+        ]
+        if not centre.reached and centre.awaits_answer:
+            centre.unreachable_at = workflow.now()
+
+    @workflow.signal(name=SITUATION_REPORT_SIGNAL)
+    def situation_report(self, report: SituationReport) -> None:
+        self._reports.append(report)
+
+    @workflow.signal(name=AREA_CHANGE_SIGNAL)
+    def area_change(self, change: AreaChange) -> None:
+        self._area_changes.append(change)
+
+    @workflow.signal(name=REPRESENTATIVE_SIGNAL)
+    def representative(self, person: Person) -> None:
+        self._representative = person
+
+    @workflow.signal(name=STOP_SIGNAL)
+    def stop(self) -> None:
+        self._stopped = True
+
+    def _centre_answer(self, reply: ReplyReceived) -> None:
+        centre = self._centres.get(reply.task_key)
+        if centre is None or reply.keyword not in ANSWERED:
+            return
+        if centre.answer == reply.keyword.value:
+            return
+        by = next(
+            (person.name for person in centre.recipients if person.contact_id == reply.contact_id),
+            "lien web" if reply.contact_id == WEB_ANSWER else reply.contact_id,
+        )
+        centre.answer = reply.keyword.value
+        centre.answered_at = workflow.now()
+        centre.answered_by = by
+        centre.unreachable_at = None
+        self._log.add(
+            CrisisLogKind.SUPPORT_ANSWERED,
+            by,
+            f"{centre.name} : {ANSWERED[reply.keyword]} "
+            f"({reply.keyword.value} {reply.code}, {by}).",
+        )
+        opens_action = reply.keyword is ReplyKeyword.HELP and centre.organisation_id not in (
+            *self._actions,
+            *self._needs,
+        )
+        if opens_action:
+            self._needs.append(centre.organisation_id)
+
+    def _reinforcement_answer(self, reply: ReplyReceived) -> None:
+        needy_id, _, helper_id = reply.task_key.removeprefix(REINFORCEMENT_PREFIX).partition(":")
+        action = self._actions.get(needy_id)
+        helper = (
+            next((n for n in action.neighbours if n.organisation_id == helper_id), None)
+            if action
+            else None
+        )
+        if action is None or helper is None or action.closed or reply.accepts is None:
+            return
+        if helper.accepts == reply.accepts:
+            return
+        helper.accepts = reply.accepts
+        helper.answered_at = workflow.now()
+        offer = "propose un renfort" if reply.accepts else "ne peut pas envoyer de renfort"
+        self._log.add(
+            CrisisLogKind.REINFORCEMENT_ANSWERED,
+            helper.director.name,
+            f"{helper.name} {offer} à {action.name}.",
+        )
+        if reply.accepts:
+            self._offers.append((needy_id, helper_id))
+
+    def _has_work(self) -> bool:
+        return bool(
+            self._stopped
+            or self._reports
+            or self._area_changes
+            or self._needs
+            or self._offers
+            or any(
+                centre.requested_at is None and centre.unreachable_at is None
+                for centre in self._centres.values()
+            )
+            or any(self._to_flag())
+        )
+
+    def _to_flag(self) -> list[CentreSupport]:
+        return [
+            centre
+            for centre in self._centres.values()
+            if centre.state is SupportState.UNREACHABLE and centre.escalated_at is None
+        ]
+
+    def _next_deadline(self) -> datetime | None:
+        rules = self._start.rules
+        deadlines = [action.deadline for action in self._actions.values() if not action.closed]
+        for centre in self._centres.values():
+            if not centre.awaits_answer or centre.requested_at is None:
+                continue
+            if centre.reminded_at is None:
+                deadlines.append(centre.requested_at + rules.reminder_after)
+            elif centre.escalated_at is None:
+                deadlines.append(centre.reminded_at + rules.escalation_after)
+        return min(deadlines, default=None)
+
+    def _history_is_long(self) -> bool:
+        info = workflow.info()
+        return (
+            info.is_continue_as_new_suggested()
+            or info.get_current_history_length() > self._start.history_limit
+        )
+
+    def _carry(self) -> MobilisationCarry:
+        return MobilisationCarry(
+            centres=list(self._centres.values()),
+            actions=list(self._actions.values()),
+            ud=self._ud,
+            representative=self._representative,
+            seen_messages=self._seen_messages,
+            log_written=self._writer.written,
+            reports_sent=self._reports_sent,
+            escalations=self._escalations,
+            pending_reports=self._reports,
+            pending_area_changes=self._area_changes,
+            pending_needs=self._needs,
+            pending_offers=self._offers,
+            stopped=self._stopped,
+        )
+
+    async def _begin(self) -> None:
+        start = self._start
+        state = await call_store(
+            LOAD_STATE_RECIPIENTS, [start.department.code], result_type=StateRecipients
+        )
+        self._ud = state.uds
+        targets = await self._targets(start.declaration, start.previous)
+        department = start.department
+        self._log.add(
+            CrisisLogKind.MOBILISATION_STARTED,
+            SYSTEM_ACTOR,
+            f"Mobilisation {department.name} ({department.code}) : {len(targets)} CCAS/CIAS "
+            f"compétent(s), {department.uncovered_communes} commune(s) sans CCAS ni CIAS.",
+        )
+
+    async def _targets(
+        self, declaration: EventDeclaration, previous: EventDeclaration | None
+    ) -> list[SupportTarget]:
+        """Adds the centres competent for ``declaration`` and not for ``previous``."""
+        targets = await call_store(
+            LOAD_SUPPORT_TARGETS,
+            TargetsRequest(
+                department_code=self._start.department.code,
+                declaration=declaration,
+                previous=previous,
+                ask_deputy=self._start.rules.ask_deputy,
+            ),
+            result_type=list[SupportTarget],
+        )
+        new = [target for target in targets if target.organisation_id not in self._centres]
+        for target in new:
+            self._centres[target.organisation_id] = CentreSupport(
+                organisation_id=target.organisation_id,
+                kind=target.kind,
+                name=target.name,
+                recipients=target.recipients,
+            )
+        return new
+
+    async def _turn(self) -> None:
+        if not self._stopped:
+            await self._extend_area()
+            await self._request_support()
+            await self._open_support_actions()
+            await self._pass_offers()
+            await self._send_reports()
+            await self._remind()
+            await self._escalate()
+            await self._close_support_actions()
+        await self._log.flush()
+
+    async def _extend_area(self) -> None:
+        while self._area_changes:
+            change = self._area_changes.pop(0)
+            new = await self._targets(change.declaration, change.previous)
+            self._log.add(
+                CrisisLogKind.AREA_EXTENDED,
+                SYSTEM_ACTOR,
+                f"Zone étendue ({self._start.department.name}) : {len(new)} nouveau(x) "
+                "centre(s) compétent(s) sollicité(s).",
+            )
+
+    def _representative_values(self) -> dict[str, str]:
+        person = self._representative
+        return {
+            "representative_name": person.name,
+            "representative_phone": person.phone or "non renseigné",
+        }
+
+    async def _request_support(self) -> None:
+        centres = [
+            centre
+            for centre in self._centres.values()
+            if centre.requested_at is None and centre.unreachable_at is None
+        ]
+        if not centres:
+            return
+        links = await call_store(
+            OPEN_ANSWER_LINKS,
+            ReplyCodeRequest(
+                workflow_id=workflow.info().workflow_id,
+                event_id=self._start.event_id,
+                tasks=[
+                    AwaitedTask(
+                        task_key=centre.organisation_id,
+                        keywords=SUPPORT_KEYWORDS,
+                        recipients=[
+                            AwaitedRecipient(contact_id=person.contact_id, phone=person.phone)
+                            for person in centre.recipients
+                            if person.phone
+                        ],
+                    )
+                    for centre in centres
+                ],
+            ),
+            result_type=dict[str, AnswerLink],
+        )
+        common = {
+            **self._representative_values(),
+            "link_validity": format_duration(ANSWER_LINK_VALIDITY),
+        }
+        messages = []
+        for centre in centres:
+            link = links[centre.organisation_id]
+            centre.code = link.code
+            values = {
+                **common,
+                "organisation_name": centre.name,
+                "code": link.code,
+                "answer_url": link.url,
+            }
+            messages += [(person, values) for person in centre.recipients]
+        deliveries = await self._outreach.send_many(MessageStep.SUPPORT_REQUEST, messages)
+        now = workflow.now()
+        for centre in centres:
+            centre.reached = self._reached(centre.recipients, deliveries)
+            if centre.reached:
+                centre.requested_at = now
+            elif centre.awaits_answer:
+                centre.unreachable_at = now
+        sent = [centre for centre in centres if centre.requested_at is not None]
+        by_channel = {
+            channel: sum(channel in centre.channels for centre in sent) for channel in Channel
+        }
+        self._log.add(
+            CrisisLogKind.SUPPORT_REQUESTED,
+            SYSTEM_ACTOR,
+            f"Demandes de soutien remises aux fournisseurs pour {len(sent)}/{len(centres)} "
+            f"centre(s) ({by_channel[Channel.SMS]} par SMS, "
+            f"{by_channel[Channel.EMAIL]} par email).",
+        )
+
+    @staticmethod
+    def _reached(people: list[Person], deliveries: dict[str, Delivery]) -> list[str]:
+        return [
+            f"{person.contact_id}/{channel.value}"
+            for person in people
+            for channel in sorted(deliveries[person.contact_id].sent)
+        ]
+
+    def _due_for_reminder(self) -> list[CentreSupport]:
+        now = workflow.now()
+        after = self._start.rules.reminder_after
+        return [
+            centre
+            for centre in self._centres.values()
+            if centre.awaits_answer
+            and centre.requested_at is not None
+            and centre.reminded_at is None
+            and centre.requested_at + after <= now
+        ]
+
+    def _due_for_escalation(self) -> list[CentreSupport]:
+        now = workflow.now()
+        after = self._start.rules.escalation_after
+        return [
+            centre
+            for centre in self._centres.values()
+            if centre.awaits_answer
+            and centre.reminded_at is not None
+            and centre.escalated_at is None
+            and centre.reminded_at + after <= now
+        ]
+
+    async def _remind(self) -> None:
+        centres = self._due_for_reminder()
+        if not centres:
+            return
+        messages = [
+            (person, {"code": centre.code}) for centre in centres for person in centre.recipients
+        ]
+        await self._outreach.send_many(MessageStep.SUPPORT_REMINDER, messages)
+        now = workflow.now()
+        for centre in centres:
+            centre.reminded_at = now
+        self._log.add(
+            CrisisLogKind.SUPPORT_REMINDED,
+            SYSTEM_ACTOR,
+            f"Rappel envoyé à {len(centres)} centre(s) sans réponse : {_named(centres)}.",
+        )
+
+    async def _escalate(self) -> None:
+        """Centres still silent after the reminder, and those no channel reaches, are
+        named to the UD and the representative, a message for all of them."""
+        rules = self._start.rules
+        waited = format_duration(rules.reminder_after + rules.escalation_after)
+        groups = (
+            (self._due_for_escalation(), f"sans réponse depuis {waited}"),
+            (self._to_flag(), "injoignable(s) (SMS et email en échec)"),
+        )
+        for centres, reason in groups:
+            if not centres:
+                continue
+            self._escalations += 1
+            values = {
+                "count": str(len(centres)),
+                "reason": reason,
+                "centres": _named(centres),
+                "details": _details(centres),
+            }
+            people = [*self._ud, self._representative]
+            deliveries = await self._outreach.send_many(
+                MessageStep.SUPPORT_ESCALATION,
+                [(person, values) for person in people],
+                instance=f"#{self._escalations}",
+            )
+            now = workflow.now()
+            for centre in centres:
+                centre.escalated_at = now
+            reached = sum(delivery.reached for delivery in deliveries.values())
+            self._log.add(
+                CrisisLogKind.SUPPORT_ESCALATED,
+                SYSTEM_ACTOR,
+                f"{len(centres)} centre(s) {reason} signalé(s) à l'UD et au/à la représentant(e) "
+                f"({reached}/{len(people)} joint(s)) : {_named(centres)}.",
+            )
+
+    async def _open_support_actions(self) -> None:
+        """AIDE: the representative and the UD are told, and the nearest CCAS of the
+        department are asked whether they can send reinforcement."""
+        while self._needs:
+            centre = self._centres[self._needs.pop(0)]
+            now = workflow.now()
+            action = SupportAction(
+                organisation_id=centre.organisation_id,
+                name=centre.name,
+                opened_at=now,
+                deadline=now + self._start.rules.reinforcement_answer_deadline,
+            )
+            self._actions[centre.organisation_id] = action
+            contact = centre.recipients[0]
+            values = {
+                "organisation_name": centre.name,
+                "contact_name": contact.name,
+                "contact_phone": contact.phone or contact.email or "non renseigné",
+            }
+            await self._outreach.send_many(
+                MessageStep.SUPPORT_ACTION,
+                [(person, values) for person in [self._representative, *self._ud]],
+                instance=f"#{centre.organisation_id}",
+            )
+            action.neighbours = await self._ask_neighbours(centre)
+            asked = ", ".join(
+                f"{neighbour.name} ({neighbour.distance_km} km)" for neighbour in action.neighbours
+            )
+            self._log.add(
+                CrisisLogKind.SUPPORT_ACTION,
+                SYSTEM_ACTOR,
+                f"Action de soutien ouverte pour {centre.name} : représentant(e) et UD "
+                f"informés ; renfort demandé à {asked or 'aucun CCAS voisin connu'}.",
+            )
+
+    async def _ask_neighbours(self, centre: CentreSupport) -> list[ReinforcementOffer]:
+        in_need = [
+            organisation_id
+            for organisation_id, other in self._centres.items()
+            if other.state is SupportState.NEEDS_SUPPORT
+        ]
+        neighbours = await call_store(
+            LOAD_NEIGHBOURS,
+            NeighboursRequest(
+                organisation_id=centre.organisation_id,
+                department_code=self._start.department.code,
+                count=NEIGHBOURS_ASKED,
+                excluded=in_need,
+            ),
+            result_type=list[ReinforcementOffer],
+        )
+        if not neighbours:
+            return []
+        codes = await call_store(
+            OPEN_REPLY_CODES,
+            ReplyCodeRequest(
+                workflow_id=workflow.info().workflow_id,
+                event_id=self._start.event_id,
+                tasks=[
+                    AwaitedTask(
+                        task_key=_reinforcement_task(centre.organisation_id, n.organisation_id),
+                        keywords=[ReplyKeyword.REINFORCEMENT],
+                        recipients=[
+                            AwaitedRecipient(
+                                contact_id=n.director.contact_id, phone=n.director.phone
+                            )
+                        ]
+                        if n.director.phone
+                        else [],
+                    )
+                    for n in neighbours
+                ],
+            ),
+            result_type=dict[str, str],
+        )
+        messages = []
+        for neighbour in neighbours:
+            neighbour.code = codes[
+                _reinforcement_task(centre.organisation_id, neighbour.organisation_id)
+            ]
+            values = {
+                "organisation_name": centre.name,
+                "distance_km": f"{neighbour.distance_km:g}",
+                "code": neighbour.code,
+            }
+            messages.append((neighbour.director, values))
+        await self._outreach.send_many(
+            MessageStep.REINFORCEMENT_REQUEST, messages, instance=f"#{centre.organisation_id}"
+        )
+        return neighbours
+
+    async def _pass_offers(self) -> None:
+        """Each offer goes to the centre in need and to the representative."""
+        while self._offers:
+            needy_id, helper_id = self._offers.pop(0)
+            needy = self._centres[needy_id]
+            helper = next(
+                n for n in self._actions[needy_id].neighbours if n.organisation_id == helper_id
+            )
+            values = {
+                "helper_name": helper.name,
+                "organisation_name": needy.name,
+                "contact_name": helper.director.name,
+                "contact_phone": helper.director.phone or helper.director.email or "",
+            }
+            await self._outreach.send_many(
+                MessageStep.REINFORCEMENT_OFFER,
+                [(person, values) for person in [*needy.recipients, self._representative]],
+                instance=f"#{needy_id}:{helper_id}",
+            )
+
+    async def _close_support_actions(self) -> None:
+        now = workflow.now()
+        due = [a for a in self._actions.values() if not a.closed and a.deadline <= now]
+        for action in due:
+            action.closed = True
+            await call_store(
+                CLOSE_REPLY_CODES,
+                ReplyCodeClosure(
+                    workflow_id=workflow.info().workflow_id,
+                    task_keys=[
+                        _reinforcement_task(action.organisation_id, n.organisation_id)
+                        for n in action.neighbours
+                    ],
+                ),
+            )
+            offers = action.offers
+            if not offers:
+                values = {
+                    "organisation_name": action.name,
+                    "deadline": format_duration(self._start.rules.reinforcement_answer_deadline),
+                }
+                await self._outreach.send_many(
+                    MessageStep.REINFORCEMENT_NONE,
+                    [(person, values) for person in [self._representative, *self._ud]],
+                    instance=f"#{action.organisation_id}",
+                )
+            self._log.add(
+                CrisisLogKind.SUPPORT_ACTION,
+                SYSTEM_ACTOR,
+                f"Action de soutien pour {action.name} : "
+                + (
+                    f"{len(offers)} renfort(s) proposé(s) ({', '.join(o.name for o in offers)})."
+                    if offers
+                    else "aucun renfort proposé, représentant(e) et UD prévenus."
+                ),
+            )
+
+    async def _send_reports(self) -> None:
+        while self._reports:
+            report = self._reports.pop(0)
+            self._reports_sent += 1
+            centres = [
+                centre
+                for centre in self._centres.values()
+                if centre.state in (SupportState.MOBILISED, SupportState.NEEDS_SUPPORT)
+            ]
+            values = {"report": report.text, "author": report.author}
+            deliveries = await self._outreach.send_many(
+                MessageStep.SITUATION_REPORT,
+                [(person, values) for centre in centres for person in centre.recipients],
+                instance=f"#{self._reports_sent}",
+            )
+            reached = sum(
+                any(deliveries[person.contact_id].reached for person in centre.recipients)
+                for centre in centres
+            )
+            self._log.add(
+                CrisisLogKind.SITUATION_REPORT,
+                report.author,
+                f"Point de situation de {report.author} transmis à {reached}/{len(centres)} "
+                f"centre(s) mobilisé(s) ({self._start.department.name}).",
+            )
