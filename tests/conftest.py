@@ -307,6 +307,25 @@ async def until_department(
     raise AssertionError(f"condition never met; last status: {status}")
 
 
+async def idle(env: WorkflowEnvironment, *workflow_ids: str) -> None:
+    """No activity nor workflow task pending for these workflows, so that the next
+    simulated timer is the one the test means to reach. A workflow not started
+    yet counts as idle."""
+    for _ in range(200):
+        busy = False
+        for workflow_id in workflow_ids:
+            try:
+                described = await env.client.get_workflow_handle(workflow_id).describe()
+            except RPCError:
+                continue
+            raw = described.raw_description
+            busy = busy or bool(raw.pending_activities) or raw.HasField("pending_workflow_task")
+        if not busy:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{workflow_ids} never idle")
+
+
 async def stand_down(handle: WorkflowHandle[Any, EventStatus]) -> None:
     """Close the event properly (its running children stop at a step boundary).
     Terminating instead, with an activity in flight, leaves the time-skipping

@@ -25,7 +25,14 @@ from definitions.temporal_names import designation_workflow_id
 from gateway import event_control
 from store import events
 from store.database import Store
-from tests.conftest import Phone, candidates_asked, stand_down, start_event, until_status
+from tests.conftest import (
+    Phone,
+    candidates_asked,
+    idle,
+    stand_down,
+    start_event,
+    until_status,
+)
 from worker.runner import Messaging, running_workers
 from worker.sandbox.smtp_server import MailSandbox
 from worker.sandbox.twilio_server import Fault, TwilioSandbox
@@ -111,24 +118,9 @@ async def _eventually(check: Callable[[], list[T]]) -> list[T]:
     raise AssertionError("nothing arrived")
 
 
-async def _idle(env: WorkflowEnvironment, event_id: str) -> None:
-    """No activity nor workflow task pending for the event and its designation, so
-    that the next simulated timer is the one the test means to reach."""
-    for _ in range(200):
-        busy = False
-        for workflow_id in (event_id, designation_workflow_id(event_id, 1)):
-            described = await env.client.get_workflow_handle(workflow_id).describe()
-            raw = described.raw_description
-            busy = busy or bool(raw.pending_activities) or raw.HasField("pending_workflow_task")
-        if not busy:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"{event_id} never idle")
-
-
 async def _skip(env: WorkflowEnvironment, duration: timedelta, *event_ids: str) -> None:
     for event_id in event_ids:
-        await _idle(env, event_id)
+        await idle(env, event_id, designation_workflow_id(event_id, 1))
     await env.sleep(duration)
 
 
