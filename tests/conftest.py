@@ -254,13 +254,13 @@ class Phone:
         return await self.http.post(path, data=params, headers={"X-Twilio-Signature": signature})
 
 
-@pytest_asyncio.fixture(loop_scope="session")
-async def phone(time_skipping_env: WorkflowEnvironment, store: Store) -> AsyncIterator[Phone]:
+@contextlib.asynccontextmanager
+async def gateway_phone(client: Client, store: Store) -> AsyncIterator[Phone]:
     """The gateway on a loopback port (so the Twilio sandbox can call it back)."""
     port = free_port()
     public_url = f"http://127.0.0.1:{port}"
     app = create_app(
-        time_skipping_env.client,
+        client,
         store,
         "unused",
         twilio_auth_token=TWILIO_AUTH_TOKEN,
@@ -273,6 +273,19 @@ async def phone(time_skipping_env: WorkflowEnvironment, store: Store) -> AsyncIt
         yield Phone(http, public_url)
     server.stop()
     await serving
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def phone(time_skipping_env: WorkflowEnvironment, store: Store) -> AsyncIterator[Phone]:
+    async with gateway_phone(time_skipping_env.client, store) as gateway:
+        yield gateway
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def live_phone(dev_env: WorkflowEnvironment, store: Store) -> AsyncIterator[Phone]:
+    """The same, in front of the real dev server."""
+    async with gateway_phone(dev_env.client, store) as gateway:
+        yield gateway
 
 
 async def until_status(
@@ -304,7 +317,8 @@ async def until_department(
             if condition(status):
                 return status
         await asyncio.sleep(0.05)
-    raise AssertionError(f"condition never met; last status: {status}")
+    counts = status.counts if status else None
+    raise AssertionError(f"condition never met; last counts: {counts}")
 
 
 async def idle(env: WorkflowEnvironment, *workflow_ids: str) -> None:

@@ -17,6 +17,7 @@ from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from definitions.answer_links import AnswerLinkClaim, sign_answer_link
+from definitions.competence import resolve_competence
 from definitions.crisis_log import CrisisLogKind
 from definitions.event import EventDeclaration
 from definitions.event_status import EventStatus
@@ -25,10 +26,12 @@ from definitions.loader import Definitions
 from definitions.mobilisation import (
     AreaExtension,
     CentreSupport,
+    MobilisationStart,
     MobilisationStatus,
     SituationReport,
     SupportState,
 )
+from definitions.people import Person
 from definitions.temporal_names import (
     BROADCAST_UPDATE,
     EXTEND_AREA_UPDATE,
@@ -36,7 +39,8 @@ from definitions.temporal_names import (
     mobilisation_workflow_id,
 )
 from definitions.territory import load_territory
-from store import events
+from definitions.territory.declared_area import affected_communes
+from store import directory, events
 from store.database import Store
 from store.directory import replace_directory
 from tests.conftest import (
@@ -52,6 +56,7 @@ from worker.demo_directory import demo_directory
 from worker.runner import Messaging, running_workers
 from worker.sandbox.smtp_server import MailSandbox
 from worker.sandbox.twilio_server import Fault, TwilioSandbox
+from workflows.department_mobilisation import DepartmentMobilisationWorkflow
 
 DEPARTMENT = "35"
 ACIGNE, ARGENTRE, BAUSSAINE, AMANLIS = "35001", "35006", "35017", "35002"
@@ -391,3 +396,76 @@ async def test_the_link_in_the_email_is_the_one_that_answers(
     answered = await phone.http.post(urlsplit(url).path, data={"answer": "OK"})
     assert answered.status_code == 200
     await _department(time_skipping_env, handle.id, lambda d: d.counts.mobilised == 1)
+
+
+async def test_a_long_mobilisation_continues_as_new_and_loses_nothing(
+    dev_env: WorkflowEnvironment,
+    demo_store: Store,
+    task_queue: str,
+    definitions: Definitions,
+    messaging: Messaging,
+    live_phone: Phone,
+) -> None:
+    """A whole department answering, with a history limit low enough to roll over
+    several times while answers keep coming (on the real dev server: answers that
+    arrive while a run hands over must reach the next run)."""
+    phone = live_phone
+    callback = phone.public_url + "/webhooks/twilio/status"
+    tracked_messaging = replace(
+        messaging, twilio=replace(messaging.twilio, status_callback=callback)
+    )
+    declaration = EventDeclaration(
+        type=EventType.INONDATION, departments=[DEPARTMENT], title="Crue de la Vilaine"
+    )
+    with demo_store.session() as session:
+        organisations = directory.organisations(session)
+    territory = load_territory()
+    [summary] = resolve_competence(
+        affected_communes(declaration, territory), organisations, territory
+    ).departments
+    start = MobilisationStart(
+        event_id=f"inondation-long-{task_queue[-6:]}",
+        department=summary,
+        declaration=declaration,
+        header="UNCCAS - INONDATION Ille-et-Vilaine (35)",
+        rules=definitions.protocols[EventType.INONDATION].mobilisation,
+        representative=Person(
+            contact_id="unccas-representant-1",
+            name="Représentant",
+            organisation_id="unccas",
+            phone=FIRST_REPRESENTATIVE_PHONE,
+        ),
+        history_limit=120,
+    )
+    workflow_id = mobilisation_workflow_id(start.event_id, DEPARTMENT)
+    async with running_workers(
+        dev_env.client, demo_store, task_queue, definitions, tracked_messaging
+    ):
+        handle = await dev_env.client.start_workflow(
+            DepartmentMobilisationWorkflow.run, start, id=workflow_id, task_queue=task_queue
+        )
+        department = await until_department(
+            dev_env.client,
+            start.event_id,
+            DEPARTMENT,
+            lambda d: d.counts.centres > 50 and d.counts.requested == d.counts.centres,
+        )
+        answering = sorted(department.centres, key=lambda c: c.organisation_id)[:60]
+        for centre in answering:
+            answer = await phone.reply(_director_phone(centre), f"OK {centre.code}")
+            assert "bien reçue" in answer, answer
+        final = await until_department(
+            dev_env.client,
+            start.event_id,
+            DEPARTMENT,
+            lambda d: d.counts.mobilised == len(answering),
+            attempts=600,
+        )
+        assert final.counts.requested == department.counts.centres
+        latest = await dev_env.client.get_workflow_handle(workflow_id).describe()
+        assert latest.run_id != handle.first_execution_run_id
+        await handle.signal(DepartmentMobilisationWorkflow.stop)
+        result = await handle.result()
+    assert result.finished and result.counts.mobilised == len(answering)
+    assert {c.code for c in result.centres} == {c.code for c in department.centres}
+    assert all(centre.requested_at for centre in result.centres)
