@@ -78,7 +78,7 @@ async def test_declare_read_and_close_an_event(api: httpx.AsyncClient) -> None:
     )
     assert again.status_code == 409 and "déjà représentant" in again.json()["detail"]
 
-    status = await _status_until(api, event_id, Phase.COMMITTEE)
+    status = await _status_until(api, event_id, Phase.MOBILISATION)
     assert status.exercise and status.title == "Tempête Ciarán"
     assert status.representative is not None
 
@@ -115,7 +115,7 @@ async def test_a_handover_informs_the_state_of_the_change(
         f"/api/events/{event_id}/representative", json={"contact_id": "unccas-representant-1"}
     )
     assert first.status_code == 200, first.text
-    await _status_until(api, event_id, Phase.COMMITTEE)
+    await _status_until(api, event_id, Phase.MOBILISATION)
     handover = await api.post(
         f"/api/events/{event_id}/representative", json={"contact_id": "unccas-representant-3"}
     )

@@ -15,15 +15,18 @@ from temporalio.worker import Replayer
 from definitions.event import CloseRequest, EventDeclaration
 from definitions.event_type import EventType
 from definitions.loader import Definitions
-from definitions.temporal_names import designation_workflow_id
+from definitions.temporal_names import designation_workflow_id, mobilisation_workflow_id
 from store.database import Store
-from tests.conftest import Phone, candidates_asked, start_event, until_status
+from tests.conftest import Phone, candidates_asked, start_event, until_department, until_status
 from worker.runner import Messaging, running_workers
+from workflows.department_mobilisation import DepartmentMobilisationWorkflow
 from workflows.major_event import MajorEventWorkflow
 from workflows.representative_designation import RepresentativeDesignationWorkflow
 
 HISTORIES = Path(__file__).parent / "histories"
 RECORDING = os.environ.get("TOCSIN_RECORD_HISTORIES") == "1"
+WORKFLOWS = [MajorEventWorkflow, RepresentativeDesignationWorkflow, DepartmentMobilisationWorkflow]
+LILLE_DIRECTOR = "+33639980001"
 
 
 def _recorded() -> list[Path]:
@@ -32,15 +35,12 @@ def _recorded() -> list[Path]:
 
 def test_every_workflow_type_has_a_recorded_history() -> None:
     types = {path.stem.split("--")[1] for path in _recorded()}
-    assert types == {MajorEventWorkflow.__name__, RepresentativeDesignationWorkflow.__name__}
+    assert types == {workflow.__name__ for workflow in WORKFLOWS}
 
 
 @pytest.mark.parametrize("path", _recorded(), ids=lambda path: path.stem)
 async def test_recorded_history_replays(path: Path) -> None:
-    replayer = Replayer(
-        workflows=[MajorEventWorkflow, RepresentativeDesignationWorkflow],
-        data_converter=pydantic_data_converter,
-    )
+    replayer = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter)
     workflow_id = path.stem.split("--")[0].replace("~", "/")
     await replayer.replay_workflow(
         WorkflowHistory.from_json(
@@ -49,14 +49,10 @@ async def test_recorded_history_replays(path: Path) -> None:
     )
 
 
-async def _save(env: WorkflowEnvironment, event_id: str, *workflow_ids: str) -> None:
-    for workflow_id, type_name in zip(
-        (event_id, *workflow_ids),
-        (MajorEventWorkflow.__name__, RepresentativeDesignationWorkflow.__name__),
-        strict=False,
-    ):
+async def _save(env: WorkflowEnvironment, workflows: dict[str, type]) -> None:
+    for workflow_id, workflow_type in workflows.items():
         history = await env.client.get_workflow_handle(workflow_id).fetch_history()
-        path = HISTORIES / f"{workflow_id.replace('/', '~')}--{type_name}.json"
+        path = HISTORIES / f"{workflow_id.replace('/', '~')}--{workflow_type.__name__}.json"
         await asyncio.to_thread(path.write_text, history.to_json(), encoding="utf-8")
 
 
@@ -69,20 +65,33 @@ async def test_record_histories(
     messaging: Messaging,
     phone: Phone,
 ) -> None:
-    """A designation by SMS then closure; a search stopped by closure. Files of the
-    same name are overwritten; others (older versions kept for a patch) stay."""
+    """A designation by SMS, a CCAS answering OK, then closure; a search stopped by
+    closure. Files of the same name are overwritten; others stay: the
+    ``recorded-designated`` histories come from before mobilisation
+    (``department-mobilisation`` patch) and prove that events of that time replay."""
     env = time_skipping_env
     async with running_workers(env.client, store_with_network, task_queue, definitions, messaging):
-        for scenario, answer in (("designated", "OUI"), ("stopped", None)):
+        for scenario, answer in (("mobilised", "OUI"), ("stopped", None)):
             event_id = f"recorded-{scenario}"
             declaration = EventDeclaration(
                 type=EventType.ATTENTAT, communes=["59350"], title="Enregistrement"
             )
             handle = await start_event(env.client, task_queue, declaration, event_id)
             await until_status(handle, candidates_asked(1))
+            workflows: dict[str, type] = {
+                event_id: MajorEventWorkflow,
+                designation_workflow_id(event_id, 1): RepresentativeDesignationWorkflow,
+            }
             if answer:
                 await phone.reply("+33639980101", answer)
-                await until_status(handle, lambda s: s.phase.value == "committee")
+                department = await until_department(
+                    env.client, event_id, "59", lambda d: d.counts.requested == 1
+                )
+                await phone.reply(LILLE_DIRECTOR, f"OK {department.centres[0].code}")
+                await until_department(
+                    env.client, event_id, "59", lambda d: d.counts.mobilised == 1
+                )
+                workflows[mobilisation_workflow_id(event_id, "59")] = DepartmentMobilisationWorkflow
             await handle.execute_update(MajorEventWorkflow.close, CloseRequest(closed_by="a"))
             await handle.result()
-            await _save(env, event_id, designation_workflow_id(event_id, 1))
+            await _save(env, workflows)

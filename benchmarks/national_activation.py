@@ -1,0 +1,305 @@
+"""A national activation, measured: every CCAS/CIAS of the demo directory asked for
+support, and answering OK through the signed Twilio webhook as a phone would.
+
+Runs the real Temporal dev server and `tocsin worker` as separate processes, and
+in this process the gateway, the local Twilio-compatible server and SMTP server.
+Prints figures (see BENCHMARKS.md); asserts nothing.
+
+    .venv/bin/python -m benchmarks.national_activation
+"""
+
+import asyncio
+import contextlib
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+from temporalio.client import Client
+from twilio.request_validator import RequestValidator
+
+from activities.mobilisation import MobilisationActivities
+from definitions.designation import RepresentativeChange
+from definitions.event import EventDeclaration
+from definitions.event_type import EventType
+from definitions.mobilisation import CentreSupport, SupportState, TargetsRequest
+from definitions.temporal_names import CENTRE_QUERY, mobilisation_workflow_id
+from definitions.territory import load_territory
+from gateway import event_control
+from gateway.app import create_app
+from store.database import Store
+from store.directory import replace_directory
+from worker.asgi_server import AsgiServer
+from worker.demo_directory import demo_directory
+from worker.dev_server import TemporalDevServer
+from worker.ports import free_port
+from worker.sandbox.smtp_server import MailSandbox
+from worker.sandbox.twilio_server import TwilioSandbox
+from worker.settings import Settings
+
+ACCOUNT_SID = "AC" + "b" * 32
+AUTH_TOKEN = "benchmark-auth-token"
+SENDER = "+33639989999"
+REPRESENTATIVE = "unccas-representant-1"
+UNLIMITED = 1_000_000.0
+LIMITED = 30.0
+REPLY_CONCURRENCY = 8
+SUPPORT_REQUEST_MARK = "votre centre est-il mobilis"
+NATIONAL = EventDeclaration(
+    type=EventType.INONDATION,
+    departments=sorted(load_territory().departments),
+    title="Exercice national de mobilisation",
+    exercise=True,
+)
+RATE_AREA = NATIONAL.model_copy(update={"departments": ["59", "62"]})
+
+
+def _peak_mb(pid: int | None) -> float:
+    """Peak resident memory of a process (VmHWM), in MB."""
+    if pid is None:
+        return float("nan")
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def expected_centres(store: Store, declaration: EventDeclaration) -> int:
+    """How many centres the departments will hold, computed the way they do."""
+    targets = MobilisationActivities(store)
+    return sum(
+        len(
+            targets.load_support_targets(
+                TargetsRequest(department_code=code, declaration=declaration, ask_deputy=False)
+            )
+        )
+        for code in declaration.departments
+    )
+
+
+@dataclass
+class Stack:
+    settings: Settings
+    store: Store
+    client: Client
+    server: TemporalDevServer
+    worker: asyncio.subprocess.Process
+    twilio: TwilioSandbox
+    mail: MailSandbox
+    http: httpx.AsyncClient
+
+    async def reply(self, sender: str, body: str) -> None:
+        params = {"MessageSid": "SM" + uuid.uuid4().hex, "From": sender, "To": SENDER, "Body": body}
+        path = "/webhooks/twilio/sms"
+        signature = RequestValidator(AUTH_TOKEN).compute_signature(
+            self.settings.public_url + path, params
+        )
+        response = await self.http.post(
+            path, data=params, headers={"X-Twilio-Signature": signature}
+        )
+        response.raise_for_status()
+
+
+@contextlib.asynccontextmanager
+async def running_stack(state_dir: Path, sms_per_second: float, noop: bool) -> AsyncIterator[Stack]:
+    twilio_port, smtp_port, http_port = free_port(), free_port(), free_port()
+    environment = {
+        "TOCSIN_STATE_DIR": str(state_dir),
+        "TOCSIN_TEMPORAL_PORT": str(free_port()),
+        "TOCSIN_TEMPORAL_UI_PORT": str(free_port()),
+        "TOCSIN_HTTP_PORT": str(http_port),
+        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "TOCSIN_TWILIO_FROM": SENDER,
+        "TOCSIN_TWILIO_BASE_URL": f"http://127.0.0.1:{twilio_port}",
+        "TOCSIN_SMTP_HOST": "127.0.0.1",
+        "TOCSIN_SMTP_PORT": str(smtp_port),
+        "TOCSIN_SMS_PER_SECOND": str(sms_per_second),
+        "TOCSIN_LINK_SECRET": "benchmark-link-secret",
+        "TOCSIN_LOG_LEVEL": "WARNING",
+    }
+    os.environ.update(environment)
+    settings = Settings()
+    store = Store(settings.database_url)
+    store.upgrade()
+    with store.session() as session:
+        replace_directory(session, demo_directory(load_territory()))
+        session.commit()
+    twilio = TwilioSandbox(ACCOUNT_SID, AUTH_TOKEN)
+    twilio.base_url = environment["TOCSIN_TWILIO_BASE_URL"]
+    twilio_server = AsgiServer(twilio.app, "127.0.0.1", twilio_port)
+    twilio_serving = await twilio_server.start()
+    mail = MailSandbox(smtp_port)
+    mail.start()
+    server = TemporalDevServer(settings)
+    client = await server.start()
+    command = (
+        ["-m", "benchmarks.noop_worker", NATIONAL.model_dump_json()]
+        if noop
+        else ["-c", "from worker.cli import main; main()", "worker"]
+    )
+    worker = await asyncio.create_subprocess_exec(
+        sys.executable, *command, stdout=asyncio.subprocess.DEVNULL
+    )
+    gateway = AsgiServer(
+        create_app(
+            client,
+            store,
+            settings.task_queue,
+            twilio_auth_token=AUTH_TOKEN,
+            public_url=settings.public_url,
+            link_secret=settings.link_secret,
+        ),
+        "127.0.0.1",
+        http_port,
+    )
+    serving = await gateway.start()
+    try:
+        async with httpx.AsyncClient(base_url=settings.public_url, timeout=30) as http:
+            yield Stack(settings, store, client, server, worker, twilio, mail, http)
+    finally:
+        gateway.stop()
+        await serving
+        worker.terminate()
+        await worker.wait()
+        await server.stop()
+        mail.stop()
+        twilio_server.stop()
+        await twilio_serving
+        store.dispose()
+
+
+async def _activate(stack: Stack, declaration: EventDeclaration) -> tuple[str, datetime, datetime]:
+    """Declares the event and designates the representative by hand; gives the
+    event id, the declaration time and the designation time."""
+    declared = datetime.now(UTC)
+    event_id = await event_control.activate(
+        stack.client, stack.settings.task_queue, declaration, "benchmark"
+    )
+    for _ in range(600):
+        if (await event_control.status(stack.client, event_id)).designation:
+            break
+        await asyncio.sleep(0.05)
+    change = RepresentativeChange(contact_id=REPRESENTATIVE, requested_by="benchmark")
+    status = await event_control.change_representative(stack.client, stack.store, event_id, change)
+    assert status.representative is not None
+    return event_id, declared, status.representative.designated_at
+
+
+async def _all_requested(stack: Stack, event_id: str, expected: int) -> datetime:
+    while True:
+        overview = await event_control.mobilisation_overview(stack.client, event_id)
+        if overview.total.requested >= expected:
+            return datetime.now(UTC)
+        await asyncio.sleep(0.1)
+
+
+async def _answer_all(stack: Stack, event_id: str) -> list[float]:
+    """OK from every centre through the webhook; seconds until each shows mobilised."""
+    departments = await event_control.mobilisation(stack.client, event_id)
+    centres = [(d.department_code, c) for d in departments for c in d.centres]
+    gate = asyncio.Semaphore(REPLY_CONCURRENCY)
+    latencies: list[float] = []
+
+    async def answer(department: str, centre: CentreSupport) -> None:
+        phone = centre.recipients[0].phone
+        assert phone is not None
+        handle = stack.client.get_workflow_handle(mobilisation_workflow_id(event_id, department))
+        async with gate:
+            started = time.perf_counter()
+            await stack.reply(phone, f"OK {centre.code}")
+            while True:
+                seen = await handle.query(
+                    CENTRE_QUERY, centre.organisation_id, result_type=CentreSupport
+                )
+                if seen.state is SupportState.MOBILISED:
+                    break
+                await asyncio.sleep(0.002)
+            latencies.append(time.perf_counter() - started)
+
+    await asyncio.gather(*(answer(department, centre) for department, centre in centres))
+    return latencies
+
+
+async def national(state_dir: Path, expected: int, noop: bool) -> dict[str, float]:
+    async with running_stack(state_dir, UNLIMITED, noop) as stack:
+        event_id, declared, designated = await _activate(stack, NATIONAL)
+        done = await _all_requested(stack, event_id, expected)
+        figures = {"handed_over_s": (done - designated).total_seconds()}
+        if noop:
+            return figures
+        first_sms = stack.twilio.messages[0].date_created
+        support = [m for m in stack.twilio.messages if SUPPORT_REQUEST_MARK in m.body]
+        figures |= {
+            "first_sms_s": (first_sms - declared).total_seconds(),
+            "first_support_sms_s": (support[0].date_created - designated).total_seconds(),
+            "last_support_sms_s": (support[-1].date_created - designated).total_seconds(),
+            "support_sms": len(support),
+            "emails": len(stack.mail.received),
+        }
+        latencies = await _answer_all(stack, event_id)
+        figures |= {
+            "replies": len(latencies),
+            "reply_p50_ms": 1000 * statistics.median(latencies),
+            "reply_p99_ms": 1000 * _percentile(latencies, 0.99),
+            "worker_peak_mb": _peak_mb(stack.worker.pid),
+            "server_peak_mb": _peak_mb(stack.server.pid),
+        }
+        return figures
+
+
+async def limited_rate(state_dir: Path) -> dict[str, float]:
+    async with running_stack(state_dir, LIMITED, noop=False) as stack:
+        event_id, _, _ = await _activate(stack, RATE_AREA)
+        expected = expected_centres(stack.store, RATE_AREA)
+        await _all_requested(stack, event_id, expected)
+        stamps = [m.date_created for m in stack.twilio.messages if SUPPORT_REQUEST_MARK in m.body]
+        span = (stamps[-1] - stamps[0]).total_seconds()
+        rate = (len(stamps) - 1) / span
+        return {"sms": len(stamps), "seconds": span, "rate_per_s": rate, "target": LIMITED}
+
+
+async def main() -> None:
+    with tempfile.TemporaryDirectory(prefix="tocsin-bench-") as folder:
+        root = Path(folder)
+        probe = Store(f"sqlite:///{root / 'probe.db'}")
+        probe.upgrade()
+        with probe.session() as session:
+            replace_directory(session, demo_directory(load_territory()))
+            session.commit()
+        expected = expected_centres(probe, NATIONAL)
+        probe.dispose()
+        print(
+            f"machine: {platform.platform()}, {os.cpu_count()} CPU, Python {sys.version.split()[0]}"
+        )
+        print(f"centres to mobilise: {expected} in {len(NATIONAL.departments)} departments")
+        real = await national(root / "real", expected, noop=False)
+        print("national activation, provider unthrottled:")
+        for name, value in real.items():
+            print(f"  {name}: {value:.3f}" if isinstance(value, float) else f"  {name}: {value}")
+        baseline = await national(root / "noop", expected, noop=True)
+        print(f"no-op baseline handed_over_s: {baseline['handed_over_s']:.3f}")
+        print(f"ratio real / baseline: {real['handed_over_s'] / baseline['handed_over_s']:.2f}")
+        rate = await limited_rate(root / "rate")
+        drift = 100 * (rate["rate_per_s"] / LIMITED - 1)
+        print(
+            f"provider limited to {LIMITED:g} SMS/s: {rate['sms']:g} SMS in "
+            f"{rate['seconds']:.2f} s, measured {rate['rate_per_s']:.2f}/s ({drift:+.1f} %)"
+        )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
