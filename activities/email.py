@@ -6,7 +6,6 @@ clients fold such a duplicate into one, and the outbox counts it.
 """
 
 import asyncio
-import functools
 import hashlib
 import html
 from collections.abc import Awaitable, Callable
@@ -22,6 +21,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.outbox_ledger import (
+    MessageClaim,
     OutboxLedger,
     earlier_outcome,
     permanent_failure,
@@ -31,6 +31,7 @@ from definitions.outgoing import (
     BatchItemResult,
     Channel,
     EmailRequest,
+    OutboxEntry,
     OutboxStatus,
     SendResult,
 )
@@ -86,6 +87,18 @@ def build_message(request: EmailRequest, mail_from: str) -> EmailMessage:
     return message
 
 
+def _claim(request: EmailRequest) -> MessageClaim:
+    return MessageClaim(
+        key=request.key,
+        event_id=request.event_id,
+        channel=Channel.EMAIL,
+        step=request.step,
+        recipient=request.to,
+        subject=request.subject,
+        body=request.text,
+    )
+
+
 class EmailActivities:
     def __init__(self, store: Store, smtp: SmtpSettings) -> None:
         self._ledger = OutboxLedger(store)
@@ -93,11 +106,16 @@ class EmailActivities:
 
     @activity.defn(name=SEND_EMAIL)
     async def send_email(self, request: EmailRequest) -> SendResult:
-        return await self._send_once(request, self._send_alone)
+        entries = await asyncio.to_thread(self._ledger.claim_all, [_claim(request)])
+        return await self._send_claimed(request, entries[0], self._send_alone)
 
     @activity.defn(name=SEND_EMAIL_BATCH)
     async def send_email_batch(self, requests: list[EmailRequest]) -> list[BatchItemResult]:
         """Each email once, over one SMTP connection; a retry skips those already sent."""
+        entries = await asyncio.to_thread(
+            self._ledger.claim_all, [_claim(request) for request in requests]
+        )
+        claimed = {entry.key: entry for entry in entries}
         async with aiosmtplib.SMTP(**self._smtp_options()) as connection:
 
             async def send(message: EmailMessage) -> None:
@@ -105,7 +123,7 @@ class EmailActivities:
 
             return await send_each_async(
                 requests,
-                lambda request: self._send_once(request, send),
+                lambda request: self._send_claimed(request, claimed[request.key], send),
                 progress=activity.heartbeat,
             )
 
@@ -124,21 +142,12 @@ class EmailActivities:
             "timeout": smtp.timeout_seconds,
         }
 
-    async def _send_once(
-        self, request: EmailRequest, send: Callable[[EmailMessage], Awaitable[None]]
+    async def _send_claimed(
+        self,
+        request: EmailRequest,
+        entry: OutboxEntry,
+        send: Callable[[EmailMessage], Awaitable[None]],
     ) -> SendResult:
-        entry = await asyncio.to_thread(
-            functools.partial(
-                self._ledger.claim,
-                key=request.key,
-                event_id=request.event_id,
-                channel=Channel.EMAIL,
-                step=request.step,
-                recipient=request.to,
-                subject=request.subject,
-                body=request.text,
-            )
-        )
         if (earlier := earlier_outcome(entry, "email")) is not None:
             return earlier
         unsure = entry.status is OutboxStatus.SENDING

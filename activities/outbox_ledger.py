@@ -2,6 +2,7 @@
 provider call, mark it after, and give up for good on a permanent refusal."""
 
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import NoReturn, Protocol, TypeVar
 
@@ -87,43 +88,41 @@ async def send_each_async(
     return results
 
 
+@dataclass(frozen=True)
+class MessageClaim:
+    key: str
+    event_id: str
+    channel: Channel
+    step: str
+    recipient: str
+    body: str
+    subject: str | None = None
+
+
 class OutboxLedger:
     def __init__(self, store: Store) -> None:
         self._store = store
 
-    def claim(
-        self,
-        *,
-        key: str,
-        event_id: str,
-        channel: Channel,
-        step: str,
-        recipient: str,
-        body: str,
-        subject: str | None = None,
-    ) -> OutboxEntry:
-        """The message's row; an SMS to a number that answered STOP fails at once."""
+    def claim_all(self, claims: Sequence[MessageClaim]) -> list[OutboxEntry]:
+        """The rows of these messages, written as pending the first time, in one
+        transaction (one commit for a whole batch); an SMS to a number that
+        answered STOP fails at once."""
         now = datetime.now(UTC)
+        entries = []
         with self._store.session() as session:
-            entry = outbox.claim(
-                session,
-                key=key,
-                event_id=event_id,
-                channel=channel,
-                step=step,
-                recipient=recipient,
-                subject=subject,
-                body=body,
-                now=now,
-            )
-            if (
-                channel is Channel.SMS
-                and not entry.status.left
-                and inbound.has_opted_out(session, recipient)
-            ):
-                entry = outbox.mark(session, key, OutboxStatus.FAILED, now, error_code=OPTED_OUT)
+            for claim in claims:
+                entry = outbox.claim(session, **asdict(claim), now=now)
+                if (
+                    claim.channel is Channel.SMS
+                    and not entry.status.left
+                    and inbound.has_opted_out(session, claim.recipient)
+                ):
+                    entry = outbox.mark(
+                        session, claim.key, OutboxStatus.FAILED, now, error_code=OPTED_OUT
+                    )
+                entries.append(entry)
             session.commit()
-        return entry
+        return entries
 
     def mark(self, key: str, status: OutboxStatus, **fields: str | None) -> None:
         with self._store.session() as session:

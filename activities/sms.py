@@ -21,6 +21,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from activities.outbox_ledger import (
+    MessageClaim,
     OutboxLedger,
     earlier_outcome,
     permanent_failure,
@@ -30,6 +31,7 @@ from activities.sending_pace import SendingPace
 from definitions.outgoing import (
     BatchItemResult,
     Channel,
+    OutboxEntry,
     OutboxStatus,
     SendResult,
     SmsRequest,
@@ -56,6 +58,17 @@ class TwilioSettings:
     base_url: str = ""
     status_callback: str = ""
     timeout_seconds: float = 10.0
+
+
+def _claim(request: SmsRequest) -> MessageClaim:
+    return MessageClaim(
+        key=request.key,
+        event_id=request.event_id,
+        channel=Channel.SMS,
+        step=request.step,
+        recipient=request.to,
+        body=request.body,
+    )
 
 
 class SmsActivities:
@@ -108,17 +121,18 @@ class SmsActivities:
     @activity.defn(name=SEND_SMS_BATCH)
     def send_sms_batch(self, requests: list[SmsRequest]) -> list[BatchItemResult]:
         """Each SMS once, at the provider's pace; a retry skips those already sent."""
-        return send_each(requests, self._send_once, progress=activity.heartbeat)
+        entries = self._ledger.claim_all([_claim(request) for request in requests])
+        claimed = {entry.key: entry for entry in entries}
+        return send_each(
+            requests,
+            lambda request: self._send_claimed(request, claimed[request.key]),
+            progress=activity.heartbeat,
+        )
 
     def _send_once(self, request: SmsRequest) -> SendResult:
-        entry = self._ledger.claim(
-            key=request.key,
-            event_id=request.event_id,
-            channel=Channel.SMS,
-            step=request.step,
-            recipient=request.to,
-            body=request.body,
-        )
+        return self._send_claimed(request, self._ledger.claim_all([_claim(request)])[0])
+
+    def _send_claimed(self, request: SmsRequest, entry: OutboxEntry) -> SendResult:
         if (earlier := earlier_outcome(entry, "SMS")) is not None:
             return earlier
         unsure = entry.status is OutboxStatus.SENDING

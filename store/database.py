@@ -22,8 +22,12 @@ def _prepare_sqlite(url: str) -> dict[str, Any]:
 
 
 def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    """WAL with NORMAL sync: commits do not wait for the disk (a power cut may lose
+    the last ones, never corrupt the file), so that writers hold the lock briefly;
+    the outbox's reconciliation with the provider covers a lost ``sent`` mark."""
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()

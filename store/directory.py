@@ -104,7 +104,9 @@ def organisation(session: Session, organisation_id: str) -> Organisation | None:
     return _organisation(row)
 
 
-def centres_of(session: Session, insee_codes: set[str], epci_sirens: set[str]) -> list[Organisation]:
+def centres_of(
+    session: Session, insee_codes: set[str], epci_sirens: set[str]
+) -> list[Organisation]:
     """The CCAS of these communes and the CIAS of these EPCI."""
     query = select(OrganisationRow).where(
         (

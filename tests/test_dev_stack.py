@@ -176,7 +176,7 @@ def test_activate_status_close_and_restart(stack: DevStack) -> None:
         assert (
             answered.stdout.strip() == f"UNCCAS : réponse OUI {attempt['code']} bien reçue, merci."
         )
-        status = stack.wait_for(event_id, lambda s: s["phase"] == "committee")
+        status = stack.wait_for(event_id, lambda s: s["mobilised_departments"] == ["59", "62"])
         name = status["representative"]["person"]["name"]
         assert name == attempt["name"]
         mail = _mailbox(stack.state_dir / "sandbox-mail")
@@ -192,7 +192,8 @@ def test_activate_status_close_and_restart(stack: DevStack) -> None:
         assert f"{name} (tour 1, code {attempt['code']}, EMAIL+SMS) : a accepté" in readable.stdout
         assert readable.returncode == 0
         assert "[EXERCICE]" in readable.stdout
-        assert "Phase : suivi des comités" in readable.stdout
+        assert "Phase : mobilisation des CCAS/CIAS" in readable.stdout
+        assert "Mobilisation : " in readable.stdout and "    59 : " in readable.stdout
         assert "Crue de la Deûle" in readable.stdout
         assert "Zone déclarée : département(s) 59 et commune(s) 62041" in readable.stdout
         assert "Nord (59) : préfecture à Lille ; pas d'UD ; 647 commune(s)" in readable.stdout
@@ -205,7 +206,7 @@ def test_activate_status_close_and_restart(stack: DevStack) -> None:
         assert "Délais : réponse d'un candidat 15min" in readable.stdout
 
     with stack.running(stop_signal=signal.SIGINT):
-        assert stack.status(event_id)["phase"] == "committee"
+        assert stack.status(event_id)["phase"] == "mobilisation"
         closed = stack.command("close", event_id, "--reason", "décrue")
         assert closed.returncode == 0, closed.stderr
         assert closed.stdout.strip() == f"{event_id} : clos"

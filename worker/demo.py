@@ -58,17 +58,37 @@ async def _answer_as_the_representative(
         print(f"Démo : réponse reçue par le téléphone : {answer}", flush=True)
 
 
+async def _answer_as_a_ccas(client: Client, settings: Settings, event_id: str) -> None:
+    """The first CCAS asked says it is mobilised, by SMS, once its request has left."""
+    while True:
+        departments = await event_control.mobilisation(client, event_id)
+        asked = [c for d in departments for c in d.centres if c.requested_at and c.code]
+        if asked:
+            break
+        await asyncio.sleep(0.2)
+    centre = asked[0]
+    phone = next((person.phone for person in centre.recipients if person.phone), None)
+    if phone is None:
+        return
+    print(
+        f"Démo : {centre.name} sollicité ; son téléphone répond « OK {centre.code} ».", flush=True
+    )
+    for answer in await send_sms_reply(settings, phone, f"OK {centre.code}"):
+        print(f"Démo : réponse reçue par le téléphone : {answer}", flush=True)
+
+
 async def run_demo(
     client: Client, settings: Settings, store: Store, close_after_seconds: float
 ) -> str:
     """Declare the demo event, designate its representative through the sandbox,
-    let it reach the committee phase, then close it."""
+    let a CCAS answer the support request, then close it."""
     event_id = await event_control.activate(
         client, settings.task_queue, DEMO_DECLARATION, DEMO_ACTOR
     )
     print(f"Démo : événement déclaré {event_id} (exercice).", flush=True)
     await _answer_as_the_representative(client, settings, store, event_id)
-    status = await _wait_for(client, event_id, lambda s: s.phase is Phase.COMMITTEE)
+    status = await _wait_for(client, event_id, lambda s: bool(s.mobilised_departments))
+    await _answer_as_a_ccas(client, settings, event_id)
     if status.territory:
         territory = status.territory
         print(
@@ -84,7 +104,7 @@ async def run_demo(
             flush=True,
         )
     print(
-        f"Démo : {event_id} en phase « {Phase.COMMITTEE.label} » ; "
+        f"Démo : {event_id} en phase « {Phase.MOBILISATION.label} » ; "
         f"levée du dispositif dans {close_after_seconds:g} s.",
         flush=True,
     )

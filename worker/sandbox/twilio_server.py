@@ -110,6 +110,8 @@ class TwilioSandbox:
         self.base_url = ""
         self.app = self._build()
         self._callbacks: set[asyncio.Task[None]] = set()
+        self._callback_client: httpx.AsyncClient | None = None
+        """One connection pool for every callback, as a carrier's would be."""
 
     def _authorised(self, authorization: str | None) -> bool:
         expected = base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
@@ -202,20 +204,22 @@ class TwilioSandbox:
     async def _callback(self, message: SandboxMessage, undelivered: bool) -> None:
         """Sent, then delivered (or undelivered), as a carrier would report."""
         outcome = ("undelivered", 30003) if undelivered else ("delivered", None)
-        async with httpx.AsyncClient(timeout=10) as client:
-            for status, code in (("sent", None), outcome):
-                await asyncio.sleep(0.05)
-                message.status, message.error_code = status, code
-                params = {
-                    "MessageSid": message.sid,
-                    "MessageStatus": status,
-                    "To": message.to,
-                    "AccountSid": message.account_sid,
-                    **({"ErrorCode": str(code)} if code else {}),
-                }
-                url = message.status_callback or ""
-                signature = RequestValidator(self.auth_token).compute_signature(url, params)
-                try:
-                    await client.post(url, data=params, headers={"X-Twilio-Signature": signature})
-                except httpx.HTTPError:
-                    return
+        if self._callback_client is None:
+            self._callback_client = httpx.AsyncClient(timeout=10)
+        client = self._callback_client
+        for status, code in (("sent", None), outcome):
+            await asyncio.sleep(0.05)
+            message.status, message.error_code = status, code
+            params = {
+                "MessageSid": message.sid,
+                "MessageStatus": status,
+                "To": message.to,
+                "AccountSid": message.account_sid,
+                **({"ErrorCode": str(code)} if code else {}),
+            }
+            url = message.status_callback or ""
+            signature = RequestValidator(self.auth_token).compute_signature(url, params)
+            try:
+                await client.post(url, data=params, headers={"X-Twilio-Signature": signature})
+            except httpx.HTTPError:
+                return

@@ -1,0 +1,77 @@
+"""A national activation on the time-skipping server: every CCAS/CIAS of the demo
+directory is asked once, through the real senders and the local providers, and no
+workflow's history comes near Temporal's limits."""
+
+from dataclasses import replace
+
+from temporalio.testing import WorkflowEnvironment
+
+from definitions.event import EventDeclaration
+from definitions.event_type import EventType
+from definitions.loader import Definitions
+from definitions.temporal_names import mobilisation_workflow_id
+from definitions.territory import load_territory
+from gateway import event_control
+from store.database import Store
+from store.directory import replace_directory
+from tests.conftest import Phone, stand_down, start_event, until_status
+from worker.demo_directory import demo_directory
+from worker.runner import Messaging, running_workers
+from worker.sandbox.smtp_server import MailSandbox
+from worker.sandbox.twilio_server import TwilioSandbox
+
+HISTORY_WARNING = 10_000
+SUPPORT_REQUEST_MARK = "votre centre est-il mobilis"
+
+
+async def test_every_demo_centre_is_asked_once_and_histories_stay_small(
+    time_skipping_env: WorkflowEnvironment,
+    store: Store,
+    task_queue: str,
+    definitions: Definitions,
+    messaging: Messaging,
+    twilio_sandbox: TwilioSandbox,
+    mail_sandbox: MailSandbox,
+    phone: Phone,
+) -> None:
+    territory = load_territory()
+    with store.session() as session:
+        replace_directory(session, demo_directory(territory))
+        session.commit()
+    declaration = EventDeclaration(
+        type=EventType.INONDATION,
+        departments=sorted(territory.departments),
+        title="Exercice national",
+        exercise=True,
+    )
+    client = time_skipping_env.client
+    unthrottled = replace(messaging, sms_per_second=1_000_000.0)
+    async with running_workers(client, store, task_queue, definitions, unthrottled):
+        handle = await start_event(client, task_queue, declaration, f"national-{task_queue[-6:]}")
+        await until_status(handle, lambda s: bool(s.designation and s.designation.attempts))
+        await phone.reply("+33639980004", "oui")
+        status = await until_status(handle, lambda s: len(s.mobilised_departments) == 101)
+        overview = None
+        for _ in range(1200):
+            overview = await event_control.mobilisation_overview(client, handle.id)
+            if overview.total.centres > 4000 and overview.total.requested == overview.total.centres:
+                break
+            await time_skipping_env.sleep(0)
+        assert overview is not None
+        total = overview.total
+        assert total.requested == total.centres > 4000, total
+        assert total.unreachable == 0
+        requests = [m for m in twilio_sandbox.messages if SUPPORT_REQUEST_MARK in m.body]
+        assert len(requests) == total.centres
+        assert len({m.to for m in requests}) == len(requests)
+        lengths = {}
+        for code in status.mobilised_departments:
+            described = await client.get_workflow_handle(
+                mobilisation_workflow_id(handle.id, code)
+            ).describe()
+            lengths[code] = described.raw_description.workflow_execution_info.history_length
+        event = await handle.describe()
+        lengths["event"] = event.raw_description.workflow_execution_info.history_length
+        assert max(lengths.values()) < HISTORY_WARNING, lengths
+        await stand_down(handle)
+    assert len(mail_sandbox.received) >= total.centres
