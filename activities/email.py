@@ -151,7 +151,8 @@ class EmailActivities:
         if (earlier := earlier_outcome(entry, "email")) is not None:
             return earlier
         unsure = entry.status is OutboxStatus.SENDING
-        await asyncio.to_thread(self._ledger.mark, request.key, OutboxStatus.SENDING)
+        if unsure:
+            await asyncio.to_thread(self._ledger.mark, request.key, OutboxStatus.SENDING)
         try:
             await send(build_message(request, self._smtp.mail_from))
         except (aiosmtplib.SMTPRecipientsRefused, aiosmtplib.SMTPResponseException) as error:

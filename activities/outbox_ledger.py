@@ -1,6 +1,7 @@
 """The outbox as a sending activity uses it: claim the message's row before the
 provider call, mark it after, and give up for good on a permanent refusal."""
 
+import threading
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -100,31 +101,40 @@ class MessageClaim:
 
 
 class OutboxLedger:
+    """Writes are serialised within the process: SQLite takes one writer at a time,
+    and threads queueing on a Python lock wake sooner than on SQLite's busy sleeps."""
+
+    _writing = threading.Lock()
+
     def __init__(self, store: Store) -> None:
         self._store = store
 
     def claim_all(self, claims: Sequence[MessageClaim]) -> list[OutboxEntry]:
-        """The rows of these messages, written as pending the first time, in one
-        transaction (one commit for a whole batch); an SMS to a number that
-        answered STOP fails at once."""
+        """The rows of these messages, in one transaction (one commit for a whole
+        batch), each as it stood before: a pending message is marked ``sending``
+        from here on, since the provider may be called at any moment (one left
+        ``sending`` earlier is for the sender to reconcile); an SMS to a number
+        that answered STOP fails at once."""
         now = datetime.now(UTC)
         entries = []
-        with self._store.session() as session:
+        with self._writing, self._store.session() as session:
             for claim in claims:
                 entry = outbox.claim(session, **asdict(claim), now=now)
-                if (
-                    claim.channel is Channel.SMS
-                    and not entry.status.left
-                    and inbound.has_opted_out(session, claim.recipient)
+                if entry.status is not OutboxStatus.PENDING:
+                    pass
+                elif claim.channel is Channel.SMS and inbound.has_opted_out(
+                    session, claim.recipient
                 ):
                     entry = outbox.mark(
                         session, claim.key, OutboxStatus.FAILED, now, error_code=OPTED_OUT
                     )
+                else:
+                    outbox.mark(session, claim.key, OutboxStatus.SENDING, now)
                 entries.append(entry)
             session.commit()
         return entries
 
     def mark(self, key: str, status: OutboxStatus, **fields: str | None) -> None:
-        with self._store.session() as session:
+        with self._writing, self._store.session() as session:
             outbox.mark(session, key, status, datetime.now(UTC), **fields)
             session.commit()

@@ -141,8 +141,8 @@ class SmsActivities:
             if found is not None:
                 log.info("sms.reconciled", step=request.step, sid=found)
                 return self._record(request, OutboxStatus.QUEUED, found)
+            self._ledger.mark(request.key, OutboxStatus.SENDING)
         self._pace.wait_turn()
-        self._ledger.mark(request.key, OutboxStatus.SENDING)
         try:
             sid, status = self._send(request)
         except TwilioRestException as error:
