@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+from sqlalchemy import text
 from temporalio.client import Client
 from twilio.request_validator import RequestValidator
 
@@ -31,6 +32,7 @@ from definitions.designation import RepresentativeChange
 from definitions.event import EventDeclaration
 from definitions.event_type import EventType
 from definitions.mobilisation import CentreSupport, SupportState, TargetsRequest
+from definitions.outgoing import OutboxStatus
 from definitions.temporal_names import CENTRE_QUERY, mobilisation_workflow_id
 from definitions.territory import load_territory
 from gateway import event_control
@@ -54,7 +56,6 @@ UNLIMITED = 1_000_000.0
 LIMITED = 30.0
 REPLY_CONCURRENCY = 8
 SUPPORT_REQUEST_MARK = "votre centre est-il mobilis"
-SUPPORT_REQUEST_SUBJECT = "votre centre est-il mobilisé"
 NATIONAL = EventDeclaration(
     type=EventType.INONDATION,
     departments=sorted(load_territory().departments),
@@ -203,25 +204,30 @@ async def _activate(stack: Stack, declaration: EventDeclaration) -> tuple[str, d
     return event_id, declared, status.representative.designated_at
 
 
+def _handed_over(store: Store) -> int:
+    """Support requests the providers hold on both channels, read from the outbox."""
+    left = [status.value for status in OutboxStatus if status.left]
+    query = text(
+        "SELECT channel, COUNT(*) FROM outbox WHERE step = 'support_request' "
+        f"AND status IN ({', '.join(repr(value) for value in left)}) GROUP BY channel"
+    )
+    with store.session() as session:
+        counts = dict(session.execute(query).all())
+    return min(counts.get("sms", 0), counts.get("email", 0))
+
+
 async def _all_handed_over(stack: Stack, expected: int, noop: bool) -> datetime:
-    """When the providers hold every support request (SMS and email), read from the
-    sandboxes rather than by querying the workflows, so as not to load them; the
-    no-op baseline has no providers, so its departments are asked once a second."""
-    sms = emails = read_sms = read_mail = 0
+    """When every support request is with the providers (the outbox says so); the
+    no-op baseline has no outbox, so its departments are asked."""
     while True:
         if noop:
             overview = await event_control.mobilisation_overview(stack.client, stack.event_id)
-            if overview.total.requested >= expected:
-                return datetime.now(UTC)
-            await asyncio.sleep(1)
-            continue
-        messages, mails = stack.twilio.messages, stack.mail.received
-        sms += sum(SUPPORT_REQUEST_MARK in m.body for m in messages[read_sms:])
-        emails += sum(SUPPORT_REQUEST_SUBJECT in str(m["Subject"]) for m in mails[read_mail:])
-        read_sms, read_mail = len(messages), len(mails)
-        if sms >= expected and emails >= expected:
+            done = overview.total.requested
+        else:
+            done = await asyncio.to_thread(_handed_over, stack.store)
+        if done >= expected:
             return datetime.now(UTC)
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(1 if noop else 0.5)
 
 
 async def _answer_all(stack: Stack, event_id: str) -> list[float]:
@@ -267,6 +273,7 @@ async def national(state_dir: Path, expected: int, noop: bool) -> dict[str, floa
             "support_sms": len(support),
             "emails": len(stack.mail.received),
         }
+        print(f"  handed over: {figures}", flush=True)
         latencies = await _answer_all(stack, event_id)
         figures |= {
             "replies": len(latencies),
