@@ -28,7 +28,7 @@ with workflow.unsafe.imports_passed_through():
     from definitions.crisis_log import SYSTEM_ACTOR, CrisisLogKind
     from definitions.durations import format_duration
     from definitions.event import EventDeclaration
-    from definitions.messages import MessageStep, TemplateSet
+    from definitions.messages import MessageStep
     from definitions.mobilisation import (
         AreaChange,
         CentreSupport,
@@ -58,7 +58,6 @@ with workflow.unsafe.imports_passed_through():
         LOAD_NEIGHBOURS,
         LOAD_STATE_RECIPIENTS,
         LOAD_SUPPORT_TARGETS,
-        LOAD_TEMPLATES,
         OPEN_ANSWER_LINKS,
         OPEN_REPLY_CODES,
         REPLY_SIGNAL,
@@ -66,7 +65,6 @@ with workflow.unsafe.imports_passed_through():
         SITUATION_REPORT_SIGNAL,
         STATUS_QUERY,
         STOP_SIGNAL,
-        sms_task_queue,
     )
     from workflows.crisis_log import CrisisLogBuffer, CrisisLogWriter
     from workflows.outreach import Delivery, Outreach
@@ -130,21 +128,8 @@ class DepartmentMobilisationWorkflow:
     @workflow.run
     async def run(self, start: MobilisationStart) -> MobilisationStatus:
         info = workflow.info()
-        templates = await call_store(
-            LOAD_TEMPLATES, start.declaration.type, result_type=TemplateSet
-        )
-        self._outreach = Outreach(
-            workflow_id=info.workflow_id,
-            event_id=start.event_id,
-            exercise=start.declaration.exercise,
-            templates=templates,
-            common_values={
-                "header": start.header,
-                "title": start.declaration.title,
-                "event_id": start.event_id,
-            },
-            sms_task_queue=sms_task_queue(info.task_queue),
-            crisis_log=self._writer,
+        self._outreach = await Outreach.for_event(
+            start.event_id, start.declaration, start.header, self._writer
         )
         if start.carried is None:
             await self._begin()

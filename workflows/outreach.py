@@ -13,6 +13,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from definitions.crisis_log import ENTRY_TEXT_MAX_LENGTH, SYSTEM_ACTOR, CrisisLogKind
+    from definitions.event import EventDeclaration
     from definitions.messages import MessageStep, TemplateSet, render_email, render_sms
     from definitions.outgoing import (
         PERMANENT_DELIVERY_ERROR,
@@ -24,8 +25,16 @@ with workflow.unsafe.imports_passed_through():
         idempotency_key,
     )
     from definitions.people import Person
-    from definitions.temporal_names import SEND_EMAIL, SEND_EMAIL_BATCH, SEND_SMS, SEND_SMS_BATCH
+    from definitions.temporal_names import (
+        LOAD_TEMPLATES,
+        SEND_EMAIL,
+        SEND_EMAIL_BATCH,
+        SEND_SMS,
+        SEND_SMS_BATCH,
+        sms_task_queue,
+    )
     from workflows.crisis_log import CrisisLogWriter
+    from workflows.store_calls import call_store
 
 SEND_TIMEOUT = timedelta(seconds=60)
 GIVE_UP_AFTER = timedelta(hours=6)
@@ -75,6 +84,27 @@ class Outreach:
     common_values: dict[str, str]
     sms_task_queue: str
     crisis_log: CrisisLogWriter
+
+    @classmethod
+    async def for_event(
+        cls,
+        event_id: str,
+        declaration: EventDeclaration,
+        header: str,
+        crisis_log: CrisisLogWriter,
+    ) -> "Outreach":
+        """The calling workflow's outreach for one event, with its type's templates."""
+        info = workflow.info()
+        templates = await call_store(LOAD_TEMPLATES, declaration.type, result_type=TemplateSet)
+        return cls(
+            workflow_id=info.workflow_id,
+            event_id=event_id,
+            exercise=declaration.exercise,
+            templates=templates,
+            common_values={"header": header, "title": declaration.title, "event_id": event_id},
+            sms_task_queue=sms_task_queue(info.task_queue),
+            crisis_log=crisis_log,
+        )
 
     def channels_of(self, step: MessageStep) -> set[Channel]:
         channels = set()

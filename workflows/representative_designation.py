@@ -38,7 +38,7 @@ with workflow.unsafe.imports_passed_through():
         RepresentativeClaim,
     )
     from definitions.durations import format_duration
-    from definitions.messages import MessageStep, TemplateSet
+    from definitions.messages import MessageStep
     from definitions.outgoing import Channel
     from definitions.people import Person, StateRecipients
     from definitions.replies import ReplyKeyword
@@ -53,14 +53,12 @@ with workflow.unsafe.imports_passed_through():
         LOAD_PERSON,
         LOAD_ROSTER,
         LOAD_STATE_RECIPIENTS,
-        LOAD_TEMPLATES,
         OPEN_REPLY_CODES,
         REPLY_SIGNAL,
         REPRESENTATIVE_DESIGNATION_WORKFLOW,
         SEND_BRIEFING,
         STATUS_QUERY,
         STOP_SIGNAL,
-        sms_task_queue,
     )
     from workflows.crisis_log import CrisisLogWriter
     from workflows.outreach import GIVE_UP_AFTER, SEND_RETRY, SEND_TIMEOUT, Delivery, Outreach
@@ -90,21 +88,8 @@ class RepresentativeDesignationWorkflow:
     async def run(self, start: DesignationStart) -> DesignationStatus:
         info = workflow.info()
         self._log = CrisisLogWriter(start.event_id, info.workflow_id)
-        templates = await call_store(
-            LOAD_TEMPLATES, start.declaration.type, result_type=TemplateSet
-        )
-        self._outreach = Outreach(
-            workflow_id=info.workflow_id,
-            event_id=start.event_id,
-            exercise=start.declaration.exercise,
-            templates=templates,
-            common_values={
-                "header": start.header,
-                "title": start.declaration.title,
-                "event_id": start.event_id,
-            },
-            sms_task_queue=sms_task_queue(info.task_queue),
-            crisis_log=self._log,
+        self._outreach = await Outreach.for_event(
+            start.event_id, start.declaration, start.header, self._log
         )
         if start.manual is None:
             await self._search()
