@@ -276,11 +276,8 @@ class DepartmentMobilisationWorkflow:
             or self._area_changes
             or self._needs
             or self._offers
-            or any(
-                centre.requested_at is None and centre.unreachable_at is None
-                for centre in self._centres.values()
-            )
-            or any(self._to_flag())
+            or self._unrequested()
+            or self._to_flag()
         )
 
     def _to_flag(self) -> list[CentreSupport]:
@@ -291,16 +288,38 @@ class DepartmentMobilisationWorkflow:
         ]
 
     def _next_deadline(self) -> datetime | None:
-        rules = self._start.rules
         deadlines = [action.deadline for action in self._actions.values() if not action.closed]
-        for centre in self._centres.values():
-            if not centre.awaits_answer or centre.requested_at is None:
-                continue
-            if centre.reminded_at is None:
-                deadlines.append(centre.requested_at + rules.reminder_after)
-            elif centre.escalated_at is None:
-                deadlines.append(centre.reminded_at + rules.escalation_after)
+        deadlines += [due for centre in self._centres.values() if (due := self._follow_up(centre))]
         return min(deadlines, default=None)
+
+    def _follow_up(self, centre: CentreSupport) -> datetime | None:
+        """When a silent centre is next reminded (then escalated); None once both are done."""
+        rules = self._start.rules
+        if not centre.awaits_answer or centre.requested_at is None:
+            return None
+        if centre.reminded_at is None:
+            return centre.requested_at + rules.reminder_after
+        if centre.escalated_at is None:
+            return centre.reminded_at + rules.escalation_after
+        return None
+
+    def _due(self, reminded: bool) -> list[CentreSupport]:
+        """Silent centres whose reminder (or, once reminded, escalation) is due now."""
+        now = workflow.now()
+        return [
+            centre
+            for centre in self._centres.values()
+            if (due := self._follow_up(centre)) is not None
+            and due <= now
+            and (centre.reminded_at is not None) == reminded
+        ]
+
+    def _unrequested(self) -> list[CentreSupport]:
+        return [
+            centre
+            for centre in self._centres.values()
+            if centre.requested_at is None and centre.unreachable_at is None
+        ]
 
     def _history_is_long(self) -> bool:
         info = workflow.info()
@@ -396,11 +415,7 @@ class DepartmentMobilisationWorkflow:
         }
 
     async def _request_support(self) -> None:
-        centres = [
-            centre
-            for centre in self._centres.values()
-            if centre.requested_at is None and centre.unreachable_at is None
-        ]
+        centres = self._unrequested()
         if not centres:
             return
         links = await call_store(
@@ -466,32 +481,8 @@ class DepartmentMobilisationWorkflow:
             for channel in sorted(deliveries[person.contact_id].sent)
         ]
 
-    def _due_for_reminder(self) -> list[CentreSupport]:
-        now = workflow.now()
-        after = self._start.rules.reminder_after
-        return [
-            centre
-            for centre in self._centres.values()
-            if centre.awaits_answer
-            and centre.requested_at is not None
-            and centre.reminded_at is None
-            and centre.requested_at + after <= now
-        ]
-
-    def _due_for_escalation(self) -> list[CentreSupport]:
-        now = workflow.now()
-        after = self._start.rules.escalation_after
-        return [
-            centre
-            for centre in self._centres.values()
-            if centre.awaits_answer
-            and centre.reminded_at is not None
-            and centre.escalated_at is None
-            and centre.reminded_at + after <= now
-        ]
-
     async def _remind(self) -> None:
-        centres = self._due_for_reminder()
+        centres = self._due(reminded=False)
         if not centres:
             return
         messages = [
@@ -513,7 +504,7 @@ class DepartmentMobilisationWorkflow:
         rules = self._start.rules
         waited = format_duration(rules.reminder_after + rules.escalation_after)
         groups = (
-            (self._due_for_escalation(), f"sans réponse depuis {waited}"),
+            (self._due(reminded=True), f"sans réponse depuis {waited}"),
             (self._to_flag(), "injoignable(s) (SMS et email en échec)"),
         )
         for centres, reason in groups:
