@@ -11,7 +11,7 @@ import structlog
 from sqlmodel import Session
 from temporalio import activity
 
-from activities.people import person_of
+from activities.people import organisation_person, person_of
 from definitions.competence import resolve_competence
 from definitions.directory import ContactRole, Organisation
 from definitions.event import EventDeclaration
@@ -25,7 +25,7 @@ from definitions.people import Person
 from definitions.temporal_names import LOAD_NEIGHBOURS, LOAD_SUPPORT_TARGETS
 from definitions.territory import Commune, Territory, load_territory
 from definitions.territory.declared_area import affected_communes
-from store import directory, inbound
+from store import directory
 from store.database import Store
 
 log = structlog.get_logger(__name__)
@@ -65,20 +65,6 @@ def _home(organisation: Organisation, departments: set[str]) -> str:
     return own if own in departments else min(departments)
 
 
-def _organisation_person(session: Session, organisation: Organisation) -> Person:
-    """A centre with no director in the directory is written to at its own address."""
-    return Person(
-        contact_id=organisation.id,
-        name=organisation.name,
-        organisation_id=organisation.id,
-        organisation_name=organisation.name,
-        phone=organisation.phone,
-        email=organisation.email,
-        sms_opted_out=bool(organisation.phone)
-        and inbound.has_opted_out(session, organisation.phone),
-    )
-
-
 def _recipients(
     session: Session, organisations: list[Organisation], roles: set[ContactRole]
 ) -> dict[str, list[Person]]:
@@ -92,8 +78,7 @@ def _recipients(
             person_of(session, contact, by_id[contact.organisation_id])
         )
     return {
-        organisation.id: people.get(organisation.id)
-        or [_organisation_person(session, organisation)]
+        organisation.id: people.get(organisation.id) or [organisation_person(session, organisation)]
         for organisation in organisations
     }
 

@@ -27,6 +27,10 @@ log = structlog.get_logger(__name__)
 UNKNOWN_CONTACT = "UnknownContact"
 
 
+def _opted_out(session: Session, phone: str | None) -> bool:
+    return bool(phone) and inbound.has_opted_out(session, phone)
+
+
 def person_of(session: Session, contact: Contact, organisation: Organisation | None) -> Person:
     return Person(
         contact_id=contact.id,
@@ -35,7 +39,21 @@ def person_of(session: Session, contact: Contact, organisation: Organisation | N
         organisation_name=organisation.name if organisation else "",
         phone=contact.phone,
         email=contact.email,
-        sms_opted_out=bool(contact.phone) and inbound.has_opted_out(session, contact.phone),
+        sms_opted_out=_opted_out(session, contact.phone),
+    )
+
+
+def organisation_person(session: Session, organisation: Organisation) -> Person:
+    """An organisation written to at its own phone and address (a centre with no
+    director in the directory)."""
+    return Person(
+        contact_id=organisation.id,
+        name=organisation.name,
+        organisation_id=organisation.id,
+        organisation_name=organisation.name,
+        phone=organisation.phone,
+        email=organisation.email,
+        sms_opted_out=_opted_out(session, organisation.phone),
     )
 
 

@@ -3,10 +3,11 @@ for the API and the CLI alike."""
 
 import asyncio
 from datetime import UTC, datetime
+from typing import Any
 
 from pydantic import BaseModel
 from temporalio.api.enums.v1 import WorkflowExecutionStatus
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -138,19 +139,28 @@ async def extend(client: Client, event_id: str, extension: AreaExtension) -> Eve
     return await _update(client, event_id, EXTEND_AREA_UPDATE, cleaned)
 
 
+async def _department_handles(
+    client: Client, event_id: str, department: str | None = None
+) -> dict[str, WorkflowHandle[Any, Any]]:
+    """The mobilisation workflow of each department (or of one) of the event."""
+    codes = (await status(client, event_id)).mobilised_departments
+    return {
+        code: client.get_workflow_handle(mobilisation_workflow_id(event_id, code))
+        for code in codes
+        if department is None or code == department
+    }
+
+
 async def mobilisation(
     client: Client, event_id: str, department: str | None = None
 ) -> list[MobilisationStatus]:
     """Every centre's support request, per department (or for one department)."""
-    codes = (await status(client, event_id)).mobilised_departments
-    chosen = [code for code in codes if department is None or code == department]
+    handles = await _department_handles(client, event_id, department)
     return list(
         await asyncio.gather(
             *(
-                client.get_workflow_handle(mobilisation_workflow_id(event_id, code)).query(
-                    STATUS_QUERY, result_type=MobilisationStatus
-                )
-                for code in chosen
+                handle.query(STATUS_QUERY, result_type=MobilisationStatus)
+                for handle in handles.values()
             )
         )
     )
@@ -158,17 +168,12 @@ async def mobilisation(
 
 async def mobilisation_overview(client: Client, event_id: str) -> MobilisationOverview:
     """Counts per department and in all, without reading every centre."""
-    codes = (await status(client, event_id)).mobilised_departments
+    handles = await _department_handles(client, event_id)
     counts = await asyncio.gather(
-        *(
-            client.get_workflow_handle(mobilisation_workflow_id(event_id, code)).query(
-                COUNTS_QUERY, result_type=SupportCounts
-            )
-            for code in codes
-        )
+        *(handle.query(COUNTS_QUERY, result_type=SupportCounts) for handle in handles.values())
     )
     return MobilisationOverview(
-        departments=dict(zip(codes, counts, strict=True)), total=sum(counts, SupportCounts())
+        departments=dict(zip(handles, counts, strict=True)), total=sum(counts, SupportCounts())
     )
 
 
