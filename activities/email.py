@@ -21,7 +21,6 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.outbox_ledger import (
-    MessageClaim,
     OutboxLedger,
     earlier_outcome,
     permanent_failure,
@@ -37,6 +36,7 @@ from definitions.outgoing import (
 )
 from definitions.temporal_names import SEND_EMAIL, SEND_EMAIL_BATCH
 from store.database import Store
+from store.outbox import OutboxClaim
 
 log = structlog.get_logger(__name__)
 
@@ -87,8 +87,8 @@ def build_message(request: EmailRequest, mail_from: str) -> EmailMessage:
     return message
 
 
-def _claim(request: EmailRequest) -> MessageClaim:
-    return MessageClaim(
+def _claim(request: EmailRequest) -> OutboxClaim:
+    return OutboxClaim(
         key=request.key,
         event_id=request.event_id,
         channel=Channel.EMAIL,
@@ -106,16 +106,15 @@ class EmailActivities:
 
     @activity.defn(name=SEND_EMAIL)
     async def send_email(self, request: EmailRequest) -> SendResult:
-        entries = await asyncio.to_thread(self._ledger.claim_all, [_claim(request)])
-        return await self._send_claimed(request, entries[0], self._send_alone)
+        claimed = await asyncio.to_thread(self._ledger.claim_all, [_claim(request)])
+        return await self._send_claimed(request, claimed[request.key], self._send_alone)
 
     @activity.defn(name=SEND_EMAIL_BATCH)
     async def send_email_batch(self, requests: list[EmailRequest]) -> list[BatchItemResult]:
         """Each email once, over one SMTP connection; a retry skips those already sent."""
-        entries = await asyncio.to_thread(
+        claimed = await asyncio.to_thread(
             self._ledger.claim_all, [_claim(request) for request in requests]
         )
-        claimed = {entry.key: entry for entry in entries}
         async with aiosmtplib.SMTP(**self._smtp_options()) as connection:
 
             async def send(message: EmailMessage) -> None:
@@ -124,7 +123,6 @@ class EmailActivities:
             return await send_each_async(
                 requests,
                 lambda request: self._send_claimed(request, claimed[request.key], send),
-                progress=activity.heartbeat,
             )
 
     async def _send_alone(self, message: EmailMessage) -> None:

@@ -2,11 +2,12 @@
 provider call, mark it after, and give up for good on a permanent refusal."""
 
 import threading
+import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import NoReturn, Protocol, TypeVar
 
+from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from definitions.outgoing import (
@@ -19,8 +20,10 @@ from definitions.outgoing import (
 )
 from store import inbound, outbox
 from store.database import Store
+from store.outbox import OutboxClaim, OutboxMark
 
 OPTED_OUT = "opted_out"
+HEARTBEAT_EVERY_SECONDS = 10.0
 
 
 class _Keyed(Protocol):
@@ -59,12 +62,25 @@ def _refused(key: str, error: ApplicationError) -> BatchItemResult:
     return BatchItemResult(key=key, refused=str(error.details[0]) if error.details else "?")
 
 
+class _Progress:
+    """Heartbeats now and then: from a thread, each one waits for the worker's
+    event loop, and one per message slowed a batch down to the loop's pace."""
+
+    def __init__(self) -> None:
+        self._next = 0.0
+
+    def __call__(self, done: int) -> None:
+        now = time.monotonic()
+        if now >= self._next:
+            self._next = now + HEARTBEAT_EVERY_SECONDS
+            activity.heartbeat(done)
+
+
 def send_each(
-    requests: Sequence[Request],
-    send: Callable[[Request], SendResult],
-    progress: Callable[[int], None],
+    requests: Sequence[Request], send: Callable[[Request], SendResult]
 ) -> list[BatchItemResult]:
     results = []
+    progress = _Progress()
     for done, request in enumerate(requests, start=1):
         try:
             results.append(BatchItemResult(key=request.key, result=send(request)))
@@ -75,11 +91,10 @@ def send_each(
 
 
 async def send_each_async(
-    requests: Sequence[Request],
-    send: Callable[[Request], Awaitable[SendResult]],
-    progress: Callable[[int], None],
+    requests: Sequence[Request], send: Callable[[Request], Awaitable[SendResult]]
 ) -> list[BatchItemResult]:
     results = []
+    progress = _Progress()
     for done, request in enumerate(requests, start=1):
         try:
             results.append(BatchItemResult(key=request.key, result=await send(request)))
@@ -87,17 +102,6 @@ async def send_each_async(
             results.append(_refused(request.key, error))
         progress(done)
     return results
-
-
-@dataclass(frozen=True)
-class MessageClaim:
-    key: str
-    event_id: str
-    channel: Channel
-    step: str
-    recipient: str
-    body: str
-    subject: str | None = None
 
 
 class OutboxLedger:
@@ -109,32 +113,43 @@ class OutboxLedger:
     def __init__(self, store: Store) -> None:
         self._store = store
 
-    def claim_all(self, claims: Sequence[MessageClaim]) -> list[OutboxEntry]:
-        """The rows of these messages, in one transaction (one commit for a whole
-        batch), each as it stood before: a pending message is marked ``sending``
-        from here on, since the provider may be called at any moment (one left
-        ``sending`` earlier is for the sender to reconcile); an SMS to a number
-        that answered STOP fails at once."""
+    def claim_all(self, claims: Sequence[OutboxClaim]) -> dict[str, OutboxEntry]:
+        """The rows of these messages by key, in one transaction, each as it stood
+        before: a pending message is marked ``sending`` from here on, since the
+        provider may be called at any moment (one left ``sending`` earlier is for
+        the sender to reconcile); an SMS to a number that answered STOP fails at once."""
         now = datetime.now(UTC)
-        entries = []
         with self._writing, self._store.session() as session:
-            for claim in claims:
-                entry = outbox.claim(session, **asdict(claim), now=now)
-                if entry.status is not OutboxStatus.PENDING:
-                    pass
-                elif claim.channel is Channel.SMS and inbound.has_opted_out(
-                    session, claim.recipient
-                ):
-                    entry = outbox.mark(
-                        session, claim.key, OutboxStatus.FAILED, now, error_code=OPTED_OUT
-                    )
-                else:
-                    outbox.mark(session, claim.key, OutboxStatus.SENDING, now)
-                entries.append(entry)
+            entries = outbox.claim_all(session, claims, now)
+            pending = [entry for entry in entries.values() if entry.status is OutboxStatus.PENDING]
+            stopped = inbound.opted_out_among(
+                session, [entry.recipient for entry in pending if entry.channel is Channel.SMS]
+            )
+            marks = [
+                OutboxMark(entry.key, OutboxStatus.FAILED, error_code=OPTED_OUT)
+                if entry.channel is Channel.SMS and entry.recipient in stopped
+                else OutboxMark(entry.key, OutboxStatus.SENDING)
+                for entry in pending
+            ]
+            outbox.mark_all(session, marks, now)
             session.commit()
+        for mark in marks:
+            if mark.status is OutboxStatus.FAILED:
+                entries[mark.key] = entries[mark.key].model_copy(
+                    update={"status": mark.status, "error_code": mark.error_code}
+                )
         return entries
 
-    def mark(self, key: str, status: OutboxStatus, **fields: str | None) -> None:
+    def mark(
+        self,
+        key: str,
+        status: OutboxStatus,
+        *,
+        provider_id: str | None = None,
+        error_code: str | None = None,
+    ) -> None:
         with self._writing, self._store.session() as session:
-            outbox.mark(session, key, status, datetime.now(UTC), **fields)
+            outbox.mark_all(
+                session, [OutboxMark(key, status, provider_id, error_code)], datetime.now(UTC)
+            )
             session.commit()

@@ -21,7 +21,6 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from activities.outbox_ledger import (
-    MessageClaim,
     OutboxLedger,
     earlier_outcome,
     permanent_failure,
@@ -40,6 +39,7 @@ from definitions.outgoing import (
 from definitions.privacy import mask_phone_numbers
 from definitions.temporal_names import SEND_SMS, SEND_SMS_BATCH
 from store.database import Store
+from store.outbox import OutboxClaim
 
 log = structlog.get_logger(__name__)
 
@@ -60,8 +60,8 @@ class TwilioSettings:
     timeout_seconds: float = 10.0
 
 
-def _claim(request: SmsRequest) -> MessageClaim:
-    return MessageClaim(
+def _claim(request: SmsRequest) -> OutboxClaim:
+    return OutboxClaim(
         key=request.key,
         event_id=request.event_id,
         channel=Channel.SMS,
@@ -121,16 +121,15 @@ class SmsActivities:
     @activity.defn(name=SEND_SMS_BATCH)
     def send_sms_batch(self, requests: list[SmsRequest]) -> list[BatchItemResult]:
         """Each SMS once, at the provider's pace; a retry skips those already sent."""
-        entries = self._ledger.claim_all([_claim(request) for request in requests])
-        claimed = {entry.key: entry for entry in entries}
+        claimed = self._ledger.claim_all([_claim(request) for request in requests])
         return send_each(
             requests,
             lambda request: self._send_claimed(request, claimed[request.key]),
-            progress=activity.heartbeat,
         )
 
     def _send_once(self, request: SmsRequest) -> SendResult:
-        return self._send_claimed(request, self._ledger.claim_all([_claim(request)])[0])
+        claimed = self._ledger.claim_all([_claim(request)])
+        return self._send_claimed(request, claimed[request.key])
 
     def _send_claimed(self, request: SmsRequest, entry: OutboxEntry) -> SendResult:
         if (earlier := earlier_outcome(entry, "SMS")) is not None:

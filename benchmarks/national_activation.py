@@ -24,6 +24,9 @@ from pathlib import Path
 
 import httpx
 from sqlalchemy import text
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 from twilio.request_validator import RequestValidator
 
@@ -33,7 +36,7 @@ from definitions.event import EventDeclaration
 from definitions.event_type import EventType
 from definitions.mobilisation import CentreSupport, SupportState, TargetsRequest
 from definitions.outgoing import OutboxStatus
-from definitions.temporal_names import CENTRE_QUERY, mobilisation_workflow_id
+from definitions.temporal_names import CENTRE_QUERY, mobilisation_workflow_id, sms_task_queue
 from definitions.territory import load_territory
 from gateway import event_control
 from gateway.app import create_app
@@ -171,6 +174,7 @@ async def running_stack(state_dir: Path, sms_per_second: float, noop: bool) -> A
         http_port,
     )
     serving = await gateway.start()
+    await _worker_polling(client, [settings.task_queue, sms_task_queue(settings.task_queue)])
     try:
         async with httpx.AsyncClient(base_url=settings.public_url, timeout=30) as http:
             yield Stack(settings, store, client, server, worker, twilio, mail, http)
@@ -184,6 +188,24 @@ async def running_stack(state_dir: Path, sms_per_second: float, noop: bool) -> A
         twilio_server.stop()
         await twilio_serving
         store.dispose()
+
+
+async def _worker_polling(client: Client, task_queues: list[str]) -> None:
+    """The worker process takes seconds to start: the clock starts once it polls."""
+    for name in task_queues:
+        for task_type in (
+            TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+            TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+        ):
+            request = DescribeTaskQueueRequest(
+                namespace=client.namespace,
+                task_queue=TaskQueue(name=name),
+                task_queue_type=task_type,
+            )
+            for _ in range(600):
+                if (await client.workflow_service.describe_task_queue(request)).pollers:
+                    break
+                await asyncio.sleep(0.1)
 
 
 async def _activate(stack: Stack, declaration: EventDeclaration) -> tuple[str, datetime, datetime]:
@@ -271,7 +293,7 @@ async def national(state_dir: Path, expected: int, noop: bool) -> dict[str, floa
             "first_support_sms_s": (support[0].date_created - designated).total_seconds(),
             "last_support_sms_s": (support[-1].date_created - designated).total_seconds(),
             "support_sms": len(support),
-            "emails": len(stack.mail.received),
+            "emails": stack.mail.received_count,
         }
         print(f"  handed over: {figures}", flush=True)
         latencies = await _answer_all(stack, event_id)

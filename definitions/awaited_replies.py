@@ -59,9 +59,14 @@ class DeliveryFailed(BaseModel):
 
 
 class DeliveryReceipt(BaseModel):
-    """The signal a workflow receives when the provider confirms a message it
-    tracks was delivered to the phone."""
+    """The provider confirmed that a message a workflow tracks reached the phone."""
 
     task_key: str
     contact_id: str
     step: str
+
+
+class DeliveryReceipts(BaseModel):
+    """The signal a workflow receives: the receipts of the last moments, together."""
+
+    receipts: list[DeliveryReceipt]

@@ -4,8 +4,8 @@ Every request must carry a valid ``X-Twilio-Signature`` computed on the public
 URL Twilio called; anything else gets 403 and changes nothing. Inbound SMS are
 kept once per MessageSid, so a replayed webhook is answered with silence; a
 reply to a waiting task reaches its workflow as a signal, which Temporal accepts
-even while no worker runs. A bounced SMS that awaited an answer is signalled too,
-and so is the delivery of a support request, which the department counts.
+even while no worker runs. A bounced SMS that awaited an answer is signalled too;
+the deliveries of support requests, which the departments count, go in bundles.
 """
 
 from datetime import UTC, datetime
@@ -28,7 +28,8 @@ from definitions.messages import DELIVERY_TRACKED_STEPS
 from definitions.outgoing import Channel, OutboxEntry, OutboxStatus, provider_status
 from definitions.privacy import mask_phone_numbers
 from definitions.replies import Reply, parse_reply
-from definitions.temporal_names import DELIVERED_SIGNAL, DELIVERY_FAILED_SIGNAL, REPLY_SIGNAL
+from definitions.temporal_names import DELIVERY_FAILED_SIGNAL, REPLY_SIGNAL
+from gateway.delivery_receipts import DeliveryReceiptRelay
 from gateway.reply_routing import CLOSED, UNAVAILABLE, Outcome, Routing, route
 from store import inbound, outbox, reply_codes
 from store.database import Store
@@ -51,6 +52,7 @@ class TwilioWebhooks:
         self._client = client
         self._validator = RequestValidator(auth_token)
         self._public_url = public_url
+        self._receipts = DeliveryReceiptRelay(client)
 
     async def _signed_form(self, request: Request, signature: str | None) -> dict[str, str] | None:
         """The form when Twilio signed it, else None (and a log line)."""
@@ -137,33 +139,36 @@ class TwilioWebhooks:
         return _twiml(routing.answer)
 
     async def _signal_task(self, entry: OutboxEntry, delivery: OutboxStatus) -> None:
-        """A bounce, or a delivery the workflow counts, reaches the task's workflow."""
+        """A bounce reaches the task's workflow at once; a delivery the workflow
+        counts goes with the next bundle of receipts."""
+        delivered = delivery is OutboxStatus.DELIVERED
+        if delivered and entry.step not in DELIVERY_TRACKED_STEPS:
+            return
         with self._store.session() as session:
             task = reply_codes.awaiting_message(session, entry.recipient, entry.key)
         if task is None:
             return
-        if delivery is OutboxStatus.DELIVERED:
-            if entry.step not in DELIVERY_TRACKED_STEPS:
-                return
-            name: str = DELIVERED_SIGNAL
-            payload: DeliveryFailed | DeliveryReceipt = DeliveryReceipt(
+        if delivered:
+            receipt = DeliveryReceipt(
                 task_key=task.task_key, contact_id=task.contact_id, step=entry.step
             )
-        else:
-            name = DELIVERY_FAILED_SIGNAL
-            payload = DeliveryFailed(
-                task_key=task.task_key,
-                contact_id=task.contact_id,
-                channel=Channel.SMS,
-                step=entry.step,
-                error_code=entry.error_code,
-            )
+            self._receipts.add(task.workflow_id, receipt)
+            return
+        failure = DeliveryFailed(
+            task_key=task.task_key,
+            contact_id=task.contact_id,
+            channel=Channel.SMS,
+            step=entry.step,
+            error_code=entry.error_code,
+        )
         try:
-            await self._client.get_workflow_handle(task.workflow_id).signal(name, payload)
+            await self._client.get_workflow_handle(task.workflow_id).signal(
+                DELIVERY_FAILED_SIGNAL, failure
+            )
         except RPCError as error:
             log.warning("sms.status_not_signalled", workflow_id=task.workflow_id, error=str(error))
             return
-        log.info("sms.status_signalled", workflow_id=task.workflow_id, step=entry.step, status=name)
+        log.info("sms.bounce_signalled", workflow_id=task.workflow_id, step=entry.step)
 
     async def delivery_status(
         self,

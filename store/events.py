@@ -44,17 +44,22 @@ def set_phase(session: Session, event_id: str, phase: Phase, at: datetime) -> No
     session.flush()
 
 
+def _has_entry(session: Session, entry_key: str) -> bool:
+    query = select(CrisisLogRow.id).where(CrisisLogRow.entry_key == entry_key)
+    return session.exec(query).first() is not None
+
+
 def append_entry(session: Session, entry: CrisisLogEntry) -> bool:
-    """Add the entry unless its key is already there; says whether it was added."""
-    exists = session.exec(
-        select(CrisisLogRow.id).where(CrisisLogRow.entry_key == entry.entry_key)
-    ).first()
-    if exists is not None:
+    """Add the entry unless its key is already there; says whether it was added.
+    An entry of an unknown event is refused (the integrity error goes on)."""
+    if _has_entry(session, entry.entry_key):
         return False
     try:
         with session.begin_nested():
             session.add(CrisisLogRow(**entry.model_dump(mode="python")))
     except IntegrityError:
+        if not _has_entry(session, entry.entry_key):
+            raise
         return False
     return True
 

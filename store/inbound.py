@@ -1,9 +1,10 @@
 """Received SMS and opt-outs."""
 
+from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from store.tables import InboundSmsRow, SmsOptOutRow
 
@@ -42,3 +43,10 @@ def opt_out(session: Session, phone: str, now: datetime) -> None:
 
 def has_opted_out(session: Session, phone: str) -> bool:
     return session.get(SmsOptOutRow, phone) is not None
+
+
+def opted_out_among(session: Session, phones: Collection[str]) -> set[str]:
+    if not phones:
+        return set()
+    query = select(SmsOptOutRow.phone).where(col(SmsOptOutRow.phone).in_(phones))
+    return set(session.exec(query).all())

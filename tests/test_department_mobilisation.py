@@ -5,6 +5,7 @@ Ille-et-Vilaine (35): Acigné and Argentré-du-Plessis have a CCAS, Baussaine is
 covered by the CIAS of its EPCI, Amanlis by nobody.
 """
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -13,12 +14,12 @@ from urllib.parse import urlsplit
 
 import pytest
 import pytest_asyncio
-from temporalio.client import WorkflowHandle
+from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from definitions.answer_links import AnswerLinkClaim, sign_answer_link
 from definitions.competence import resolve_competence
-from definitions.crisis_log import CrisisLogKind
+from definitions.crisis_log import CrisisLogEntry, CrisisLogKind, DeclarationRecord
 from definitions.event import EventDeclaration
 from definitions.event_status import EventStatus
 from definitions.event_type import EventType
@@ -128,6 +129,38 @@ async def mobilised(
         yield declare
         for handle in handles:
             await stand_down(handle)
+
+
+def _declared(event_id: str, declaration: EventDeclaration) -> DeclarationRecord:
+    """The event's record, for a department workflow started without its event."""
+    now = datetime.now(UTC)
+    entry = CrisisLogEntry(
+        entry_key=f"{event_id}/0",
+        event_id=event_id,
+        at=now,
+        actor="test",
+        kind=CrisisLogKind.EVENT_DECLARED,
+        text="Déclaré pour le test.",
+    )
+    return DeclarationRecord(
+        event_id=event_id, declaration=declaration, declared_by="test", declared_at=now, entry=entry
+    )
+
+
+async def _runs(client: Client, workflow_id: str, run_id: str | None) -> int:
+    """How many runs the workflow went through, following its continue-as-new chain."""
+    runs = 0
+    while run_id:
+        runs += 1
+        history = await client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()
+        last = history.events[-1]
+        continued = last.workflow_execution_continued_as_new_event_attributes
+        run_id = (
+            continued.new_execution_run_id
+            if last.HasField("workflow_execution_continued_as_new_event_attributes")
+            else None
+        )
+    return runs
 
 
 def _centre(department: MobilisationStatus, insee_code: str) -> CentreSupport:
@@ -435,9 +468,12 @@ async def test_a_long_mobilisation_continues_as_new_and_loses_nothing(
             organisation_id="unccas",
             phone=FIRST_REPRESENTATIVE_PHONE,
         ),
-        history_limit=120,
+        history_limit=25,
     )
     workflow_id = mobilisation_workflow_id(start.event_id, DEPARTMENT)
+    with demo_store.session() as session:
+        events.save_event(session, _declared(start.event_id, declaration))
+        session.commit()
     async with running_workers(
         dev_env.client, demo_store, task_queue, definitions, tracked_messaging
     ):
@@ -451,19 +487,32 @@ async def test_a_long_mobilisation_continues_as_new_and_loses_nothing(
             lambda d: d.counts.centres > 50 and d.counts.requested == d.counts.centres,
         )
         answering = sorted(department.centres, key=lambda c: c.organisation_id)[:60]
-        for centre in answering:
-            answer = await phone.reply(_director_phone(centre), f"OK {centre.code}")
-            assert "bien reçue" in answer, answer
-        final = await until_department(
-            dev_env.client,
-            start.event_id,
-            DEPARTMENT,
-            lambda d: d.counts.mobilised == len(answering),
-            attempts=600,
-        )
+        for wave in range(0, len(answering), 20):
+            for centre in answering[wave : wave + 20]:
+                answer = await phone.reply(_director_phone(centre), f"OK {centre.code}")
+                assert "bien reçue" in answer, answer
+            final = await until_department(
+                dev_env.client,
+                start.event_id,
+                DEPARTMENT,
+                lambda d, answered=wave + 20: (
+                    d.counts.mobilised == answered and d.counts.delivered == d.counts.requested
+                ),
+                attempts=600,
+            )
         assert final.counts.requested == department.counts.centres
-        latest = await dev_env.client.get_workflow_handle(workflow_id).describe()
-        assert latest.run_id != handle.first_execution_run_id
+        assert await _runs(dev_env.client, workflow_id, handle.first_execution_run_id) >= 3
+        for _ in range(200):
+            with demo_store.session() as session:
+                logged = [
+                    entry
+                    for entry in events.crisis_log(session, start.event_id)
+                    if entry.kind is CrisisLogKind.SUPPORT_ANSWERED
+                ]
+            if len(logged) == len(answering):
+                break
+            await asyncio.sleep(0.05)
+        assert len(logged) == len(answering), "every answer in the crisis log, before any deadline"
         await handle.signal(DepartmentMobilisationWorkflow.stop)
         result = await handle.result()
     assert result.finished and result.counts.mobilised == len(answering)

@@ -68,7 +68,9 @@ async def test_record_histories(
     """A designation by SMS, a CCAS answering OK, then closure; a search stopped by
     closure. Files of the same name are overwritten; others stay: the
     ``recorded-designated`` histories come from before mobilisation
-    (``department-mobilisation`` patch) and prove that events of that time replay."""
+    (``department-mobilisation`` patch) and prove that events of that time replay;
+    a file named ``<id>--<type>--<what came after>.json`` keeps the history of a
+    workflow id from before a later patch (``--before-answers-logged-at-once``)."""
     env = time_skipping_env
     async with running_workers(env.client, store_with_network, task_queue, definitions, messaging):
         for scenario, answer in (("mobilised", "OUI"), ("stopped", None)):

@@ -25,6 +25,7 @@ from definitions.outgoing import (
 from definitions.temporal_names import sms_task_queue
 from store import outbox
 from store.database import Store
+from store.outbox import OutboxClaim, OutboxMark
 from tests.conftest import sms_sender
 from tests.sms_burst import SmsBurstWorkflow
 from worker.runner import Messaging, running_workers
@@ -106,18 +107,16 @@ async def test_a_crash_before_the_provider_call_sends_once_and_is_counted(
     request = _request()
     sender = _sender(store, twilio_sandbox)
     with store.session() as session:
-        outbox.claim(
-            session,
+        claim = OutboxClaim(
             key=request.key,
             event_id=request.event_id,
             channel=Channel.SMS,
             step=request.step,
             recipient=request.to,
-            subject=None,
             body=request.body,
-            now=datetime.now(UTC),
         )
-        outbox.mark(session, request.key, OutboxStatus.SENDING, datetime.now(UTC))
+        outbox.claim_all(session, [claim], datetime.now(UTC))
+        outbox.mark_all(session, [OutboxMark(request.key, OutboxStatus.SENDING)], datetime.now(UTC))
         session.commit()
     result = await _attempt(sender, request)
     assert len(twilio_sandbox.sent_to(TO)) == 1

@@ -38,6 +38,10 @@ class CrisisLogBuffer:
         self._writer = writer
         self._entries: list[CrisisLogEntry] = []
 
+    @property
+    def pending(self) -> bool:
+        return bool(self._entries)
+
     def add(self, kind: CrisisLogKind, actor: str, text: str) -> None:
         self._entries.append(self._writer.entry(kind, actor, text))
 

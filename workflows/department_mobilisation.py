@@ -20,7 +20,7 @@ with workflow.unsafe.imports_passed_through():
         AwaitedRecipient,
         AwaitedTask,
         DeliveryFailed,
-        DeliveryReceipt,
+        DeliveryReceipts,
         ReplyCodeClosure,
         ReplyCodeRequest,
         ReplyReceived,
@@ -52,7 +52,7 @@ with workflow.unsafe.imports_passed_through():
         CENTRE_QUERY,
         CLOSE_REPLY_CODES,
         COUNTS_QUERY,
-        DELIVERED_SIGNAL,
+        DELIVERIES_SIGNAL,
         DELIVERY_FAILED_SIGNAL,
         DEPARTMENT_MOBILISATION_WORKFLOW,
         LOAD_NEIGHBOURS,
@@ -75,6 +75,9 @@ NEIGHBOURS_ASKED = 3
 CENTRES_NAMED = 2
 SEEN_MESSAGES_KEPT = 1000
 REINFORCEMENT_PREFIX = "renfort:"
+ANSWERS_LOGGED_AT_ONCE_PATCH = "answers-logged-at-once"
+"""Answers reach the crisis log at the next turn, not at the next deadline; and a
+run hands over only once the answers it holds are written."""
 ANSWERED = {ReplyKeyword.MOBILISED: "mobilisé", ReplyKeyword.HELP: "besoin de soutien"}
 
 
@@ -124,10 +127,12 @@ class DepartmentMobilisationWorkflow:
         self._needs: list[str] = carried.pending_needs if carried else []
         self._offers: list[tuple[str, str]] = carried.pending_offers if carried else []
         self._stopped = carried.stopped if carried else False
+        self._answers_logged_at_once = False
 
     @workflow.run
     async def run(self, start: MobilisationStart) -> MobilisationStatus:
         info = workflow.info()
+        self._answers_logged_at_once = workflow.patched(ANSWERS_LOGGED_AT_ONCE_PATCH)
         self._outreach = await Outreach.for_event(
             start.event_id, start.declaration, start.header, self._writer
         )
@@ -141,6 +146,8 @@ class DepartmentMobilisationWorkflow:
                 continue
             if self._history_is_long():
                 await workflow.wait_condition(workflow.all_handlers_finished)
+                if self._answers_logged_at_once and self._has_work():
+                    continue
                 workflow.continue_as_new(start.model_copy(update={"carried": self._carry()}))
             deadline = self._next_deadline()
             timeout = None if deadline is None else deadline - workflow.now()
@@ -185,11 +192,12 @@ class DepartmentMobilisationWorkflow:
         else:
             self._centre_answer(reply)
 
-    @workflow.signal(name=DELIVERED_SIGNAL)
-    def delivered(self, receipt: DeliveryReceipt) -> None:
-        centre = self._centres.get(receipt.task_key)
-        if centre is not None and centre.delivered_at is None:
-            centre.delivered_at = workflow.now()
+    @workflow.signal(name=DELIVERIES_SIGNAL)
+    def deliveries(self, bundle: DeliveryReceipts) -> None:
+        for receipt in bundle.receipts:
+            centre = self._centres.get(receipt.task_key)
+            if centre is not None and centre.delivered_at is None:
+                centre.delivered_at = workflow.now()
 
     @workflow.signal(name=DELIVERY_FAILED_SIGNAL)
     def delivery_failed(self, failure: DeliveryFailed) -> None:
@@ -272,6 +280,7 @@ class DepartmentMobilisationWorkflow:
     def _has_work(self) -> bool:
         return bool(
             self._stopped
+            or (self._answers_logged_at_once and self._log.pending)
             or self._reports
             or self._area_changes
             or self._needs

@@ -1,4 +1,4 @@
-"""A real SMTP server (aiosmtpd) that keeps what it receives, parsed as MIME."""
+"""A real SMTP server (aiosmtpd) that keeps what it receives, read back as MIME."""
 
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -14,10 +14,25 @@ class MailSandbox:
     mail client opens."""
 
     def __init__(self, port: int, host: str = "127.0.0.1", mailbox: Path | None = None) -> None:
-        self.received: list[EmailMessage] = []
+        self._raw: list[bytes] = []
+        self._parsed: list[EmailMessage] = []
         self.refused: set[str] = set()
         self._mailbox = mailbox
         self._controller = Controller(self, hostname=host, port=port)
+
+    @property
+    def received(self) -> list[EmailMessage]:
+        """Parsed when first read: parsing as they arrive made the sandbox, not
+        Tocsin, the slowest part of a national run."""
+        for content in self._raw[len(self._parsed) :]:
+            parsed = message_from_bytes(content, policy=policy.default)
+            assert isinstance(parsed, EmailMessage)
+            self._parsed.append(parsed)
+        return list(self._parsed)
+
+    @property
+    def received_count(self) -> int:
+        return len(self._raw)
 
     @property
     def port(self) -> int:
@@ -41,12 +56,10 @@ class MailSandbox:
         self, server: SMTP, session: Session, envelope: Envelope
     ) -> str:
         content = envelope.original_content or b""
-        parsed = message_from_bytes(content, policy=policy.default)
-        assert isinstance(parsed, EmailMessage)
-        self.received.append(parsed)
+        self._raw.append(content)
         if self._mailbox is not None:
             self._mailbox.mkdir(parents=True, exist_ok=True)
-            (self._mailbox / f"{len(self.received):05d}.eml").write_bytes(content)
+            (self._mailbox / f"{len(self._raw):05d}.eml").write_bytes(content)
         return "250 Message accepted for delivery"
 
     def sent_to(self, address: str) -> list[EmailMessage]:
