@@ -11,7 +11,13 @@ import html
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.message import EmailMessage
+from email import encoders
+from email.charset import QP, Charset
+from email.header import Header
+from email.message import Message
+from email.mime.base import MIMEBase
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
 from email.utils import format_datetime
 from typing import Any, NoReturn
 
@@ -27,6 +33,7 @@ from activities.outbox_ledger import (
     send_each_async,
 )
 from definitions.outgoing import (
+    Attachment,
     BatchItemResult,
     Channel,
     EmailRequest,
@@ -41,6 +48,9 @@ from store.outbox import OutboxClaim
 log = structlog.get_logger(__name__)
 
 MAIL_DOMAIN = "tocsin.example.org"
+UTF8 = Charset("utf-8")
+UTF8.body_encoding = QP
+"""Quoted-printable: the French text stays readable in the raw message."""
 
 
 @dataclass(frozen=True)
@@ -66,23 +76,33 @@ def _html(text: str) -> str:
     return f'<!DOCTYPE html><html lang="fr"><body>{paragraphs}</body></html>'
 
 
-def build_message(request: EmailRequest, mail_from: str) -> EmailMessage:
-    message = EmailMessage()
+def _attached(attachment: Attachment) -> MIMEBase:
+    maintype, subtype = attachment.content_type.split("/", 1)
+    part = MIMEBase(maintype, subtype)
+    part.set_payload(attachment.content)
+    encoders.encode_base64(part)
+    part.add_header("Content-Disposition", "attachment", filename=attachment.filename)
+    return part
+
+
+def build_message(request: EmailRequest, mail_from: str) -> Message:
+    """Built with the classic MIME classes: the modern ``Message`` parses every
+    header it is given, and cost more than the SMTP exchange at national scale."""
+    message = MIMEMultipart("alternative")
+    message.attach(MIMEText(request.text, "plain", UTF8))
+    message.attach(MIMEText(_html(request.text), "html", UTF8))
+    if request.attachments:
+        message = MIMEMultipart("mixed", _subparts=[message])
+        for attachment in request.attachments:
+            message.attach(_attached(attachment))
     message["From"] = mail_from
     message["To"] = request.to
-    message["Subject"] = request.subject
+    message["Subject"] = Header(request.subject, UTF8)
     message["Date"] = format_datetime(datetime.now(UTC))
     message["Message-ID"] = message_id(request.key)
     if request.in_reply_to:
         message["In-Reply-To"] = request.in_reply_to
         message["References"] = request.in_reply_to
-    message.set_content(request.text)  # drops Content-* headers: Content-Language comes last
-    message.add_alternative(_html(request.text), subtype="html")
-    for attachment in request.attachments:
-        maintype, subtype = attachment.content_type.split("/", 1)
-        message.add_attachment(
-            attachment.content, maintype=maintype, subtype=subtype, filename=attachment.filename
-        )
     message["Content-Language"] = "fr"
     return message
 
@@ -117,7 +137,7 @@ class EmailActivities:
         )
         async with aiosmtplib.SMTP(**self._smtp_options()) as connection:
 
-            async def send(message: EmailMessage) -> None:
+            async def send(message: Message) -> None:
                 await connection.send_message(message)
 
             return await send_each_async(
@@ -125,7 +145,7 @@ class EmailActivities:
                 lambda request: self._send_claimed(request, claimed[request.key], send),
             )
 
-    async def _send_alone(self, message: EmailMessage) -> None:
+    async def _send_alone(self, message: Message) -> None:
         await aiosmtplib.send(message, **self._smtp_options())
 
     def _smtp_options(self) -> dict[str, Any]:
@@ -144,7 +164,7 @@ class EmailActivities:
         self,
         request: EmailRequest,
         entry: OutboxEntry,
-        send: Callable[[EmailMessage], Awaitable[None]],
+        send: Callable[[Message], Awaitable[None]],
     ) -> SendResult:
         if (earlier := earlier_outcome(entry, "email")) is not None:
             return earlier

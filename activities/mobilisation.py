@@ -24,7 +24,7 @@ from definitions.mobilisation import (
 from definitions.people import Person
 from definitions.temporal_names import LOAD_NEIGHBOURS, LOAD_SUPPORT_TARGETS
 from definitions.territory import Commune, Territory, load_territory
-from definitions.territory.declared_area import affected_communes
+from definitions.territory.declared_area import in_declared_area
 from store import directory
 from store.database import Store
 
@@ -37,17 +37,7 @@ def _competent_here(
     session: Session, declaration: EventDeclaration, department_code: str, territory: Territory
 ) -> dict[str, Organisation]:
     """Centres competent for the declared area that this department mobilises."""
-    affected = affected_communes(declaration, territory)
-    epcis = {
-        commune.epci_siren
-        for commune in affected
-        if commune.department_code == department_code and commune.epci_siren
-    }
-    related = [
-        commune
-        for commune in affected
-        if commune.department_code == department_code or commune.epci_siren in epcis
-    ]
+    epcis, related = _affected_around(declaration, department_code, territory)
     centres = directory.centres_of(session, {commune.insee_code for commune in related}, epcis)
     by_id = {centre.id: centre for centre in centres}
     departments: dict[str, set[str]] = defaultdict(set)
@@ -58,6 +48,25 @@ def _competent_here(
         for organisation_id, codes in departments.items()
         if department_code in codes and _home(by_id[organisation_id], codes) == department_code
     }
+
+
+def _affected_around(
+    declaration: EventDeclaration, department_code: str, territory: Territory
+) -> tuple[set[str], list[Commune]]:
+    """The affected communes of the department and of the EPCIs reaching into it,
+    with those EPCIs; read from the department, not from the whole declared area,
+    which for a national event is every commune of France, once per department."""
+    affected = in_declared_area(declaration)
+    here = [c for c in territory.communes_of_department(department_code) if affected(c)]
+    epcis = {commune.epci_siren for commune in here if commune.epci_siren}
+    related = {commune.insee_code: commune for commune in here}
+    for epci in epcis:
+        related.update(
+            (commune.insee_code, commune)
+            for commune in territory.communes_of_epci(epci)
+            if affected(commune)
+        )
+    return epcis, [related[code] for code in sorted(related)]
 
 
 def _home(organisation: Organisation, departments: set[str]) -> str:

@@ -2,6 +2,7 @@
 mistakes people make at 3 a.m.: a postal code, a commune name, a typo."""
 
 import difflib
+from collections.abc import Callable
 
 from definitions.event import EventDeclaration
 from definitions.territory.lookup import Commune, Territory, name_key
@@ -61,6 +62,12 @@ def area_problems(declaration: EventDeclaration, territory: Territory) -> list[s
         if territory.department(code) is None
     ]
     return problems
+
+
+def in_declared_area(declaration: EventDeclaration) -> Callable[[Commune], bool]:
+    """Whether a commune lies in the area, for reading the area piece by piece."""
+    communes, departments = set(declaration.communes), set(declaration.departments)
+    return lambda commune: commune.insee_code in communes or commune.department_code in departments
 
 
 def affected_communes(declaration: EventDeclaration, territory: Territory) -> list[Commune]:

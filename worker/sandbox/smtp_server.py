@@ -8,41 +8,14 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 
-class MailSandbox:
-    """Listens on loopback; addresses in ``refused`` get a permanent 550. With a
-    ``mailbox`` folder, each mail is also saved there as an ``.eml`` file that any
-    mail client opens."""
+class _MailHandler:
+    """aiosmtpd's hooks; kept apart from the sandbox, whose properties aiosmtpd
+    would otherwise evaluate at every connection."""
 
-    def __init__(self, port: int, host: str = "127.0.0.1", mailbox: Path | None = None) -> None:
-        self._raw: list[bytes] = []
-        self._parsed: list[EmailMessage] = []
+    def __init__(self, mailbox: Path | None) -> None:
+        self.raw: list[bytes] = []
         self.refused: set[str] = set()
         self._mailbox = mailbox
-        self._controller = Controller(self, hostname=host, port=port)
-
-    @property
-    def received(self) -> list[EmailMessage]:
-        """Parsed when first read: parsing as they arrive made the sandbox, not
-        Tocsin, the slowest part of a national run."""
-        for content in self._raw[len(self._parsed) :]:
-            parsed = message_from_bytes(content, policy=policy.default)
-            assert isinstance(parsed, EmailMessage)
-            self._parsed.append(parsed)
-        return list(self._parsed)
-
-    @property
-    def received_count(self) -> int:
-        return len(self._raw)
-
-    @property
-    def port(self) -> int:
-        return self._controller.port
-
-    def start(self) -> None:
-        self._controller.start()
-
-    def stop(self) -> None:
-        self._controller.stop()
 
     async def handle_RCPT(  # noqa: N802  (aiosmtpd's hook name)
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
@@ -56,11 +29,50 @@ class MailSandbox:
         self, server: SMTP, session: Session, envelope: Envelope
     ) -> str:
         content = envelope.original_content or b""
-        self._raw.append(content)
+        self.raw.append(content)
         if self._mailbox is not None:
             self._mailbox.mkdir(parents=True, exist_ok=True)
-            (self._mailbox / f"{len(self._raw):05d}.eml").write_bytes(content)
+            (self._mailbox / f"{len(self.raw):05d}.eml").write_bytes(content)
         return "250 Message accepted for delivery"
+
+
+class MailSandbox:
+    """Listens on loopback; addresses in ``refused`` get a permanent 550. With a
+    ``mailbox`` folder, each mail is also saved there as an ``.eml`` file that any
+    mail client opens."""
+
+    def __init__(self, port: int, host: str = "127.0.0.1", mailbox: Path | None = None) -> None:
+        self._handler = _MailHandler(mailbox)
+        self._parsed: list[EmailMessage] = []
+        self._controller = Controller(self._handler, hostname=host, port=port)
+
+    @property
+    def refused(self) -> set[str]:
+        return self._handler.refused
+
+    @property
+    def received(self) -> list[EmailMessage]:
+        """Parsed when first read: parsing as they arrive made the sandbox, not
+        Tocsin, the slowest part of a national run."""
+        for content in self._handler.raw[len(self._parsed) :]:
+            parsed = message_from_bytes(content, policy=policy.default)
+            assert isinstance(parsed, EmailMessage)
+            self._parsed.append(parsed)
+        return list(self._parsed)
+
+    @property
+    def received_count(self) -> int:
+        return len(self._handler.raw)
+
+    @property
+    def port(self) -> int:
+        return self._controller.port
+
+    def start(self) -> None:
+        self._controller.start()
+
+    def stop(self) -> None:
+        self._controller.stop()
 
     def sent_to(self, address: str) -> list[EmailMessage]:
         return [message for message in self.received if message["To"] == address]

@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from twilio.request_validator import RequestValidator
 
 API_PREFIX = "/2010-04-01/Accounts/{account_sid}"
+CALLBACKS_IN_FLIGHT = 16
 
 
 class Fault(StrEnum):
@@ -112,6 +113,9 @@ class TwilioSandbox:
         self._callbacks: set[asyncio.Task[None]] = set()
         self._callback_client: httpx.AsyncClient | None = None
         """One connection pool for every callback, as a carrier's would be."""
+        self._callback_gate: asyncio.Semaphore | None = None
+        """Callbacks wait their turn here: httpcore's pool slows down with the
+        square of the requests queued in it, thousands in a national run."""
 
     def _authorised(self, authorization: str | None) -> bool:
         expected = base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
@@ -204,9 +208,12 @@ class TwilioSandbox:
     async def _callback(self, message: SandboxMessage, undelivered: bool) -> None:
         """Sent, then delivered (or undelivered), as a carrier would report."""
         outcome = ("undelivered", 30003) if undelivered else ("delivered", None)
-        if self._callback_client is None:
-            self._callback_client = httpx.AsyncClient(timeout=10)
-        client = self._callback_client
+        if self._callback_client is None or self._callback_gate is None:
+            self._callback_client = httpx.AsyncClient(
+                timeout=10, limits=httpx.Limits(max_connections=CALLBACKS_IN_FLIGHT)
+            )
+            self._callback_gate = asyncio.Semaphore(CALLBACKS_IN_FLIGHT)
+        client, gate = self._callback_client, self._callback_gate
         for status, code in (("sent", None), outcome):
             await asyncio.sleep(0.05)
             message.status, message.error_code = status, code
@@ -220,6 +227,7 @@ class TwilioSandbox:
             url = message.status_callback or ""
             signature = RequestValidator(self.auth_token).compute_signature(url, params)
             try:
-                await client.post(url, data=params, headers={"X-Twilio-Signature": signature})
+                async with gate:
+                    await client.post(url, data=params, headers={"X-Twilio-Signature": signature})
             except httpx.HTTPError:
                 return
