@@ -6,6 +6,7 @@ import sysconfig
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
@@ -22,6 +23,7 @@ from twilio.request_validator import RequestValidator
 from activities.email import SmtpSettings
 from activities.reply_codes import AnswerLinkSettings
 from activities.sms import SmsActivities, TwilioSettings
+from definitions.crisis_log import CrisisLogEntry, CrisisLogKind, DeclarationRecord
 from definitions.designation import Answer
 from definitions.directory import Contact, Directory, Organisation
 from definitions.event import CloseRequest, EventDeclaration, EventStart
@@ -30,6 +32,7 @@ from definitions.loader import Definitions, load_definitions
 from definitions.mobilisation import MobilisationStatus
 from definitions.temporal_names import CLOSE_UPDATE, STATUS_QUERY, mobilisation_workflow_id
 from gateway.app import create_app
+from store import events
 from store.database import Store
 from store.directory import replace_directory
 from worker.asgi_server import AsgiServer
@@ -376,3 +379,29 @@ def candidates_asked(count: int) -> Callable[[EventStatus], bool]:
         )
 
     return condition
+
+
+def record_event(
+    store: Store, event_id: str, declaration: EventDeclaration, at: datetime
+) -> DeclarationRecord:
+    """The event's row and first crisis-log line, as its workflow writes them: for
+    tests of the store, or of a workflow started without its event."""
+    record = DeclarationRecord(
+        event_id=event_id,
+        declaration=declaration,
+        declared_by="astreinte",
+        declared_at=at,
+        entry=CrisisLogEntry(
+            entry_key=f"{event_id}/1",
+            event_id=event_id,
+            at=at,
+            actor="astreinte",
+            kind=CrisisLogKind.EVENT_DECLARED,
+            text="Événement déclaré.",
+        ),
+    )
+    with store.session() as session:
+        events.save_event(session, record)
+        events.append_entry(session, record.entry)
+        session.commit()
+    return record

@@ -19,7 +19,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from definitions.answer_links import AnswerLinkClaim, sign_answer_link
 from definitions.competence import resolve_competence
-from definitions.crisis_log import CrisisLogEntry, CrisisLogKind, DeclarationRecord
+from definitions.crisis_log import CrisisLogKind
 from definitions.event import EventDeclaration
 from definitions.event_status import EventStatus
 from definitions.event_type import EventType
@@ -48,6 +48,7 @@ from tests.conftest import (
     LINK_SECRET,
     Phone,
     idle,
+    record_event,
     stand_down,
     start_event,
     until_department,
@@ -129,22 +130,6 @@ async def mobilised(
         yield declare
         for handle in handles:
             await stand_down(handle)
-
-
-def _declared(event_id: str, declaration: EventDeclaration) -> DeclarationRecord:
-    """The event's record, for a department workflow started without its event."""
-    now = datetime.now(UTC)
-    entry = CrisisLogEntry(
-        entry_key=f"{event_id}/0",
-        event_id=event_id,
-        at=now,
-        actor="test",
-        kind=CrisisLogKind.EVENT_DECLARED,
-        text="Déclaré pour le test.",
-    )
-    return DeclarationRecord(
-        event_id=event_id, declaration=declaration, declared_by="test", declared_at=now, entry=entry
-    )
 
 
 async def _runs(client: Client, workflow_id: str, run_id: str | None) -> int:
@@ -471,9 +456,7 @@ async def test_a_long_mobilisation_continues_as_new_and_loses_nothing(
         history_limit=25,
     )
     workflow_id = mobilisation_workflow_id(start.event_id, DEPARTMENT)
-    with demo_store.session() as session:
-        events.save_event(session, _declared(start.event_id, declaration))
-        session.commit()
+    record_event(demo_store, start.event_id, declaration, datetime.now(UTC))
     async with running_workers(
         dev_env.client, demo_store, task_queue, definitions, tracked_messaging
     ):

@@ -9,36 +9,20 @@ from sqlalchemy import inspect, text
 from sqlalchemy.exc import DatabaseError
 from sqlmodel import SQLModel
 
-from definitions.crisis_log import CrisisLogEntry, CrisisLogKind, DeclarationRecord
+from definitions.crisis_log import DeclarationRecord
 from definitions.event import EventDeclaration, Phase
 from definitions.event_type import EventType
 from store import events
 from store.database import Store
 from store.tables import EventRow
+from tests.conftest import record_event
 
 DECLARED_AT = datetime(2026, 11, 22, 3, 14, tzinfo=UTC)
 
 
 def _declare(store: Store, event_id: str = "tempete-20261122-abcd") -> DeclarationRecord:
-    record = DeclarationRecord(
-        event_id=event_id,
-        declaration=EventDeclaration(type=EventType.TEMPETE, communes=["29019"], title="Tempête"),
-        declared_by="astreinte",
-        declared_at=DECLARED_AT,
-        entry=CrisisLogEntry(
-            entry_key=f"{event_id}/1",
-            event_id=event_id,
-            at=DECLARED_AT,
-            actor="astreinte",
-            kind=CrisisLogKind.EVENT_DECLARED,
-            text="Événement déclaré.",
-        ),
-    )
-    with store.session() as session:
-        events.save_event(session, record)
-        events.append_entry(session, record.entry)
-        session.commit()
-    return record
+    declaration = EventDeclaration(type=EventType.TEMPETE, communes=["29019"], title="Tempête")
+    return record_event(store, event_id, declaration, DECLARED_AT)
 
 
 def test_migrations_create_the_schema_and_run_twice(store: Store) -> None:
