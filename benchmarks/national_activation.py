@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import os
 import platform
+import random
 import statistics
 import sys
 import tempfile
@@ -36,10 +37,11 @@ from definitions.event import EventDeclaration
 from definitions.event_type import EventType
 from definitions.mobilisation import CentreSupport, SupportState, TargetsRequest
 from definitions.outgoing import OutboxStatus
-from definitions.temporal_names import CENTRE_QUERY, mobilisation_workflow_id, sms_task_queue
+from definitions.temporal_names import sms_task_queue
 from definitions.territory import load_territory
 from gateway import event_control
 from gateway.app import create_app
+from gateway.mobilisation_reads import MobilisationReads
 from store.database import Store
 from store.directory import replace_directory
 from worker.asgi_server import AsgiServer
@@ -57,7 +59,8 @@ SENDER = "+33639989999"
 REPRESENTATIVE = "unccas-representant-1"
 UNLIMITED = 1_000_000.0
 LIMITED = 30.0
-REPLY_CONCURRENCY = 8
+REPLIES_PER_SECOND = 20.0
+REPLY_ORDER_SEED = 6
 STATUS_POLL_SECONDS = 0.01
 """As a status page would, not faster: spamming a workflow with queries delays them
 (they queue behind its workflow tasks) and measured the spam, not Tocsin."""
@@ -246,7 +249,7 @@ async def _all_handed_over(stack: Stack, expected: int, noop: bool) -> datetime:
     no-op baseline has no outbox, so its departments are asked."""
     while True:
         if noop:
-            overview = await event_control.mobilisation_overview(stack.client, stack.event_id)
+            overview = await MobilisationReads(stack.client).overview(stack.event_id)
             done = overview.total.requested
         else:
             done = await asyncio.to_thread(_handed_over, stack.store)
@@ -256,29 +259,35 @@ async def _all_handed_over(stack: Stack, expected: int, noop: bool) -> datetime:
 
 
 async def _answer_all(stack: Stack, event_id: str) -> list[float]:
-    """OK from every centre through the webhook; seconds until each shows mobilised."""
-    departments = await event_control.mobilisation(stack.client, event_id)
+    """OK from every centre through the webhook, in a random order at a steady pace;
+    seconds until the gateway's API shows each centre mobilised."""
+    departments = await MobilisationReads(stack.client).departments(event_id)
     centres = [(d.department_code, c) for d in departments for c in d.centres]
-    gate = asyncio.Semaphore(REPLY_CONCURRENCY)
+    random.Random(REPLY_ORDER_SEED).shuffle(centres)
     latencies: list[float] = []
 
-    async def answer(department: str, centre: CentreSupport) -> None:
+    async def answer(department: str, centre: CentreSupport, delay: float) -> None:
         phone = centre.recipients[0].phone
         assert phone is not None
-        handle = stack.client.get_workflow_handle(mobilisation_workflow_id(event_id, department))
-        async with gate:
-            started = time.perf_counter()
-            await stack.reply(phone, f"OK {centre.code}")
-            while True:
-                seen = await handle.query(
-                    CENTRE_QUERY, centre.organisation_id, result_type=CentreSupport
-                )
-                if seen.state is SupportState.MOBILISED:
-                    break
-                await asyncio.sleep(STATUS_POLL_SECONDS)
-            latencies.append(time.perf_counter() - started)
+        path = f"/api/events/{event_id}/mobilisation/{department}/centres/{centre.organisation_id}"
+        await asyncio.sleep(delay)
+        started = time.perf_counter()
+        await stack.reply(phone, f"OK {centre.code}")
+        while True:
+            response = await stack.http.get(path)
+            response.raise_for_status()
+            seen = CentreSupport.model_validate_json(response.content)
+            if seen.state is SupportState.MOBILISED:
+                break
+            await asyncio.sleep(STATUS_POLL_SECONDS)
+        latencies.append(time.perf_counter() - started)
 
-    await asyncio.gather(*(answer(department, centre) for department, centre in centres))
+    await asyncio.gather(
+        *(
+            answer(department, centre, index / REPLIES_PER_SECOND)
+            for index, (department, centre) in enumerate(centres)
+        )
+    )
     return latencies
 
 

@@ -34,7 +34,7 @@ SEND_BRIEFING = "send_representative_briefing"
 
 DEPARTMENT_MOBILISATION_WORKFLOW = "DepartmentMobilisationWorkflow"
 COUNTS_QUERY = "counts"
-CENTRE_QUERY = "centre"
+CENTRES_QUERY = "centres"
 BROADCAST_UPDATE = "broadcast"
 EXTEND_AREA_UPDATE = "extend_area"
 DELIVERIES_SIGNAL = "deliveries"

@@ -26,7 +26,8 @@ from definitions.answer_links import (
 from definitions.awaited_replies import ReplyReceived
 from definitions.mobilisation import CentreSupport
 from definitions.replies import ReplyKeyword
-from definitions.temporal_names import CENTRE_QUERY, REPLY_SIGNAL
+from definitions.temporal_names import REPLY_SIGNAL
+from gateway.mobilisation_reads import MobilisationReads
 from store import reply_codes
 from store.database import Store
 
@@ -64,9 +65,10 @@ def _refusal(title: str, text: str, status_code: int) -> HTMLResponse:
 
 
 class AnswerPages:
-    def __init__(self, store: Store, client: Client, secret: str) -> None:
+    def __init__(self, store: Store, client: Client, reads: MobilisationReads, secret: str) -> None:
         self._store = store
         self._client = client
+        self._reads = reads
         self._secret = secret
 
     def _open_claim(self, token: str) -> AnswerLinkClaim | HTMLResponse:
@@ -90,9 +92,7 @@ class AnswerPages:
 
     async def _centre(self, claim: AnswerLinkClaim) -> CentreSupport | None:
         try:
-            return await self._client.get_workflow_handle(claim.workflow_id).query(
-                CENTRE_QUERY, claim.task_key, result_type=CentreSupport | None
-            )
+            return await self._reads.centre(claim.workflow_id, claim.task_key)
         except RPCError as error:
             log.warning("answer_link.query_failed", error=str(error))
             return None
@@ -154,8 +154,8 @@ class AnswerPages:
         )
 
 
-def answer_router(store: Store, client: Client, secret: str) -> APIRouter:
-    pages = AnswerPages(store, client, secret)
+def answer_router(store: Store, client: Client, reads: MobilisationReads, secret: str) -> APIRouter:
+    pages = AnswerPages(store, client, reads, secret)
     router = APIRouter(prefix=ANSWER_PATH.rstrip("/"), tags=["réponses par lien"])
     router.get("/{token}", response_class=HTMLResponse)(pages.show)
     router.post("/{token}", response_class=HTMLResponse)(pages.answer)

@@ -18,6 +18,7 @@ from definitions.validation import describe_errors
 from gateway import event_control
 from gateway.answer_pages import answer_router
 from gateway.api_common import API_ACTOR, EventIdPath
+from gateway.mobilisation_reads import DepartmentNotMobilisedError, MobilisationReads
 from gateway.mobilisation_routes import mobilisation_router
 from gateway.twilio_webhooks import twilio_router
 from store import events as stored_events
@@ -68,7 +69,8 @@ def _install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(event_control.EventNotFoundError)
-    async def _not_found(_: Request, exc: event_control.EventNotFoundError) -> JSONResponse:
+    @app.exception_handler(DepartmentNotMobilisedError)
+    async def _not_found(_: Request, exc: LookupError) -> JSONResponse:
         return JSONResponse(status_code=status.HTTP_404_NOT_FOUND, content={"detail": str(exc)})
 
     @app.exception_handler(event_control.EventConflictError)
@@ -169,9 +171,10 @@ def create_app(
         code = status.HTTP_200_OK if healthy else status.HTTP_503_SERVICE_UNAVAILABLE
         return JSONResponse(status_code=code, content=body.model_dump())
 
-    app.include_router(mobilisation_router(client))
+    reads = MobilisationReads(client)
+    app.include_router(mobilisation_router(client, reads))
     if twilio_auth_token:
         app.include_router(twilio_router(store, client, twilio_auth_token, public_url))
     if link_secret:
-        app.include_router(answer_router(store, client, link_secret))
+        app.include_router(answer_router(store, client, reads, link_secret))
     return app

@@ -1,13 +1,11 @@
 """What staff do to an event (activate, read, designate, broadcast, extend, close),
 for the API and the CLI alike."""
 
-import asyncio
 from datetime import UTC, datetime
-from typing import Any
 
 from pydantic import BaseModel
 from temporalio.api.enums.v1 import WorkflowExecutionStatus
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -17,20 +15,15 @@ from definitions.event_ids import new_event_id
 from definitions.event_status import EventStatus
 from definitions.mobilisation import (
     AreaExtension,
-    MobilisationOverview,
-    MobilisationStatus,
     SituationReport,
-    SupportCounts,
 )
 from definitions.temporal_names import (
     BROADCAST_UPDATE,
     CHANGE_REPRESENTATIVE_UPDATE,
     CLOSE_UPDATE,
-    COUNTS_QUERY,
     EXTEND_AREA_UPDATE,
     MAJOR_EVENT_WORKFLOW,
     STATUS_QUERY,
-    mobilisation_workflow_id,
 )
 from definitions.territory import load_territory
 from definitions.territory.declared_area import area_problems
@@ -137,44 +130,6 @@ async def extend(client: Client, event_id: str, extension: AreaExtension) -> Eve
         update={"communes": added.communes, "departments": added.departments}
     )
     return await _update(client, event_id, EXTEND_AREA_UPDATE, cleaned)
-
-
-async def _department_handles(
-    client: Client, event_id: str, department: str | None = None
-) -> dict[str, WorkflowHandle[Any, Any]]:
-    """The mobilisation workflow of each department (or of one) of the event."""
-    codes = (await status(client, event_id)).mobilised_departments
-    return {
-        code: client.get_workflow_handle(mobilisation_workflow_id(event_id, code))
-        for code in codes
-        if department is None or code == department
-    }
-
-
-async def mobilisation(
-    client: Client, event_id: str, department: str | None = None
-) -> list[MobilisationStatus]:
-    """Every centre's support request, per department (or for one department)."""
-    handles = await _department_handles(client, event_id, department)
-    return list(
-        await asyncio.gather(
-            *(
-                handle.query(STATUS_QUERY, result_type=MobilisationStatus)
-                for handle in handles.values()
-            )
-        )
-    )
-
-
-async def mobilisation_overview(client: Client, event_id: str) -> MobilisationOverview:
-    """Counts per department and in all, without reading every centre."""
-    handles = await _department_handles(client, event_id)
-    counts = await asyncio.gather(
-        *(handle.query(COUNTS_QUERY, result_type=SupportCounts) for handle in handles.values())
-    )
-    return MobilisationOverview(
-        departments=dict(zip(handles, counts, strict=True)), total=sum(counts, SupportCounts())
-    )
 
 
 async def _update(client: Client, event_id: str, name: str, argument: BaseModel) -> EventStatus:

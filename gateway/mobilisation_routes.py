@@ -1,23 +1,31 @@
 """The API of an event's mobilisation: every centre's state, overall counts,
 situation reports and extensions of the area."""
 
+from typing import Annotated
+
 import structlog
-from fastapi import APIRouter
+from fastapi import APIRouter, HTTPException, Path, status
 from pydantic import BaseModel, Field
 from temporalio.client import Client
 
+from definitions.event import DEPARTMENT_CODE
 from definitions.event_status import EventStatus
 from definitions.mobilisation import (
     SITUATION_REPORT_MAX_LENGTH,
     AreaExtension,
+    CentreSupport,
     MobilisationOverview,
     MobilisationStatus,
     SituationReport,
 )
 from gateway import event_control
 from gateway.api_common import API_ACTOR, EventIdPath
+from gateway.mobilisation_reads import MobilisationReads
 
 log = structlog.get_logger(__name__)
+
+DepartmentPath = Annotated[str, Path(pattern=DEPARTMENT_CODE.pattern)]
+OrganisationIdPath = Annotated[str, Path(min_length=1, max_length=64)]
 
 
 class BroadcastBody(BaseModel):
@@ -32,7 +40,7 @@ class AreaBody(BaseModel):
     departments: list[str] = Field(default_factory=list, max_length=120)
 
 
-def mobilisation_router(client: Client) -> APIRouter:
+def mobilisation_router(client: Client, reads: MobilisationReads) -> APIRouter:
     router = APIRouter(prefix="/api/events", tags=["mobilisation"])
 
     @router.get("/{event_id}/mobilisation")
@@ -40,11 +48,25 @@ def mobilisation_router(client: Client) -> APIRouter:
         event_id: EventIdPath, department: str | None = None
     ) -> list[MobilisationStatus]:
         """Every centre's support request and answer, per department."""
-        return await event_control.mobilisation(client, event_id, department)
+        return await reads.departments(event_id, department)
 
     @router.get("/{event_id}/mobilisation/counts")
     async def event_mobilisation_counts(event_id: EventIdPath) -> MobilisationOverview:
-        return await event_control.mobilisation_overview(client, event_id)
+        return await reads.overview(event_id)
+
+    @router.get("/{event_id}/mobilisation/{department}/centres/{organisation_id}")
+    async def event_centre(
+        event_id: EventIdPath, department: DepartmentPath, organisation_id: OrganisationIdPath
+    ) -> CentreSupport:
+        """One centre's support request and answer, as its department holds it now."""
+        centre = await reads.event_centre(event_id, department, organisation_id)
+        if centre is None:
+            raise HTTPException(
+                status.HTTP_404_NOT_FOUND,
+                f"aucune demande de soutien pour {organisation_id} dans le département "
+                f"{department}",
+            )
+        return centre
 
     @router.post("/{event_id}/broadcast")
     async def broadcast(event_id: EventIdPath, body: BroadcastBody) -> EventStatus:

@@ -400,6 +400,29 @@ async def test_a_director_answers_through_the_signed_link_and_bad_links_change_n
     assert closed.status_code == 410
 
 
+async def test_each_centre_reads_through_the_api_many_readers_at_once(
+    mobilised: Callable[..., Any], phone: Phone
+) -> None:
+    handle, department = await mobilised(ACIGNE, ARGENTRE)
+    acigne, argentre = _centre(department, ACIGNE), _centre(department, ARGENTRE)
+    assert "OK" in await phone.reply(_director_phone(acigne), f"OK {acigne.code}")
+    centres = f"/api/events/{handle.id}/mobilisation/{DEPARTMENT}/centres"
+
+    readings = await asyncio.gather(
+        *(phone.http.get(f"{centres}/{c.organisation_id}") for c in [acigne, argentre] * 10)
+    )
+    assert [r.status_code for r in readings] == [200] * 20
+    states = {(r.json()["organisation_id"], r.json()["answer"]) for r in readings}
+    assert states == {(acigne.organisation_id, "OK"), (argentre.organisation_id, None)}
+
+    unknown = await phone.http.get(f"{centres}/ccas-99999")
+    assert unknown.status_code == 404 and "ccas-99999" in unknown.json()["detail"]
+    elsewhere = await phone.http.get(f"/api/events/{handle.id}/mobilisation/29/centres/x")
+    assert elsewhere.status_code == 404 and "29" in elsewhere.json()["detail"]
+    odd = await phone.http.get(f"/api/events/{handle.id}/mobilisation/XYZ/centres/x")
+    assert odd.status_code == 422
+
+
 async def test_the_link_in_the_email_is_the_one_that_answers(
     mobilised: Callable[..., Any],
     time_skipping_env: WorkflowEnvironment,

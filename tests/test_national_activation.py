@@ -11,7 +11,7 @@ from definitions.event_type import EventType
 from definitions.loader import Definitions
 from definitions.temporal_names import mobilisation_workflow_id
 from definitions.territory import load_territory
-from gateway import event_control
+from gateway.mobilisation_reads import MobilisationReads
 from store.database import Store
 from store.directory import replace_directory
 from tests.conftest import Phone, stand_down, start_event, until_status
@@ -53,7 +53,7 @@ async def test_every_demo_centre_is_asked_once_and_histories_stay_small(
         status = await until_status(handle, lambda s: len(s.mobilised_departments) == 101)
         overview = None
         for _ in range(1200):
-            overview = await event_control.mobilisation_overview(client, handle.id)
+            overview = await MobilisationReads(client).overview(handle.id)
             if overview.total.centres > 4000 and overview.total.requested == overview.total.centres:
                 break
             await time_skipping_env.sleep(0)

@@ -14,6 +14,7 @@ from definitions.event import CloseRequest, EventDeclaration
 from definitions.mobilisation import AreaExtension, SituationReport
 from definitions.validation import describe_validation_error
 from gateway import event_control
+from gateway.mobilisation_reads import MobilisationReads
 from store import events as stored_events
 from store.database import Store
 from worker.cli_common import EXIT_FAILED, EXIT_REFUSED, explain, finish, load_settings, refuse
@@ -118,13 +119,13 @@ def status(
             typer.echo(event_status.model_dump_json(indent=2))
             return 0
         if department is not None:
-            departments = await event_control.mobilisation(client, event_id, department)
+            departments = await MobilisationReads(client).departments(event_id, department)
             if not departments:
                 explain("Centres :", [f"aucune mobilisation dans le département {department}"])
                 return EXIT_REFUSED
             typer.echo(render_centres(departments[0]))
             return 0
-        overview = await event_control.mobilisation_overview(client, event_id)
+        overview = await MobilisationReads(client).overview(event_id)
         store = Store(settings.database_url)
         with store.session() as session:
             entries = stored_events.crisis_log(session, event_id, limit=STATUS_LOG_LINES)

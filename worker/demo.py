@@ -10,6 +10,7 @@ from definitions.event import CloseRequest, EventDeclaration, Phase
 from definitions.event_status import EventStatus
 from definitions.event_type import EventType
 from gateway import event_control
+from gateway.mobilisation_reads import MobilisationReads
 from store import directory
 from store.database import Store
 from worker.phone_replies import send_sms_reply
@@ -61,7 +62,7 @@ async def _answer_as_the_representative(
 async def _answer_as_a_ccas(client: Client, settings: Settings, event_id: str) -> None:
     """The first CCAS asked says it is mobilised, by SMS, once its request has left."""
     while True:
-        departments = await event_control.mobilisation(client, event_id)
+        departments = await MobilisationReads(client).departments(event_id)
         asked = [c for d in departments for c in d.centres if c.requested_at and c.code]
         if asked:
             break

@@ -1,0 +1,159 @@
+"""Reads of the departments' mobilisation workflows, shared between readers.
+
+While a workflow works on a task, the Temporal server holds one query for it and
+refuses any other ("consistent query buffer is full"); the client retries those with a
+growing backoff, so a reader polling a busy department waited seconds. Here each
+department workflow gets one query at a time from this gateway, and the centre lookups
+that arrive while it waits go out together in the next query."""
+
+import asyncio
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
+
+from definitions.mobilisation import (
+    CentreSupport,
+    MobilisationOverview,
+    MobilisationStatus,
+    SupportCounts,
+)
+from definitions.temporal_names import (
+    CENTRES_QUERY,
+    COUNTS_QUERY,
+    STATUS_QUERY,
+    mobilisation_workflow_id,
+)
+from gateway import event_control
+
+
+class DepartmentNotMobilisedError(LookupError):
+    def __init__(self, event_id: str, department: str) -> None:
+        super().__init__(f"le département {department} n'est pas mobilisé pour {event_id}")
+
+
+@dataclass
+class _CentreLookup:
+    """Centre ids gathered for the next query of one workflow."""
+
+    ids: set[str] = field(default_factory=set)
+    found: asyncio.Future[dict[str, CentreSupport]] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+
+
+@dataclass
+class _WorkflowReads:
+    turn: asyncio.Lock = field(default_factory=asyncio.Lock)
+    readers: int = 0
+    next_lookup: _CentreLookup | None = None
+
+
+class MobilisationReads:
+    def __init__(self, client: Client) -> None:
+        self._client = client
+        self._workflows: dict[str, _WorkflowReads] = {}
+        self._lookups: set[asyncio.Task[None]] = set()
+
+    async def departments(
+        self, event_id: str, department: str | None = None
+    ) -> list[MobilisationStatus]:
+        """Every centre's support request, per department (or for one department)."""
+        codes = await self._departments_of(event_id, department)
+        return list(
+            await asyncio.gather(
+                *(
+                    self._query(mobilisation_workflow_id(event_id, code), STATUS_QUERY)
+                    for code in codes
+                )
+            )
+        )
+
+    async def overview(self, event_id: str) -> MobilisationOverview:
+        """Counts per department and in all, without reading every centre."""
+        codes = await self._departments_of(event_id)
+        counts: list[SupportCounts] = list(
+            await asyncio.gather(
+                *(
+                    self._query(mobilisation_workflow_id(event_id, code), COUNTS_QUERY)
+                    for code in codes
+                )
+            )
+        )
+        return MobilisationOverview(
+            departments=dict(zip(codes, counts, strict=True)), total=sum(counts, SupportCounts())
+        )
+
+    async def centre(self, workflow_id: str, organisation_id: str) -> CentreSupport | None:
+        """One centre as its department's workflow holds it now (None if unknown)."""
+        reads = self._enter(workflow_id)
+        try:
+            lookup = reads.next_lookup
+            if lookup is None:
+                lookup = reads.next_lookup = _CentreLookup()
+                self._start(self._look_up(workflow_id, self._enter(workflow_id), lookup))
+            lookup.ids.add(organisation_id)
+            found = await asyncio.shield(lookup.found)
+        finally:
+            self._leave(workflow_id, reads)
+        return found.get(organisation_id)
+
+    async def event_centre(
+        self, event_id: str, department: str, organisation_id: str
+    ) -> CentreSupport | None:
+        try:
+            return await self.centre(
+                mobilisation_workflow_id(event_id, department), organisation_id
+            )
+        except RPCError as error:
+            if error.status is RPCStatusCode.NOT_FOUND:
+                raise DepartmentNotMobilisedError(event_id, department) from error
+            raise
+
+    async def _departments_of(self, event_id: str, department: str | None = None) -> list[str]:
+        codes = (await event_control.status(self._client, event_id)).mobilised_departments
+        return [code for code in codes if department is None or code == department]
+
+    async def _query(self, workflow_id: str, name: str) -> Any:
+        result_type = {STATUS_QUERY: MobilisationStatus, COUNTS_QUERY: SupportCounts}[name]
+        reads = self._enter(workflow_id)
+        try:
+            async with reads.turn:
+                handle = self._client.get_workflow_handle(workflow_id)
+                return await handle.query(name, result_type=result_type)
+        finally:
+            self._leave(workflow_id, reads)
+
+    async def _look_up(
+        self, workflow_id: str, reads: _WorkflowReads, lookup: _CentreLookup
+    ) -> None:
+        try:
+            async with reads.turn:
+                if reads.next_lookup is lookup:
+                    reads.next_lookup = None
+                handle = self._client.get_workflow_handle(workflow_id)
+                centres = await handle.query(
+                    CENTRES_QUERY, sorted(lookup.ids), result_type=list[CentreSupport]
+                )
+            lookup.found.set_result({centre.organisation_id: centre for centre in centres})
+        except Exception as error:
+            lookup.found.set_exception(error)
+        finally:
+            self._leave(workflow_id, reads)
+
+    def _enter(self, workflow_id: str) -> _WorkflowReads:
+        reads = self._workflows.setdefault(workflow_id, _WorkflowReads())
+        reads.readers += 1
+        return reads
+
+    def _leave(self, workflow_id: str, reads: _WorkflowReads) -> None:
+        reads.readers -= 1
+        if not reads.readers:
+            del self._workflows[workflow_id]
+
+    def _start(self, lookup: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(lookup)
+        self._lookups.add(task)
+        task.add_done_callback(self._lookups.discard)
