@@ -26,6 +26,7 @@ import structlog
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.calendar_invites import invitation_ics
 from activities.outbox_ledger import (
     OutboxLedger,
     earlier_outcome,
@@ -48,6 +49,8 @@ from store.outbox import OutboxClaim
 log = structlog.get_logger(__name__)
 
 MAIL_DOMAIN = "tocsin.example.org"
+INVITATION_FILE = "invitation.ics"
+"""Calendars that do not read the inline text/calendar part open this attachment."""
 UTF8 = Charset("utf-8")
 UTF8.body_encoding = QP
 """Quoted-printable: the French text stays readable in the raw message."""
@@ -91,9 +94,18 @@ def build_message(request: EmailRequest, mail_from: str) -> Message:
     message = MIMEMultipart("alternative")
     message.attach(MIMEText(request.text, "plain", UTF8))
     message.attach(MIMEText(_html(request.text), "html", UTF8))
-    if request.attachments:
+    attachments = list(request.attachments)
+    if request.calendar is not None:
+        ics = invitation_ics(request.calendar, mail_from, request.to)
+        inline = MIMEText(ics.decode(), "calendar", "utf-8")
+        inline.set_param("method", request.calendar.method.value)
+        message.attach(inline)
+        attachments.append(
+            Attachment(filename=INVITATION_FILE, content_type="application/ics", content=ics)
+        )
+    if attachments:
         message = MIMEMultipart("mixed", _subparts=[message])
-        for attachment in request.attachments:
+        for attachment in attachments:
             message.attach(_attached(attachment))
     message["From"] = mail_from
     message["To"] = request.to

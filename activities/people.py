@@ -15,6 +15,7 @@ from definitions.temporal_names import (
     BUSY_REPRESENTATIVES,
     CLAIM_REPRESENTATIVE,
     LOAD_ON_CALL_STAFF,
+    LOAD_PEOPLE,
     LOAD_PERSON,
     LOAD_ROSTER,
     LOAD_STATE_RECIPIENTS,
@@ -110,6 +111,24 @@ class PeopleActivities:
                 )
             return _directory_person(session, contact)
 
+    @activity.defn(name=LOAD_PEOPLE)
+    def load_people(self, ids: list[str]) -> dict[str, Person]:
+        """Contacts, or organisations written to at their own phone and address."""
+        with self._store.session() as session:
+            people = {}
+            for key in ids:
+                contact = directory.contact(session, key)
+                organisation = directory.organisation(session, key) if contact is None else None
+                if contact is not None:
+                    people[key] = _directory_person(session, contact)
+                elif organisation is not None:
+                    people[key] = organisation_person(session, organisation)
+                else:
+                    raise ApplicationError(
+                        f"inconnu dans l'annuaire : {key}", type=UNKNOWN_CONTACT, non_retryable=True
+                    )
+            return people
+
     @activity.defn(name=LOAD_ON_CALL_STAFF)
     def load_on_call_staff(self) -> list[Person]:
         with self._store.session() as session:
@@ -158,6 +177,7 @@ class PeopleActivities:
             self.load_roster,
             self.load_person,
             self.load_on_call_staff,
+            self.load_people,
             self.load_state_recipients,
             self.busy_representatives,
             self.claim_representative,

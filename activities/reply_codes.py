@@ -48,6 +48,8 @@ class ReplyCodeActivities:
         """Task key → code and signed web link, for tasks also answered on the web."""
         codes = self.open_reply_codes(request)
         expires_at = datetime.now(UTC) + ANSWER_LINK_VALIDITY
+        if request.links_valid_until is not None:
+            expires_at = max(expires_at, request.links_valid_until)
         links = self._links
         return {
             task_key: AnswerLink(

@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from definitions.outgoing import Channel
+from definitions.people import Person
 from definitions.replies import ReplyKeyword
 
 
@@ -22,11 +23,30 @@ class AwaitedTask(BaseModel):
     keywords: list[ReplyKeyword] = Field(min_length=1)
     recipients: list[AwaitedRecipient]
 
+    @classmethod
+    def from_people(
+        cls, task_key: str, keywords: list[ReplyKeyword], people: list[Person]
+    ) -> "AwaitedTask":
+        """Awaited from these people: by SMS from those with a phone (the others
+        answer through a link, when the task has one)."""
+        return cls(
+            task_key=task_key,
+            keywords=keywords,
+            recipients=[
+                AwaitedRecipient(contact_id=person.contact_id, phone=person.phone)
+                for person in people
+                if person.phone
+            ],
+        )
+
 
 class ReplyCodeRequest(BaseModel):
     workflow_id: str
     event_id: str
     tasks: list[AwaitedTask]
+    links_valid_until: datetime | None = Field(
+        default=None, description="web links outlive their usual validity until then"
+    )
 
 
 class ReplyCodeClosure(BaseModel):

@@ -32,6 +32,20 @@ class CrisisLogKind(StrEnum):
     REINFORCEMENT_ANSWERED = "reinforcement_answered"
     SITUATION_REPORT = "situation_report"
     AREA_EXTENDED = "area_extended"
+    LIAISON_OPENED = "liaison_opened"
+    LIAISON_CLOSED = "liaison_closed"
+    COMMITTEE_REGISTERED = "committee_registered"
+    MEETING_SCHEDULED = "meeting_scheduled"
+    MEETING_MOVED = "meeting_moved"
+    MEETING_CANCELLED = "meeting_cancelled"
+    MEETING_REMINDED = "meeting_reminded"
+    MEETING_REPORTED = "meeting_reported"
+    TASK_ASSIGNED = "task_assigned"
+    TASK_REMINDED = "task_reminded"
+    TASK_DONE = "task_done"
+    TASK_OVERDUE = "task_overdue"
+    CHECKPOINT = "checkpoint"
+    CHECKPOINT_CONFIRMED = "checkpoint_confirmed"
 
 
 class CrisisLogEntry(BaseModel):

@@ -38,9 +38,12 @@ class MessageStep(StrEnum):
     REINFORCEMENT_OFFER = "reinforcement_offer"
     REINFORCEMENT_NONE = "reinforcement_none"
     SITUATION_REPORT = "situation_report"
+    MEETING_INVITATION = "meeting_invitation"
     MEETING_REMINDER = "meeting_reminder"
     TASK_ASSIGNED = "task_assigned"
     TASK_REMINDER = "task_reminder"
+    TASK_OVERDUE = "task_overdue"
+    CHECKPOINT = "checkpoint"
     REVIEW_QUESTIONNAIRE = "review_questionnaire"
     REPLY_NOT_UNDERSTOOD = "reply_not_understood"
 
@@ -156,6 +159,17 @@ STEPS: dict[MessageStep, StepSpec] = {
             "author": _PERSON,
         },
     ),
+    MessageStep.MEETING_INVITATION: StepSpec(
+        _EMAIL_ONLY,
+        {
+            "change": "Annulation",
+            "meeting": "Comité local d'aide aux victimes n°12",
+            "when": "mercredi 23/12/2026 à 14h30",
+            "place": "Préfecture, salle Jean-Moulin",
+            "note": "La réunion est reportée au jeudi 24/12/2026 à 09h00 "
+            "(demande de la préfecture).",
+        },
+    ),
     MessageStep.MEETING_REMINDER: StepSpec(
         _SMS,
         {
@@ -170,6 +184,7 @@ STEPS: dict[MessageStep, StepSpec] = {
             "task": "Recenser les familles relogées hors commune et transmettre la liste au CLAV",
             "due": "23/12",
             "code": _CODE,
+            "answer_url": "https://tocsin.example.org/r/" + "x" * 120,
         },
     ),
     MessageStep.TASK_REMINDER: StepSpec(
@@ -177,6 +192,27 @@ STEPS: dict[MessageStep, StepSpec] = {
         {
             "task": "Recenser les familles relogées hors commune et transmettre la liste au CLAV",
             "due": "23/12",
+            "code": _CODE,
+        },
+    ),
+    MessageStep.TASK_OVERDUE: StepSpec(
+        _BOTH,
+        {
+            "task": "Recenser les familles relogées hors commune et transmettre la liste au CLAV",
+            "due": "23/12",
+            "assignee_name": _PERSON,
+            "assignee_phone": _PHONE,
+            "late": "depuis 3j",
+        },
+    ),
+    MessageStep.CHECKPOINT: StepSpec(
+        _BOTH,
+        {
+            "number": "4",
+            "meetings_held": "12",
+            "tasks_done": "31",
+            "tasks_open": "7",
+            "support": f"{_ORGANISATION}, CCAS de Saint-Rémy-de-Provence et 12 autre(s)",
             "code": _CODE,
         },
     ),

@@ -76,6 +76,25 @@ class Attachment(BaseModel):
     content: bytes = Field(max_length=ATTACHMENT_MAX_BYTES)
 
 
+class CalendarMethod(StrEnum):
+    REQUEST = "REQUEST"
+    CANCEL = "CANCEL"
+
+
+class CalendarInvite(BaseModel):
+    """A meeting as an email carries it (RFC 5545 / iMIP): the same ``uid`` for every
+    version, a higher ``sequence`` each time it moves or is cancelled."""
+
+    uid: str = Field(min_length=1, max_length=200)
+    sequence: int = Field(ge=0)
+    method: CalendarMethod
+    starts_at: datetime
+    ends_at: datetime
+    summary: str = Field(min_length=1, max_length=300)
+    location: str = Field(max_length=300)
+    description: str = Field(default="", max_length=2000)
+
+
 class EmailRequest(BaseModel):
     key: str = Field(max_length=300)
     event_id: str
@@ -87,6 +106,7 @@ class EmailRequest(BaseModel):
     in_reply_to: str | None = Field(
         default=None, description="Message-ID of the thread's first mail"
     )
+    calendar: CalendarInvite | None = None
 
 
 class SendResult(BaseModel):

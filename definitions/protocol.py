@@ -33,7 +33,10 @@ class CommitteeRules(BaseModel):
 
     meeting_reminders_before: list[Duration] = Field(min_length=1)
     task_reminder_before: Duration
-    task_escalation_after: Duration = Field(description="overdue, to the representative")
+    task_escalation_after: Duration = Field(
+        description="a late action goes to the representative at its due date, and this "
+        "long after to on-call staff"
+    )
     checkpoint_every: Duration = Field(description="point d'étape")
 
 

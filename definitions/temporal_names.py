@@ -25,6 +25,7 @@ DELIVERY_FAILED_SIGNAL = "delivery_failed"
 LOAD_ROSTER = "load_roster"
 LOAD_PERSON = "load_person"
 LOAD_ON_CALL_STAFF = "load_on_call_staff"
+LOAD_PEOPLE = "load_people"
 LOAD_STATE_RECIPIENTS = "load_state_recipients"
 BUSY_REPRESENTATIVES = "busy_representatives"
 CLAIM_REPRESENTATIVE = "claim_representative"
@@ -48,6 +49,14 @@ LOAD_SUPPORT_TARGETS = "load_support_targets"
 LOAD_NEIGHBOURS = "load_neighbours"
 OPEN_ANSWER_LINKS = "open_answer_links"
 
+COMMITTEE_LIAISON_WORKFLOW = "CommitteeLiaisonWorkflow"
+ENTER_COMMITTEE_UPDATE = "enter_committee"
+REGISTER_COMMITTEE_UPDATE = "register_committee"
+REGISTER_MEETING_UPDATE = "register_meeting"
+MOVE_MEETING_UPDATE = "move_meeting"
+CANCEL_MEETING_UPDATE = "cancel_meeting"
+REPORT_MEETING_UPDATE = "report_meeting"
+
 
 def sms_task_queue(task_queue: str) -> str:
     """SMS leave through their own queue, rate-limited for the provider's sake."""
@@ -63,3 +72,8 @@ def designation_workflow_id(event_id: str, generation: int) -> str:
 def mobilisation_workflow_id(event_id: str, department_code: str) -> str:
     """``EVENT/mobilisation-59``: one per affected department."""
     return f"{event_id}/mobilisation-{department_code}"
+
+
+def committee_workflow_id(event_id: str) -> str:
+    """``EVENT/committee``: the liaison with the committees, for months."""
+    return f"{event_id}/committee"

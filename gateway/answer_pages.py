@@ -1,7 +1,8 @@
-"""The web page a CCAS/CIAS director reaches through the signed link of a support
-request email: the question, two buttons, and the answer sent to the department's
-workflow as the same signal an SMS would give. A forged, expired or closed link
-gets a polite page, a log line, and changes nothing."""
+"""The web page reached through the signed link of an email: a CCAS/CIAS director's
+support request (OK / AIDE), or an action a committee gave someone (FAIT). The
+question, a button per answer the task takes, and the answer sent to the waiting
+workflow as the same signal an SMS would give. A forged, expired or closed link gets
+a polite page, a log line, and changes nothing."""
 
 import html
 import uuid
@@ -24,9 +25,10 @@ from definitions.answer_links import (
     read_answer_link,
 )
 from definitions.awaited_replies import ReplyReceived
+from definitions.committee import CommitteeStatus, CommitteeTask, in_paris
 from definitions.mobilisation import CentreSupport
 from definitions.replies import ReplyKeyword
-from definitions.temporal_names import REPLY_SIGNAL
+from definitions.temporal_names import REPLY_SIGNAL, STATUS_QUERY
 from gateway.mobilisation_reads import MobilisationReads
 from store import reply_codes
 from store.database import Store
@@ -35,8 +37,9 @@ log = structlog.get_logger(__name__)
 
 TokenPath = Annotated[str, Path(min_length=10, max_length=TOKEN_MAX_LENGTH)]
 ANSWERS = {
-    ReplyKeyword.MOBILISED.value: "Notre centre est mobilisé",
-    ReplyKeyword.HELP.value: "Nous avons besoin de soutien",
+    ReplyKeyword.MOBILISED: "Notre centre est mobilisé",
+    ReplyKeyword.HELP: "Nous avons besoin de soutien",
+    ReplyKeyword.DONE: "L'action est faite",
 }
 STYLE = (
     "body{font-family:system-ui,sans-serif;max-width:34rem;margin:2rem auto;padding:0 1rem;"
@@ -71,8 +74,9 @@ class AnswerPages:
         self._reads = reads
         self._secret = secret
 
-    def _open_claim(self, token: str) -> AnswerLinkClaim | HTMLResponse:
-        """The link's claim while its task is still open, else the page to show."""
+    def _open_claim(self, token: str) -> tuple[AnswerLinkClaim, list[ReplyKeyword]] | HTMLResponse:
+        """The link's claim and the answers its task takes while it is still open,
+        else the page to show."""
         try:
             claim = read_answer_link(self._secret, token)
         except ForgedLinkError as error:
@@ -82,13 +86,14 @@ class AnswerPages:
             log.info("answer_link.expired", reason=str(error))
             return _refusal("Lien expiré", f"Ce lien a expiré ({error}).", 410)
         with self._store.session() as session:
-            still_open = reply_codes.is_open(session, claim.workflow_id, claim.task_key)
-        if not still_open:
+            keywords = reply_codes.open_keywords(session, claim.workflow_id, claim.task_key)
+        answers = [keyword for keyword in keywords if keyword in ANSWERS]
+        if not answers:
             log.info("answer_link.closed", workflow_id=claim.workflow_id)
             return _refusal(
                 "Demande close", "Cette demande est close ; votre réponse n'est plus attendue.", 410
             )
-        return claim
+        return claim, answers
 
     async def _centre(self, claim: AnswerLinkClaim) -> CentreSupport | None:
         try:
@@ -97,10 +102,26 @@ class AnswerPages:
             log.warning("answer_link.query_failed", error=str(error))
             return None
 
-    async def show(self, token: TokenPath) -> HTMLResponse:
-        claim = self._open_claim(token)
-        if isinstance(claim, HTMLResponse):
-            return claim
+    async def _task(self, claim: AnswerLinkClaim) -> CommitteeTask | None:
+        try:
+            status = await self._client.get_workflow_handle(claim.workflow_id).query(
+                STATUS_QUERY, result_type=CommitteeStatus
+            )
+        except RPCError as error:
+            log.warning("answer_link.query_failed", error=str(error))
+            return None
+        return next((task for task in status.tasks if task.task_id == claim.task_key), None)
+
+    async def _question(self, claim: AnswerLinkClaim, answers: list[ReplyKeyword]) -> str:
+        if ReplyKeyword.DONE in answers:
+            task = await self._task(claim)
+            what = (
+                f"<strong>{html.escape(task.what)}</strong>, échéance "
+                f"{html.escape(in_paris(task.due_at))}"
+                if task
+                else "l'action qui vous a été confiée"
+            )
+            return f"<p>Action confiée par le comité local d'aide aux victimes : {what}.</p>"
         centre = await self._centre(claim)
         name = html.escape(centre.name) if centre else "votre centre"
         current = (
@@ -109,30 +130,43 @@ class AnswerPages:
             if centre and centre.answer
             else ""
         )
+        return f"<p>Demande de soutien de l'UNCCAS pour <strong>{name}</strong>.</p>{current}"
+
+    async def show(self, token: TokenPath) -> HTMLResponse:
+        opened = self._open_claim(token)
+        if isinstance(opened, HTMLResponse):
+            return opened
+        claim, answers = opened
         buttons = "".join(
-            f'<button name="answer" value="{value}">{label}</button>'
-            for value, label in ANSWERS.items()
+            f'<button name="answer" value="{keyword.value}">{ANSWERS[keyword]}</button>'
+            for keyword in answers
+        )
+        title = (
+            "Cette action est-elle faite ?"
+            if ReplyKeyword.DONE in answers
+            else "Votre centre est-il mobilisé ?"
         )
         return _page(
-            "Votre centre est-il mobilisé ?",
-            f"<p>Demande de soutien de l'UNCCAS pour <strong>{name}</strong> "
-            f"(code {html.escape(claim.code)}).</p>{current}"
+            title,
+            f"{await self._question(claim, answers)}<p>(code {html.escape(claim.code)})</p>"
             f'<form method="post">{buttons}</form>',
         )
 
     async def answer(
         self, token: TokenPath, answer: Annotated[str, Form(max_length=10)]
     ) -> HTMLResponse:
-        claim = self._open_claim(token)
-        if isinstance(claim, HTMLResponse):
-            return claim
-        if answer not in ANSWERS:
+        opened = self._open_claim(token)
+        if isinstance(opened, HTMLResponse):
+            return opened
+        claim, answers = opened
+        keyword = next((k for k in answers if k.value == answer), None)
+        if keyword is None:
             log.info("answer_link.bad_answer")
-            return _refusal("Réponse non reconnue", "Choisissez l'un des deux boutons.", 422)
+            return _refusal("Réponse non reconnue", "Choisissez l'un des boutons proposés.", 422)
         received = ReplyReceived(
             task_key=claim.task_key,
             contact_id=WEB_ANSWER,
-            keyword=ReplyKeyword(answer),
+            keyword=keyword,
             code=claim.code,
             message_sid=f"web-{uuid.uuid4().hex}",
             received_at=datetime.now(UTC),
@@ -147,10 +181,13 @@ class AnswerPages:
                 503,
             )
         log.info("answer_link.answered", workflow_id=claim.workflow_id, answer=answer)
+        told = (
+            "le/la représentant(e) UNCCAS le verra dans le suivi"
+            if keyword is ReplyKeyword.DONE
+            else "l'UNCCAS, l'UD et le/la représentant(e) en sont informés"
+        )
         return _page(
-            "Merci, réponse enregistrée",
-            f"<p>{html.escape(ANSWERS[answer])} : l'UNCCAS, l'UD et le/la représentant(e) "
-            "en sont informés.</p>",
+            "Merci, réponse enregistrée", f"<p>{html.escape(ANSWERS[keyword])} : {told}.</p>"
         )
 
 

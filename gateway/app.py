@@ -18,6 +18,8 @@ from definitions.validation import describe_errors
 from gateway import event_control
 from gateway.answer_pages import answer_router
 from gateway.api_common import API_ACTOR, EventIdPath
+from gateway.committee_control import UnknownPeopleError
+from gateway.committee_routes import committee_router
 from gateway.mobilisation_reads import DepartmentNotMobilisedError, MobilisationReads
 from gateway.mobilisation_routes import mobilisation_router
 from gateway.twilio_webhooks import twilio_router
@@ -79,6 +81,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(event_control.UnknownContactError)
     @app.exception_handler(event_control.UnreachableContactError)
+    @app.exception_handler(UnknownPeopleError)
     async def _bad_contact(_: Request, exc: Exception) -> JSONResponse:
         log.info("api.contact_refused", problem=str(exc))
         return JSONResponse(
@@ -173,6 +176,7 @@ def create_app(
 
     reads = MobilisationReads(client)
     app.include_router(mobilisation_router(client, reads))
+    app.include_router(committee_router(client, store))
     if twilio_auth_token:
         app.include_router(twilio_router(store, client, twilio_auth_token, public_url))
     if link_secret:

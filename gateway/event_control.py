@@ -2,6 +2,7 @@
 for the API and the CLI alike."""
 
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from pydantic import BaseModel
 from temporalio.api.enums.v1 import WorkflowExecutionStatus
@@ -9,6 +10,7 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from definitions.committee import CommitteePhaseRequest
 from definitions.designation import RepresentativeChange
 from definitions.event import CloseRequest, EventDeclaration, EventStart
 from definitions.event_ids import new_event_id
@@ -21,6 +23,7 @@ from definitions.temporal_names import (
     BROADCAST_UPDATE,
     CHANGE_REPRESENTATIVE_UPDATE,
     CLOSE_UPDATE,
+    ENTER_COMMITTEE_UPDATE,
     EXTEND_AREA_UPDATE,
     MAJOR_EVENT_WORKFLOW,
     STATUS_QUERY,
@@ -29,6 +32,8 @@ from definitions.territory import load_territory
 from definitions.territory.declared_area import area_problems
 from store import directory
 from store.database import Store
+
+Result = TypeVar("Result")
 
 
 class EventNotFoundError(LookupError):
@@ -132,10 +137,35 @@ async def extend(client: Client, event_id: str, extension: AreaExtension) -> Eve
     return await _update(client, event_id, EXTEND_AREA_UPDATE, cleaned)
 
 
+async def enter_committee(
+    client: Client, event_id: str, request: CommitteePhaseRequest
+) -> EventStatus:
+    """End the acute phase; answers once the liaison with the committees runs."""
+    return await _update(client, event_id, ENTER_COMMITTEE_UPDATE, request)
+
+
 async def _update(client: Client, event_id: str, name: str, argument: BaseModel) -> EventStatus:
-    handle = client.get_workflow_handle(event_id)
+    return await update_workflow(
+        client, event_id, name, argument, event_id=event_id, result_type=EventStatus
+    )
+
+
+async def update_workflow(
+    client: Client,
+    workflow_id: str,
+    name: str,
+    argument: BaseModel,
+    *,
+    event_id: str,
+    result_type: type[Result],
+    not_running: str | None = None,
+) -> Result:
+    """An update to one of the event's workflows; its refusal as a conflict, and a
+    missing workflow as the event being closed, or as ``not_running`` (the event
+    is not in the phase that workflow serves)."""
+    handle = client.get_workflow_handle(workflow_id)
     try:
-        return await handle.execute_update(name, argument, result_type=EventStatus)
+        return await handle.execute_update(name, argument, result_type=result_type)
     except WorkflowUpdateFailedError as error:
         cause = error.cause
         reason = cause.message if isinstance(cause, ApplicationError) else str(cause)
@@ -144,11 +174,13 @@ async def _update(client: Client, event_id: str, name: str, argument: BaseModel)
         if error.status is not RPCStatusCode.NOT_FOUND:
             raise
         try:
-            description = await handle.describe()
+            description = await client.get_workflow_handle(event_id).describe()
         except RPCError as describe_error:
             raise EventNotFoundError(event_id) from describe_error
         if description.raw_description.workflow_execution_info.status in (
             WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED,
         ):
             raise EventConflictError("l'événement est déjà clos") from error
+        if not_running is not None:
+            raise EventConflictError(not_running) from error
         raise

@@ -119,3 +119,12 @@ def centres_of(
         )
     )
     return [_organisation(row) for row in session.exec(query.order_by(col(OrganisationRow.id)))]
+
+
+def unknown_ids(session: Session, ids: list[str]) -> list[str]:
+    """Those of ``ids`` that name neither a contact nor an organisation."""
+    return [
+        key
+        for key in dict.fromkeys(ids)
+        if session.get(ContactRow, key) is None and session.get(OrganisationRow, key) is None
+    ]

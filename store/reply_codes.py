@@ -111,8 +111,10 @@ def keywords_of(row: ReplyCodeRow) -> list[ReplyKeyword]:
     return [ReplyKeyword(value) for value in row.keywords.split(",")]
 
 
-def is_open(session: Session, workflow_id: str, task_key: str) -> bool:
-    query = select(ReplyCodeRow.id).where(
+def open_keywords(session: Session, workflow_id: str, task_key: str) -> list[ReplyKeyword]:
+    """The answers the task takes, while it is open (none once closed)."""
+    query = select(ReplyCodeRow).where(
         IS_OPEN, ReplyCodeRow.workflow_id == workflow_id, ReplyCodeRow.task_key == task_key
     )
-    return session.exec(query.limit(1)).first() is not None
+    row = session.exec(query.limit(1)).first()
+    return keywords_of(row) if row else []

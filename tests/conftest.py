@@ -31,11 +31,13 @@ from definitions.event_status import EventStatus
 from definitions.loader import Definitions, load_definitions
 from definitions.mobilisation import MobilisationStatus
 from definitions.temporal_names import CLOSE_UPDATE, STATUS_QUERY, mobilisation_workflow_id
+from definitions.territory import load_territory
 from gateway.app import create_app
 from store import events
 from store.database import Store
 from store.directory import replace_directory
 from worker.asgi_server import AsgiServer
+from worker.demo_directory import demo_directory
 from worker.ports import free_port
 from worker.runner import Messaging
 from worker.sandbox.smtp_server import MailSandbox
@@ -139,6 +141,20 @@ def lille_directory() -> Directory:
             )
         ],
     )
+
+
+@pytest.fixture(scope="session")
+def demo() -> Directory:
+    return demo_directory(load_territory())
+
+
+@pytest.fixture
+def demo_store(store: Store, demo: Directory) -> Store:
+    """The demo directory: every CCAS/CIAS of France, fictional contacts."""
+    with store.session() as session:
+        replace_directory(session, demo)
+        session.commit()
+    return store
 
 
 @pytest.fixture

@@ -54,7 +54,6 @@ from tests.conftest import (
     until_department,
     until_status,
 )
-from worker.demo_directory import demo_directory
 from worker.runner import Messaging, running_workers
 from worker.sandbox.smtp_server import MailSandbox
 from worker.sandbox.twilio_server import Fault, TwilioSandbox
@@ -66,19 +65,6 @@ FIRST_REPRESENTATIVE_PHONE = "+33639980004"
 REMINDER_AFTER = timedelta(hours=2)
 ESCALATION_AFTER = timedelta(hours=4)
 REINFORCEMENT_DEADLINE = timedelta(hours=3)
-
-
-@pytest.fixture(scope="module")
-def demo() -> Any:
-    return demo_directory(load_territory())
-
-
-@pytest.fixture
-def demo_store(store: Store, demo: Any) -> Store:
-    with store.session() as session:
-        replace_directory(session, demo)
-        session.commit()
-    return store
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ import subprocess
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -204,9 +205,10 @@ def test_activate_status_close_and_restart(stack: DevStack) -> None:
         assert "Territoire : 648 commune(s)" in readable.stdout
         assert "Sans CCAS ni CIAS : " in readable.stdout
         assert "Délais : réponse d'un candidat 15min" in readable.stdout
+        _committee_phase_by_command(stack, event_id)
 
     with stack.running(stop_signal=signal.SIGINT):
-        assert stack.status(event_id)["phase"] == "mobilisation"
+        assert stack.status(event_id)["phase"] == "committee"
         closed = stack.command("close", event_id, "--reason", "décrue")
         assert closed.returncode == 0, closed.stderr
         assert closed.stdout.strip() == f"{event_id} : clos"
@@ -214,6 +216,61 @@ def test_activate_status_close_and_restart(stack: DevStack) -> None:
         again = stack.command("close", event_id)
         assert again.returncode == 1
         assert "déjà clos" in again.stderr
+
+
+def _committee_phase_by_command(stack: DevStack, event_id: str) -> None:
+    """The committee phase from a terminal: a committee, a meeting whose invitation
+    carries its .ics, and a date that is not one refused."""
+    started = stack.command("committee", "start", event_id)
+    assert started.returncode == 0, started.stderr
+    assert started.stdout.strip() == f"{event_id} : suivi des comités"
+    added = stack.command(
+        "committee",
+        "add",
+        event_id,
+        "--department",
+        "59",
+        "--name",
+        "CLAV du Nord",
+        "--place",
+        "Préfecture du Nord, Lille",
+        "--member",
+        "ud-62",
+    )
+    assert added.returncode == 0, added.stderr
+    assert "clav-59 : CLAV du Nord" in added.stdout
+    when = (datetime.now() + timedelta(days=30)).strftime("%Y-%m-%d 14:30")
+    scheduled = stack.command(
+        "committee", "meeting", event_id, "--committee", "clav-59", "--at", when
+    )
+    assert scheduled.returncode == 0, scheduled.stderr
+    assert "reunion-1 (clav-59)" in scheduled.stdout and "à 14h30" in scheduled.stdout
+    refused = stack.command(
+        "committee", "meeting", event_id, "--committee", "clav-59", "--at", "demain"
+    )
+    assert refused.returncode == 2 and "starts_at" in refused.stderr
+    unknown = stack.command(
+        "committee",
+        "add",
+        event_id,
+        "--department",
+        "59",
+        "--name",
+        "X",
+        "--place",
+        "Y",
+        "--member",
+        "personne",
+    )
+    assert unknown.returncode == 2 and "personne" in unknown.stderr
+    mail = _mailbox(stack.state_dir / "sandbox-mail")
+    invitations = [
+        part
+        for message in mail["unccas-representant-1@example.org"]
+        for part in message.iter_attachments()
+        if part.get_filename() == "invitation.ics"
+    ]
+    assert len(invitations) == 1 and b"TZID=Europe/Paris" in invitations[0].get_content()
 
 
 def test_bad_input_is_refused_or_answered_politely(stack: DevStack) -> None:

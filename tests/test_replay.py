@@ -4,6 +4,7 @@ must be guarded with ``workflow.patched``. ``make histories`` records them anew.
 
 import asyncio
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -15,17 +16,27 @@ from temporalio.worker import Replayer
 from definitions.event import CloseRequest, EventDeclaration
 from definitions.event_type import EventType
 from definitions.loader import Definitions
-from definitions.temporal_names import designation_workflow_id, mobilisation_workflow_id
+from definitions.temporal_names import (
+    committee_workflow_id,
+    designation_workflow_id,
+    mobilisation_workflow_id,
+)
 from store.database import Store
 from tests.conftest import Phone, candidates_asked, start_event, until_department, until_status
 from worker.runner import Messaging, running_workers
+from workflows.committee_liaison import CommitteeLiaisonWorkflow
 from workflows.department_mobilisation import DepartmentMobilisationWorkflow
 from workflows.major_event import MajorEventWorkflow
 from workflows.representative_designation import RepresentativeDesignationWorkflow
 
 HISTORIES = Path(__file__).parent / "histories"
 RECORDING = os.environ.get("TOCSIN_RECORD_HISTORIES") == "1"
-WORKFLOWS = [MajorEventWorkflow, RepresentativeDesignationWorkflow, DepartmentMobilisationWorkflow]
+WORKFLOWS = [
+    MajorEventWorkflow,
+    RepresentativeDesignationWorkflow,
+    DepartmentMobilisationWorkflow,
+    CommitteeLiaisonWorkflow,
+]
 LILLE_DIRECTOR = "+33639980001"
 
 
@@ -66,7 +77,8 @@ async def test_record_histories(
     phone: Phone,
 ) -> None:
     """A designation by SMS, a CCAS answering OK, then closure; a search stopped by
-    closure. Files of the same name are overwritten; others stay: the
+    closure; an event through its committee phase (a committee, a meeting, its report
+    with an action done by SMS). Files of the same name are overwritten; others stay: the
     ``recorded-designated`` histories come from before mobilisation
     (``department-mobilisation`` patch) and prove that events of that time replay;
     a file named ``<id>--<type>--<what came after>.json`` keeps the history of a
@@ -97,3 +109,45 @@ async def test_record_histories(
             await handle.execute_update(MajorEventWorkflow.close, CloseRequest(closed_by="a"))
             await handle.result()
             await _save(env, workflows)
+        await _record_committee_phase(env, task_queue, phone)
+
+
+async def _record_committee_phase(env: WorkflowEnvironment, task_queue: str, phone: Phone) -> None:
+    event_id = "recorded-committee"
+    declaration = EventDeclaration(
+        type=EventType.INONDATION, communes=["59350"], title="Enregistrement"
+    )
+    handle = await start_event(env.client, task_queue, declaration, event_id)
+    await until_status(handle, candidates_asked(1))
+    await phone.reply("+33639980101", "OUI")
+    await until_department(env.client, event_id, "59", lambda d: d.counts.requested == 1)
+    api = f"/api/events/{event_id}"
+    meeting = await env.get_current_time() + timedelta(days=2)
+    for path, body in (
+        ("/committee-phase", {}),
+        ("/committees", {"department_code": "59", "name": "CLAV du Nord", "place": "Lille"}),
+        ("/meetings", {"committee_id": "clav-59", "starts_at": meeting.isoformat()}),
+    ):
+        assert (await phone.http.post(api + path, json=body)).status_code in (200, 201)
+    await env.sleep(timedelta(days=3))
+    reported = await phone.http.post(
+        api + "/meetings/reunion-1/report",
+        json={
+            "summary": "Premier comité.",
+            "actions": [
+                {"what": "Recenser", "assignee_id": "ccas-59350-direction", "due": "2100-01-01"}
+            ],
+        },
+    )
+    assert reported.status_code == 200, reported.text
+    code = reported.json()["tasks"][0]["code"]
+    assert "bien reçue" in await phone.reply(LILLE_DIRECTOR, f"FAIT {code}")
+    await handle.execute_update(MajorEventWorkflow.close, CloseRequest(closed_by="a"))
+    await handle.result()
+    await _save(
+        env,
+        {
+            event_id: MajorEventWorkflow,
+            committee_workflow_id(event_id): CommitteeLiaisonWorkflow,
+        },
+    )

@@ -1,7 +1,6 @@
 """The ``tocsin`` command. Messages are French: they are read by on-call staff."""
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -17,18 +16,16 @@ from gateway import event_control
 from gateway.mobilisation_reads import MobilisationReads
 from store import events as stored_events
 from store.database import Store
-from worker.cli_common import EXIT_FAILED, EXIT_REFUSED, explain, finish, load_settings, refuse
+from worker.cli_common import EXIT_REFUSED, explain, finish, load_settings, refuse
+from worker.client_command import CLI_ACTOR, run_client_command
+from worker.committee_cli import committee_app
 from worker.definitions_cli import definitions_app
 from worker.dev_stack import run_dev_stack
 from worker.directory_cli import directory_app
 from worker.messaging_cli import outbox_command, sms_reply_command
-from worker.payload_codec import PayloadKeyError
 from worker.services import run_gateway, run_worker
-from worker.settings import Settings
 from worker.status_view import render_centres, render_status
-from worker.temporal_client import connect_temporal
 
-CLI_ACTOR = "astreinte"
 STATUS_LOG_LINES = 12
 
 app = typer.Typer(
@@ -38,31 +35,9 @@ app = typer.Typer(
 )
 app.add_typer(directory_app, name="directory")
 app.add_typer(definitions_app, name="definitions")
+app.add_typer(committee_app, name="committee")
 app.command("outbox")(outbox_command)
 app.command("sms-reply")(sms_reply_command)
-
-
-def _run_client_command(settings: Settings, command: Callable[[Client], Awaitable[int]]) -> None:
-    async def connected() -> int:
-        try:
-            client = await connect_temporal(settings)
-        except PayloadKeyError as error:
-            typer.echo(f"Clé de chiffrement invalide : {error}", err=True)
-            return EXIT_FAILED
-        except RuntimeError as error:
-            typer.echo(
-                f"Temporal injoignable à {settings.temporal_address} ({error}). "
-                "Lancez `tocsin dev` ou réglez TOCSIN_TEMPORAL_ADDRESS.",
-                err=True,
-            )
-            return EXIT_FAILED
-        try:
-            return await command(client)
-        except (event_control.EventNotFoundError, event_control.EventConflictError) as error:
-            typer.echo(f"Erreur : {error}", err=True)
-            return EXIT_FAILED
-
-    finish(asyncio.run(connected()))
 
 
 @app.command()
@@ -99,7 +74,7 @@ def activate(
         typer.echo(event_id)
         return 0
 
-    _run_client_command(settings, command)
+    run_client_command(settings, command)
 
 
 @app.command()
@@ -134,7 +109,7 @@ def status(
         typer.echo(render_status(event_status, entries, total, overview))
         return 0
 
-    _run_client_command(settings, command)
+    run_client_command(settings, command)
 
 
 @app.command()
@@ -154,7 +129,7 @@ def close(
         typer.echo(f"{event_id} : {closed.phase.label}")
         return 0
 
-    _run_client_command(settings, command)
+    run_client_command(settings, command)
 
 
 @app.command()
@@ -178,7 +153,7 @@ def broadcast(
         )
         return 0
 
-    _run_client_command(settings, command)
+    run_client_command(settings, command)
 
 
 @app.command()
@@ -209,7 +184,7 @@ def extend(
         typer.echo(f"{event_id} : zone étendue, {area}")
         return 0
 
-    _run_client_command(settings, command)
+    run_client_command(settings, command)
 
 
 def _change_representative(event_id: str, contact_id: str | None) -> None:
@@ -230,7 +205,7 @@ def _change_representative(event_id: str, contact_id: str | None) -> None:
         typer.echo(f"{event_id} : représentant(e) {name}")
         return 0
 
-    _run_client_command(settings, command)
+    run_client_command(settings, command)
 
 
 @app.command()

@@ -23,6 +23,7 @@ from definitions.loader import Definitions
 from definitions.temporal_names import sms_task_queue
 from store.database import Store
 from worker.settings import Settings
+from workflows.committee_liaison import CommitteeLiaisonWorkflow
 from workflows.department_mobilisation import DepartmentMobilisationWorkflow
 from workflows.major_event import MajorEventWorkflow
 from workflows.representative_designation import RepresentativeDesignationWorkflow
@@ -81,6 +82,7 @@ def build_workers(
             MajorEventWorkflow,
             RepresentativeDesignationWorkflow,
             DepartmentMobilisationWorkflow,
+            CommitteeLiaisonWorkflow,
         ],
         activities=[
             *EventRecordActivities(store).all,

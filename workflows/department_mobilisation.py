@@ -17,7 +17,6 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from definitions.answer_links import ANSWER_LINK_VALIDITY, WEB_ANSWER, AnswerLink
     from definitions.awaited_replies import (
-        AwaitedRecipient,
         AwaitedTask,
         DeliveryFailed,
         DeliveryReceipts,
@@ -434,14 +433,8 @@ class DepartmentMobilisationWorkflow:
                 workflow_id=workflow.info().workflow_id,
                 event_id=self._start.event_id,
                 tasks=[
-                    AwaitedTask(
-                        task_key=centre.organisation_id,
-                        keywords=SUPPORT_KEYWORDS,
-                        recipients=[
-                            AwaitedRecipient(contact_id=person.contact_id, phone=person.phone)
-                            for person in centre.recipients
-                            if person.phone
-                        ],
+                    AwaitedTask.from_people(
+                        centre.organisation_id, SUPPORT_KEYWORDS, centre.recipients
                     )
                     for centre in centres
                 ],
@@ -603,16 +596,10 @@ class DepartmentMobilisationWorkflow:
                 workflow_id=workflow.info().workflow_id,
                 event_id=self._start.event_id,
                 tasks=[
-                    AwaitedTask(
-                        task_key=_reinforcement_task(centre.organisation_id, n.organisation_id),
-                        keywords=[ReplyKeyword.REINFORCEMENT],
-                        recipients=[
-                            AwaitedRecipient(
-                                contact_id=n.director.contact_id, phone=n.director.phone
-                            )
-                        ]
-                        if n.director.phone
-                        else [],
+                    AwaitedTask.from_people(
+                        _reinforcement_task(centre.organisation_id, n.organisation_id),
+                        [ReplyKeyword.REINFORCEMENT],
+                        [n.director],
                     )
                     for n in neighbours
                 ],

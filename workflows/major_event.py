@@ -1,12 +1,15 @@
 """One major event, from declaration to stand-down: the root of its workflow tree."""
 
 import asyncio
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 from temporalio.workflow import ChildWorkflowHandle
 
 with workflow.unsafe.imports_passed_through():
+    from definitions.committee import CommitteePhaseRequest, CommitteeStart, CommitteeStatus
     from definitions.competence import TerritorySummary
     from definitions.crisis_log import (
         SYSTEM_ACTOR,
@@ -35,6 +38,7 @@ with workflow.unsafe.imports_passed_through():
         MobilisationStart,
         MobilisationStatus,
         SituationReport,
+        SupportState,
     )
     from definitions.protocol import Protocol
     from definitions.temporal_names import (
@@ -45,6 +49,7 @@ with workflow.unsafe.imports_passed_through():
         CLOSE_UPDATE,
         DESIGNATE_SIGNAL,
         DESIGNATION_PROGRESS_SIGNAL,
+        ENTER_COMMITTEE_UPDATE,
         EXTEND_AREA_UPDATE,
         LOAD_PROTOCOL,
         MAJOR_EVENT_WORKFLOW,
@@ -55,9 +60,11 @@ with workflow.unsafe.imports_passed_through():
         SITUATION_REPORT_SIGNAL,
         STATUS_QUERY,
         STOP_SIGNAL,
+        committee_workflow_id,
         designation_workflow_id,
         mobilisation_workflow_id,
     )
+    from workflows.committee_liaison import CommitteeLiaisonWorkflow
     from workflows.crisis_log import CrisisLogWriter
     from workflows.department_mobilisation import DepartmentMobilisationWorkflow
     from workflows.representative_designation import RepresentativeDesignationWorkflow
@@ -73,9 +80,10 @@ class MajorEventWorkflow:
     """Walks the protocol's phases; its id is the event id.
 
     The representative phase is a child workflow that lasts until someone is
-    designated; a handover later runs another one. The committee phase lasts
-    until staff stand the event down, which leads through the after-action
-    review to closure.
+    designated; a handover later runs another one. Mobilisation lasts until staff
+    move the event to its committee phase (a child workflow that follows the
+    committees for months) or stand it down; standing down leads through the
+    after-action review to closure.
     """
 
     @workflow.init
@@ -109,6 +117,11 @@ class MajorEventWorkflow:
         ] = {}
         self._representative_news = False
         self._area_lock = asyncio.Lock()
+        self._mobilisation_stopped = False
+        self._committee_request: CommitteePhaseRequest | None = None
+        self._committee: ChildWorkflowHandle[CommitteeLiaisonWorkflow, CommitteeStatus] | None = (
+            None
+        )
 
     @workflow.run
     async def run(self, start: EventStart) -> EventStatus:
@@ -125,11 +138,20 @@ class MajorEventWorkflow:
                 )
             elif phase is Phase.MOBILISATION and workflow.patched(MOBILISATION_PATCH):
                 await self._start_mobilisation()
-                await self._follow_mobilisation()
+                await self._pass_on_representative(
+                    lambda: list(self._departments.values()),
+                    until=lambda: self._committee_request is not None,
+                )
+                if self._committee_request is not None and self._close_request is None:
+                    await self._start_committee()
+                    await self._pass_on_representative(
+                        lambda: [self._committee] if self._committee else [], until=lambda: False
+                    )
                 break
         await workflow.wait_condition(lambda: self._close_request is not None)
         await self._stop_designation()
         await self._stop_mobilisation()
+        await self._stop_committee()
         await self._record_close_request()
         await self._enter(Phase.REVIEW)
         await self._enter(Phase.CLOSED)
@@ -210,6 +232,30 @@ class MajorEventWorkflow:
             )
             self._status.representative = progress.representative
 
+    @workflow.update(name=ENTER_COMMITTEE_UPDATE)
+    async def enter_committee(self, request: CommitteePhaseRequest) -> EventStatus:
+        """End the acute phase: departments stop asking, and the liaison with the
+        committees starts; answers once it runs."""
+        self._committee_request = request
+        await workflow.wait_condition(
+            lambda: self._committee is not None or self._close_request is not None
+        )
+        return self._status
+
+    @enter_committee.validator
+    def _validate_committee(self, request: CommitteePhaseRequest) -> None:
+        self._refuse_if_closing()
+        if self._committee_request is not None:
+            raise ApplicationError(
+                "l'événement est déjà en phase de suivi des comités", type="AlreadyInCommittee"
+            )
+        if self._status.phase is not Phase.MOBILISATION or not self._departments:
+            raise ApplicationError(
+                "la phase de suivi des comités suit la mobilisation des CCAS/CIAS, "
+                "qui n'a pas commencé",
+                type="NotMobilised",
+            )
+
     @workflow.update(name=BROADCAST_UPDATE)
     async def broadcast(self, report: SituationReport) -> EventStatus:
         """A point de situation to every mobilised centre, through each department."""
@@ -230,6 +276,7 @@ class MajorEventWorkflow:
     @broadcast.validator
     def _validate_broadcast(self, report: SituationReport) -> None:
         self._refuse_if_closing()
+        self._refuse_after_mobilisation()
         if not self._departments:
             raise ApplicationError(
                 "la mobilisation des CCAS/CIAS n'a pas commencé : aucun centre à informer",
@@ -272,8 +319,16 @@ class MajorEventWorkflow:
     @extend_area.validator
     def _validate_extension(self, extension: AreaExtension) -> None:
         self._refuse_if_closing()
+        self._refuse_after_mobilisation()
         if not extension.communes and not extension.departments:
             raise ApplicationError("indiquez au moins une commune ou un département", type="Empty")
+
+    def _refuse_after_mobilisation(self) -> None:
+        if self._committee_request is not None:
+            raise ApplicationError(
+                "la mobilisation est terminée : l'événement est en phase de suivi des comités",
+                type="MobilisationOver",
+            )
 
     @property
     def _designation_generation(self) -> int:
@@ -363,14 +418,19 @@ class MajorEventWorkflow:
             )
         self._status.mobilised_departments = list(self._departments)
 
-    async def _follow_mobilisation(self) -> None:
-        """Until the event closes: each department hears of a new representative."""
+    async def _pass_on_representative(
+        self,
+        children: Callable[[], Sequence[ChildWorkflowHandle[Any, Any]]],
+        until: Callable[[], bool],
+    ) -> None:
+        """Until the event closes or ``until`` holds: each child hears of a new
+        representative."""
         self._representative_news = False
         while True:
             await workflow.wait_condition(
-                lambda: self._representative_news or self._close_request is not None
+                lambda: self._representative_news or self._close_request is not None or until()
             )
-            if self._close_request is not None:
+            if self._close_request is not None or until():
                 return
             self._representative_news = False
             representative = self._status.representative
@@ -378,14 +438,49 @@ class MajorEventWorkflow:
             await asyncio.gather(
                 *(
                     handle.signal(REPRESENTATIVE_SIGNAL, representative.person)
-                    for handle in self._departments.values()
+                    for handle in children()
                 )
             )
 
-    async def _stop_mobilisation(self) -> None:
+    async def _stop_mobilisation(self) -> list[MobilisationStatus]:
         """Every department stops asking and closes its codes; their last status stays."""
+        if self._mobilisation_stopped:
+            return []
+        self._mobilisation_stopped = True
         await asyncio.gather(*(handle.signal(STOP_SIGNAL) for handle in self._departments.values()))
-        await asyncio.gather(*self._departments.values())
+        return list(await asyncio.gather(*self._departments.values()))
+
+    async def _start_committee(self) -> None:
+        """After the departments' last status: the centres that asked for support
+        stay in the committees' follow-up."""
+        departments = await self._stop_mobilisation()
+        await self._enter(Phase.COMMITTEE)
+        protocol = self._status.protocol
+        representative = self._status.representative
+        assert protocol is not None and representative is not None
+        self._committee = await workflow.start_child_workflow(
+            CommitteeLiaisonWorkflow.run,
+            CommitteeStart(
+                event_id=self._status.event_id,
+                declaration=self._start.declaration,
+                header=self._header,
+                rules=protocol.committee,
+                representative=representative.person,
+                departments=list(self._departments),
+                centres_needing_support=[
+                    centre.name
+                    for department in departments
+                    for centre in department.centres
+                    if centre.state is SupportState.NEEDS_SUPPORT
+                ],
+            ),
+            id=committee_workflow_id(self._status.event_id),
+        )
+
+    async def _stop_committee(self) -> None:
+        if self._committee is not None:
+            await self._committee.signal(STOP_SIGNAL)
+            await self._committee
 
     async def _next_entry_written(self, kind: CrisisLogKind, actor: str, text: str) -> None:
         await call_store(APPEND_CRISIS_LOG, self._next_entry(kind, actor, text))

@@ -18,6 +18,7 @@ with workflow.unsafe.imports_passed_through():
     from definitions.outgoing import (
         PERMANENT_DELIVERY_ERROR,
         BatchItemResult,
+        CalendarInvite,
         Channel,
         EmailRequest,
         SendResult,
@@ -122,9 +123,11 @@ class Outreach:
         *,
         channels: set[Channel] | None = None,
         instance: str = "",
+        calendar: CalendarInvite | None = None,
     ) -> Delivery:
         """Each wanted channel the person has; the other one (if allowed) when one is
-        refused. ``instance`` tells apart the same step sent again on purpose."""
+        refused. ``instance`` tells apart the same step sent again on purpose;
+        ``calendar`` goes with the email as an invitation."""
         allowed = channels or {Channel.SMS, Channel.EMAIL}
         wanted = self.channels_of(step) & allowed
         delivery = Delivery()
@@ -133,7 +136,7 @@ class Outreach:
         async def attempt(channel: Channel) -> None:
             tried.add(channel)
             try:
-                await self._send_on(channel, person, step, values, instance)
+                await self._send_on(channel, person, step, values, instance, calendar=calendar)
             except DeliveryRefusedError as refusal:
                 delivery.refused[channel] = refusal.code
             else:
@@ -306,9 +309,11 @@ class Outreach:
         step: MessageStep,
         values: dict[str, str],
         instance: str,
+        *,
+        calendar: CalendarInvite | None = None,
     ) -> SmsRequest | EmailRequest:
         if channel is Channel.EMAIL:
-            return self.email_request(person, step, values, instance)
+            return self.email_request(person, step, values, instance, calendar=calendar)
         assert person.phone is not None
         return SmsRequest(
             key=idempotency_key(
@@ -327,8 +332,10 @@ class Outreach:
         step: MessageStep,
         values: dict[str, str],
         instance: str,
+        *,
+        calendar: CalendarInvite | None,
     ) -> SendResult:
-        request = self._request(channel, person, step, values, instance)
+        request = self._request(channel, person, step, values, instance, calendar=calendar)
         options = {"task_queue": self.sms_task_queue} if channel is Channel.SMS else {}
         workflow.logger.info("sending %s %s to %s", channel.value, step.value, person.contact_id)
         try:
@@ -349,7 +356,13 @@ class Outreach:
             raise
 
     def email_request(
-        self, person: Person, step: MessageStep, values: dict[str, str], instance: str = ""
+        self,
+        person: Person,
+        step: MessageStep,
+        values: dict[str, str],
+        instance: str = "",
+        *,
+        calendar: CalendarInvite | None = None,
     ) -> EmailRequest:
         """The step's email, or its SMS text under the header when it has none."""
         assert person.email is not None
@@ -369,4 +382,5 @@ class Outreach:
             to=person.email,
             subject=subject,
             text=text,
+            calendar=calendar,
         )

@@ -17,7 +17,6 @@ from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from definitions.awaited_replies import (
-        AwaitedRecipient,
         AwaitedTask,
         DeliveryFailed,
         ReplyCodeClosure,
@@ -228,23 +227,12 @@ class RepresentativeDesignationWorkflow:
         )
 
     async def _code_for(self, person: Person) -> str:
-        recipients = (
-            [AwaitedRecipient(contact_id=person.contact_id, phone=person.phone)]
-            if person.phone
-            else []
-        )
         codes = await call_store(
             OPEN_REPLY_CODES,
             ReplyCodeRequest(
                 workflow_id=workflow.info().workflow_id,
                 event_id=self._start.event_id,
-                tasks=[
-                    AwaitedTask(
-                        task_key=person.contact_id,
-                        keywords=DESIGNATION_KEYWORDS,
-                        recipients=recipients,
-                    )
-                ],
+                tasks=[AwaitedTask.from_people(person.contact_id, DESIGNATION_KEYWORDS, [person])],
             ),
             result_type=dict[str, str],
         )

@@ -1,0 +1,226 @@
+"""The committee phase: the CLAV convened by the prefect in each affected department,
+its meetings, the actions decided there, and the quarterly checkpoints (points
+d'étape), as the CommitteeLiaisonWorkflow holds them and the API receives them."""
+
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from pydantic import AfterValidator, BaseModel, Field, field_validator
+
+from definitions.durations import Duration
+from definitions.event import DEPARTMENT_CODE, EventDeclaration
+from definitions.people import Person
+from definitions.protocol import CommitteeRules
+
+PARIS = ZoneInfo("Europe/Paris")
+TASK_DUE_TIME = time(18, 0)
+"""An action is due at the end of the working day of its due date, Paris time."""
+DEFAULT_MEETING_LENGTH = timedelta(hours=2)
+MAX_MEMBERS = 200
+MAX_ACTIONS = 50
+SUMMARY_MAX_LENGTH = 4000
+
+
+def _paris_if_naive(value: datetime) -> datetime:
+    """Staff type local times: a time without offset is Paris time."""
+    return value.replace(tzinfo=PARIS) if value.tzinfo is None else value
+
+
+ParisDateTime = Annotated[datetime, AfterValidator(_paris_if_naive)]
+
+
+def in_paris(moment: datetime) -> str:
+    """``mardi 16/03/2027 à 14h30``, as messages show a moment."""
+    local = moment.astimezone(PARIS)
+    day = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")[local.weekday()]
+    return f"{day} {local:%d/%m/%Y} à {local:%H}h{local:%M}"
+
+
+def task_due_at(due: date) -> datetime:
+    return datetime.combine(due, TASK_DUE_TIME, PARIS).astimezone(UTC)
+
+
+class CommitteeRegistration(BaseModel):
+    """A CLAV as staff or the representative register it."""
+
+    department_code: str = Field(pattern=DEPARTMENT_CODE.pattern)
+    name: str = Field(min_length=1, max_length=200)
+    place: str = Field(min_length=1, max_length=300)
+    member_ids: list[str] = Field(default_factory=list, max_length=MAX_MEMBERS)
+    registered_by: str = Field(min_length=1, max_length=100)
+
+
+class Committee(BaseModel):
+    committee_id: str
+    department_code: str
+    name: str
+    place: str
+    members: list[Person]
+    registered_by: str
+    registered_at: datetime
+
+
+class MeetingRegistration(BaseModel):
+    committee_id: str = Field(min_length=1, max_length=100)
+    starts_at: ParisDateTime
+    length: Duration = DEFAULT_MEETING_LENGTH
+    place: str | None = Field(default=None, max_length=300)
+    invitee_ids: list[str] = Field(default_factory=list, max_length=MAX_MEMBERS)
+    registered_by: str = Field(min_length=1, max_length=100)
+
+    @field_validator("length")
+    @classmethod
+    def _positive(cls, value: timedelta) -> timedelta:
+        if not timedelta(minutes=15) <= value <= timedelta(hours=12):
+            raise ValueError("une réunion dure entre 15 minutes et 12 heures")
+        return value
+
+
+class MeetingMove(BaseModel):
+    meeting_id: str = Field(min_length=1, max_length=100)
+    starts_at: ParisDateTime
+    place: str | None = Field(default=None, max_length=300)
+    requested_by: str = Field(min_length=1, max_length=100)
+
+
+class MeetingCancellation(BaseModel):
+    meeting_id: str = Field(min_length=1, max_length=100)
+    reason: str = Field(default="", max_length=300)
+    requested_by: str = Field(min_length=1, max_length=100)
+
+
+class ActionItem(BaseModel):
+    """What the committee decided, who from the directory does it, and by when."""
+
+    what: str = Field(min_length=1, max_length=300)
+    assignee_id: str = Field(min_length=1, max_length=100)
+    due: date
+
+
+class MeetingReport(BaseModel):
+    meeting_id: str = Field(min_length=1, max_length=100)
+    summary: str = Field(min_length=1, max_length=SUMMARY_MAX_LENGTH)
+    actions: list[ActionItem] = Field(default_factory=list, max_length=MAX_ACTIONS)
+    recorded_by: str = Field(min_length=1, max_length=100)
+
+
+class Meeting(BaseModel):
+    meeting_id: str
+    committee_id: str
+    uid: str = Field(description="the invitation's UID, the same for every update")
+    starts_at: datetime
+    ends_at: datetime
+    place: str
+    invitees: list[Person]
+    sequence: int = 0
+    reminders_sent: int = Field(default=0, description="of the protocol's reminders, in order")
+    cancelled_at: datetime | None = None
+    summary: str | None = None
+
+    @property
+    def held(self) -> bool:
+        return self.cancelled_at is None and self.summary is not None
+
+
+class TaskState(StrEnum):
+    OPEN = "open"
+    OVERDUE = "overdue"
+    ESCALATED = "escalated"
+    DONE = "done"
+
+    @property
+    def label(self) -> str:
+        return {
+            TaskState.OPEN: "en cours",
+            TaskState.OVERDUE: "en retard",
+            TaskState.ESCALATED: "en retard, signalée à l'astreinte",
+            TaskState.DONE: "faite",
+        }[self]
+
+
+class CommitteeTask(BaseModel):
+    task_id: str
+    meeting_id: str
+    what: str
+    assignee: Person
+    due_at: datetime
+    code: str = ""
+    assigned_at: datetime
+    reminded_at: datetime | None = None
+    overdue_at: datetime | None = None
+    escalated_at: datetime | None = None
+    done_at: datetime | None = None
+    done_by: str | None = None
+
+    @property
+    def state(self) -> TaskState:
+        if self.done_at is not None:
+            return TaskState.DONE
+        if self.escalated_at is not None:
+            return TaskState.ESCALATED
+        if self.overdue_at is not None:
+            return TaskState.OVERDUE
+        return TaskState.OPEN
+
+
+class Checkpoint(BaseModel):
+    """A point d'étape: the quarter's summary, and whether the liaison goes on."""
+
+    number: int
+    at: datetime
+    meetings_held: int
+    tasks_done: int
+    tasks_open: int
+    centres_needing_support: list[str]
+    code: str = ""
+    confirmed_at: datetime | None = None
+    confirmed_by: str | None = None
+
+
+class CommitteeCarry(BaseModel):
+    """What a run hands to the next when it continues as new."""
+
+    started_at: datetime
+    committees: list[Committee]
+    meetings: list[Meeting]
+    tasks: list[CommitteeTask]
+    checkpoints: list[Checkpoint]
+    log_written: int
+    seen_messages: list[str]
+    representative: Person
+    generation: int
+
+
+class CommitteeStart(BaseModel):
+    event_id: str
+    declaration: EventDeclaration
+    header: str
+    rules: CommitteeRules
+    representative: Person
+    departments: list[str] = Field(description="codes of the affected departments")
+    centres_needing_support: list[str] = Field(
+        default_factory=list, description="names of the centres that answered AIDE"
+    )
+    carried: CommitteeCarry | None = None
+    history_limit: int = Field(default=2000, description="events before continuing as new")
+
+
+class CommitteeStatus(BaseModel):
+    """The committee workflow's answer to a status query, and its result."""
+
+    event_id: str
+    started_at: datetime
+    generation: int = Field(description="1 for the first run, one more per continue-as-new")
+    representative: Person
+    committees: list[Committee]
+    meetings: list[Meeting]
+    tasks: list[CommitteeTask]
+    checkpoints: list[Checkpoint]
+    centres_needing_support: list[str]
+    finished: bool = False
+
+
+class CommitteePhaseRequest(BaseModel):
+    requested_by: str = Field(min_length=1, max_length=100)

@@ -1,0 +1,101 @@
+"""What staff and the representative do in the committee phase (committees, meetings,
+reports), for the API and the CLI alike. People are checked against the directory
+here; the workflow looks them up itself."""
+
+from pydantic import BaseModel
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
+
+from definitions.committee import (
+    CommitteeRegistration,
+    CommitteeStatus,
+    MeetingCancellation,
+    MeetingMove,
+    MeetingRegistration,
+    MeetingReport,
+)
+from definitions.temporal_names import (
+    CANCEL_MEETING_UPDATE,
+    MOVE_MEETING_UPDATE,
+    REGISTER_COMMITTEE_UPDATE,
+    REGISTER_MEETING_UPDATE,
+    REPORT_MEETING_UPDATE,
+    STATUS_QUERY,
+    committee_workflow_id,
+)
+from gateway import event_control
+from store import directory
+from store.database import Store
+
+NOT_IN_COMMITTEE_PHASE = (
+    "l'événement n'est pas en phase de suivi des comités (tocsin committee start EVENT)"
+)
+
+
+class UnknownPeopleError(LookupError):
+    def __init__(self, ids: list[str]) -> None:
+        super().__init__(f"inconnu(s) dans l'annuaire : {', '.join(ids)}")
+        self.ids = ids
+
+
+def _check_people(store: Store, ids: list[str]) -> None:
+    with store.session() as session:
+        unknown = directory.unknown_ids(session, ids)
+    if unknown:
+        raise UnknownPeopleError(unknown)
+
+
+async def _update(client: Client, event_id: str, name: str, argument: BaseModel) -> CommitteeStatus:
+    return await event_control.update_workflow(
+        client,
+        committee_workflow_id(event_id),
+        name,
+        argument,
+        event_id=event_id,
+        result_type=CommitteeStatus,
+        not_running=NOT_IN_COMMITTEE_PHASE,
+    )
+
+
+async def status(client: Client, event_id: str) -> CommitteeStatus:
+    handle = client.get_workflow_handle(committee_workflow_id(event_id))
+    try:
+        return await handle.query(STATUS_QUERY, result_type=CommitteeStatus)
+    except RPCError as error:
+        if error.status is not RPCStatusCode.NOT_FOUND:
+            raise
+        await event_control.status(client, event_id)
+        raise event_control.EventConflictError(NOT_IN_COMMITTEE_PHASE) from error
+
+
+async def register_committee(
+    client: Client, store: Store, event_id: str, registration: CommitteeRegistration
+) -> CommitteeStatus:
+    _check_people(store, registration.member_ids)
+    return await _update(client, event_id, REGISTER_COMMITTEE_UPDATE, registration)
+
+
+async def register_meeting(
+    client: Client, store: Store, event_id: str, registration: MeetingRegistration
+) -> CommitteeStatus:
+    """Answers once every invitation has left."""
+    _check_people(store, registration.invitee_ids)
+    return await _update(client, event_id, REGISTER_MEETING_UPDATE, registration)
+
+
+async def move_meeting(client: Client, event_id: str, move: MeetingMove) -> CommitteeStatus:
+    return await _update(client, event_id, MOVE_MEETING_UPDATE, move)
+
+
+async def cancel_meeting(
+    client: Client, event_id: str, cancellation: MeetingCancellation
+) -> CommitteeStatus:
+    return await _update(client, event_id, CANCEL_MEETING_UPDATE, cancellation)
+
+
+async def report_meeting(
+    client: Client, store: Store, event_id: str, report: MeetingReport
+) -> CommitteeStatus:
+    """The summary, and each action item becomes a task its assignee is told of."""
+    _check_people(store, [item.assignee_id for item in report.actions])
+    return await _update(client, event_id, REPORT_MEETING_UPDATE, report)

@@ -1,0 +1,39 @@
+"""Running a ``tocsin`` command that talks to Temporal: connection errors, unknown
+events and refusals become one French line and an exit code."""
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+import typer
+from temporalio.client import Client
+
+from gateway import event_control
+from worker.cli_common import EXIT_FAILED, finish
+from worker.payload_codec import PayloadKeyError
+from worker.settings import Settings
+from worker.temporal_client import connect_temporal
+
+CLI_ACTOR = "astreinte"
+
+
+def run_client_command(settings: Settings, command: Callable[[Client], Awaitable[int]]) -> None:
+    async def connected() -> int:
+        try:
+            client = await connect_temporal(settings)
+        except PayloadKeyError as error:
+            typer.echo(f"Clé de chiffrement invalide : {error}", err=True)
+            return EXIT_FAILED
+        except RuntimeError as error:
+            typer.echo(
+                f"Temporal injoignable à {settings.temporal_address} ({error}). "
+                "Lancez `tocsin dev` ou réglez TOCSIN_TEMPORAL_ADDRESS.",
+                err=True,
+            )
+            return EXIT_FAILED
+        try:
+            return await command(client)
+        except (event_control.EventNotFoundError, event_control.EventConflictError) as error:
+            typer.echo(f"Erreur : {error}", err=True)
+            return EXIT_FAILED
+
+    finish(asyncio.run(connected()))

@@ -1,0 +1,713 @@
+"""The liaison with the victims' committees (CLAV), for as many months as they meet.
+
+One workflow per event (``EVENT/committee``), started when the event enters its
+committee phase. Staff and the representative register committees and meetings and
+record what each meeting decided (updates); the workflow sends invitations with their
+.ics, reminds of meetings and of actions, chases late actions, and every quarter
+sends a point d'étape. Every wait is one timer for the next thing due, so eighteen
+months cost a few hundred events; it continues as new carrying its state, and ends
+when staff close the committee phase.
+"""
+
+import asyncio
+import contextlib
+from datetime import datetime, timedelta
+
+from temporalio import workflow
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from definitions.answer_links import WEB_ANSWER, AnswerLink
+    from definitions.awaited_replies import (
+        AwaitedTask,
+        ReplyCodeClosure,
+        ReplyCodeRequest,
+        ReplyReceived,
+    )
+    from definitions.committee import (
+        Checkpoint,
+        Committee,
+        CommitteeCarry,
+        CommitteeRegistration,
+        CommitteeStart,
+        CommitteeStatus,
+        CommitteeTask,
+        Meeting,
+        MeetingCancellation,
+        MeetingMove,
+        MeetingRegistration,
+        MeetingReport,
+        TaskState,
+        in_paris,
+        task_due_at,
+    )
+    from definitions.crisis_log import SYSTEM_ACTOR, CrisisLogKind
+    from definitions.durations import format_duration
+    from definitions.messages import MessageStep
+    from definitions.outgoing import CalendarInvite, CalendarMethod, Channel
+    from definitions.people import Person
+    from definitions.replies import ReplyKeyword
+    from definitions.temporal_names import (
+        CANCEL_MEETING_UPDATE,
+        CLOSE_REPLY_CODES,
+        COMMITTEE_LIAISON_WORKFLOW,
+        LOAD_ON_CALL_STAFF,
+        LOAD_PEOPLE,
+        MOVE_MEETING_UPDATE,
+        OPEN_ANSWER_LINKS,
+        OPEN_REPLY_CODES,
+        REGISTER_COMMITTEE_UPDATE,
+        REGISTER_MEETING_UPDATE,
+        REPLY_SIGNAL,
+        REPORT_MEETING_UPDATE,
+        REPRESENTATIVE_SIGNAL,
+        STATUS_QUERY,
+        STOP_SIGNAL,
+    )
+    from workflows.crisis_log import CrisisLogBuffer, CrisisLogWriter
+    from workflows.outreach import Outreach
+    from workflows.store_calls import call_store
+
+SEEN_MESSAGES_KEPT = 200
+CHECKPOINT_PREFIX = "point-etape-"
+CENTRES_NAMED = 5
+
+
+def _refuse(message: str, kind: str) -> ApplicationError:
+    return ApplicationError(message, type=kind, non_retryable=True)
+
+
+@workflow.defn(name=COMMITTEE_LIAISON_WORKFLOW)
+class CommitteeLiaisonWorkflow:
+    @workflow.init
+    def __init__(self, start: CommitteeStart) -> None:
+        self._start = start
+        carried = start.carried
+        self._started_at = carried.started_at if carried else workflow.now()
+        self._generation = carried.generation + 1 if carried else 1
+        self._committees = {c.committee_id: c for c in carried.committees} if carried else {}
+        self._meetings = {m.meeting_id: m for m in carried.meetings} if carried else {}
+        self._tasks = {t.task_id: t for t in carried.tasks} if carried else {}
+        self._checkpoints: list[Checkpoint] = carried.checkpoints if carried else []
+        self._representative = carried.representative if carried else start.representative
+        self._seen_messages: list[str] = carried.seen_messages if carried else []
+        self._writer = CrisisLogWriter(
+            start.event_id, workflow.info().workflow_id, carried.log_written if carried else 0
+        )
+        self._log = CrisisLogBuffer(self._writer)
+        self._replies: list[ReplyReceived] = []
+        self._staff: list[Person] = []
+        self._stopped = False
+        self._busy = asyncio.Lock()
+        self._outreach: Outreach | None = None
+
+    @workflow.run
+    async def run(self, start: CommitteeStart) -> CommitteeStatus:
+        async with self._busy:
+            self._outreach = await Outreach.for_event(
+                start.event_id, start.declaration, start.header, self._writer
+            )
+            self._staff = await call_store(LOAD_ON_CALL_STAFF, result_type=list[Person])
+        if start.carried is None:
+            self._log.add(
+                CrisisLogKind.LIAISON_OPENED,
+                SYSTEM_ACTOR,
+                "Suivi des comités locaux d'aide aux victimes ouvert ; premier point d'étape le "
+                f"{in_paris(self._next_checkpoint_at())}.",
+            )
+        while not self._stopped:
+            async with self._busy:
+                await self._turn()
+            if self._stopped or self._has_work():
+                continue
+            if self._history_is_long():
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                if not (self._stopped or self._has_work()):
+                    workflow.continue_as_new(start.model_copy(update={"carried": self._carry()}))
+            timeout = self._next_deadline() - workflow.now()
+            if timeout <= timedelta(0):
+                continue
+            with contextlib.suppress(TimeoutError):
+                await workflow.wait_condition(
+                    lambda: self._stopped or self._has_work(), timeout=timeout
+                )
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        async with self._busy:
+            await self._close()
+        return self.status(finished=True)
+
+    @workflow.query(name=STATUS_QUERY)
+    def status(self, finished: bool = False) -> CommitteeStatus:
+        return CommitteeStatus(
+            event_id=self._start.event_id,
+            started_at=self._started_at,
+            generation=self._generation,
+            representative=self._representative,
+            committees=list(self._committees.values()),
+            meetings=list(self._meetings.values()),
+            tasks=list(self._tasks.values()),
+            checkpoints=self._checkpoints,
+            centres_needing_support=self._start.centres_needing_support,
+            finished=finished,
+        )
+
+    @workflow.signal(name=REPLY_SIGNAL)
+    def reply(self, reply: ReplyReceived) -> None:
+        if reply.message_sid in self._seen_messages:
+            return
+        self._seen_messages = [*self._seen_messages[-SEEN_MESSAGES_KEPT:], reply.message_sid]
+        self._replies.append(reply)
+
+    @workflow.signal(name=REPRESENTATIVE_SIGNAL)
+    def representative(self, person: Person) -> None:
+        self._representative = person
+
+    @workflow.signal(name=STOP_SIGNAL)
+    def stop(self) -> None:
+        self._stopped = True
+
+    @workflow.update(name=REGISTER_COMMITTEE_UPDATE)
+    async def register_committee(self, registration: CommitteeRegistration) -> CommitteeStatus:
+        people = await self._people(registration.member_ids)
+        code = registration.department_code
+        async with self._busy:
+            same = sum(1 for c in self._committees.values() if c.department_code == code)
+            committee_id = f"clav-{code}" + (f"-{same + 1}" if same else "")
+            committee = Committee(
+                committee_id=committee_id,
+                department_code=code,
+                name=registration.name,
+                place=registration.place,
+                members=[people[key] for key in registration.member_ids],
+                registered_by=registration.registered_by,
+                registered_at=workflow.now(),
+            )
+            self._committees[committee_id] = committee
+            self._log.add(
+                CrisisLogKind.COMMITTEE_REGISTERED,
+                registration.registered_by,
+                f"Comité enregistré ({committee_id}) : {committee.name}, {committee.place}, "
+                f"{len(committee.members)} membre(s).",
+            )
+            await self._log.flush()
+        return self.status()
+
+    @register_committee.validator
+    def _validate_committee(self, registration: CommitteeRegistration) -> None:
+        self._refuse_if_stopped()
+        code = registration.department_code
+        if code not in self._start.departments:
+            raise _refuse(
+                f"le département {code} n'est pas touché par cet événement "
+                f"(départements : {', '.join(self._start.departments)})",
+                "UnknownDepartment",
+            )
+
+    @workflow.update(name=REGISTER_MEETING_UPDATE)
+    async def register_meeting(self, registration: MeetingRegistration) -> CommitteeStatus:
+        committee = self._committees[registration.committee_id]
+        people = await self._people(registration.invitee_ids)
+        invitees = [self._representative] + [
+            people[key]
+            for key in registration.invitee_ids
+            if key != self._representative.contact_id
+        ]
+        async with self._busy:
+            meeting_id = f"reunion-{len(self._meetings) + 1}"
+            meeting = Meeting(
+                meeting_id=meeting_id,
+                committee_id=committee.committee_id,
+                uid=f"{meeting_id}.{workflow.info().workflow_id.replace('/', '.')}@tocsin",
+                starts_at=registration.starts_at,
+                ends_at=registration.starts_at + registration.length,
+                place=registration.place or committee.place,
+                invitees=invitees,
+            )
+            meeting.reminders_sent = self._reminders_passed(meeting)
+            self._meetings[meeting_id] = meeting
+            self._log.add(
+                CrisisLogKind.MEETING_SCHEDULED,
+                registration.registered_by,
+                f"Réunion {meeting_id} de {committee.name} le {in_paris(meeting.starts_at)}, "
+                f"{meeting.place} ; invitation à {len(invitees)} personne(s).",
+            )
+            await self._invite(meeting, "Invitation", "")
+        return self.status()
+
+    @register_meeting.validator
+    def _validate_meeting(self, registration: MeetingRegistration) -> None:
+        self._refuse_if_stopped()
+        if registration.committee_id not in self._committees:
+            raise _refuse(
+                f"comité inconnu : {registration.committee_id} "
+                f"(comités : {', '.join(self._committees) or 'aucun'})",
+                "UnknownCommittee",
+            )
+        self._refuse_if_past(registration.starts_at)
+
+    @workflow.update(name=MOVE_MEETING_UPDATE)
+    async def move_meeting(self, move: MeetingMove) -> CommitteeStatus:
+        meeting = self._meetings[move.meeting_id]
+        async with self._busy:
+            before = meeting.starts_at
+            length = meeting.ends_at - meeting.starts_at
+            meeting.sequence += 1
+            meeting.starts_at = move.starts_at
+            meeting.ends_at = move.starts_at + length
+            meeting.place = move.place or meeting.place
+            meeting.reminders_sent = self._reminders_passed(meeting)
+            self._log.add(
+                CrisisLogKind.MEETING_MOVED,
+                move.requested_by,
+                f"Réunion {meeting.meeting_id} déplacée du {in_paris(before)} au "
+                f"{in_paris(meeting.starts_at)}, {meeting.place}.",
+            )
+            await self._invite(
+                meeting,
+                "Mise à jour",
+                f"La réunion prévue le {in_paris(before)} est déplacée au "
+                f"{in_paris(meeting.starts_at)}.",
+            )
+        return self.status()
+
+    @move_meeting.validator
+    def _validate_move(self, move: MeetingMove) -> None:
+        self._refuse_if_stopped()
+        self._upcoming(move.meeting_id)
+        self._refuse_if_past(move.starts_at)
+
+    @workflow.update(name=CANCEL_MEETING_UPDATE)
+    async def cancel_meeting(self, cancellation: MeetingCancellation) -> CommitteeStatus:
+        meeting = self._meetings[cancellation.meeting_id]
+        async with self._busy:
+            meeting.sequence += 1
+            meeting.cancelled_at = workflow.now()
+            reason = f" : {cancellation.reason}" if cancellation.reason else ""
+            self._log.add(
+                CrisisLogKind.MEETING_CANCELLED,
+                cancellation.requested_by,
+                f"Réunion {meeting.meeting_id} du {in_paris(meeting.starts_at)} annulée{reason}.",
+            )
+            await self._invite(meeting, "Annulation", f"La réunion est annulée{reason}.")
+        return self.status()
+
+    @cancel_meeting.validator
+    def _validate_cancellation(self, cancellation: MeetingCancellation) -> None:
+        self._refuse_if_stopped()
+        self._upcoming(cancellation.meeting_id)
+
+    @workflow.update(name=REPORT_MEETING_UPDATE)
+    async def report_meeting(self, report: MeetingReport) -> CommitteeStatus:
+        meeting = self._meetings[report.meeting_id]
+        people = await self._people([item.assignee_id for item in report.actions])
+        async with self._busy:
+            if meeting.summary is not None:
+                raise _refuse(f"compte rendu déjà enregistré : {meeting.meeting_id}", "Reported")
+            meeting.summary = report.summary
+            tasks = [
+                CommitteeTask(
+                    task_id=f"action-{len(self._tasks) + index}",
+                    meeting_id=meeting.meeting_id,
+                    what=item.what,
+                    assignee=people[item.assignee_id],
+                    due_at=task_due_at(item.due),
+                    assigned_at=workflow.now(),
+                )
+                for index, item in enumerate(report.actions, start=1)
+            ]
+            self._log.add(
+                CrisisLogKind.MEETING_REPORTED,
+                report.recorded_by,
+                f"Compte rendu de la réunion {meeting.meeting_id} : {report.summary[:300]}"
+                f" ({len(tasks)} action(s)).",
+            )
+            await self._assign(tasks)
+        return self.status()
+
+    @report_meeting.validator
+    def _validate_report(self, report: MeetingReport) -> None:
+        self._refuse_if_stopped()
+        meeting = self._meetings.get(report.meeting_id)
+        if meeting is None or meeting.cancelled_at is not None:
+            raise _refuse(f"réunion inconnue ou annulée : {report.meeting_id}", "UnknownMeeting")
+        if meeting.summary is not None:
+            raise _refuse(
+                f"le compte rendu de {meeting.meeting_id} est déjà enregistré", "AlreadyReported"
+            )
+        if workflow.now() < meeting.starts_at:
+            raise _refuse(
+                f"la réunion {meeting.meeting_id} n'a pas encore eu lieu "
+                f"({in_paris(meeting.starts_at)})",
+                "NotHeldYet",
+            )
+
+    @staticmethod
+    async def _people(ids: list[str]) -> dict[str, Person]:
+        """Contacts or organisations of the directory (the gateway checked they exist)."""
+        if not ids:
+            return {}
+        return await call_store(LOAD_PEOPLE, sorted(set(ids)), result_type=dict[str, Person])
+
+    def _refuse_if_stopped(self) -> None:
+        if self._stopped:
+            raise _refuse("la phase de suivi des comités est close", "CommitteePhaseClosed")
+
+    def _refuse_if_past(self, starts_at: datetime) -> None:
+        if starts_at <= workflow.now():
+            raise _refuse(
+                f"la date de réunion est passée : {in_paris(starts_at)}", "MeetingInThePast"
+            )
+
+    def _upcoming(self, meeting_id: str) -> Meeting:
+        meeting = self._meetings.get(meeting_id)
+        if meeting is None:
+            raise _refuse(f"réunion inconnue : {meeting_id}", "UnknownMeeting")
+        if meeting.cancelled_at is not None:
+            raise _refuse(f"la réunion {meeting_id} est déjà annulée", "MeetingCancelled")
+        if meeting.starts_at <= workflow.now():
+            raise _refuse(f"la réunion {meeting_id} a déjà commencé", "MeetingStarted")
+        return meeting
+
+    def _has_work(self) -> bool:
+        return bool(self._replies or self._log.pending)
+
+    def _history_is_long(self) -> bool:
+        info = workflow.info()
+        return (
+            info.is_continue_as_new_suggested()
+            or info.get_current_history_length() > self._start.history_limit
+        )
+
+    def _carry(self) -> CommitteeCarry:
+        return CommitteeCarry(
+            started_at=self._started_at,
+            committees=list(self._committees.values()),
+            meetings=list(self._meetings.values()),
+            tasks=list(self._tasks.values()),
+            checkpoints=self._checkpoints,
+            log_written=self._writer.written,
+            seen_messages=self._seen_messages,
+            representative=self._representative,
+            generation=self._generation,
+        )
+
+    @property
+    def _reminders_before(self) -> list[timedelta]:
+        """The protocol's meeting reminders, the earliest first."""
+        return sorted(self._start.rules.meeting_reminders_before, reverse=True)
+
+    def _reminders_passed(self, meeting: Meeting) -> int:
+        """Reminders whose time is already gone when a meeting is set: the invitation
+        stands in for them."""
+        now = workflow.now()
+        return sum(1 for before in self._reminders_before if meeting.starts_at - before <= now)
+
+    def _next_checkpoint_at(self) -> datetime:
+        return self._started_at + self._start.rules.checkpoint_every * (len(self._checkpoints) + 1)
+
+    def _task_deadlines(self, task: CommitteeTask) -> list[datetime]:
+        """When the task is next reminded (unless assigned too close to its due date
+        for a reminder to add anything), found late, escalated to on-call staff."""
+        rules = self._start.rules
+        if task.done_at is not None:
+            return []
+        if task.overdue_at is None:
+            remind_at = task.due_at - rules.task_reminder_before
+            if task.reminded_at is None and remind_at > task.assigned_at:
+                return [remind_at]
+            return [task.due_at]
+        if task.escalated_at is None:
+            return [task.due_at + rules.task_escalation_after]
+        return []
+
+    def _meeting_deadlines(self, meeting: Meeting) -> list[datetime]:
+        if meeting.cancelled_at is not None or meeting.reminders_sent >= len(
+            self._reminders_before
+        ):
+            return []
+        return [meeting.starts_at - self._reminders_before[meeting.reminders_sent]]
+
+    def _next_deadline(self) -> datetime:
+        deadlines = [self._next_checkpoint_at()]
+        for meeting in self._meetings.values():
+            deadlines += self._meeting_deadlines(meeting)
+        for task in self._tasks.values():
+            deadlines += self._task_deadlines(task)
+        return min(deadlines)
+
+    async def _turn(self) -> None:
+        await self._take_replies()
+        now = workflow.now()
+        for meeting in self._meetings.values():
+            if any(due <= now for due in self._meeting_deadlines(meeting)):
+                await self._remind_meeting(meeting)
+        for task in self._tasks.values():
+            if any(due <= now for due in self._task_deadlines(task)):
+                await self._follow_task(task)
+        if self._next_checkpoint_at() <= now:
+            await self._checkpoint()
+        await self._log.flush()
+
+    async def _take_replies(self) -> None:
+        replies, self._replies = self._replies, []
+        closed: list[str] = []
+        for reply in replies:
+            by = self._replier(reply)
+            task = self._tasks.get(reply.task_key)
+            if task is not None and reply.keyword is ReplyKeyword.DONE and task.done_at is None:
+                task.done_at = workflow.now()
+                task.done_by = by
+                closed.append(task.task_id)
+                late = " (en retard)" if task.overdue_at else ""
+                self._log.add(
+                    CrisisLogKind.TASK_DONE,
+                    by,
+                    f"Action {task.task_id} faite{late} : {task.what} ({task.assignee.name}).",
+                )
+                continue
+            checkpoint = self._checkpoint_of(reply.task_key)
+            if checkpoint is not None and checkpoint.confirmed_at is None:
+                checkpoint.confirmed_at = workflow.now()
+                checkpoint.confirmed_by = by
+                closed.append(reply.task_key)
+                self._log.add(
+                    CrisisLogKind.CHECKPOINT_CONFIRMED,
+                    by,
+                    f"Point d'étape n°{checkpoint.number} : {by} confirme que le suivi continue.",
+                )
+        if closed:
+            await call_store(
+                CLOSE_REPLY_CODES,
+                ReplyCodeClosure(workflow_id=workflow.info().workflow_id, task_keys=closed),
+            )
+
+    def _replier(self, reply: ReplyReceived) -> str:
+        if reply.contact_id == WEB_ANSWER:
+            return "lien web"
+        people = [self._representative, *self._staff] + [t.assignee for t in self._tasks.values()]
+        return next((p.name for p in people if p.contact_id == reply.contact_id), reply.contact_id)
+
+    def _checkpoint_of(self, task_key: str) -> Checkpoint | None:
+        if not task_key.startswith(CHECKPOINT_PREFIX):
+            return None
+        number = task_key.removeprefix(CHECKPOINT_PREFIX)
+        return next((c for c in self._checkpoints if str(c.number) == number), None)
+
+    def _meeting_values(self, meeting: Meeting) -> dict[str, str]:
+        committee = self._committees[meeting.committee_id]
+        return {
+            "meeting": committee.name,
+            "when": in_paris(meeting.starts_at),
+            "place": meeting.place,
+        }
+
+    async def _invite(self, meeting: Meeting, change: str, note: str) -> None:
+        """Every invitee with an email gets the invitation's new version."""
+        assert self._outreach is not None
+        cancelled = meeting.cancelled_at is not None
+        committee = self._committees[meeting.committee_id]
+        invite = CalendarInvite(
+            uid=meeting.uid,
+            sequence=meeting.sequence,
+            method=CalendarMethod.CANCEL if cancelled else CalendarMethod.REQUEST,
+            starts_at=meeting.starts_at,
+            ends_at=meeting.ends_at,
+            summary=committee.name,
+            location=meeting.place,
+            description=f"{self._start.declaration.title} — suivi UNCCAS.",
+        )
+        values = {**self._meeting_values(meeting), "change": change, "note": note}
+        await asyncio.gather(
+            *(
+                self._outreach.send(
+                    person,
+                    MessageStep.MEETING_INVITATION,
+                    values,
+                    channels={Channel.EMAIL},
+                    instance=f"-{meeting.meeting_id}-{meeting.sequence}",
+                    calendar=invite,
+                )
+                for person in meeting.invitees
+                if person.email
+            )
+        )
+
+    async def _remind_meeting(self, meeting: Meeting) -> None:
+        assert self._outreach is not None
+        number = meeting.reminders_sent
+        meeting.reminders_sent += 1
+        if workflow.now() >= meeting.starts_at:
+            return
+        by_sms = [person for person in meeting.invitees if person.phone]
+        await self._outreach.send_many(
+            MessageStep.MEETING_REMINDER,
+            [(person, self._meeting_values(meeting)) for person in by_sms],
+            channels={Channel.SMS},
+            instance=f"-{meeting.meeting_id}-{meeting.sequence}-{number}",
+        )
+        self._log.add(
+            CrisisLogKind.MEETING_REMINDED,
+            SYSTEM_ACTOR,
+            f"Rappel SMS de la réunion {meeting.meeting_id} "
+            f"({in_paris(meeting.starts_at)}) à {len(by_sms)} personne(s).",
+        )
+
+    async def _assign(self, tasks: list[CommitteeTask]) -> None:
+        """Codes and links for FAIT, then each assignee told by SMS and email."""
+        assert self._outreach is not None
+        if not tasks:
+            return
+        rules = self._start.rules
+        links = await call_store(
+            OPEN_ANSWER_LINKS,
+            ReplyCodeRequest(
+                workflow_id=workflow.info().workflow_id,
+                event_id=self._start.event_id,
+                tasks=[
+                    AwaitedTask.from_people(task.task_id, [ReplyKeyword.DONE], [task.assignee])
+                    for task in tasks
+                ],
+                links_valid_until=max(t.due_at for t in tasks) + rules.task_escalation_after,
+            ),
+            result_type=dict[str, AnswerLink],
+        )
+        for task in tasks:
+            task.code = links[task.task_id].code
+            self._tasks[task.task_id] = task
+            self._log.add(
+                CrisisLogKind.TASK_ASSIGNED,
+                SYSTEM_ACTOR,
+                f"Action {task.task_id} confiée à {task.assignee.name} pour le "
+                f"{in_paris(task.due_at)} : {task.what}",
+            )
+        await self._outreach.send_many(
+            MessageStep.TASK_ASSIGNED,
+            [
+                (
+                    task.assignee,
+                    {
+                        **self._task_values(task),
+                        "answer_url": links[task.task_id].url,
+                    },
+                )
+                for task in tasks
+            ],
+            instance="-" + "-".join(task.task_id for task in tasks),
+        )
+
+    @staticmethod
+    def _task_values(task: CommitteeTask) -> dict[str, str]:
+        return {"task": task.what, "due": in_paris(task.due_at), "code": task.code}
+
+    async def _follow_task(self, task: CommitteeTask) -> None:
+        """The reminder before the due date; once late, the representative; later,
+        on-call staff."""
+        assert self._outreach is not None
+        now = workflow.now()
+        if task.overdue_at is None and now < task.due_at:
+            task.reminded_at = now
+            await self._outreach.send(
+                task.assignee, MessageStep.TASK_REMINDER, self._task_values(task)
+            )
+            self._log.add(
+                CrisisLogKind.TASK_REMINDED,
+                SYSTEM_ACTOR,
+                f"Rappel de l'action {task.task_id} à {task.assignee.name}.",
+            )
+            return
+        escalating = task.overdue_at is not None
+        if escalating:
+            task.escalated_at = now
+        else:
+            task.overdue_at = now
+        told = self._staff if escalating else [self._representative]
+        values = {
+            **self._task_values(task),
+            "assignee_name": task.assignee.name,
+            "assignee_phone": task.assignee.phone or "sans téléphone",
+            "late": f"depuis {format_duration(now - task.due_at)}",
+        }
+        await self._outreach.send_many(
+            MessageStep.TASK_OVERDUE,
+            [(person, values) for person in told],
+            instance=f"-{task.task_id}-{'staff' if escalating else 'representative'}",
+        )
+        whom = "à l'astreinte" if escalating else f"au représentant ({self._representative.name})"
+        self._log.add(
+            CrisisLogKind.TASK_OVERDUE,
+            SYSTEM_ACTOR,
+            f"Action {task.task_id} en retard (échéance {in_paris(task.due_at)}), signalée "
+            f"{whom} : {task.what}",
+        )
+
+    async def _checkpoint(self) -> None:
+        """The quarter in figures, to the representative and on-call staff, who
+        confirm with OUI that the liaison goes on."""
+        assert self._outreach is not None
+        now = workflow.now()
+        since = now - self._start.rules.checkpoint_every
+        number = len(self._checkpoints) + 1
+        task_key = f"{CHECKPOINT_PREFIX}{number}"
+        told = [self._representative, *self._staff]
+        codes = await call_store(
+            OPEN_REPLY_CODES,
+            ReplyCodeRequest(
+                workflow_id=workflow.info().workflow_id,
+                event_id=self._start.event_id,
+                tasks=[AwaitedTask.from_people(task_key, [ReplyKeyword.YES], told)],
+            ),
+            result_type=dict[str, str],
+        )
+        needing = self._start.centres_needing_support
+        checkpoint = Checkpoint(
+            number=number,
+            at=now,
+            meetings_held=sum(
+                1 for m in self._meetings.values() if m.held and since <= m.starts_at <= now
+            ),
+            tasks_done=sum(
+                1 for t in self._tasks.values() if t.done_at is not None and since <= t.done_at
+            ),
+            tasks_open=sum(1 for t in self._tasks.values() if t.state is not TaskState.DONE),
+            centres_needing_support=needing,
+            code=codes[task_key],
+        )
+        self._checkpoints.append(checkpoint)
+        named = ", ".join(needing[:CENTRES_NAMED]) + (
+            f" et {len(needing) - CENTRES_NAMED} autre(s)" if len(needing) > CENTRES_NAMED else ""
+        )
+        values = {
+            "number": str(number),
+            "meetings_held": str(checkpoint.meetings_held),
+            "tasks_done": str(checkpoint.tasks_done),
+            "tasks_open": str(checkpoint.tasks_open),
+            "support": named or "aucun",
+            "code": checkpoint.code,
+        }
+        await self._outreach.send_many(
+            MessageStep.CHECKPOINT, [(person, values) for person in told], instance=f"-{number}"
+        )
+        self._log.add(
+            CrisisLogKind.CHECKPOINT,
+            SYSTEM_ACTOR,
+            f"Point d'étape n°{number} : {checkpoint.meetings_held} réunion(s) tenue(s), "
+            f"{checkpoint.tasks_done} action(s) faite(s), {checkpoint.tasks_open} en cours, "
+            f"{len(needing)} CCAS/CIAS ayant demandé du soutien ; envoyé à {len(told)} "
+            "personne(s).",
+        )
+
+    async def _close(self) -> None:
+        await self._take_replies()
+        await call_store(
+            CLOSE_REPLY_CODES, ReplyCodeClosure(workflow_id=workflow.info().workflow_id)
+        )
+        open_tasks = sum(1 for t in self._tasks.values() if t.state is not TaskState.DONE)
+        held = sum(1 for m in self._meetings.values() if m.held)
+        self._log.add(
+            CrisisLogKind.LIAISON_CLOSED,
+            SYSTEM_ACTOR,
+            f"Suivi des comités clos : {held} réunion(s) tenue(s), {len(self._tasks)} "
+            f"action(s) dont {open_tasks} encore ouverte(s), {len(self._checkpoints)} point(s) "
+            "d'étape.",
+        )
+        await self._log.flush()
