@@ -8,6 +8,8 @@ from pydantic import BaseModel, Field
 from temporalio.client import Client
 
 from definitions.committee import (
+    MAX_ACTIONS,
+    SUMMARY_MAX_LENGTH,
     ActionItem,
     CommitteePhaseRequest,
     CommitteeRegistration,
@@ -52,8 +54,8 @@ class CancelBody(BaseModel):
 
 
 class ReportBody(BaseModel):
-    summary: str = Field(min_length=1, max_length=4000)
-    actions: list[ActionItem] = Field(default_factory=list, max_length=50)
+    summary: str = Field(min_length=1, max_length=SUMMARY_MAX_LENGTH)
+    actions: list[ActionItem] = Field(default_factory=list, max_length=MAX_ACTIONS)
     recorded_by: str = Field(default=API_ACTOR, min_length=1, max_length=100)
 
 
