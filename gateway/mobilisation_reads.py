@@ -9,7 +9,7 @@ that arrive while it waits go out together in the next query."""
 import asyncio
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
@@ -27,6 +27,8 @@ from definitions.temporal_names import (
     mobilisation_workflow_id,
 )
 from gateway import event_control
+
+Result = TypeVar("Result")
 
 
 class DepartmentNotMobilisedError(LookupError):
@@ -65,7 +67,9 @@ class MobilisationReads:
         return list(
             await asyncio.gather(
                 *(
-                    self._query(mobilisation_workflow_id(event_id, code), STATUS_QUERY)
+                    self._query(
+                        mobilisation_workflow_id(event_id, code), STATUS_QUERY, MobilisationStatus
+                    )
                     for code in codes
                 )
             )
@@ -77,7 +81,9 @@ class MobilisationReads:
         counts: list[SupportCounts] = list(
             await asyncio.gather(
                 *(
-                    self._query(mobilisation_workflow_id(event_id, code), COUNTS_QUERY)
+                    self._query(
+                        mobilisation_workflow_id(event_id, code), COUNTS_QUERY, SupportCounts
+                    )
                     for code in codes
                 )
             )
@@ -116,8 +122,7 @@ class MobilisationReads:
         codes = (await event_control.status(self._client, event_id)).mobilised_departments
         return [code for code in codes if department is None or code == department]
 
-    async def _query(self, workflow_id: str, name: str) -> Any:
-        result_type = {STATUS_QUERY: MobilisationStatus, COUNTS_QUERY: SupportCounts}[name]
+    async def _query(self, workflow_id: str, name: str, result_type: type[Result]) -> Result:
         reads = self._enter(workflow_id)
         try:
             async with reads.turn:

@@ -54,6 +54,9 @@ DIRECTOR_ACIGNE = ("ccas-35001-direction", "+33639981338")
 DIRECTOR_ARGENTRE = ("ccas-35006-direction", "+33639981340")
 UD_35 = ("ud-35-presidence", "+33639980074")
 STAFF_PHONE = "+33639980000"
+DECLARATION = EventDeclaration(
+    type=EventType.INONDATION, communes=["35001", "35006"], title="Crue de la Vilaine"
+)
 EIGHTEEN_MONTHS = timedelta(days=548)
 CHECKPOINT_EVERY = timedelta(weeks=13)
 
@@ -124,15 +127,12 @@ async def liaison(
 ) -> Any:
     """The committee workflow alone, with a history limit low enough to continue as
     new several times in eighteen months."""
-    declaration = EventDeclaration(
-        type=EventType.INONDATION, communes=["35001", "35006"], title="Crue de la Vilaine"
-    )
     event_id = f"inondation-comite-{task_queue[-6:]}"
     started = await time_skipping_env.get_current_time()
-    record_event(demo_store, event_id, declaration, started)
+    record_event(demo_store, event_id, DECLARATION, started)
     start = CommitteeStart(
         event_id=event_id,
-        declaration=declaration,
+        declaration=DECLARATION,
         header="UNCCAS - INONDATION Ille-et-Vilaine (35)",
         rules=definitions.protocols[EventType.INONDATION].committee,
         representative=REPRESENTATIVE,
@@ -404,14 +404,11 @@ async def test_an_event_enters_its_committee_phase_and_closes(
     messaging: Messaging,
     phone: Phone,
 ) -> None:
-    declaration = EventDeclaration(
-        type=EventType.INONDATION, communes=["35001", "35006"], title="Crue de la Vilaine"
-    )
     event_id = f"inondation-phase-{task_queue[-6:]}"
     async with running_workers(
         time_skipping_env.client, demo_store, task_queue, definitions, messaging
     ):
-        handle = await start_event(time_skipping_env.client, task_queue, declaration, event_id)
+        handle = await start_event(time_skipping_env.client, task_queue, DECLARATION, event_id)
         early = await phone.http.post(f"/api/events/{event_id}/committee-phase")
         assert early.status_code == 409
         await until_status(handle, lambda s: bool(s.designation and s.designation.attempts))

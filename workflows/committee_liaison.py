@@ -65,6 +65,7 @@ with workflow.unsafe.imports_passed_through():
         STOP_SIGNAL,
     )
     from workflows.crisis_log import CrisisLogBuffer, CrisisLogWriter
+    from workflows.long_runs import SeenMessages, history_is_long
     from workflows.outreach import Outreach
     from workflows.store_calls import call_store
 
@@ -90,7 +91,7 @@ class CommitteeLiaisonWorkflow:
         self._tasks = {t.task_id: t for t in carried.tasks} if carried else {}
         self._checkpoints: list[Checkpoint] = carried.checkpoints if carried else []
         self._representative = carried.representative if carried else start.representative
-        self._seen_messages: list[str] = carried.seen_messages if carried else []
+        self._seen = SeenMessages(SEEN_MESSAGES_KEPT, carried.seen_messages if carried else [])
         self._writer = CrisisLogWriter(
             start.event_id, workflow.info().workflow_id, carried.log_written if carried else 0
         )
@@ -120,7 +121,7 @@ class CommitteeLiaisonWorkflow:
                 await self._turn()
             if self._stopped or self._has_work():
                 continue
-            if self._history_is_long():
+            if history_is_long(self._start.history_limit):
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 if not (self._stopped or self._has_work()):
                     workflow.continue_as_new(start.model_copy(update={"carried": self._carry()}))
@@ -153,10 +154,8 @@ class CommitteeLiaisonWorkflow:
 
     @workflow.signal(name=REPLY_SIGNAL)
     def reply(self, reply: ReplyReceived) -> None:
-        if reply.message_sid in self._seen_messages:
-            return
-        self._seen_messages = [*self._seen_messages[-SEEN_MESSAGES_KEPT:], reply.message_sid]
-        self._replies.append(reply)
+        if self._seen.first_time(reply.message_sid):
+            self._replies.append(reply)
 
     @workflow.signal(name=REPRESENTATIVE_SIGNAL)
     def representative(self, person: Person) -> None:
@@ -371,13 +370,6 @@ class CommitteeLiaisonWorkflow:
     def _has_work(self) -> bool:
         return bool(self._replies or self._log.pending)
 
-    def _history_is_long(self) -> bool:
-        info = workflow.info()
-        return (
-            info.is_continue_as_new_suggested()
-            or info.get_current_history_length() > self._start.history_limit
-        )
-
     def _carry(self) -> CommitteeCarry:
         return CommitteeCarry(
             started_at=self._started_at,
@@ -386,7 +378,7 @@ class CommitteeLiaisonWorkflow:
             tasks=list(self._tasks.values()),
             checkpoints=self._checkpoints,
             log_written=self._writer.written,
-            seen_messages=self._seen_messages,
+            seen_messages=self._seen.sids,
             representative=self._representative,
             generation=self._generation,
         )

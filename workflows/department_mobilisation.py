@@ -66,6 +66,7 @@ with workflow.unsafe.imports_passed_through():
         STOP_SIGNAL,
     )
     from workflows.crisis_log import CrisisLogBuffer, CrisisLogWriter
+    from workflows.long_runs import SeenMessages, history_is_long
     from workflows.outreach import Delivery, Outreach
     from workflows.store_calls import call_store
 
@@ -114,7 +115,7 @@ class DepartmentMobilisationWorkflow:
         self._actions = {a.organisation_id: a for a in carried.actions} if carried else {}
         self._ud: list[Person] = carried.ud if carried else []
         self._representative = carried.representative if carried else start.representative
-        self._seen_messages: list[str] = carried.seen_messages if carried else []
+        self._seen = SeenMessages(SEEN_MESSAGES_KEPT, carried.seen_messages if carried else [])
         self._writer = CrisisLogWriter(
             start.event_id, info.workflow_id, carried.log_written if carried else 0
         )
@@ -143,7 +144,7 @@ class DepartmentMobilisationWorkflow:
                 break
             if self._has_work():
                 continue
-            if self._history_is_long():
+            if history_is_long(self._start.history_limit):
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 if self._answers_logged_at_once and self._has_work():
                     continue
@@ -184,9 +185,8 @@ class DepartmentMobilisationWorkflow:
     @workflow.signal(name=REPLY_SIGNAL)
     def reply(self, reply: ReplyReceived) -> None:
         """Applied at once, so that a status read right after shows it."""
-        if reply.message_sid in self._seen_messages:
+        if not self._seen.first_time(reply.message_sid):
             return
-        self._seen_messages = [*self._seen_messages[-SEEN_MESSAGES_KEPT:], reply.message_sid]
         if reply.task_key.startswith(REINFORCEMENT_PREFIX):
             self._reinforcement_answer(reply)
         else:
@@ -330,20 +330,13 @@ class DepartmentMobilisationWorkflow:
             if centre.requested_at is None and centre.unreachable_at is None
         ]
 
-    def _history_is_long(self) -> bool:
-        info = workflow.info()
-        return (
-            info.is_continue_as_new_suggested()
-            or info.get_current_history_length() > self._start.history_limit
-        )
-
     def _carry(self) -> MobilisationCarry:
         return MobilisationCarry(
             centres=list(self._centres.values()),
             actions=list(self._actions.values()),
             ud=self._ud,
             representative=self._representative,
-            seen_messages=self._seen_messages,
+            seen_messages=self._seen.sids,
             log_written=self._writer.written,
             reports_sent=self._reports_sent,
             escalations=self._escalations,

@@ -60,6 +60,7 @@ with workflow.unsafe.imports_passed_through():
         STOP_SIGNAL,
     )
     from workflows.crisis_log import CrisisLogWriter
+    from workflows.long_runs import SeenMessages
     from workflows.outreach import GIVE_UP_AFTER, SEND_RETRY, SEND_TIMEOUT, Delivery, Outreach
     from workflows.store_calls import call_store
 
@@ -79,7 +80,7 @@ class RepresentativeDesignationWorkflow:
         self._changes: list[RepresentativeChange] = [start.manual] if start.manual else []
         self._bounces: list[DeliveryFailed] = []
         self._stopped = False
-        self._seen_messages: list[str] = []
+        self._seen = SeenMessages(SEEN_MESSAGES_KEPT)
         self._people: dict[str, Person] = {}
         self._allow_busy = False
 
@@ -268,9 +269,8 @@ class RepresentativeDesignationWorkflow:
         await self._designated(person, DesignationMode.MANUAL, change.requested_by)
 
     async def _handle_reply(self, reply: ReplyReceived) -> None:
-        if reply.message_sid in self._seen_messages:
+        if not self._seen.first_time(reply.message_sid):
             return
-        self._seen_messages = [*self._seen_messages[-SEEN_MESSAGES_KEPT:], reply.message_sid]
         attempt = self._latest_attempt(reply.task_key)
         person = self._people.get(reply.task_key)
         if attempt is None or person is None or self._done():
