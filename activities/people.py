@@ -92,6 +92,26 @@ def _people_of(session: Session, organisations: list[Organisation]) -> list[Pers
     return unique
 
 
+ANSWERING_ROLES = (ContactRole.DIRECTOR, ContactRole.PRESIDENT, ContactRole.DEPUTY)
+"""Who answers for an organisation, by preference."""
+
+
+def answering_person(session: Session, key: str) -> Person | None:
+    """A contact; or who answers for an organisation (its director or president,
+    else the organisation at its own phone and address); None if unknown."""
+    contact = directory.contact(session, key)
+    if contact is not None:
+        return _directory_person(session, contact)
+    organisation = directory.organisation(session, key)
+    if organisation is None:
+        return None
+    contacts = [c for c in directory.contacts_of(session, [key]) if c.role in ANSWERING_ROLES]
+    if not contacts:
+        return organisation_person(session, organisation)
+    first = min(contacts, key=lambda c: ANSWERING_ROLES.index(c.role))
+    return person_of(session, first, organisation)
+
+
 class PeopleActivities:
     def __init__(self, store: Store) -> None:
         self._store = store

@@ -11,7 +11,7 @@ from definitions.answer_links import (
     AnswerLink,
     AnswerLinkClaim,
     answer_url,
-    sign_answer_link,
+    sign_link,
 )
 from definitions.awaited_replies import ReplyCodeClosure, ReplyCodeRequest
 from definitions.temporal_names import CLOSE_REPLY_CODES, OPEN_ANSWER_LINKS, OPEN_REPLY_CODES
@@ -56,7 +56,7 @@ class ReplyCodeActivities:
                 code=code,
                 url=answer_url(
                     links.public_url,
-                    sign_answer_link(
+                    sign_link(
                         links.secret,
                         AnswerLinkClaim(
                             workflow_id=request.workflow_id,

@@ -1,28 +1,43 @@
-"""Signed, expiring web links through which a CCAS/CIAS director answers a support
-request without SMS: the link names the waiting task and its code, carries its
-expiry, and is signed with the gateway's secret, so that it cannot be forged or
-pointed at another centre."""
+"""Signed, expiring web links: through them a CCAS/CIAS director answers a support
+request without SMS (the link names the waiting task and its code), and a
+respondent reaches their after-action questionnaire. Each carries its expiry and
+is signed with the gateway's secret, so that it cannot be forged or pointed at
+someone else's task."""
 
 import base64
 import hashlib
 import hmac
 import json
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 ANSWER_LINK_VALIDITY = timedelta(days=7)
 ANSWER_PATH = "/r/"
+QUESTIONNAIRE_PATH = "/q/"
 TOKEN_MAX_LENGTH = 600
 WEB_ANSWER = "web"
 """The contact id of an answer given through a link rather than by SMS."""
 
 
-class AnswerLinkClaim(BaseModel):
+class ExpiringClaim(BaseModel):
+    expires_at: datetime
+
+
+ClaimT = TypeVar("ClaimT", bound=ExpiringClaim)
+
+
+class AnswerLinkClaim(ExpiringClaim):
     workflow_id: str
     task_key: str
     code: str
-    expires_at: datetime
+
+
+class QuestionnaireClaim(ExpiringClaim):
+    """Kept short (an invitation's row id) so that the link fits in an SMS."""
+
+    invitation_id: int
 
 
 class AnswerLink(BaseModel):
@@ -52,16 +67,18 @@ def _signature(secret: str, payload: str) -> str:
     return _encode(hmac.new(secret.encode(), payload.encode(), hashlib.sha256).digest())
 
 
-def sign_answer_link(secret: str, claim: AnswerLinkClaim) -> str:
+def sign_link(secret: str, claim: ExpiringClaim) -> str:
     payload = _encode(claim.model_dump_json().encode())
     return f"{payload}.{_signature(secret, payload)}"
 
 
-def answer_url(public_url: str, token: str) -> str:
-    return public_url.rstrip("/") + ANSWER_PATH + token
+def answer_url(public_url: str, token: str, path: str = ANSWER_PATH) -> str:
+    return public_url.rstrip("/") + path + token
 
 
-def read_answer_link(secret: str, token: str, now: datetime | None = None) -> AnswerLinkClaim:
+def read_link(
+    secret: str, token: str, claim_type: type[ClaimT], now: datetime | None = None
+) -> ClaimT:
     """The claim of a genuine, unexpired link; else ForgedLinkError or ExpiredLinkError."""
     payload, _, signature = token.partition(".")
     if len(token) > TOKEN_MAX_LENGTH or not payload or not signature:
@@ -69,7 +86,7 @@ def read_answer_link(secret: str, token: str, now: datetime | None = None) -> An
     if not hmac.compare_digest(signature, _signature(secret, payload)):
         raise ForgedLinkError("signature invalide")
     try:
-        claim = AnswerLinkClaim.model_validate(json.loads(_decode(payload)))
+        claim = claim_type.model_validate(json.loads(_decode(payload)))
     except (ValueError, ValidationError) as error:
         raise ForgedLinkError("contenu illisible") from error
     if claim.expires_at <= (now or datetime.now(UTC)):

@@ -165,6 +165,13 @@ class CommitteeTask(BaseModel):
         return TaskState.OPEN
 
 
+class TaskList(BaseModel):
+    """The tasks of a workflow that follows some (committee or review), as the
+    answer page reads them from its status."""
+
+    tasks: list[CommitteeTask]
+
+
 class Checkpoint(BaseModel):
     """A point d'étape: the quarter's summary, and whether the liaison goes on."""
 

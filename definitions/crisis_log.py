@@ -46,6 +46,14 @@ class CrisisLogKind(StrEnum):
     TASK_OVERDUE = "task_overdue"
     CHECKPOINT = "checkpoint"
     CHECKPOINT_CONFIRMED = "checkpoint_confirmed"
+    MOBILISATION_SUMMARY = "mobilisation_summary"
+    REVIEW_OPENED = "review_opened"
+    QUESTIONNAIRE_SENT = "questionnaire_sent"
+    QUESTIONNAIRE_REMINDED = "questionnaire_reminded"
+    QUESTIONNAIRE_ANSWERED = "questionnaire_answered"
+    QUESTIONNAIRE_CLOSED = "questionnaire_closed"
+    REVIEW_COMPILED = "review_compiled"
+    REVIEW_FINISHED = "review_finished"
 
 
 class CrisisLogEntry(BaseModel):
@@ -57,6 +65,10 @@ class CrisisLogEntry(BaseModel):
     actor: str
     kind: CrisisLogKind
     text: str = Field(max_length=ENTRY_TEXT_MAX_LENGTH)
+    subject: str = Field(default="", description="the centre or department the line is about")
+    figures: dict[str, int] | None = Field(
+        default=None, description="counts the after-action report reads instead of the text"
+    )
 
 
 class DeclarationRecord(BaseModel):

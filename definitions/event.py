@@ -130,3 +130,6 @@ class CloseRequest(BaseModel):
 
     closed_by: str
     reason: str = Field(default="", max_length=500)
+    review: bool = Field(
+        default=True, description="False: no after-action review (an event declared by mistake)"
+    )

@@ -45,6 +45,7 @@ class MessageStep(StrEnum):
     TASK_OVERDUE = "task_overdue"
     CHECKPOINT = "checkpoint"
     REVIEW_QUESTIONNAIRE = "review_questionnaire"
+    REVIEW_REMINDER = "review_reminder"
     REPLY_NOT_UNDERSTOOD = "reply_not_understood"
 
 
@@ -57,6 +58,7 @@ COMMON_VARIABLES = {
     "event_id": "accident_industriel-20261122-k3f9",
 }
 _PERSON = "Dominique Chevalier-Lemaire"
+_QUESTIONNAIRE_URL = "https://tocsin.example.org/q/" + "x" * 110
 _PHONE = "+33639980001"
 _EMAIL = "representant-8@example.org"
 _ORGANISATION = "CIAS Communauté de communes du Pays de Pontchâteau Saint-Gildas-des-Bois"
@@ -185,6 +187,7 @@ STEPS: dict[MessageStep, StepSpec] = {
             "due": "23/12",
             "code": _CODE,
             "answer_url": "https://tocsin.example.org/r/" + "x" * 120,
+            "origin": "Au titre du plan d'action du retour d'expérience",
         },
     ),
     MessageStep.TASK_REMINDER: StepSpec(
@@ -217,7 +220,20 @@ STEPS: dict[MessageStep, StepSpec] = {
         },
     ),
     MessageStep.REVIEW_QUESTIONNAIRE: StepSpec(
-        _BOTH, {"deadline": "23/12", "form_url": "https://tocsin.example.org/r/" + "x" * 43}
+        _BOTH,
+        {
+            "round": "retour d'expérience formel",
+            "deadline": "mercredi 23/12/2026 à 18h00",
+            "form_url": _QUESTIONNAIRE_URL,
+        },
+    ),
+    MessageStep.REVIEW_REMINDER: StepSpec(
+        _BOTH,
+        {
+            "round": "retour d'expérience formel",
+            "deadline": "mercredi 23/12/2026 à 18h00",
+            "form_url": _QUESTIONNAIRE_URL,
+        },
     ),
     MessageStep.REPLY_NOT_UNDERSTOOD: StepSpec(_SMS, {}),
 }

@@ -77,3 +77,17 @@ def mobilisation_workflow_id(event_id: str, department_code: str) -> str:
 def committee_workflow_id(event_id: str) -> str:
     """``EVENT/committee``: the liaison with the committees, for months."""
     return f"{event_id}/committee"
+
+
+AFTER_ACTION_REVIEW_WORKFLOW = "AfterActionReviewWorkflow"
+REVIEW_COMPILED_SIGNAL = "review_compiled"
+PLAN_ACTION_UPDATE = "plan_action"
+OPEN_QUESTIONNAIRES = "open_questionnaires"
+UNANSWERED_QUESTIONNAIRES = "unanswered_questionnaires"
+COMPILE_REVIEW_REPORT = "compile_review_report"
+COUNT_QUESTIONNAIRE_ANSWERS = "count_questionnaire_answers"
+
+
+def review_workflow_id(event_id: str) -> str:
+    """``EVENT/review``: the after-action review, from closure to its action plan."""
+    return f"{event_id}/review"

@@ -1,5 +1,6 @@
 """The web page reached through the signed link of an email: a CCAS/CIAS director's
-support request (OK / AIDE), or an action a committee gave someone (FAIT). The
+support request (OK / AIDE), or an action a committee or a review's plan gave
+someone (FAIT). The
 question, a button per answer the task takes, and the answer sent to the waiting
 workflow as the same signal an SMS would give. A forged, expired or closed link gets
 a polite page, a log line, and changes nothing."""
@@ -22,10 +23,10 @@ from definitions.answer_links import (
     AnswerLinkClaim,
     ExpiredLinkError,
     ForgedLinkError,
-    read_answer_link,
+    read_link,
 )
 from definitions.awaited_replies import ReplyReceived
-from definitions.committee import CommitteeStatus, CommitteeTask, in_paris
+from definitions.committee import CommitteeTask, TaskList, in_paris
 from definitions.mobilisation import CentreSupport
 from definitions.replies import ReplyKeyword
 from definitions.temporal_names import REPLY_SIGNAL, STATUS_QUERY
@@ -48,7 +49,7 @@ STYLE = (
 )
 
 
-def _page(title: str, body: str, status_code: int = 200) -> HTMLResponse:
+def page(title: str, body: str, status_code: int = 200) -> HTMLResponse:
     return HTMLResponse(
         f'<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8">'
         f'<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -59,7 +60,7 @@ def _page(title: str, body: str, status_code: int = 200) -> HTMLResponse:
 
 
 def _refusal(title: str, text: str, status_code: int) -> HTMLResponse:
-    return _page(
+    return page(
         title,
         f"<p>{html.escape(text)}</p><p>Vous pouvez toujours répondre par SMS avec le code "
         "indiqué dans notre message (par exemple OK 5532).</p>",
@@ -78,7 +79,7 @@ class AnswerPages:
         """The link's claim and the answers its task takes while it is still open,
         else the page to show."""
         try:
-            claim = read_answer_link(self._secret, token)
+            claim = read_link(self._secret, token, AnswerLinkClaim)
         except ForgedLinkError as error:
             log.warning("answer_link.forged", reason=str(error))
             return _refusal("Lien invalide", "Ce lien n'est pas valide.", 403)
@@ -105,7 +106,7 @@ class AnswerPages:
     async def _task(self, claim: AnswerLinkClaim) -> CommitteeTask | None:
         try:
             status = await self._client.get_workflow_handle(claim.workflow_id).query(
-                STATUS_QUERY, result_type=CommitteeStatus
+                STATUS_QUERY, result_type=TaskList
             )
         except RPCError as error:
             log.warning("answer_link.query_failed", error=str(error))
@@ -121,7 +122,7 @@ class AnswerPages:
                 if task
                 else "l'action qui vous a été confiée"
             )
-            return f"<p>Action confiée par le comité local d'aide aux victimes : {what}.</p>"
+            return f"<p>Action qui vous a été confiée : {what}.</p>"
         centre = await self._centre(claim)
         name = html.escape(centre.name) if centre else "votre centre"
         current = (
@@ -146,7 +147,7 @@ class AnswerPages:
             if ReplyKeyword.DONE in answers
             else "Votre centre est-il mobilisé ?"
         )
-        return _page(
+        return page(
             title,
             f"{await self._question(claim, answers)}<p>(code {html.escape(claim.code)})</p>"
             f'<form method="post">{buttons}</form>',
@@ -186,7 +187,7 @@ class AnswerPages:
             if keyword is ReplyKeyword.DONE
             else "l'UNCCAS, l'UD et le/la représentant(e) en sont informés"
         )
-        return _page(
+        return page(
             "Merci, réponse enregistrée", f"<p>{html.escape(ANSWERS[keyword])} : {told}.</p>"
         )
 

@@ -3,7 +3,7 @@
 from typing import Annotated
 
 import structlog
-from fastapi import Body, FastAPI, Request, status
+from fastapi import APIRouter, Body, FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
@@ -22,6 +22,8 @@ from gateway.committee_control import UnknownPeopleError
 from gateway.committee_routes import committee_router
 from gateway.mobilisation_reads import DepartmentNotMobilisedError, MobilisationReads
 from gateway.mobilisation_routes import mobilisation_router
+from gateway.questionnaire_pages import questionnaire_router
+from gateway.review_routes import review_router
 from gateway.twilio_webhooks import twilio_router
 from store import events as stored_events
 from store.database import Store
@@ -36,6 +38,7 @@ class EventCreated(BaseModel):
 
 class CloseBody(BaseModel):
     reason: str = Field(default="", max_length=500)
+    review: bool = Field(default=True, description="false : sans retour d'expérience")
 
 
 class RepresentativeBody(BaseModel):
@@ -132,8 +135,8 @@ def create_app(
     async def close_event(
         event_id: EventIdPath, body: Annotated[CloseBody | None, Body()] = None
     ) -> EventStatus:
-        reason = body.reason if body else ""
-        request = CloseRequest(closed_by=API_ACTOR, reason=reason)
+        body = body or CloseBody()
+        request = CloseRequest(closed_by=API_ACTOR, reason=body.reason, review=body.review)
         closed = await event_control.close(client, event_id, request)
         log.info("api.event_closed", event_id=event_id)
         return closed
@@ -174,11 +177,23 @@ def create_app(
         code = status.HTTP_200_OK if healthy else status.HTTP_503_SERVICE_UNAVAILABLE
         return JSONResponse(status_code=code, content=body.model_dump())
 
-    reads = MobilisationReads(client)
-    app.include_router(mobilisation_router(client, reads))
-    app.include_router(committee_router(client, store))
-    if twilio_auth_token:
-        app.include_router(twilio_router(store, client, twilio_auth_token, public_url))
-    if link_secret:
-        app.include_router(answer_router(store, client, reads, link_secret))
+    for router in _phase_routers(client, store, twilio_auth_token, public_url, link_secret):
+        app.include_router(router)
     return app
+
+
+def _phase_routers(
+    client: Client, store: Store, twilio_auth_token: str, public_url: str, link_secret: str
+) -> list[APIRouter]:
+    reads = MobilisationReads(client)
+    routers = [
+        mobilisation_router(client, reads),
+        committee_router(client, store),
+        review_router(client, store),
+    ]
+    if twilio_auth_token:
+        routers.append(twilio_router(store, client, twilio_auth_token, public_url))
+    if link_secret:
+        routers.append(answer_router(store, client, reads, link_secret))
+        routers.append(questionnaire_router(store, client, link_secret))
+    return routers

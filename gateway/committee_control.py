@@ -38,7 +38,7 @@ class UnknownPeopleError(LookupError):
         self.ids = ids
 
 
-def _check_people(store: Store, ids: list[str]) -> None:
+def check_people(store: Store, ids: list[str]) -> None:
     with store.session() as session:
         unknown = directory.unknown_ids(session, ids)
     if unknown:
@@ -71,7 +71,7 @@ async def status(client: Client, event_id: str) -> CommitteeStatus:
 async def register_committee(
     client: Client, store: Store, event_id: str, registration: CommitteeRegistration
 ) -> CommitteeStatus:
-    _check_people(store, registration.member_ids)
+    check_people(store, registration.member_ids)
     return await _update(client, event_id, REGISTER_COMMITTEE_UPDATE, registration)
 
 
@@ -79,7 +79,7 @@ async def register_meeting(
     client: Client, store: Store, event_id: str, registration: MeetingRegistration
 ) -> CommitteeStatus:
     """Answers once every invitation has left."""
-    _check_people(store, registration.invitee_ids)
+    check_people(store, registration.invitee_ids)
     return await _update(client, event_id, REGISTER_MEETING_UPDATE, registration)
 
 
@@ -97,5 +97,5 @@ async def report_meeting(
     client: Client, store: Store, event_id: str, report: MeetingReport
 ) -> CommitteeStatus:
     """The summary, and each action item becomes a task its assignee is told of."""
-    _check_people(store, [item.assignee_id for item in report.actions])
+    check_people(store, [item.assignee_id for item in report.actions])
     return await _update(client, event_id, REPORT_MEETING_UPDATE, report)

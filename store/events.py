@@ -80,6 +80,8 @@ def crisis_log(session: Session, event_id: str, limit: int | None = None) -> lis
             actor=row.actor,
             kind=CrisisLogKind(row.kind),
             text=row.text,
+            subject=row.subject,
+            figures=row.figures,
         )
         for row in rows
     ]

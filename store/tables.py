@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, Column, DateTime, Text, TypeDecorator
+from sqlalchemy import JSON, Column, DateTime, LargeBinary, Text, TypeDecorator, UniqueConstraint
 from sqlalchemy.engine import Dialect
 from sqlmodel import Field, SQLModel
 
@@ -58,6 +58,8 @@ class CrisisLogRow(SQLModel, table=True):
     actor: str = Field(max_length=100)
     kind: str = Field(max_length=64)
     text: str = Field(max_length=1000)
+    subject: str = Field(default="", max_length=64, index=True)
+    figures: dict[str, int] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class OrganisationRow(SQLModel, table=True):
@@ -152,3 +154,52 @@ class RepresentativeRow(SQLModel, table=True):
     event_id: str = Field(primary_key=True, max_length=64)
     contact_id: str = Field(max_length=64, index=True)
     designated_at: datetime = Field(sa_column=_utc_column())
+
+
+class ReviewInvitationRow(SQLModel, table=True):
+    """One respondent asked in one round of an after-action review; answering
+    closes it, so that its link serves once."""
+
+    __tablename__ = "review_invitations"
+    __table_args__ = (UniqueConstraint("event_id", "round", "respondent_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: str = Field(foreign_key="events.id", index=True, max_length=64)
+    round: str = Field(max_length=16)
+    respondent_id: str = Field(max_length=64)
+    role: str = Field(max_length=16)
+    department_code: str = Field(default="", max_length=3)
+    person_name: str = Field(max_length=200)
+    organisation_name: str = Field(default="", max_length=200)
+    invited_at: datetime = Field(sa_column=_utc_column())
+    expires_at: datetime = Field(sa_column=_utc_column())
+    answered_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+
+
+class ReviewAnswerRow(SQLModel, table=True):
+    __tablename__ = "review_answers"
+    __table_args__ = (UniqueConstraint("invitation_id", "question_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    invitation_id: int = Field(foreign_key="review_invitations.id", index=True)
+    question_id: str = Field(max_length=64)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class ReviewReportRow(SQLModel, table=True):
+    """The latest report of an event's review, kept whole for the guide and the
+    console: its HTML, its PDF, and its lessons and actions as data."""
+
+    __tablename__ = "review_reports"
+
+    event_id: str = Field(foreign_key="events.id", primary_key=True, max_length=64)
+    version: int
+    event_type: str = Field(max_length=32, index=True)
+    title: str = Field(max_length=200)
+    exercise: bool = False
+    declared_at: datetime = Field(sa_column=_utc_column())
+    compiled_at: datetime = Field(sa_column=_utc_column(index=True))
+    html: str = Field(sa_column=Column(Text, nullable=False))
+    pdf: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    lessons: list[dict[str, str]] = Field(sa_column=Column(JSON, nullable=False))
+    actions: list[dict[str, str]] = Field(sa_column=Column(JSON, nullable=False))

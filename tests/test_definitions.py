@@ -131,7 +131,12 @@ def test_rendering_is_strict_and_marks_drills() -> None:
     mail = render_email(
         templates,
         MessageStep.REVIEW_QUESTIONNAIRE,
-        {**values, "deadline": "23/12", "form_url": "http://127.0.0.1/r/x"},
+        {
+            **values,
+            "round": "débriefing à chaud",
+            "deadline": "23/12",
+            "form_url": "http://127.0.0.1/q/x",
+        },
         exercise=True,
     )
     assert mail.subject.startswith("EXERCICE EXERCICE EXERCICE - UNCCAS - TEMPETE")

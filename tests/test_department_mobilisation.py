@@ -17,7 +17,7 @@ import pytest_asyncio
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from definitions.answer_links import AnswerLinkClaim, sign_answer_link
+from definitions.answer_links import AnswerLinkClaim, sign_link
 from definitions.competence import resolve_competence
 from definitions.crisis_log import CrisisLogKind
 from definitions.event import EventDeclaration
@@ -360,7 +360,7 @@ async def test_a_director_answers_through_the_signed_link_and_bad_links_change_n
         claim = AnswerLinkClaim(
             workflow_id=workflow_id, task_key=task_key, code=acigne.code, expires_at=expires_at
         )
-        return sign_answer_link(LINK_SECRET, claim)
+        return sign_link(LINK_SECRET, claim)
 
     later = datetime.now(UTC) + timedelta(days=1)
     page = await phone.http.get(f"/r/{token(later)}")

@@ -82,7 +82,9 @@ async def test_declare_read_and_close_an_event(api: httpx.AsyncClient) -> None:
     assert status.exercise and status.title == "Tempête Ciarán"
     assert status.representative is not None
 
-    closed = await api.post(f"/api/events/{event_id}/close", json={"reason": "fin"})
+    closed = await api.post(
+        f"/api/events/{event_id}/close", json={"reason": "fin", "review": False}
+    )
     assert closed.status_code == 200, closed.text
     assert closed.json()["phase"] == "closed"
 

@@ -84,7 +84,8 @@ async def test_event_walks_its_phases_and_closes(
         assert [centre.name for centre in mobilisation.centres] == ["CCAS de Lille"]
 
         closed = await handle.execute_update(
-            MajorEventWorkflow.close, CloseRequest(closed_by="astreinte", reason="décrue")
+            MajorEventWorkflow.close,
+            CloseRequest(closed_by="astreinte", reason="décrue", review=False),
         )
         assert closed.phase is Phase.CLOSED
         assert closed.closed_at is not None

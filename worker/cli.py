@@ -116,11 +116,14 @@ def status(
 def close(
     event_id: Annotated[str, typer.Argument(help="identifiant de l'événement")],
     reason: Annotated[str, typer.Option(help="motif de la levée du dispositif")] = "",
+    no_review: Annotated[
+        bool, typer.Option("--no-review", help="sans retour d'expérience (déclaré par erreur)")
+    ] = False,
 ) -> None:
-    """Lever le dispositif : retour d'expérience puis clôture."""
+    """Lever le dispositif : retour d'expérience, puis clôture quand son rapport est établi."""
     settings = load_settings()
     try:
-        request = CloseRequest(closed_by=CLI_ACTOR, reason=reason)
+        request = CloseRequest(closed_by=CLI_ACTOR, reason=reason, review=not no_review)
     except ValidationError as error:
         refuse("Clôture refusée :", describe_validation_error(error))
 

@@ -18,11 +18,14 @@ from activities.event_records import EventRecordActivities
 from activities.mobilisation import MobilisationActivities
 from activities.people import PeopleActivities
 from activities.reply_codes import AnswerLinkSettings, ReplyCodeActivities
+from activities.review_questionnaires import ReviewQuestionnaireActivities
+from activities.review_report import ReviewReportActivities
 from activities.sms import SmsActivities, TwilioSettings
 from definitions.loader import Definitions
 from definitions.temporal_names import sms_task_queue
 from store.database import Store
 from worker.settings import Settings
+from workflows.after_action_review import AfterActionReviewWorkflow
 from workflows.committee_liaison import CommitteeLiaisonWorkflow
 from workflows.department_mobilisation import DepartmentMobilisationWorkflow
 from workflows.major_event import MajorEventWorkflow
@@ -83,6 +86,7 @@ def build_workers(
             RepresentativeDesignationWorkflow,
             DepartmentMobilisationWorkflow,
             CommitteeLiaisonWorkflow,
+            AfterActionReviewWorkflow,
         ],
         activities=[
             *EventRecordActivities(store).all,
@@ -92,6 +96,8 @@ def build_workers(
             *MobilisationActivities(store).all,
             *email.all,
             *BriefingActivities(store, email).all,
+            *ReviewQuestionnaireActivities(store, messaging.answer_links).all,
+            *ReviewReportActivities(store).all,
         ],
         activity_executor=ThreadPoolExecutor(ACTIVITY_THREADS, thread_name_prefix="activity"),
         max_concurrent_activities=ACTIVITY_THREADS,

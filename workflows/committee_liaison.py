@@ -17,7 +17,7 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from definitions.answer_links import WEB_ANSWER, AnswerLink
+    from definitions.answer_links import WEB_ANSWER
     from definitions.awaited_replies import (
         AwaitedTask,
         ReplyCodeClosure,
@@ -37,12 +37,10 @@ with workflow.unsafe.imports_passed_through():
         MeetingMove,
         MeetingRegistration,
         MeetingReport,
-        TaskState,
         in_paris,
         task_due_at,
     )
     from definitions.crisis_log import SYSTEM_ACTOR, CrisisLogKind
-    from definitions.durations import format_duration
     from definitions.messages import MessageStep
     from definitions.outgoing import CalendarInvite, CalendarMethod, Channel
     from definitions.people import Person
@@ -54,7 +52,6 @@ with workflow.unsafe.imports_passed_through():
         LOAD_ON_CALL_STAFF,
         LOAD_PEOPLE,
         MOVE_MEETING_UPDATE,
-        OPEN_ANSWER_LINKS,
         OPEN_REPLY_CODES,
         REGISTER_COMMITTEE_UPDATE,
         REGISTER_MEETING_UPDATE,
@@ -68,10 +65,12 @@ with workflow.unsafe.imports_passed_through():
     from workflows.long_runs import SeenMessages, history_is_long
     from workflows.outreach import Outreach
     from workflows.store_calls import call_store
+    from workflows.tracked_tasks import TrackedTasks
 
 SEEN_MESSAGES_KEPT = 200
 CHECKPOINT_PREFIX = "point-etape-"
 CENTRES_NAMED = 5
+COMMITTEE_ORIGIN = "À l'issue du comité local d'aide aux victimes"
 
 
 def _refuse(message: str, kind: str) -> ApplicationError:
@@ -88,7 +87,6 @@ class CommitteeLiaisonWorkflow:
         self._generation = carried.generation + 1 if carried else 1
         self._committees = {c.committee_id: c for c in carried.committees} if carried else {}
         self._meetings = {m.meeting_id: m for m in carried.meetings} if carried else {}
-        self._tasks = {t.task_id: t for t in carried.tasks} if carried else {}
         self._checkpoints: list[Checkpoint] = carried.checkpoints if carried else []
         self._representative = carried.representative if carried else start.representative
         self._seen = SeenMessages(SEEN_MESSAGES_KEPT, carried.seen_messages if carried else [])
@@ -96,6 +94,9 @@ class CommitteeLiaisonWorkflow:
             start.event_id, workflow.info().workflow_id, carried.log_written if carried else 0
         )
         self._log = CrisisLogBuffer(self._writer)
+        self._tasks = TrackedTasks(
+            start.rules, self._log, carried.tasks if carried else [], COMMITTEE_ORIGIN
+        )
         self._replies: list[ReplyReceived] = []
         self._staff: list[Person] = []
         self._stopped = False
@@ -146,7 +147,7 @@ class CommitteeLiaisonWorkflow:
             representative=self._representative,
             committees=list(self._committees.values()),
             meetings=list(self._meetings.values()),
-            tasks=list(self._tasks.values()),
+            tasks=self._tasks.all,
             checkpoints=self._checkpoints,
             centres_needing_support=self._start.centres_needing_support,
             finished=finished,
@@ -305,7 +306,7 @@ class CommitteeLiaisonWorkflow:
             meeting.summary = report.summary
             tasks = [
                 CommitteeTask(
-                    task_id=f"action-{len(self._tasks) + index}",
+                    task_id=f"action-{len(self._tasks.by_id) + index}",
                     meeting_id=meeting.meeting_id,
                     what=item.what,
                     assignee=people[item.assignee_id],
@@ -320,7 +321,8 @@ class CommitteeLiaisonWorkflow:
                 f"Compte rendu de la réunion {meeting.meeting_id} : {report.summary[:300]}"
                 f" ({len(tasks)} action(s)).",
             )
-            await self._assign(tasks)
+            assert self._outreach is not None
+            await self._tasks.assign(tasks, self._outreach, self._start.event_id)
         return self.status()
 
     @report_meeting.validator
@@ -375,7 +377,7 @@ class CommitteeLiaisonWorkflow:
             started_at=self._started_at,
             committees=list(self._committees.values()),
             meetings=list(self._meetings.values()),
-            tasks=list(self._tasks.values()),
+            tasks=self._tasks.all,
             checkpoints=self._checkpoints,
             log_written=self._writer.written,
             seen_messages=self._seen.sids,
@@ -397,21 +399,6 @@ class CommitteeLiaisonWorkflow:
     def _next_checkpoint_at(self) -> datetime:
         return self._started_at + self._start.rules.checkpoint_every * (len(self._checkpoints) + 1)
 
-    def _task_deadlines(self, task: CommitteeTask) -> list[datetime]:
-        """When the task is next reminded (unless assigned too close to its due date
-        for a reminder to add anything), found late, escalated to on-call staff."""
-        rules = self._start.rules
-        if task.done_at is not None:
-            return []
-        if task.overdue_at is None:
-            remind_at = task.due_at - rules.task_reminder_before
-            if task.reminded_at is None and remind_at > task.assigned_at:
-                return [remind_at]
-            return [task.due_at]
-        if task.escalated_at is None:
-            return [task.due_at + rules.task_escalation_after]
-        return []
-
     def _meeting_deadlines(self, meeting: Meeting) -> list[datetime]:
         if meeting.cancelled_at is not None or meeting.reminders_sent >= len(
             self._reminders_before
@@ -423,9 +410,7 @@ class CommitteeLiaisonWorkflow:
         deadlines = [self._next_checkpoint_at()]
         for meeting in self._meetings.values():
             deadlines += self._meeting_deadlines(meeting)
-        for task in self._tasks.values():
-            deadlines += self._task_deadlines(task)
-        return min(deadlines)
+        return min(deadlines + self._tasks.next_deadlines())
 
     async def _turn(self) -> None:
         await self._take_replies()
@@ -433,9 +418,8 @@ class CommitteeLiaisonWorkflow:
         for meeting in self._meetings.values():
             if any(due <= now for due in self._meeting_deadlines(meeting)):
                 await self._remind_meeting(meeting)
-        for task in self._tasks.values():
-            if any(due <= now for due in self._task_deadlines(task)):
-                await self._follow_task(task)
+        assert self._outreach is not None
+        await self._tasks.follow_due(self._outreach, self._representative, self._staff)
         if self._next_checkpoint_at() <= now:
             await self._checkpoint()
         await self._log.flush()
@@ -445,17 +429,8 @@ class CommitteeLiaisonWorkflow:
         closed: list[str] = []
         for reply in replies:
             by = self._replier(reply)
-            task = self._tasks.get(reply.task_key)
-            if task is not None and reply.keyword is ReplyKeyword.DONE and task.done_at is None:
-                task.done_at = workflow.now()
-                task.done_by = by
-                closed.append(task.task_id)
-                late = " (en retard)" if task.overdue_at else ""
-                self._log.add(
-                    CrisisLogKind.TASK_DONE,
-                    by,
-                    f"Action {task.task_id} faite{late} : {task.what} ({task.assignee.name}).",
-                )
+            if self._tasks.take_done(reply, by):
+                closed.append(reply.task_key)
                 continue
             checkpoint = self._checkpoint_of(reply.task_key)
             if checkpoint is not None and checkpoint.confirmed_at is None:
@@ -476,7 +451,7 @@ class CommitteeLiaisonWorkflow:
     def _replier(self, reply: ReplyReceived) -> str:
         if reply.contact_id == WEB_ANSWER:
             return "lien web"
-        people = [self._representative, *self._staff] + [t.assignee for t in self._tasks.values()]
+        people = [self._representative, *self._staff] + [t.assignee for t in self._tasks.all]
         return next((p.name for p in people if p.contact_id == reply.contact_id), reply.contact_id)
 
     def _checkpoint_of(self, task_key: str) -> Checkpoint | None:
@@ -544,94 +519,6 @@ class CommitteeLiaisonWorkflow:
             f"({in_paris(meeting.starts_at)}) à {len(by_sms)} personne(s).",
         )
 
-    async def _assign(self, tasks: list[CommitteeTask]) -> None:
-        """Codes and links for FAIT, then each assignee told by SMS and email."""
-        assert self._outreach is not None
-        if not tasks:
-            return
-        rules = self._start.rules
-        links = await call_store(
-            OPEN_ANSWER_LINKS,
-            ReplyCodeRequest(
-                workflow_id=workflow.info().workflow_id,
-                event_id=self._start.event_id,
-                tasks=[
-                    AwaitedTask.from_people(task.task_id, [ReplyKeyword.DONE], [task.assignee])
-                    for task in tasks
-                ],
-                links_valid_until=max(t.due_at for t in tasks) + rules.task_escalation_after,
-            ),
-            result_type=dict[str, AnswerLink],
-        )
-        for task in tasks:
-            task.code = links[task.task_id].code
-            self._tasks[task.task_id] = task
-            self._log.add(
-                CrisisLogKind.TASK_ASSIGNED,
-                SYSTEM_ACTOR,
-                f"Action {task.task_id} confiée à {task.assignee.name} pour le "
-                f"{in_paris(task.due_at)} : {task.what}",
-            )
-        await self._outreach.send_many(
-            MessageStep.TASK_ASSIGNED,
-            [
-                (
-                    task.assignee,
-                    {
-                        **self._task_values(task),
-                        "answer_url": links[task.task_id].url,
-                    },
-                )
-                for task in tasks
-            ],
-            instance="-" + "-".join(task.task_id for task in tasks),
-        )
-
-    @staticmethod
-    def _task_values(task: CommitteeTask) -> dict[str, str]:
-        return {"task": task.what, "due": in_paris(task.due_at), "code": task.code}
-
-    async def _follow_task(self, task: CommitteeTask) -> None:
-        """The reminder before the due date; once late, the representative; later,
-        on-call staff."""
-        assert self._outreach is not None
-        now = workflow.now()
-        if task.overdue_at is None and now < task.due_at:
-            task.reminded_at = now
-            await self._outreach.send(
-                task.assignee, MessageStep.TASK_REMINDER, self._task_values(task)
-            )
-            self._log.add(
-                CrisisLogKind.TASK_REMINDED,
-                SYSTEM_ACTOR,
-                f"Rappel de l'action {task.task_id} à {task.assignee.name}.",
-            )
-            return
-        escalating = task.overdue_at is not None
-        if escalating:
-            task.escalated_at = now
-        else:
-            task.overdue_at = now
-        told = self._staff if escalating else [self._representative]
-        values = {
-            **self._task_values(task),
-            "assignee_name": task.assignee.name,
-            "assignee_phone": task.assignee.phone or "sans téléphone",
-            "late": f"depuis {format_duration(now - task.due_at)}",
-        }
-        await self._outreach.send_many(
-            MessageStep.TASK_OVERDUE,
-            [(person, values) for person in told],
-            instance=f"-{task.task_id}-{'staff' if escalating else 'representative'}",
-        )
-        whom = "à l'astreinte" if escalating else f"au représentant ({self._representative.name})"
-        self._log.add(
-            CrisisLogKind.TASK_OVERDUE,
-            SYSTEM_ACTOR,
-            f"Action {task.task_id} en retard (échéance {in_paris(task.due_at)}), signalée "
-            f"{whom} : {task.what}",
-        )
-
     async def _checkpoint(self) -> None:
         """The quarter in figures, to the representative and on-call staff, who
         confirm with OUI that the liaison goes on."""
@@ -658,9 +545,9 @@ class CommitteeLiaisonWorkflow:
                 1 for m in self._meetings.values() if m.held and since <= m.starts_at <= now
             ),
             tasks_done=sum(
-                1 for t in self._tasks.values() if t.done_at is not None and since <= t.done_at
+                1 for t in self._tasks.all if t.done_at is not None and since <= t.done_at
             ),
-            tasks_open=sum(1 for t in self._tasks.values() if t.state is not TaskState.DONE),
+            tasks_open=self._tasks.open,
             centres_needing_support=needing,
             code=codes[task_key],
         )
@@ -693,13 +580,12 @@ class CommitteeLiaisonWorkflow:
         await call_store(
             CLOSE_REPLY_CODES, ReplyCodeClosure(workflow_id=workflow.info().workflow_id)
         )
-        open_tasks = sum(1 for t in self._tasks.values() if t.state is not TaskState.DONE)
         held = sum(1 for m in self._meetings.values() if m.held)
         self._log.add(
             CrisisLogKind.LIAISON_CLOSED,
             SYSTEM_ACTOR,
-            f"Suivi des comités clos : {held} réunion(s) tenue(s), {len(self._tasks)} "
-            f"action(s) dont {open_tasks} encore ouverte(s), {len(self._checkpoints)} point(s) "
-            "d'étape.",
+            f"Suivi des comités clos : {held} réunion(s) tenue(s), {len(self._tasks.by_id)} "
+            f"action(s) dont {self._tasks.open} encore ouverte(s), "
+            f"{len(self._checkpoints)} point(s) d'étape.",
         )
         await self._log.flush()

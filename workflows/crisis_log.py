@@ -15,7 +15,15 @@ class CrisisLogWriter:
         self._key_prefix = key_prefix
         self.written = written
 
-    def entry(self, kind: CrisisLogKind, actor: str, text: str) -> CrisisLogEntry:
+    def entry(
+        self,
+        kind: CrisisLogKind,
+        actor: str,
+        text: str,
+        *,
+        subject: str = "",
+        figures: dict[str, int] | None = None,
+    ) -> CrisisLogEntry:
         self.written += 1
         return CrisisLogEntry(
             entry_key=f"{self._key_prefix}/{self.written}",
@@ -24,6 +32,8 @@ class CrisisLogWriter:
             actor=actor,
             kind=kind,
             text=text,
+            subject=subject,
+            figures=figures,
         )
 
     async def append(self, kind: CrisisLogKind, actor: str, text: str) -> None:
@@ -42,8 +52,18 @@ class CrisisLogBuffer:
     def pending(self) -> bool:
         return bool(self._entries)
 
-    def add(self, kind: CrisisLogKind, actor: str, text: str) -> None:
-        self._entries.append(self._writer.entry(kind, actor, text))
+    def add(
+        self,
+        kind: CrisisLogKind,
+        actor: str,
+        text: str,
+        *,
+        subject: str = "",
+        figures: dict[str, int] | None = None,
+    ) -> None:
+        self._entries.append(
+            self._writer.entry(kind, actor, text, subject=subject, figures=figures)
+        )
 
     async def flush(self) -> None:
         if self._entries:

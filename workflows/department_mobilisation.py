@@ -76,6 +76,8 @@ CENTRES_NAMED = 2
 SEEN_MESSAGES_KEPT = 1000
 REINFORCEMENT_PREFIX = "renfort:"
 ANSWERS_LOGGED_AT_ONCE_PATCH = "answers-logged-at-once"
+SUMMARY_PATCH = "mobilisation-summary"
+"""Departments stopped before it left no summary line for the after-action report."""
 """Answers reach the crisis log at the next turn, not at the next deadline; and a
 run hands over only once the answers it holds are written."""
 ANSWERED = {ReplyKeyword.MOBILISED: "mobilisé", ReplyKeyword.HELP: "besoin de soutien"}
@@ -155,6 +157,8 @@ class DepartmentMobilisationWorkflow:
                 continue
             with contextlib.suppress(TimeoutError):
                 await workflow.wait_condition(self._has_work, timeout=timeout)
+        if workflow.patched(SUMMARY_PATCH):
+            self._summarise()
         await call_store(CLOSE_REPLY_CODES, ReplyCodeClosure(workflow_id=info.workflow_id))
         await self._log.flush()
         await workflow.wait_condition(workflow.all_handlers_finished)
@@ -246,6 +250,8 @@ class DepartmentMobilisationWorkflow:
             by,
             f"{centre.name} : {ANSWERED[reply.keyword]} "
             f"({reply.keyword.value} {reply.code}, {by}).",
+            subject=centre.organisation_id,
+            figures={"needs_support": int(reply.keyword is ReplyKeyword.HELP)},
         )
         opens_action = reply.keyword is ReplyKeyword.HELP and centre.organisation_id not in (
             *self._actions,
@@ -276,6 +282,28 @@ class DepartmentMobilisationWorkflow:
         )
         if reply.accepts:
             self._offers.append((needy_id, helper_id))
+
+    def _summarise(self) -> None:
+        """The department's reach in one line, with its figures for the report."""
+        counts = SupportCounts.of(list(self._centres.values()))
+        offers = sum(len(action.offers) for action in self._actions.values())
+        department = self._start.department
+        self._log.add(
+            CrisisLogKind.MOBILISATION_SUMMARY,
+            SYSTEM_ACTOR,
+            f"Bilan de la mobilisation {department.name} ({department.code}) : "
+            f"{counts.centres} CCAS/CIAS, {counts.requested} demande(s) remise(s) aux "
+            f"fournisseurs, {counts.delivered} reçue(s), {counts.mobilised} mobilisé(s), "
+            f"{counts.needs_support} avec besoin de soutien, {counts.unanswered} sans réponse, "
+            f"{counts.unreachable} injoignable(s) ; {len(self._actions)} action(s) de soutien, "
+            f"{offers} renfort(s) proposé(s).",
+            subject=department.code,
+            figures={
+                **counts.model_dump(),
+                "support_actions": len(self._actions),
+                "reinforcement_offers": offers,
+            },
+        )
 
     def _has_work(self) -> bool:
         return bool(

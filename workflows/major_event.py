@@ -6,7 +6,7 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
-from temporalio.workflow import ChildWorkflowHandle
+from temporalio.workflow import ChildWorkflowHandle, ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from definitions.committee import CommitteePhaseRequest, CommitteeStart, CommitteeStatus
@@ -41,6 +41,7 @@ with workflow.unsafe.imports_passed_through():
         SupportState,
     )
     from definitions.protocol import Protocol
+    from definitions.review import CompiledReport, Respondent, RespondentRole, ReviewStart
     from definitions.temporal_names import (
         APPEND_CRISIS_LOG,
         AREA_CHANGE_SIGNAL,
@@ -57,13 +58,16 @@ with workflow.unsafe.imports_passed_through():
         RECORD_PHASE,
         REPRESENTATIVE_SIGNAL,
         RESOLVE_TERRITORY,
+        REVIEW_COMPILED_SIGNAL,
         SITUATION_REPORT_SIGNAL,
         STATUS_QUERY,
         STOP_SIGNAL,
         committee_workflow_id,
         designation_workflow_id,
         mobilisation_workflow_id,
+        review_workflow_id,
     )
+    from workflows.after_action_review import AfterActionReviewWorkflow
     from workflows.committee_liaison import CommitteeLiaisonWorkflow
     from workflows.crisis_log import CrisisLogWriter
     from workflows.department_mobilisation import DepartmentMobilisationWorkflow
@@ -71,6 +75,8 @@ with workflow.unsafe.imports_passed_through():
     from workflows.store_calls import call_store
 
 ACTIVE_PHASES = (Phase.REPRESENTATIVE, Phase.MOBILISATION, Phase.COMMITTEE)
+REVIEW_PATCH = "after-action-review"
+"""Events closed before it went from review to closed at once, with no review."""
 MOBILISATION_PATCH = "department-mobilisation"
 """Events declared before it went straight from mobilisation to the committee phase."""
 
@@ -122,6 +128,8 @@ class MajorEventWorkflow:
         self._committee: ChildWorkflowHandle[CommitteeLiaisonWorkflow, CommitteeStatus] | None = (
             None
         )
+        self._final_departments: list[MobilisationStatus] = []
+        self._review_compiled = False
 
     @workflow.run
     async def run(self, start: EventStart) -> EventStatus:
@@ -154,6 +162,11 @@ class MajorEventWorkflow:
         await self._stop_committee()
         await self._record_close_request()
         await self._enter(Phase.REVIEW)
+        assert self._close_request is not None
+        if self._close_request.review and workflow.patched(REVIEW_PATCH):
+            self._closure_recorded = True
+            await self._start_review()
+            await workflow.wait_condition(lambda: self._review_compiled)
         await self._enter(Phase.CLOSED)
         self._closure_recorded = True
         await workflow.wait_condition(workflow.all_handlers_finished)
@@ -163,10 +176,15 @@ class MajorEventWorkflow:
     def status(self) -> EventStatus:
         return self._status
 
+    @workflow.signal(name=REVIEW_COMPILED_SIGNAL)
+    def review_compiled(self, report: CompiledReport) -> None:
+        self._review_compiled = True
+
     @workflow.update(name=CLOSE_UPDATE)
     async def close(self, request: CloseRequest) -> EventStatus:
-        """Stand the event down; answers once its closure is in the crisis log.
-        A search for a representative still going on is stopped."""
+        """Stand the event down; answers once its closure is in the crisis log and
+        its after-action review has started (the event is closed once the review's
+        report is there). A search for a representative still going on is stopped."""
         self._close_request = request
         await workflow.wait_condition(lambda: self._closure_recorded)
         return self._status
@@ -448,7 +466,8 @@ class MajorEventWorkflow:
             return []
         self._mobilisation_stopped = True
         await asyncio.gather(*(handle.signal(STOP_SIGNAL) for handle in self._departments.values()))
-        return list(await asyncio.gather(*self._departments.values()))
+        self._final_departments = list(await asyncio.gather(*self._departments.values()))
+        return self._final_departments
 
     async def _start_committee(self) -> None:
         """After the departments' last status: the centres that asked for support
@@ -481,6 +500,58 @@ class MajorEventWorkflow:
         if self._committee is not None:
             await self._committee.signal(STOP_SIGNAL)
             await self._committee
+
+    async def _start_review(self) -> None:
+        """Asks the representative, the centres that answered OK or AIDE and the UDs
+        of the mobilised departments. The review outlives the event's workflow: it
+        follows the action plan after the event is closed."""
+        protocol = self._status.protocol
+        territory = self._status.territory
+        assert protocol is not None and territory is not None
+        respondents = []
+        representative = self._status.representative
+        if representative is not None:
+            respondents.append(
+                Respondent(
+                    respondent_id=representative.person.contact_id,
+                    role=RespondentRole.REPRESENTATIVE,
+                )
+            )
+        respondents += [
+            Respondent(
+                respondent_id=centre.organisation_id,
+                role=RespondentRole.CENTRE,
+                department_code=department.department_code,
+            )
+            for department in self._final_departments
+            for centre in department.centres
+            if centre.state in (SupportState.MOBILISED, SupportState.NEEDS_SUPPORT)
+        ]
+        respondents += [
+            Respondent(
+                respondent_id=department.ud_id,
+                role=RespondentRole.UD,
+                department_code=department.code,
+            )
+            for department in territory.departments
+            if department.ud_id and department.code in self._departments
+        ]
+        await workflow.start_child_workflow(
+            AfterActionReviewWorkflow.run,
+            ReviewStart(
+                event_id=self._status.event_id,
+                declaration=self._start.declaration,
+                header=self._header,
+                rules=protocol.review,
+                task_rules=protocol.committee,
+                questions=protocol.questions,
+                representative=representative.person if representative else None,
+                respondents=respondents,
+                closed_at=workflow.now(),
+            ),
+            id=review_workflow_id(self._status.event_id),
+            parent_close_policy=ParentClosePolicy.ABANDON,
+        )
 
     async def _next_entry_written(self, kind: CrisisLogKind, actor: str, text: str) -> None:
         await call_store(APPEND_CRISIS_LOG, self._next_entry(kind, actor, text))

@@ -1,0 +1,173 @@
+"""The after-action questionnaire reached through the signed link of an email or an
+SMS: one text box per question of the protocol, answered once. The answers go
+straight to the database with a crisis-log line, so that thousands of respondents
+do not weigh on the review's workflow. A forged, expired or already used link gets
+a polite page, a log line, and changes nothing."""
+
+import html
+from datetime import UTC, datetime
+from typing import Annotated
+
+import structlog
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import HTMLResponse
+from pydantic import ValidationError
+from temporalio.client import Client
+from temporalio.service import RPCError
+
+from definitions.answer_links import (
+    QUESTIONNAIRE_PATH,
+    TOKEN_MAX_LENGTH,
+    ExpiredLinkError,
+    ForgedLinkError,
+    QuestionnaireClaim,
+    read_link,
+)
+from definitions.committee import in_paris
+from definitions.crisis_log import CrisisLogEntry, CrisisLogKind
+from definitions.protocol import ReviewQuestion
+from definitions.review import ANSWER_MAX_LENGTH, QuestionnaireAnswers, ReviewRound, ReviewStatus
+from definitions.temporal_names import STATUS_QUERY, review_workflow_id
+from gateway.answer_pages import page
+from store import events, reviews
+from store.database import Store
+from store.tables import ReviewInvitationRow
+
+log = structlog.get_logger(__name__)
+
+TokenPath = Annotated[str, Path(min_length=10, max_length=TOKEN_MAX_LENGTH)]
+FORM_MAX_BYTES = 64_000
+FORM_STYLE = (
+    "<style>textarea{width:100%;min-height:6rem;font:inherit}label{font-weight:600}</style>"
+)
+
+
+def _refusal(title: str, text: str, status_code: int) -> HTMLResponse:
+    return page(title, f"<p>{html.escape(text)}</p>", status_code)
+
+
+class QuestionnairePages:
+    def __init__(self, store: Store, client: Client, secret: str) -> None:
+        self._store = store
+        self._client = client
+        self._secret = secret
+
+    def _open_invitation(self, token: str) -> ReviewInvitationRow | HTMLResponse:
+        try:
+            claim = read_link(self._secret, token, QuestionnaireClaim)
+        except ForgedLinkError as error:
+            log.warning("questionnaire.forged", reason=str(error))
+            return _refusal("Lien invalide", "Ce lien n'est pas valide.", 403)
+        except ExpiredLinkError as error:
+            log.info("questionnaire.expired", reason=str(error))
+            return _refusal(
+                "Questionnaire clos",
+                f"Le délai de réponse est passé ({error}) ; le rapport est établi avec les "
+                "réponses reçues.",
+                410,
+            )
+        with self._store.session() as session:
+            invitation = reviews.invitation(session, claim.invitation_id)
+        if invitation is None:
+            log.warning("questionnaire.unknown_invitation", invitation=claim.invitation_id)
+            return _refusal("Lien invalide", "Ce questionnaire n'existe pas.", 403)
+        if invitation.answered_at is not None:
+            log.info("questionnaire.reused", invitation=invitation.id)
+            return _refusal(
+                "Déjà répondu",
+                f"Ce questionnaire a été rempli le {in_paris(invitation.answered_at)} ; "
+                "merci pour votre contribution.",
+                410,
+            )
+        return invitation
+
+    async def _questions(self, invitation: ReviewInvitationRow) -> list[ReviewQuestion] | None:
+        handle = self._client.get_workflow_handle(review_workflow_id(invitation.event_id))
+        try:
+            status = await handle.query(STATUS_QUERY, result_type=ReviewStatus)
+        except RPCError as error:
+            log.warning("questionnaire.query_failed", error=str(error))
+            return None
+        return status.questions
+
+    async def show(self, token: TokenPath) -> HTMLResponse:
+        opened = self._open_invitation(token)
+        if isinstance(opened, HTMLResponse):
+            return opened
+        questions = await self._questions(opened)
+        if questions is None:
+            return _refusal("Service indisponible", "Merci de réessayer dans un moment.", 503)
+        boxes = "".join(
+            f'<p><label for="{q.id}">{html.escape(q.text)}</label>'
+            f'<textarea id="{q.id}" name="{q.id}" maxlength="{ANSWER_MAX_LENGTH}"></textarea></p>'
+            for q in questions
+        )
+        who = html.escape(opened.organisation_name or opened.person_name)
+        return page(
+            "Retour d'expérience",
+            f"{FORM_STYLE}<p>{html.escape(ReviewRound(opened.round).label.capitalize())} — "
+            f"réponse pour <strong>{who}</strong>, attendue avant le "
+            f"{html.escape(in_paris(opened.expires_at))}. Répondez à ce qui vous concerne ; "
+            "le questionnaire ne sert qu'une fois.</p>"
+            f'<form method="post">{boxes}<button>Envoyer mes réponses</button></form>',
+        )
+
+    async def answer(self, token: TokenPath, request: Request) -> HTMLResponse:
+        opened = self._open_invitation(token)
+        if isinstance(opened, HTMLResponse):
+            return opened
+        if int(request.headers.get("content-length") or 0) > FORM_MAX_BYTES:
+            log.info("questionnaire.too_large", invitation=opened.id)
+            return _refusal("Réponses trop longues", "Raccourcissez vos réponses.", 413)
+        questions = await self._questions(opened)
+        if questions is None:
+            return _refusal("Service indisponible", "Merci de réessayer dans un moment.", 503)
+        form = await request.form()
+        known = {q.id for q in questions}
+        try:
+            answers = QuestionnaireAnswers(
+                answers={
+                    key: value
+                    for key, value in form.items()
+                    if key in known and isinstance(value, str)
+                }
+            )
+        except ValidationError as error:
+            problems = "; ".join(str(problem["msg"]) for problem in error.errors())
+            log.info("questionnaire.refused", invitation=opened.id, problems=problems)
+            return _refusal("Réponses refusées", problems, 422)
+        assert opened.id is not None
+        now = datetime.now(UTC)
+        with self._store.session() as session:
+            if not reviews.record_answers(session, opened.id, answers.answers, now):
+                log.info("questionnaire.reused", invitation=opened.id)
+                return _refusal("Déjà répondu", "Ce questionnaire a déjà été rempli.", 410)
+            events.append_entry(
+                session,
+                CrisisLogEntry(
+                    entry_key=f"{review_workflow_id(opened.event_id)}/answer-{opened.id}",
+                    event_id=opened.event_id,
+                    at=now,
+                    actor=opened.person_name[:100],
+                    kind=CrisisLogKind.QUESTIONNAIRE_ANSWERED,
+                    text=f"Questionnaire du {ReviewRound(opened.round).label} rempli par "
+                    f"{opened.organisation_name or opened.person_name} "
+                    f"({len(answers.answers)} réponse(s)).",
+                    subject=opened.respondent_id,
+                ),
+            )
+            session.commit()
+        log.info("questionnaire.answered", invitation=opened.id, answers=len(answers.answers))
+        return page(
+            "Merci",
+            "<p>Vos réponses sont enregistrées ; elles nourriront le rapport de retour "
+            "d'expérience et le guide des bonnes pratiques du réseau.</p>",
+        )
+
+
+def questionnaire_router(store: Store, client: Client, secret: str) -> APIRouter:
+    pages = QuestionnairePages(store, client, secret)
+    router = APIRouter(prefix=QUESTIONNAIRE_PATH.rstrip("/"), tags=["retour d'expérience"])
+    router.get("/{token}", response_class=HTMLResponse)(pages.show)
+    router.post("/{token}", response_class=HTMLResponse)(pages.answer)
+    return router
