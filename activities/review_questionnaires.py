@@ -14,6 +14,7 @@ from definitions.people import Person
 from definitions.review import (
     AnswerCount,
     InvitePage,
+    QuestionnaireClosing,
     QuestionnaireInvite,
     QuestionnaireOpening,
     QuestionnairePage,
@@ -21,7 +22,7 @@ from definitions.review import (
     RespondentRole,
 )
 from definitions.temporal_names import (
-    COUNT_QUESTIONNAIRE_ANSWERS,
+    CLOSE_QUESTIONNAIRES,
     OPEN_QUESTIONNAIRES,
     UNANSWERED_QUESTIONNAIRES,
 )
@@ -101,19 +102,18 @@ class ReviewQuestionnaireActivities:
             last=rows[-1].respondent_id if rows else "",
         )
 
-    @activity.defn(name=COUNT_QUESTIONNAIRE_ANSWERS)
-    def count_questionnaire_answers(self, event_id: str) -> dict[str, AnswerCount]:
+    @activity.defn(name=CLOSE_QUESTIONNAIRES)
+    def close_questionnaires(self, closing: QuestionnaireClosing) -> AnswerCount:
         with self._store.session() as session:
-            invited, answered = reviews.answered_counts(session, event_id)
-        return {
-            round: AnswerCount(invited=invited[round], answered=answered[round])
-            for round in invited
-        }
+            count = reviews.close_round(session, closing.event_id, closing.round, datetime.now(UTC))
+            session.commit()
+        log.info("review.round_closed", round=closing.round.value, answered=count.answered)
+        return count
 
     @property
     def all(self) -> list[object]:
         return [
             self.open_questionnaires,
             self.unanswered_questionnaires,
-            self.count_questionnaire_answers,
+            self.close_questionnaires,
         ]

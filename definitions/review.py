@@ -67,6 +67,11 @@ class QuestionnairePage(BaseModel):
     limit: int = 200
 
 
+class QuestionnaireClosing(BaseModel):
+    event_id: str
+    round: ReviewRound
+
+
 class QuestionnaireInvite(BaseModel):
     """Who answers for a respondent, and their own link to the form."""
 

@@ -85,7 +85,7 @@ PLAN_ACTION_UPDATE = "plan_action"
 OPEN_QUESTIONNAIRES = "open_questionnaires"
 UNANSWERED_QUESTIONNAIRES = "unanswered_questionnaires"
 COMPILE_REVIEW_REPORT = "compile_review_report"
-COUNT_QUESTIONNAIRE_ANSWERS = "count_questionnaire_answers"
+CLOSE_QUESTIONNAIRES = "close_questionnaires"
 
 
 def review_workflow_id(event_id: str) -> str:

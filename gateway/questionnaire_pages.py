@@ -71,6 +71,13 @@ class QuestionnairePages:
         if invitation is None:
             log.warning("questionnaire.unknown_invitation", invitation=claim.invitation_id)
             return _refusal("Lien invalide", "Ce questionnaire n'existe pas.", 403)
+        if invitation.answered_at is None and invitation.closed_at is not None:
+            log.info("questionnaire.closed", invitation=invitation.id)
+            return _refusal(
+                "Questionnaire clos",
+                "Le délai de réponse est passé ; le rapport est établi avec les réponses reçues.",
+                410,
+            )
         if invitation.answered_at is not None:
             log.info("questionnaire.reused", invitation=invitation.id)
             return _refusal(
@@ -140,8 +147,10 @@ class QuestionnairePages:
         now = datetime.now(UTC)
         with self._store.session() as session:
             if not reviews.record_answers(session, opened.id, answers.answers, now):
-                log.info("questionnaire.reused", invitation=opened.id)
-                return _refusal("Déjà répondu", "Ce questionnaire a déjà été rempli.", 410)
+                log.info("questionnaire.too_late", invitation=opened.id)
+                return _refusal(
+                    "Réponse non enregistrée", "Ce questionnaire est déjà rempli ou clos.", 410
+                )
             events.append_entry(
                 session,
                 CrisisLogEntry(

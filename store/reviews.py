@@ -1,7 +1,6 @@
 """After-action reviews in the database: who was asked in each round, what they
 answered (once), and the reports the guide of good practice is made of."""
 
-from collections import Counter
 from datetime import datetime
 
 from pydantic import BaseModel
@@ -9,6 +8,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from definitions.review import (
+    AnswerCount,
     GuideAction,
     GuideEntry,
     GuideLesson,
@@ -98,13 +98,15 @@ def invitation(session: Session, invitation_id: int) -> ReviewInvitationRow | No
 def record_answers(
     session: Session, invitation_id: int, answers: dict[str, str], now: datetime
 ) -> bool:
-    """Close the invitation and keep its answers; False if it was already answered
-    (a link serves once, even when two submissions race)."""
+    """Keep the answers and mark the invitation answered; False if it was already
+    answered or its round has closed (a link serves once, even when two
+    submissions race)."""
     closing = (
         update(ReviewInvitationRow)
         .where(
             col(ReviewInvitationRow.id) == invitation_id,
             col(ReviewInvitationRow.answered_at).is_(None),
+            col(ReviewInvitationRow.closed_at).is_(None),
         )
         .values(answered_at=now)
     )
@@ -118,16 +120,21 @@ def record_answers(
     return True
 
 
-def answered_counts(session: Session, event_id: str) -> tuple[Counter[str], Counter[str]]:
-    """Invited and answered per round."""
-    rows = session.exec(
-        select(ReviewInvitationRow.round, ReviewInvitationRow.answered_at).where(
-            ReviewInvitationRow.event_id == event_id
-        )
-    ).all()
-    invited = Counter(round for round, _ in rows)
-    answered = Counter(round for round, at in rows if at is not None)
-    return invited, answered
+def close_round(session: Session, event_id: str, round: ReviewRound, now: datetime) -> AnswerCount:
+    """The round's unanswered invitations closed (their links refused from now on,
+    whatever clock the gateway reads); how many were invited and answered."""
+    of_round = (
+        col(ReviewInvitationRow.event_id) == event_id,
+        col(ReviewInvitationRow.round) == round.value,
+    )
+    session.execute(
+        update(ReviewInvitationRow)
+        .where(*of_round, col(ReviewInvitationRow.answered_at).is_(None))
+        .where(col(ReviewInvitationRow.closed_at).is_(None))
+        .values(closed_at=now)
+    )
+    answered = session.exec(select(ReviewInvitationRow.answered_at).where(*of_round)).all()
+    return AnswerCount(invited=len(answered), answered=sum(1 for at in answered if at is not None))
 
 
 def lessons(session: Session, event_id: str) -> list[Lesson]:

@@ -174,6 +174,7 @@ class ReviewInvitationRow(SQLModel, table=True):
     invited_at: datetime = Field(sa_column=_utc_column())
     expires_at: datetime = Field(sa_column=_utc_column())
     answered_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+    closed_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
 
 
 class ReviewAnswerRow(SQLModel, table=True):

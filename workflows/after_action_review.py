@@ -29,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
         CompiledReport,
         InvitePage,
         PlannedAction,
+        QuestionnaireClosing,
         QuestionnaireInvite,
         QuestionnaireOpening,
         QuestionnairePage,
@@ -40,9 +41,9 @@ with workflow.unsafe.imports_passed_through():
     )
     from definitions.temporal_names import (
         AFTER_ACTION_REVIEW_WORKFLOW,
+        CLOSE_QUESTIONNAIRES,
         CLOSE_REPLY_CODES,
         COMPILE_REVIEW_REPORT,
-        COUNT_QUESTIONNAIRE_ANSWERS,
         LOAD_ON_CALL_STAFF,
         LOAD_PEOPLE,
         OPEN_QUESTIONNAIRES,
@@ -308,10 +309,11 @@ class AfterActionReviewWorkflow:
 
     async def _close_round(self, progress: RoundProgress) -> None:
         progress.closed = True
-        counts = await call_store(
-            COUNT_QUESTIONNAIRE_ANSWERS, self._start.event_id, result_type=dict[str, AnswerCount]
+        count = await call_store(
+            CLOSE_QUESTIONNAIRES,
+            QuestionnaireClosing(event_id=self._start.event_id, round=progress.round),
+            result_type=AnswerCount,
         )
-        count = counts.get(progress.round.value, AnswerCount())
         progress.answered = count.answered
         self._log.add(
             CrisisLogKind.QUESTIONNAIRE_CLOSED,

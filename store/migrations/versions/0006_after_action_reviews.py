@@ -33,6 +33,7 @@ def upgrade() -> None:
         sa.Column("invited_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("answered_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
         sa.UniqueConstraint("event_id", "round", "respondent_id"),
     )
     op.create_index("ix_review_invitations_event_id", "review_invitations", ["event_id"])
