@@ -6,12 +6,14 @@ page by page, and the guide of good practice gathering two events."""
 import asyncio
 import contextlib
 import re
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 import pypdfium2
 import pytest
+import pytest_asyncio
 from temporalio.client import WorkflowHandle
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
@@ -27,7 +29,16 @@ from definitions.review import ReviewStatus
 from definitions.temporal_names import STATUS_QUERY, review_workflow_id
 from store import directory, events
 from store.database import Store
-from tests.conftest import LINK_SECRET, Phone, idle, start_event, until_department, until_status
+from tests.conftest import (
+    LINK_SECRET,
+    Phone,
+    gateway_phone,
+    idle,
+    start_event,
+    time_skipping_server,
+    until_department,
+    until_status,
+)
 from worker.runner import Messaging, running_workers
 from worker.sandbox.smtp_server import MailSandbox
 
@@ -39,6 +50,22 @@ UD_35 = "ud-35-presidence@example.org"
 FLOOD = EventDeclaration(
     type=EventType.INONDATION, communes=["35001", "35006", "35004"], title="Crue de la Vilaine"
 )
+
+
+@pytest_asyncio.fixture
+async def review_env() -> AsyncIterator[WorkflowEnvironment]:
+    """A time-skipping server of their own: after an event whose review outlives it
+    (an abandoned child), this server stopped skipping time for later tests."""
+    async with time_skipping_server() as env:
+        yield env
+
+
+@pytest_asyncio.fixture
+async def review_phone(review_env: WorkflowEnvironment, store: Store) -> AsyncIterator[Phone]:
+    async with gateway_phone(review_env.client, store) as gateway:
+        yield gateway
+
+
 FORM_LINK = re.compile(r"https?://\S+/q/[\w.\-]+")
 
 
@@ -200,15 +227,15 @@ async def _check_report(phone: Phone, store: Store, event_id: str) -> None:
 
 
 async def test_a_complete_event_leaves_a_report_that_matches_its_crisis_log(
-    time_skipping_env: WorkflowEnvironment,
+    review_env: WorkflowEnvironment,
     demo_store: Store,
     task_queue: str,
     definitions: Definitions,
     messaging: Messaging,
     mail_sandbox: MailSandbox,
-    phone: Phone,
+    review_phone: Phone,
 ) -> None:
-    env = time_skipping_env
+    env, phone = review_env, review_phone
     event_id = f"inondation-retex-{task_queue[-6:]}"
     rules = definitions.protocols[EventType.INONDATION].review
     async with running_workers(env.client, demo_store, task_queue, definitions, messaging):
@@ -305,7 +332,6 @@ async def _reviewed_event(
 
 
 async def test_the_guide_gathers_the_reviews_of_one_event_type(
-    time_skipping_env: WorkflowEnvironment,
     demo_store: Store,
     task_queue: str,
     definitions: Definitions,
@@ -313,18 +339,19 @@ async def test_the_guide_gathers_the_reviews_of_one_event_type(
     mail_sandbox: MailSandbox,
     phone: Phone,
 ) -> None:
-    """Both events run at once: their results are awaited together, the review
-    rounds passing in simulated time."""
-    env = time_skipping_env
+    """Each event on a time-skipping server of its own, one database for both."""
     first = (f"inondation-guide1-{task_queue[-6:]}", "Crue de 2026", "Les sacs de sable.")
     second = (f"inondation-guide2-{task_queue[-6:]}", "Crue de 2027", "La cellule d'écoute.")
-    async with running_workers(env.client, demo_store, task_queue, definitions, messaging):
-        handles = [
-            await _reviewed_event(env, demo_store, phone, mail_sandbox, event, task_queue)
-            for event in (first, second)
-        ]
-        closed = await asyncio.gather(*(handle.result() for handle in handles))
-    assert [status.phase for status in closed] == [Phase.CLOSED, Phase.CLOSED]
+    for event in (first, second):
+        async with (
+            time_skipping_server() as env,
+            gateway_phone(env.client, demo_store) as own_phone,
+            running_workers(env.client, demo_store, task_queue, definitions, messaging),
+        ):
+            handle = await _reviewed_event(
+                env, demo_store, own_phone, mail_sandbox, event, task_queue
+            )
+            assert (await handle.result()).phase is Phase.CLOSED
     page = await phone.http.get("/guide", params={"type": "inondation"})
     assert page.status_code == 200
     text = page.text

@@ -23,6 +23,7 @@ from worker.definitions_cli import definitions_app
 from worker.dev_stack import run_dev_stack
 from worker.directory_cli import directory_app
 from worker.messaging_cli import outbox_command, sms_reply_command
+from worker.review_cli import guide, review_app
 from worker.services import run_gateway, run_worker
 from worker.status_view import render_centres, render_status
 
@@ -36,6 +37,8 @@ app = typer.Typer(
 app.add_typer(directory_app, name="directory")
 app.add_typer(definitions_app, name="definitions")
 app.add_typer(committee_app, name="committee")
+app.add_typer(review_app, name="review")
+app.command("guide")(guide)
 app.command("outbox")(outbox_command)
 app.command("sms-reply")(sms_reply_command)
 

@@ -1,0 +1,145 @@
+"""``tocsin review`` and ``tocsin guide``: the after-action review of an event and
+the network's guide of good practice, from a terminal."""
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+from temporalio.client import Client
+
+from definitions.committee import in_paris
+from definitions.event_type import EventType
+from definitions.review import PlannedAction, ReviewStatus
+from definitions.validation import describe_validation_error
+from gateway import committee_control, review_control
+from store import reviews
+from store.database import Store
+from worker.cli_common import EXIT_FAILED, EXIT_REFUSED, explain, finish, load_settings, refuse
+from worker.client_command import CLI_ACTOR, run_client_command
+
+review_app = typer.Typer(help="Retour d'expérience d'un événement clos.", no_args_is_help=True)
+
+EventArgument = Annotated[str, typer.Argument(help="identifiant de l'événement")]
+
+
+def render_review(status: ReviewStatus) -> str:
+    lines = []
+    for progress in status.rounds:
+        state = (
+            f"clos : {progress.answered} réponse(s) sur {progress.invited}"
+            if progress.closed
+            else f"envoyé à {progress.invited}, réponses jusqu'au {in_paris(progress.deadline_at)}"
+            if progress.sent
+            else f"prévu le {in_paris(progress.opens_at)}"
+        )
+        lines.append(f"  {progress.round.label} : {state}")
+    report = (
+        f"rapport version {status.report_version} établi le {in_paris(status.compiled_at)}"
+        if status.compiled_at
+        else "rapport pas encore établi"
+    )
+    lines.append(f"  {report}")
+    for task in status.tasks:
+        lines.append(
+            f"  {task.task_id} : {task.what} ; {task.assignee.name}, échéance "
+            f"{in_paris(task.due_at)} : {task.state.label}"
+        )
+    return "\n".join(["Retour d'expérience", *lines])
+
+
+@review_app.command("status")
+def status(event_id: EventArgument) -> None:
+    """Où en sont le questionnaire, le rapport et le plan d'action."""
+    settings = load_settings()
+
+    async def command(client: Client) -> int:
+        typer.echo(render_review(await review_control.status(client, event_id)))
+        return 0
+
+    run_client_command(settings, command)
+
+
+@review_app.command("action")
+def action(
+    event_id: EventArgument,
+    what: Annotated[str, typer.Option(help="l'action à mener")],
+    owner: Annotated[str, typer.Option(help="pilote : identifiant dans l'annuaire")],
+    due: Annotated[str, typer.Option(help="échéance AAAA-MM-JJ")],
+) -> None:
+    """Ajouter une action au plan ; son pilote est prévenu, elle est suivie jusqu'à FAIT."""
+    settings = load_settings()
+    try:
+        planned = PlannedAction(
+            what=what, owner_id=owner, due=date.fromisoformat(due), planned_by=CLI_ACTOR
+        )
+    except ValueError as error:
+        problems = (
+            describe_validation_error(error)
+            if isinstance(error, ValidationError)
+            else [f"« {due} » : écrivez AAAA-MM-JJ"]
+        )
+        refuse("Action refusée :", problems)
+
+    async def command(client: Client) -> int:
+        store = Store(settings.database_url)
+        try:
+            updated = await review_control.plan_action(client, store, event_id, planned)
+        except committee_control.UnknownPeopleError as error:
+            explain("Refusé :", [str(error)])
+            return EXIT_REFUSED
+        finally:
+            store.dispose()
+        typer.echo(render_review(updated))
+        return 0
+
+    run_client_command(settings, command)
+
+
+@review_app.command("report")
+def report(
+    event_id: EventArgument,
+    output: Annotated[Path, typer.Option(help="fichier .html ou .pdf à écrire")],
+) -> None:
+    """Écrire le rapport établi (HTML ou PDF selon l'extension)."""
+    settings = load_settings()
+    store = Store(settings.database_url)
+    try:
+        store.upgrade()
+        with store.session() as session:
+            row = reviews.report(session, event_id)
+    finally:
+        store.dispose()
+    if row is None:
+        typer.echo(f"Erreur : pas de rapport établi pour {event_id}", err=True)
+        finish(EXIT_FAILED)
+    if output.suffix == ".pdf":
+        output.write_bytes(row.pdf)
+    else:
+        output.write_text(row.html, encoding="utf-8")
+    typer.echo(f"Rapport version {row.version} écrit dans {output}")
+
+
+def guide(
+    event_type: Annotated[EventType, typer.Option("--type", help="type d'événement")],
+) -> None:
+    """Le guide des bonnes pratiques d'un type d'événement : enseignements et actions de
+    chaque retour d'expérience, du plus récent au plus ancien."""
+    settings = load_settings()
+    store = Store(settings.database_url)
+    try:
+        store.upgrade()
+        with store.session() as session:
+            entries = reviews.guide(session, event_type.value)
+    finally:
+        store.dispose()
+    typer.echo(f"Guide des bonnes pratiques : {event_type.label} ({len(entries)} événement(s))")
+    for entry in entries:
+        drill = " (exercice)" if entry.exercise else ""
+        typer.echo(f"\n{entry.title}{drill}, déclaré le {in_paris(entry.declared_at)}")
+        typer.echo(f"  rapport : {settings.public_url.rstrip('/')}{entry.report_path}")
+        for lesson in entry.lessons:
+            typer.echo(f"  - {lesson.question}\n    « {lesson.text} » ({lesson.who})")
+        for planned in entry.actions:
+            typer.echo(f"  * {planned.what} : {planned.owner}, {planned.due} ({planned.state})")
