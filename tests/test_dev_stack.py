@@ -211,11 +211,24 @@ def test_activate_status_close_and_restart(stack: DevStack) -> None:
         assert stack.status(event_id)["phase"] == "committee"
         closed = stack.command("close", event_id, "--reason", "décrue")
         assert closed.returncode == 0, closed.stderr
-        assert closed.stdout.strip() == f"{event_id} : clos"
-        assert stack.status(event_id)["phase"] == "closed"
+        assert closed.stdout.strip() == f"{event_id} : retour d'expérience"
+        assert stack.status(event_id)["phase"] == "review"
         again = stack.command("close", event_id)
         assert again.returncode == 1
-        assert "déjà clos" in again.stderr
+        assert "déjà en cours" in again.stderr
+        _review_by_command(stack, event_id)
+
+
+def _review_by_command(stack: DevStack, event_id: str) -> None:
+    """The review under way from a terminal; no report yet, so the guide is empty."""
+    review = stack.command("review", "status", event_id)
+    assert review.returncode == 0, review.stderr
+    assert "débriefing à chaud" in review.stdout
+    assert "rapport pas encore établi" in review.stdout
+    missing = stack.command("review", "report", event_id, "--output", "retex.pdf")
+    assert missing.returncode == 1 and "pas de rapport établi" in missing.stderr
+    guide = stack.command("guide", "--type", "inondation")
+    assert guide.returncode == 0 and "(0 événement(s))" in guide.stdout
 
 
 def _committee_phase_by_command(stack: DevStack, event_id: str) -> None:

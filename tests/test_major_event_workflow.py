@@ -132,7 +132,7 @@ async def test_closing_during_the_search_stops_it_and_a_second_close_is_refused(
         code = asked.designation.attempts[0].code
         first = await handle.start_update(
             MajorEventWorkflow.close,
-            CloseRequest(closed_by="a"),
+            CloseRequest(closed_by="a", review=False),
             wait_for_stage=WorkflowUpdateStage.ACCEPTED,
         )
         with pytest.raises(event_control.EventConflictError):
