@@ -30,14 +30,16 @@ TEMPLATES = Environment(
 )
 
 
-def report_html(facts: ReviewFacts, version: int, compiled_at: datetime) -> str:
+def report_html(
+    facts: ReviewFacts, version: int, compiled_at: datetime, chart: str, communes: str
+) -> str:
     return TEMPLATES.get_template("review_report.html").render(
         facts=facts,
         version=version,
         declared=in_paris(facts.declared_at),
         compiled=in_paris(compiled_at),
-        chart=mobilisation_chart(facts.curves, facts.declared_at),
-        map=commune_map(facts.points),
+        chart=chart,
+        map=communes,
     )
 
 
@@ -55,18 +57,15 @@ class ReviewReportActivities:
             lessons = reviews.lessons(session, compilation.event_id)
         facts = review_facts(compilation, entries, lessons, resolution, territory)
         compiled_at = datetime.now(UTC)
-        html = report_html(facts, compilation.version, compiled_at)
+        chart = mobilisation_chart(facts.curves, facts.declared_at)
+        communes = commune_map(facts.points)
+        html = report_html(facts, compilation.version, compiled_at, chart, communes)
         header = (
             f"{facts.type_label} - déclaré le {in_paris(facts.declared_at)} - référence "
             f"{facts.event_id} - rapport version {compilation.version}, établi le "
             f"{in_paris(compiled_at)}."
         )
-        pdf = report_pdf(
-            facts,
-            mobilisation_chart(facts.curves, facts.declared_at),
-            commune_map(facts.points),
-            header,
-        )
+        pdf = report_pdf(facts, chart, communes, header)
         row = ReviewReportRow(
             event_id=compilation.event_id,
             version=compilation.version,

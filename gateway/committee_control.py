@@ -4,7 +4,6 @@ here; the workflow looks them up itself."""
 
 from pydantic import BaseModel
 from temporalio.client import Client
-from temporalio.service import RPCError, RPCStatusCode
 
 from definitions.committee import (
     CommitteeRegistration,
@@ -20,7 +19,6 @@ from definitions.temporal_names import (
     REGISTER_COMMITTEE_UPDATE,
     REGISTER_MEETING_UPDATE,
     REPORT_MEETING_UPDATE,
-    STATUS_QUERY,
     committee_workflow_id,
 )
 from gateway import event_control
@@ -58,14 +56,13 @@ async def _update(client: Client, event_id: str, name: str, argument: BaseModel)
 
 
 async def status(client: Client, event_id: str) -> CommitteeStatus:
-    handle = client.get_workflow_handle(committee_workflow_id(event_id))
-    try:
-        return await handle.query(STATUS_QUERY, result_type=CommitteeStatus)
-    except RPCError as error:
-        if error.status is not RPCStatusCode.NOT_FOUND:
-            raise
-        await event_control.status(client, event_id)
-        raise event_control.EventConflictError(NOT_IN_COMMITTEE_PHASE) from error
+    return await event_control.query_status(
+        client,
+        committee_workflow_id(event_id),
+        event_id=event_id,
+        result_type=CommitteeStatus,
+        not_running=NOT_IN_COMMITTEE_PHASE,
+    )
 
 
 async def register_committee(

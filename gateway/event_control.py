@@ -150,6 +150,22 @@ async def _update(client: Client, event_id: str, name: str, argument: BaseModel)
     )
 
 
+async def query_status(
+    client: Client, workflow_id: str, *, event_id: str, result_type: type[Result], not_running: str
+) -> Result:
+    """The status of one of the event's workflows; a missing workflow as an unknown
+    event, or as ``not_running`` (the event is not in the phase it serves)."""
+    try:
+        return await client.get_workflow_handle(workflow_id).query(
+            STATUS_QUERY, result_type=result_type
+        )
+    except RPCError as error:
+        if error.status is not RPCStatusCode.NOT_FOUND:
+            raise
+        await status(client, event_id)
+        raise EventConflictError(not_running) from error
+
+
 async def update_workflow(
     client: Client,
     workflow_id: str,

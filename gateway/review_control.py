@@ -2,10 +2,9 @@
 read where it stands, add an action to its plan."""
 
 from temporalio.client import Client
-from temporalio.service import RPCError, RPCStatusCode
 
 from definitions.review import PlannedAction, ReviewStatus
-from definitions.temporal_names import PLAN_ACTION_UPDATE, STATUS_QUERY, review_workflow_id
+from definitions.temporal_names import PLAN_ACTION_UPDATE, review_workflow_id
 from gateway import event_control
 from gateway.committee_control import check_people
 from store.database import Store
@@ -17,14 +16,13 @@ NO_REVIEW = (
 
 
 async def status(client: Client, event_id: str) -> ReviewStatus:
-    handle = client.get_workflow_handle(review_workflow_id(event_id))
-    try:
-        return await handle.query(STATUS_QUERY, result_type=ReviewStatus)
-    except RPCError as error:
-        if error.status is not RPCStatusCode.NOT_FOUND:
-            raise
-        await event_control.status(client, event_id)
-        raise event_control.EventConflictError(NO_REVIEW) from error
+    return await event_control.query_status(
+        client,
+        review_workflow_id(event_id),
+        event_id=event_id,
+        result_type=ReviewStatus,
+        not_running=NO_REVIEW,
+    )
 
 
 async def plan_action(

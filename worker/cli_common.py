@@ -6,12 +6,15 @@ Exit codes: 0 done, 1 the operation failed (unknown event, Temporal unreachable)
 
 import os
 import sys
-from typing import NoReturn
+from collections.abc import Callable
+from typing import NoReturn, TypeVar
 
 import typer
 from pydantic import ValidationError
+from sqlmodel import Session
 
 from definitions.validation import describe_validation_error
+from store.database import Store
 from worker.logging import configure_logging
 from worker.settings import Settings
 
@@ -27,6 +30,20 @@ def load_settings(**overrides: object) -> Settings:
         refuse("Configuration refusée :", describe_validation_error(error))
     configure_logging(settings.log_format, settings.log_level)
     return settings
+
+
+Read = TypeVar("Read")
+
+
+def read_store(settings: Settings, read: Callable[[Session], Read]) -> Read:
+    """One read of the database, its schema brought up to date first."""
+    store = Store(settings.database_url)
+    try:
+        store.upgrade()
+        with store.session() as session:
+            return read(session)
+    finally:
+        store.dispose()
 
 
 def explain(headline: str, problems: list[str]) -> None:

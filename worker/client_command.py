@@ -3,12 +3,14 @@ events and refusals become one French line and an exit code."""
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 import typer
 from temporalio.client import Client
 
-from gateway import event_control
-from worker.cli_common import EXIT_FAILED, finish
+from gateway import committee_control, event_control
+from store.database import Store
+from worker.cli_common import EXIT_FAILED, EXIT_REFUSED, explain, finish
 from worker.payload_codec import PayloadKeyError
 from worker.settings import Settings
 from worker.temporal_client import connect_temporal
@@ -37,3 +39,29 @@ def run_client_command(settings: Settings, command: Callable[[Client], Awaitable
             return EXIT_FAILED
 
     finish(asyncio.run(connected()))
+
+
+Status = TypeVar("Status")
+
+
+def run_with_store(
+    settings: Settings,
+    command: Callable[[Client, Store], Awaitable[Status]],
+    render: Callable[[Status], str],
+) -> None:
+    """Runs ``command``, which may name people of the directory, and prints the
+    status it answers; people unknown to the directory are refused."""
+
+    async def with_store(client: Client) -> int:
+        store = Store(settings.database_url)
+        try:
+            status = await command(client, store)
+        except committee_control.UnknownPeopleError as error:
+            explain("Refusé :", [str(error)])
+            return EXIT_REFUSED
+        finally:
+            store.dispose()
+        typer.echo(render(status))
+        return 0
+
+    run_client_command(settings, with_store)

@@ -23,8 +23,8 @@ from definitions.committee import (
 from definitions.validation import describe_validation_error
 from gateway import committee_control, event_control
 from store.database import Store
-from worker.cli_common import EXIT_REFUSED, explain, load_settings, refuse
-from worker.client_command import CLI_ACTOR, run_client_command
+from worker.cli_common import load_settings, refuse
+from worker.client_command import CLI_ACTOR, run_client_command, run_with_store
 
 committee_app = typer.Typer(
     help="Phase de suivi des comités locaux d'aide aux victimes (CLAV).", no_args_is_help=True
@@ -94,22 +94,7 @@ def _action(text: str) -> ActionItem:
 
 
 def _run(command: Callable[[Client, Store], Awaitable[CommitteeStatus]]) -> None:
-    """Runs ``command`` and prints the committee's status; unknown people refused."""
-    settings = load_settings()
-
-    async def with_store(client: Client) -> int:
-        store = Store(settings.database_url)
-        try:
-            status = await command(client, store)
-        except committee_control.UnknownPeopleError as error:
-            explain("Refusé :", [str(error)])
-            return EXIT_REFUSED
-        finally:
-            store.dispose()
-        typer.echo(render_committee(status))
-        return 0
-
-    run_client_command(settings, with_store)
+    run_with_store(load_settings(), command, render_committee)
 
 
 @committee_app.command("start")

@@ -10,7 +10,7 @@ from definitions.directory_csv import DirectoryImportError, read_directory, writ
 from definitions.territory import load_territory
 from store import directory as stored_directory
 from store.database import Store
-from worker.cli_common import load_settings, refuse
+from worker.cli_common import load_settings, read_store, refuse
 from worker.demo_directory import demo_directory
 from worker.settings import Settings
 
@@ -66,14 +66,7 @@ def export_command(
     output_dir: Annotated[Path, typer.Option(help="dossier où écrire les deux CSV")] = Path(),
 ) -> None:
     """Écrire l'annuaire en organisations.csv et contacts.csv."""
-    settings = load_settings()
-    store = Store(settings.database_url)
-    try:
-        store.upgrade()
-        with store.session() as session:
-            directory = stored_directory.read_directory(session)
-    finally:
-        store.dispose()
+    directory = read_store(load_settings(), stored_directory.read_directory)
     output_dir.mkdir(parents=True, exist_ok=True)
     write_directory(directory, output_dir / ORGANISATIONS_FILE, output_dir / CONTACTS_FILE)
     typer.echo(

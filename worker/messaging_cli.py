@@ -8,8 +8,7 @@ import typer
 
 from definitions.privacy import mask_phone_numbers
 from store import outbox
-from store.database import Store
-from worker.cli_common import EXIT_FAILED, load_settings, refuse
+from worker.cli_common import EXIT_FAILED, load_settings, read_store, refuse
 from worker.phone_replies import ReplyRefusedError, send_sms_reply
 from worker.status_view import local_time
 
@@ -21,14 +20,9 @@ def outbox_command(
     limit: Annotated[int, typer.Option(min=1, max=1000, help="nombre de messages")] = 30,
 ) -> None:
     """Lister les derniers messages envoyés (SMS et email) et leur état."""
-    settings = load_settings()
-    store = Store(settings.database_url)
-    try:
-        store.upgrade()
-        with store.session() as session:
-            entries = outbox.entries(session, event_id=event, limit=limit)
-    finally:
-        store.dispose()
+    entries = read_store(
+        load_settings(), lambda session: outbox.entries(session, event_id=event, limit=limit)
+    )
     for entry in reversed(entries):
         body = entry.subject or entry.body
         shown = body if len(body) <= BODY_SHOWN else body[: BODY_SHOWN - 1] + "…"

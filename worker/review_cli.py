@@ -13,11 +13,16 @@ from definitions.committee import in_paris
 from definitions.event_type import EventType
 from definitions.review import PlannedAction, ReviewStatus
 from definitions.validation import describe_validation_error
-from gateway import committee_control, review_control
+from gateway import review_control
 from store import reviews
-from store.database import Store
-from worker.cli_common import EXIT_FAILED, EXIT_REFUSED, explain, finish, load_settings, refuse
-from worker.client_command import CLI_ACTOR, run_client_command
+from worker.cli_common import (
+    EXIT_FAILED,
+    finish,
+    load_settings,
+    read_store,
+    refuse,
+)
+from worker.client_command import CLI_ACTOR, run_client_command, run_with_store
 
 review_app = typer.Typer(help="Retour d'expérience d'un événement clos.", no_args_is_help=True)
 
@@ -69,7 +74,6 @@ def action(
     due: Annotated[str, typer.Option(help="échéance AAAA-MM-JJ")],
 ) -> None:
     """Ajouter une action au plan ; son pilote est prévenu, elle est suivie jusqu'à FAIT."""
-    settings = load_settings()
     try:
         planned = PlannedAction(
             what=what, owner_id=owner, due=date.fromisoformat(due), planned_by=CLI_ACTOR
@@ -82,19 +86,11 @@ def action(
         )
         refuse("Action refusée :", problems)
 
-    async def command(client: Client) -> int:
-        store = Store(settings.database_url)
-        try:
-            updated = await review_control.plan_action(client, store, event_id, planned)
-        except committee_control.UnknownPeopleError as error:
-            explain("Refusé :", [str(error)])
-            return EXIT_REFUSED
-        finally:
-            store.dispose()
-        typer.echo(render_review(updated))
-        return 0
-
-    run_client_command(settings, command)
+    run_with_store(
+        load_settings(),
+        lambda client, store: review_control.plan_action(client, store, event_id, planned),
+        render_review,
+    )
 
 
 @review_app.command("report")
@@ -103,14 +99,7 @@ def report(
     output: Annotated[Path, typer.Option(help="fichier .html ou .pdf à écrire")],
 ) -> None:
     """Écrire le rapport établi (HTML ou PDF selon l'extension)."""
-    settings = load_settings()
-    store = Store(settings.database_url)
-    try:
-        store.upgrade()
-        with store.session() as session:
-            row = reviews.report(session, event_id)
-    finally:
-        store.dispose()
+    row = read_store(load_settings(), lambda session: reviews.report(session, event_id))
     if row is None:
         typer.echo(f"Erreur : pas de rapport établi pour {event_id}", err=True)
         finish(EXIT_FAILED)
@@ -127,13 +116,7 @@ def guide(
     """Le guide des bonnes pratiques d'un type d'événement : enseignements et actions de
     chaque retour d'expérience, du plus récent au plus ancien."""
     settings = load_settings()
-    store = Store(settings.database_url)
-    try:
-        store.upgrade()
-        with store.session() as session:
-            entries = reviews.guide(session, event_type.value)
-    finally:
-        store.dispose()
+    entries = read_store(settings, lambda session: reviews.guide(session, event_type.value))
     typer.echo(f"Guide des bonnes pratiques : {event_type.label} ({len(entries)} événement(s))")
     for entry in entries:
         drill = " (exercice)" if entry.exercise else ""

@@ -196,7 +196,7 @@ class AfterActionReviewWorkflow:
             if not progress.sent:
                 deadlines.append(progress.opens_at)
             elif not progress.reminder_sent:
-                deadlines.append(progress.opens_at + self._start.rules.reminder_after)
+                deadlines.append(self._reminder_at(progress))
             elif not progress.closed:
                 deadlines.append(progress.deadline_at)
         return min(deadlines)
@@ -223,13 +223,12 @@ class AfterActionReviewWorkflow:
 
     async def _take_replies(self) -> None:
         replies, self._replies = self._replies, []
-        people = [*self._staff] + [task.assignee for task in self._tasks.all]
+        known = [*self._staff]
         if self._start.representative is not None:
-            people.append(self._start.representative)
+            known.append(self._start.representative)
         closed = []
         for reply in replies:
-            by = next((p.name for p in people if p.contact_id == reply.contact_id), "lien web")
-            if self._tasks.take_done(reply, by):
+            if self._tasks.take_done(reply, self._tasks.replier(reply, known)):
                 closed.append(reply.task_key)
         if closed:
             await call_store(

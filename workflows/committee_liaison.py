@@ -17,7 +17,6 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from definitions.answer_links import WEB_ANSWER
     from definitions.awaited_replies import (
         AwaitedTask,
         ReplyCodeClosure,
@@ -428,7 +427,7 @@ class CommitteeLiaisonWorkflow:
         replies, self._replies = self._replies, []
         closed: list[str] = []
         for reply in replies:
-            by = self._replier(reply)
+            by = self._tasks.replier(reply, [self._representative, *self._staff])
             if self._tasks.take_done(reply, by):
                 closed.append(reply.task_key)
                 continue
@@ -447,12 +446,6 @@ class CommitteeLiaisonWorkflow:
                 CLOSE_REPLY_CODES,
                 ReplyCodeClosure(workflow_id=workflow.info().workflow_id, task_keys=closed),
             )
-
-    def _replier(self, reply: ReplyReceived) -> str:
-        if reply.contact_id == WEB_ANSWER:
-            return "lien web"
-        people = [self._representative, *self._staff] + [t.assignee for t in self._tasks.all]
-        return next((p.name for p in people if p.contact_id == reply.contact_id), reply.contact_id)
 
     def _checkpoint_of(self, task_key: str) -> Checkpoint | None:
         if not task_key.startswith(CHECKPOINT_PREFIX):

@@ -8,7 +8,7 @@ from datetime import datetime
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from definitions.answer_links import AnswerLink
+    from definitions.answer_links import WEB_ANSWER, AnswerLink
     from definitions.awaited_replies import AwaitedTask, ReplyCodeRequest, ReplyReceived
     from definitions.committee import CommitteeTask, TaskState, in_paris
     from definitions.crisis_log import SYSTEM_ACTOR, CrisisLogKind
@@ -56,6 +56,14 @@ class TrackedTasks:
 
     def next_deadlines(self) -> list[datetime]:
         return [due for task in self.by_id.values() for due in self.deadlines(task)]
+
+    def replier(self, reply: ReplyReceived, known: list[Person]) -> str:
+        """Who answered: ``known`` people or an assignee by name, else as the reply
+        names them."""
+        if reply.contact_id == WEB_ANSWER:
+            return "lien web"
+        people = [*known, *(task.assignee for task in self.by_id.values())]
+        return next((p.name for p in people if p.contact_id == reply.contact_id), reply.contact_id)
 
     def take_done(self, reply: ReplyReceived, by: str) -> bool:
         """Whether the reply was a FAIT that closed one of these tasks."""
