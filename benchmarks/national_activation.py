@@ -13,6 +13,7 @@ import contextlib
 import os
 import platform
 import random
+import secrets
 import statistics
 import sys
 import tempfile
@@ -32,6 +33,7 @@ from temporalio.client import Client
 from twilio.request_validator import RequestValidator
 
 from activities.mobilisation import MobilisationActivities
+from definitions.accounts import AccountRequest, Role
 from definitions.designation import RepresentativeChange
 from definitions.event import EventDeclaration
 from definitions.event_type import EventType
@@ -42,6 +44,7 @@ from definitions.territory import load_territory
 from gateway import event_control
 from gateway.app import create_app
 from gateway.mobilisation_reads import MobilisationReads
+from store import accounts
 from store.database import Store
 from store.directory import replace_directory
 from worker.asgi_server import AsgiServer
@@ -182,7 +185,9 @@ async def running_stack(state_dir: Path, sms_per_second: float, noop: bool) -> A
     serving = await gateway.start()
     await _worker_polling(client, [settings.task_queue, sms_task_queue(settings.task_queue)])
     try:
-        async with httpx.AsyncClient(base_url=settings.public_url, timeout=30) as http:
+        async with httpx.AsyncClient(
+            base_url=settings.public_url, timeout=30, headers=_reader_token(store)
+        ) as http:
             yield Stack(settings, store, client, server, worker, twilio, mail, http)
     finally:
         gateway.stop()
@@ -194,6 +199,19 @@ async def running_stack(state_dir: Path, sms_per_second: float, noop: bool) -> A
         twilio_server.stop()
         await twilio_serving
         store.dispose()
+
+
+def _reader_token(store: Store) -> dict[str, str]:
+    """The status is read as a script would: with a staff account's API token."""
+    now = datetime.now(UTC)
+    request = AccountRequest(
+        login="benchmark", name="benchmark", role=Role.STAFF, password=secrets.token_hex(16)
+    )
+    with store.session() as session:
+        accounts.create_account(session, request, now)
+        token, _ = accounts.create_token(session, request.login, "benchmark", now)
+        session.commit()
+    return {"Authorization": f"Bearer {token}"}
 
 
 async def _worker_polling(client: Client, task_queues: list[str]) -> None:

@@ -42,19 +42,15 @@ ANSWERS = {
     ReplyKeyword.HELP: "Nous avons besoin de soutien",
     ReplyKeyword.DONE: "L'action est faite",
 }
-STYLE = (
-    "body{font-family:system-ui,sans-serif;max-width:34rem;margin:2rem auto;padding:0 1rem;"
-    "line-height:1.5}button{display:block;width:100%;margin:.6rem 0;padding:.9rem;"
-    "font-size:1.05rem;border-radius:.4rem;border:1px solid #444;background:#f4f4f4}"
-)
 
 
 def page(title: str, body: str, status_code: int = 200) -> HTMLResponse:
     return HTMLResponse(
         f'<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8">'
         f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{html.escape(title)}</title><style>{STYLE}</style></head>"
-        f"<body><h1>{html.escape(title)}</h1>{body}</body></html>",
+        f'<title>{html.escape(title)}</title><link rel="stylesheet" href="/static/tocsin.css">'
+        f'</head><body class="link-page"><main><h1>{html.escape(title)}</h1>{body}</main>'
+        "</body></html>",
         status_code=status_code,
     )
 

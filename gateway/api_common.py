@@ -1,8 +1,20 @@
-"""What the gateway's routers share: who the API acts as, and what an event id looks like."""
+"""What the gateway's routers share: what an event id looks like, and how a request
+body names who acted."""
 
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import Path
+from pydantic import BaseModel, Field
+from pydantic.json_schema import SkipJsonSchema
 
-API_ACTOR = "api"
+from gateway.access import Caller
+
+Body = TypeVar("Body", bound=BaseModel)
+
 EventIdPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")]
+Actor = Annotated[SkipJsonSchema[str], Field(default="", max_length=100)]
+"""The domain models name who acted; in the API it is always the signed-in account."""
+
+
+def acted_by(body: Body, field: str, caller: Caller) -> Body:
+    return body.model_copy(update={field: caller.actor})

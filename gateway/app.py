@@ -1,48 +1,49 @@
-"""The HTTP gateway's application: the REST API over events and a health check."""
+"""The HTTP gateway's application: the REST API over events, the console, the
+signed links and webhooks, and a health check."""
 
-from typing import Annotated
+import html
+from pathlib import Path
+from urllib.parse import urlencode
 
 import structlog
-from fastapi import APIRouter, Body, FastAPI, Request, status
+from fastapi import APIRouter, FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel
 from sqlalchemy import text
 from temporalio.client import Client
 
-from definitions.crisis_log import CrisisLogEntry
-from definitions.designation import RepresentativeChange
-from definitions.event import CloseRequest, EventDeclaration
-from definitions.event_status import EventStatus
 from definitions.validation import describe_errors
 from gateway import event_control
-from gateway.answer_pages import answer_router
-from gateway.api_common import API_ACTOR, EventIdPath
+from gateway.access import ForbiddenError, Guards, NotSignedInError, document_roles
+from gateway.answer_pages import answer_router, page
 from gateway.committee_control import UnknownPeopleError
 from gateway.committee_routes import committee_router
+from gateway.console.declaration import declaration_router
+from gateway.console.event_actions import event_actions_router
+from gateway.console.event_pages import EventPages, event_pages_router
+from gateway.console.login import LOGIN_PATH, login_router
+from gateway.console.phone_simulator import phone_simulator_router
+from gateway.event_routes import event_router
 from gateway.mobilisation_reads import DepartmentNotMobilisedError, MobilisationReads
 from gateway.mobilisation_routes import mobilisation_router
 from gateway.questionnaire_pages import questionnaire_router
 from gateway.review_routes import review_router
+from gateway.security_headers import SecurityHeaders
 from gateway.twilio_webhooks import twilio_router
-from store import events as stored_events
 from store.database import Store
 
 log = structlog.get_logger(__name__)
 
-
-class EventCreated(BaseModel):
-    event_id: str
-    status_url: str
-
-
-class CloseBody(BaseModel):
-    reason: str = Field(default="", max_length=500)
-    review: bool = Field(default=True, description="false : sans retour d'expérience")
-
-
-class RepresentativeBody(BaseModel):
-    contact_id: str = Field(min_length=1, max_length=64, description="identifiant dans l'annuaire")
+STATIC_DIR = Path(__file__).parent / "static"
+API_DESCRIPTION = """API de Tocsin. Authentification : un jeton d'API (`tocsin token create`)
+dans l'en-tête `Authorization: Bearer …`, ou la session de la console (cookie), auquel
+cas toute requête qui modifie quelque chose porte aussi l'en-tête `X-CSRF-Token`
+(valeur donnée par `GET /api/me`). Chaque opération indique les rôles qui y ont accès
+(`x-roles`) : `staff` (permanence UNCCAS, tout) et `representative` (représentant, ses
+propres événements). Les directeurs de CCAS/CIAS n'ont pas de compte : ils répondent
+par SMS ou par les liens signés qu'ils reçoivent."""
 
 
 class Health(BaseModel):
@@ -62,6 +63,25 @@ def _install_error_handlers(app: FastAPI) -> None:
             status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
             content={"detail": "requête refusée", "errors": problems},
         )
+
+    @app.exception_handler(NotSignedInError)
+    async def _not_signed_in(request: Request, exc: NotSignedInError) -> Response:
+        if request.url.path.startswith("/api/"):
+            return JSONResponse(
+                status_code=status.HTTP_401_UNAUTHORIZED,
+                content={"detail": str(exc)},
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(
+            f"{LOGIN_PATH}?{urlencode({'next': target})}", status.HTTP_303_SEE_OTHER
+        )
+
+    @app.exception_handler(ForbiddenError)
+    async def _forbidden(request: Request, exc: ForbiddenError) -> Response:
+        if request.url.path.startswith("/api/"):
+            return JSONResponse(status_code=status.HTTP_403_FORBIDDEN, content={"detail": str(exc)})
+        return page("Accès refusé", f"<p>{html.escape(str(exc))}</p>", status.HTTP_403_FORBIDDEN)
 
     @app.exception_handler(event_control.DeclarationRefusedError)
     async def _refused(
@@ -101,66 +121,65 @@ def create_app(
     twilio_auth_token: str = "",
     public_url: str = "",
     link_secret: str = "",
+    phone_simulator_sender: str | None = None,
 ) -> FastAPI:
     """The gateway holds no state of its own: Temporal and the store are handed in.
     Twilio's webhooks are served only when an auth token can check their signature,
-    answer links only when a secret can check theirs."""
+    answer links only when a secret can check theirs; the console's phone simulator
+    only in the local sandbox, where its SMS come from ``phone_simulator_sender``."""
     app = FastAPI(
         title="Tocsin",
         summary="Coordination de crise du réseau UNCCAS",
+        description=API_DESCRIPTION,
         version="0.1.0",
+        docs_url=None,
+        redoc_url=None,
     )
-
     _install_error_handlers(app)
+    guards = Guards.over(store)
+    reads = MobilisationReads(client)
+    pages = EventPages(client, store, reads)
+    routers = [
+        event_router(client, store, task_queue, guards),
+        mobilisation_router(client, reads, guards),
+        committee_router(client, store, guards),
+        review_router(client, store, guards),
+        health_router(client, store),
+        login_router(store, guards, secure_cookie=public_url.startswith("https://")),
+        event_pages_router(pages, store, guards),
+        event_actions_router(client, store, pages, guards),
+        declaration_router(client, store, task_queue, guards),
+    ]
+    if twilio_auth_token:
+        routers.append(twilio_router(store, client, twilio_auth_token, public_url))
+        if phone_simulator_sender is not None:
+            routers.append(
+                phone_simulator_router(
+                    store,
+                    guards,
+                    auth_token=twilio_auth_token,
+                    public_url=public_url,
+                    sender_id=phone_simulator_sender,
+                )
+            )
+    app.state.phone_simulator = twilio_auth_token != "" and phone_simulator_sender is not None
+    if link_secret:
+        routers.append(answer_router(store, client, reads, link_secret))
+        routers.append(questionnaire_router(store, client, link_secret))
+    for router in routers:
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    document_roles(app)
+    app.add_middleware(SecurityHeaders, https=public_url.startswith("https://"))
+    return app
 
-    @app.post("/api/events", status_code=status.HTTP_201_CREATED)
-    async def declare_event(declaration: EventDeclaration) -> EventCreated:
-        event_id = await event_control.activate(client, task_queue, declaration, API_ACTOR)
-        log.info("api.event_declared", event_id=event_id, type=declaration.type.value)
-        return EventCreated(event_id=event_id, status_url=f"/api/events/{event_id}")
 
-    @app.get("/api/events/{event_id}")
-    async def event_status(event_id: EventIdPath) -> EventStatus:
-        return await event_control.status(client, event_id)
+def health_router(client: Client, store: Store) -> APIRouter:
+    router = APIRouter(tags=["santé"])
 
-    @app.get("/api/events/{event_id}/crisis-log")
-    async def event_crisis_log(event_id: EventIdPath) -> list[CrisisLogEntry]:
-        with store.session() as session:
-            entries = stored_events.crisis_log(session, event_id)
-        if not entries:
-            raise event_control.EventNotFoundError(event_id)
-        return entries
-
-    @app.post("/api/events/{event_id}/close")
-    async def close_event(
-        event_id: EventIdPath, body: Annotated[CloseBody | None, Body()] = None
-    ) -> EventStatus:
-        body = body or CloseBody()
-        request = CloseRequest(closed_by=API_ACTOR, reason=body.reason, review=body.review)
-        closed = await event_control.close(client, event_id, request)
-        log.info("api.event_closed", event_id=event_id)
-        return closed
-
-    @app.post("/api/events/{event_id}/representative")
-    async def designate_representative(
-        event_id: EventIdPath, body: RepresentativeBody
-    ) -> EventStatus:
-        """Designate this contact: ends a search, or hands over to them."""
-        change = RepresentativeChange(contact_id=body.contact_id, requested_by=API_ACTOR)
-        changed = await event_control.change_representative(client, store, event_id, change)
-        log.info("api.representative_designated", event_id=event_id)
-        return changed
-
-    @app.post("/api/events/{event_id}/representative/search")
-    async def search_representative(event_id: EventIdPath) -> EventStatus:
-        """Hand over through a new search of the roster."""
-        change = RepresentativeChange(requested_by=API_ACTOR)
-        changed = await event_control.change_representative(client, store, event_id, change)
-        log.info("api.representative_search", event_id=event_id)
-        return changed
-
-    @app.get("/healthz")
+    @router.get("/healthz")
     async def health() -> JSONResponse:
+        """Open to all, for load balancers and probes."""
         temporal = "ok"
         try:
             await client.service_client.check_health()
@@ -177,23 +196,4 @@ def create_app(
         code = status.HTTP_200_OK if healthy else status.HTTP_503_SERVICE_UNAVAILABLE
         return JSONResponse(status_code=code, content=body.model_dump())
 
-    for router in _phase_routers(client, store, twilio_auth_token, public_url, link_secret):
-        app.include_router(router)
-    return app
-
-
-def _phase_routers(
-    client: Client, store: Store, twilio_auth_token: str, public_url: str, link_secret: str
-) -> list[APIRouter]:
-    reads = MobilisationReads(client)
-    routers = [
-        mobilisation_router(client, reads),
-        committee_router(client, store),
-        review_router(client, store),
-    ]
-    if twilio_auth_token:
-        routers.append(twilio_router(store, client, twilio_auth_token, public_url))
-    if link_secret:
-        routers.append(answer_router(store, client, reads, link_secret))
-        routers.append(questionnaire_router(store, client, link_secret))
-    return routers
+    return router

@@ -22,7 +22,8 @@ from definitions.committee import (
 )
 from definitions.event_status import EventStatus
 from gateway import committee_control, event_control
-from gateway.api_common import API_ACTOR, EventIdPath
+from gateway.access import CallerOf, Guards
+from gateway.api_common import Actor, EventIdPath, acted_by
 from store.database import Store
 
 log = structlog.get_logger(__name__)
@@ -31,87 +32,109 @@ MeetingIdPath = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[a-
 
 
 class CommitteePhaseBody(CommitteePhaseRequest):
-    requested_by: str = Field(default=API_ACTOR, min_length=1, max_length=100)
+    requested_by: Actor
 
 
 class CommitteeBody(CommitteeRegistration):
-    registered_by: str = Field(default=API_ACTOR, min_length=1, max_length=100)
+    registered_by: Actor
 
 
 class MeetingBody(MeetingRegistration):
-    registered_by: str = Field(default=API_ACTOR, min_length=1, max_length=100)
+    registered_by: Actor
 
 
 class MoveBody(BaseModel):
     starts_at: ParisDateTime = Field(description="heure de Paris si sans décalage")
     place: str | None = Field(default=None, max_length=300)
-    requested_by: str = Field(default=API_ACTOR, min_length=1, max_length=100)
+    requested_by: Actor
 
 
 class CancelBody(BaseModel):
     reason: str = Field(default="", max_length=300)
-    requested_by: str = Field(default=API_ACTOR, min_length=1, max_length=100)
+    requested_by: Actor
 
 
 class ReportBody(BaseModel):
     summary: str = Field(min_length=1, max_length=SUMMARY_MAX_LENGTH)
     actions: list[ActionItem] = Field(default_factory=list, max_length=MAX_ACTIONS)
-    recorded_by: str = Field(default=API_ACTOR, min_length=1, max_length=100)
+    recorded_by: Actor
 
 
-def committee_router(client: Client, store: Store) -> APIRouter:
+def committee_router(client: Client, store: Store, guards: Guards) -> APIRouter:
     router = APIRouter(prefix="/api/events", tags=["comités"])
 
-    @router.post("/{event_id}/committee-phase")
+    @router.post("/{event_id}/committee-phase", dependencies=[guards.staff])
     async def enter_committee_phase(
-        event_id: EventIdPath, body: CommitteePhaseBody | None = None
+        event_id: EventIdPath, caller: CallerOf, body: CommitteePhaseBody | None = None
     ) -> EventStatus:
         """End the acute phase: departments stop asking; the committees' follow-up starts."""
-        request = body or CommitteePhaseBody()
+        request = acted_by(body or CommitteePhaseBody(), "requested_by", caller)
         updated = await event_control.enter_committee(client, event_id, request)
         log.info("api.committee_phase", event_id=event_id)
         return updated
 
-    @router.get("/{event_id}/committee")
+    @router.get("/{event_id}/committee", dependencies=[guards.event_member])
     async def committee(event_id: EventIdPath) -> CommitteeStatus:
         """Committees, meetings, tasks and points d'étape; 409 outside the committee phase."""
         return await committee_control.status(client, event_id)
 
-    @router.post("/{event_id}/committees", status_code=status.HTTP_201_CREATED)
-    async def register_committee(event_id: EventIdPath, body: CommitteeBody) -> CommitteeStatus:
-        updated = await committee_control.register_committee(client, store, event_id, body)
+    @router.post(
+        "/{event_id}/committees",
+        status_code=status.HTTP_201_CREATED,
+        dependencies=[guards.event_member],
+    )
+    async def register_committee(
+        event_id: EventIdPath, body: CommitteeBody, caller: CallerOf
+    ) -> CommitteeStatus:
+        registration = acted_by(body, "registered_by", caller)
+        updated = await committee_control.register_committee(client, store, event_id, registration)
         log.info("api.committee_registered", event_id=event_id)
         return updated
 
-    @router.post("/{event_id}/meetings", status_code=status.HTTP_201_CREATED)
-    async def register_meeting(event_id: EventIdPath, body: MeetingBody) -> CommitteeStatus:
+    @router.post(
+        "/{event_id}/meetings",
+        status_code=status.HTTP_201_CREATED,
+        dependencies=[guards.event_member],
+    )
+    async def register_meeting(
+        event_id: EventIdPath, body: MeetingBody, caller: CallerOf
+    ) -> CommitteeStatus:
         """Answers once the invitations (with their .ics) have left."""
-        updated = await committee_control.register_meeting(client, store, event_id, body)
+        registration = acted_by(body, "registered_by", caller)
+        updated = await committee_control.register_meeting(client, store, event_id, registration)
         log.info("api.meeting_registered", event_id=event_id)
         return updated
 
-    @router.post("/{event_id}/meetings/{meeting_id}/move")
+    @router.post("/{event_id}/meetings/{meeting_id}/move", dependencies=[guards.event_member])
     async def move_meeting(
-        event_id: EventIdPath, meeting_id: MeetingIdPath, body: MoveBody
+        event_id: EventIdPath, meeting_id: MeetingIdPath, body: MoveBody, caller: CallerOf
     ) -> CommitteeStatus:
-        move = MeetingMove(meeting_id=meeting_id, **body.model_dump())
+        move = MeetingMove(
+            meeting_id=meeting_id, **acted_by(body, "requested_by", caller).model_dump()
+        )
         return await committee_control.move_meeting(client, event_id, move)
 
-    @router.post("/{event_id}/meetings/{meeting_id}/cancel")
+    @router.post("/{event_id}/meetings/{meeting_id}/cancel", dependencies=[guards.event_member])
     async def cancel_meeting(
-        event_id: EventIdPath, meeting_id: MeetingIdPath, body: CancelBody | None = None
+        event_id: EventIdPath,
+        meeting_id: MeetingIdPath,
+        caller: CallerOf,
+        body: CancelBody | None = None,
     ) -> CommitteeStatus:
         cancellation = MeetingCancellation(
-            meeting_id=meeting_id, **(body or CancelBody()).model_dump()
+            meeting_id=meeting_id,
+            **acted_by(body or CancelBody(), "requested_by", caller).model_dump(),
         )
         return await committee_control.cancel_meeting(client, event_id, cancellation)
 
-    @router.post("/{event_id}/meetings/{meeting_id}/report")
+    @router.post("/{event_id}/meetings/{meeting_id}/report", dependencies=[guards.event_member])
     async def report_meeting(
-        event_id: EventIdPath, meeting_id: MeetingIdPath, body: ReportBody
+        event_id: EventIdPath, meeting_id: MeetingIdPath, body: ReportBody, caller: CallerOf
     ) -> CommitteeStatus:
         """The summary; each action item becomes a task (SMS and email to its assignee)."""
-        report = MeetingReport(meeting_id=meeting_id, **body.model_dump())
+        report = MeetingReport(
+            meeting_id=meeting_id, **acted_by(body, "recorded_by", caller).model_dump()
+        )
         return await committee_control.report_meeting(client, store, event_id, report)
 
     return router

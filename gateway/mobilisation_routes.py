@@ -19,7 +19,8 @@ from definitions.mobilisation import (
     SituationReport,
 )
 from gateway import event_control
-from gateway.api_common import API_ACTOR, EventIdPath
+from gateway.access import CallerOf, Guards
+from gateway.api_common import EventIdPath
 from gateway.mobilisation_reads import MobilisationReads
 
 log = structlog.get_logger(__name__)
@@ -32,7 +33,6 @@ class BroadcastBody(BaseModel):
     text: str = Field(
         min_length=1, max_length=SITUATION_REPORT_MAX_LENGTH, description="le point de situation"
     )
-    author: str = Field(default=API_ACTOR, min_length=1, max_length=100)
 
 
 class AreaBody(BaseModel):
@@ -40,21 +40,24 @@ class AreaBody(BaseModel):
     departments: list[str] = Field(default_factory=list, max_length=120)
 
 
-def mobilisation_router(client: Client, reads: MobilisationReads) -> APIRouter:
+def mobilisation_router(client: Client, reads: MobilisationReads, guards: Guards) -> APIRouter:
     router = APIRouter(prefix="/api/events", tags=["mobilisation"])
 
-    @router.get("/{event_id}/mobilisation")
+    @router.get("/{event_id}/mobilisation", dependencies=[guards.event_member])
     async def event_mobilisation(
         event_id: EventIdPath, department: str | None = None
     ) -> list[MobilisationStatus]:
         """Every centre's support request and answer, per department."""
         return await reads.departments(event_id, department)
 
-    @router.get("/{event_id}/mobilisation/counts")
+    @router.get("/{event_id}/mobilisation/counts", dependencies=[guards.event_member])
     async def event_mobilisation_counts(event_id: EventIdPath) -> MobilisationOverview:
         return await reads.overview(event_id)
 
-    @router.get("/{event_id}/mobilisation/{department}/centres/{organisation_id}")
+    @router.get(
+        "/{event_id}/mobilisation/{department}/centres/{organisation_id}",
+        dependencies=[guards.event_member],
+    )
     async def event_centre(
         event_id: EventIdPath, department: DepartmentPath, organisation_id: OrganisationIdPath
     ) -> CentreSupport:
@@ -68,19 +71,21 @@ def mobilisation_router(client: Client, reads: MobilisationReads) -> APIRouter:
             )
         return centre
 
-    @router.post("/{event_id}/broadcast")
-    async def broadcast(event_id: EventIdPath, body: BroadcastBody) -> EventStatus:
+    @router.post("/{event_id}/broadcast", dependencies=[guards.event_member])
+    async def broadcast(
+        event_id: EventIdPath, body: BroadcastBody, caller: CallerOf
+    ) -> EventStatus:
         """A point de situation by SMS to every mobilised CCAS/CIAS of the event."""
-        report = SituationReport(text=body.text, author=body.author)
+        report = SituationReport(text=body.text, author=caller.actor)
         updated = await event_control.broadcast(client, event_id, report)
         log.info("api.broadcast", event_id=event_id, length=len(body.text))
         return updated
 
-    @router.post("/{event_id}/area")
-    async def extend_area(event_id: EventIdPath, body: AreaBody) -> EventStatus:
+    @router.post("/{event_id}/area", dependencies=[guards.staff])
+    async def extend_area(event_id: EventIdPath, body: AreaBody, caller: CallerOf) -> EventStatus:
         """Add communes or departments; only the newly competent centres are mobilised."""
         extension = AreaExtension(
-            communes=body.communes, departments=body.departments, requested_by=API_ACTOR
+            communes=body.communes, departments=body.departments, requested_by=caller.actor
         )
         updated = await event_control.extend(client, event_id, extension)
         log.info("api.area_extended", event_id=event_id)

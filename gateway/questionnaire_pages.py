@@ -37,9 +37,6 @@ log = structlog.get_logger(__name__)
 
 TokenPath = Annotated[str, Path(min_length=10, max_length=TOKEN_MAX_LENGTH)]
 FORM_MAX_BYTES = 64_000
-FORM_STYLE = (
-    "<style>textarea{width:100%;min-height:6rem;font:inherit}label{font-weight:600}</style>"
-)
 
 
 def _refusal(title: str, text: str, status_code: int) -> HTMLResponse:
@@ -112,7 +109,7 @@ class QuestionnairePages:
         who = html.escape(opened.organisation_name or opened.person_name)
         return page(
             "Retour d'expérience",
-            f"{FORM_STYLE}<p>{html.escape(ReviewRound(opened.round).label.capitalize())} — "
+            f"<p>{html.escape(ReviewRound(opened.round).label.capitalize())} — "
             f"réponse pour <strong>{who}</strong>, attendue avant le "
             f"{html.escape(in_paris(opened.expires_at))}. Répondez à ce qui vous concerne ; "
             "le questionnaire ne sert qu'une fois.</p>"

@@ -1,45 +1,34 @@
 """The API of the after-action review (status, action plan, the report in HTML and
 PDF) and the guide of good practice per event type, as a page and as data."""
 
-from pathlib import Path
 from typing import Annotated
 
 import structlog
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from jinja2 import Environment, FileSystemLoader, select_autoescape
-from pydantic import Field
 from temporalio.client import Client
 
-from definitions.committee import in_paris
 from definitions.event_type import EventType
 from definitions.review import GuideEntry, PlannedAction, ReviewStatus
 from gateway import event_control, review_control
-from gateway.api_common import API_ACTOR, EventIdPath
+from gateway.access import CallerOf, Guards
+from gateway.api_common import Actor, EventIdPath, acted_by
+from gateway.console.pages import render
 from store import reviews
 from store.database import Store
 from store.tables import ReviewReportRow
 
 log = structlog.get_logger(__name__)
 
-PAGES = Environment(
-    loader=FileSystemLoader(Path(__file__).parent / "templates"),
-    autoescape=select_autoescape(["html"]),
-)
+REPORT_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 NO_REPORT = "le rapport de retour d'expérience n'est pas encore établi"
 
 
 class PlannedActionBody(PlannedAction):
-    planned_by: str = Field(default=API_ACTOR, min_length=1, max_length=100)
+    planned_by: Actor
 
 
-def guide_page(event_type: EventType, entries: list[GuideEntry]) -> str:
-    return PAGES.get_template("guide.html").render(
-        type_label=event_type.label, types=list(EventType), entries=entries, when=in_paris
-    )
-
-
-def review_router(client: Client, store: Store) -> APIRouter:
+def review_router(client: Client, store: Store, guards: Guards) -> APIRouter:
     router = APIRouter(tags=["retour d'expérience"])
 
     def stored_report(event_id: str) -> ReviewReportRow:
@@ -49,21 +38,31 @@ def review_router(client: Client, store: Store) -> APIRouter:
             raise event_control.EventConflictError(NO_REPORT)
         return report
 
-    @router.get("/api/events/{event_id}/review")
+    @router.get("/api/events/{event_id}/review", dependencies=[guards.event_member])
     async def review_status(event_id: EventIdPath) -> ReviewStatus:
         return await review_control.status(client, event_id)
 
-    @router.post("/api/events/{event_id}/review/actions")
-    async def plan_action(event_id: EventIdPath, body: PlannedActionBody) -> ReviewStatus:
-        planned = await review_control.plan_action(client, store, event_id, body)
+    @router.post("/api/events/{event_id}/review/actions", dependencies=[guards.event_member])
+    async def plan_action(
+        event_id: EventIdPath, body: PlannedActionBody, caller: CallerOf
+    ) -> ReviewStatus:
+        action = acted_by(body, "planned_by", caller)
+        planned = await review_control.plan_action(client, store, event_id, action)
         log.info("api.action_planned", event_id=event_id)
         return planned
 
-    @router.get("/api/events/{event_id}/review/report.html", response_class=HTMLResponse)
+    @router.get(
+        "/api/events/{event_id}/review/report.html",
+        response_class=HTMLResponse,
+        dependencies=[guards.event_member],
+    )
     async def report_html(event_id: EventIdPath) -> HTMLResponse:
-        return HTMLResponse(stored_report(event_id).html)
+        """Served with its own policy: the stored report carries its styles inline."""
+        return HTMLResponse(
+            stored_report(event_id).html, headers={"Content-Security-Policy": REPORT_POLICY}
+        )
 
-    @router.get("/api/events/{event_id}/review/report.pdf")
+    @router.get("/api/events/{event_id}/review/report.pdf", dependencies=[guards.event_member])
     async def report_pdf(event_id: EventIdPath) -> Response:
         return Response(
             stored_report(event_id).pdf,
@@ -71,17 +70,24 @@ def review_router(client: Client, store: Store) -> APIRouter:
             headers={"Content-Disposition": f'inline; filename="retex-{event_id}.pdf"'},
         )
 
-    @router.get("/api/guide/{event_type}")
+    @router.get("/api/guide/{event_type}", dependencies=[guards.anyone])
     async def guide_data(event_type: EventType) -> list[GuideEntry]:
         with store.session() as session:
             return reviews.guide(session, event_type.value)
 
-    @router.get("/guide", response_class=HTMLResponse)
+    @router.get("/guide", response_class=HTMLResponse, dependencies=[guards.anyone])
     async def guide(
+        request: Request,
         event_type: Annotated[EventType, Query(alias="type")] = EventType.ATTENTAT,
     ) -> HTMLResponse:
         with store.session() as session:
             entries = reviews.guide(session, event_type.value)
-        return HTMLResponse(guide_page(event_type, entries))
+        return render(
+            request,
+            "guide.html",
+            type_label=event_type.label,
+            types=list(EventType),
+            entries=entries,
+        )
 
     return router

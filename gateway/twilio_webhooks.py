@@ -8,8 +8,10 @@ even while no worker runs. A bounced SMS that awaited an answer is signalled too
 the deliveries of support requests, which the departments count, go in bundles.
 """
 
+import secrets
 from datetime import UTC, datetime
 from typing import Annotated
+from xml.etree import ElementTree
 
 import structlog
 from fastapi import APIRouter, Header, Request, Response, status
@@ -37,6 +39,29 @@ from store.database import Store
 log = structlog.get_logger(__name__)
 
 MAX_WEBHOOK_BYTES = 64 * 1024
+PREFIX = "/webhooks/twilio"
+INBOUND_SMS_PATH = PREFIX + "/sms"
+
+
+def signed_inbound_sms(
+    auth_token: str, public_url: str, *, sender: str, to: str, text: str
+) -> tuple[dict[str, str], str]:
+    """An SMS as Twilio posts it to us, and its signature: how the sandbox's phones
+    answer (``tocsin sms-reply``, the console's phone simulator)."""
+    params = {
+        "MessageSid": "SM" + secrets.token_hex(16),
+        "AccountSid": "sandbox",
+        "From": sender,
+        "To": to,
+        "Body": text,
+    }
+    url = public_url.rstrip("/") + INBOUND_SMS_PATH
+    return params, RequestValidator(auth_token).compute_signature(url, params)
+
+
+def twiml_messages(twiml: str) -> list[str]:
+    """The texts of a TwiML answer, as the phone would receive them."""
+    return [node.text or "" for node in ElementTree.fromstring(twiml).iter("Message")]
 
 
 def _twiml(text: str | None) -> Response:
@@ -202,7 +227,7 @@ class TwilioWebhooks:
 
 def twilio_router(store: Store, client: Client, auth_token: str, public_url: str) -> APIRouter:
     webhooks = TwilioWebhooks(store, client, auth_token, public_url)
-    router = APIRouter(prefix="/webhooks/twilio", tags=["webhooks"])
+    router = APIRouter(prefix=PREFIX, tags=["webhooks"])
     router.post("/sms")(webhooks.inbound_sms)
     router.post("/status", status_code=status.HTTP_204_NO_CONTENT)(webhooks.delivery_status)
     return router

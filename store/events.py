@@ -72,19 +72,38 @@ def crisis_log(session: Session, event_id: str, limit: int | None = None) -> lis
     else:
         newest = query.order_by(col(CrisisLogRow.at).desc(), col(CrisisLogRow.id).desc())
         rows = list(reversed(session.exec(newest.limit(limit)).all()))
-    return [
-        CrisisLogEntry(
-            entry_key=row.entry_key,
-            event_id=row.event_id,
-            at=row.at,
-            actor=row.actor,
-            kind=CrisisLogKind(row.kind),
-            text=row.text,
-            subject=row.subject,
-            figures=row.figures,
+    return [_entry(row) for row in rows]
+
+
+def _entry(row: CrisisLogRow) -> CrisisLogEntry:
+    return CrisisLogEntry(
+        entry_key=row.entry_key,
+        event_id=row.event_id,
+        at=row.at,
+        actor=row.actor,
+        kind=CrisisLogKind(row.kind),
+        text=row.text,
+        subject=row.subject,
+        figures=row.figures,
+    )
+
+
+def crisis_log_since(
+    session: Session, event_id: str, after_id: int, limit: int
+) -> list[tuple[int, CrisisLogEntry]]:
+    """Lines written after row ``after_id``, in the order they were written, with
+    their row ids, for a live view to ask for what it has not shown yet. With
+    ``after_id`` 0, the last ``limit`` lines."""
+    query = select(CrisisLogRow).where(CrisisLogRow.event_id == event_id)
+    if after_id > 0:
+        rows = session.exec(
+            query.where(col(CrisisLogRow.id) > after_id).order_by(col(CrisisLogRow.id)).limit(limit)
+        ).all()
+    else:
+        rows = list(
+            reversed(session.exec(query.order_by(col(CrisisLogRow.id).desc()).limit(limit)).all())
         )
-        for row in rows
-    ]
+    return [(row.id or 0, _entry(row)) for row in rows]
 
 
 def crisis_log_count(session: Session, event_id: str) -> int:

@@ -204,3 +204,54 @@ class ReviewReportRow(SQLModel, table=True):
     pdf: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     lessons: list[dict[str, str]] = Field(sa_column=Column(JSON, nullable=False))
     actions: list[dict[str, str]] = Field(sa_column=Column(JSON, nullable=False))
+
+
+class AccountRow(SQLModel, table=True):
+    """A person who signs in to the console or calls the API."""
+
+    __tablename__ = "accounts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    login: str = Field(max_length=64, unique=True)
+    name: str = Field(max_length=200)
+    role: str = Field(max_length=32)
+    contact_id: str | None = Field(default=None, max_length=64, index=True)
+    password_hash: str = Field(max_length=200)
+    created_at: datetime = Field(sa_column=_utc_column())
+
+
+class ApiTokenRow(SQLModel, table=True):
+    """A token for scripts; only its SHA-256 is kept, the token is shown once."""
+
+    __tablename__ = "api_tokens"
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="accounts.id", index=True)
+    name: str = Field(max_length=100)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(sa_column=_utc_column())
+    revoked_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+
+
+class WebSessionRow(SQLModel, table=True):
+    """A signed-in browser; the cookie holds the secret, this row its SHA-256, so
+    that any gateway of a deployment recognises it."""
+
+    __tablename__ = "web_sessions"
+
+    token_hash: str = Field(primary_key=True, max_length=64)
+    account_id: int = Field(foreign_key="accounts.id", index=True)
+    csrf_token: str = Field(max_length=64)
+    created_at: datetime = Field(sa_column=_utc_column())
+    expires_at: datetime = Field(sa_column=_utc_column(index=True))
+
+
+class LoginFailureRow(SQLModel, table=True):
+    """A refused sign-in, counted to slow down password guessing on every gateway."""
+
+    __tablename__ = "login_failures"
+
+    id: int | None = Field(default=None, primary_key=True)
+    login: str = Field(max_length=64, index=True)
+    address: str = Field(max_length=64, index=True)
+    at: datetime = Field(sa_column=_utc_column(index=True))

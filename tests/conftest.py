@@ -6,7 +6,7 @@ import sysconfig
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
@@ -23,6 +23,7 @@ from twilio.request_validator import RequestValidator
 from activities.email import SmtpSettings
 from activities.reply_codes import AnswerLinkSettings
 from activities.sms import SmsActivities, TwilioSettings
+from definitions.accounts import AccountRequest, Role
 from definitions.crisis_log import CrisisLogEntry, CrisisLogKind, DeclarationRecord
 from definitions.designation import Answer
 from definitions.directory import Contact, Directory, Organisation
@@ -33,7 +34,7 @@ from definitions.mobilisation import MobilisationStatus
 from definitions.temporal_names import CLOSE_UPDATE, STATUS_QUERY, mobilisation_workflow_id
 from definitions.territory import load_territory
 from gateway.app import create_app
-from store import events
+from store import accounts, events
 from store.database import Store
 from store.directory import replace_directory
 from worker.asgi_server import AsgiServer
@@ -279,6 +280,22 @@ class Phone:
         return await self.http.post(path, data=params, headers={"X-Twilio-Signature": signature})
 
 
+def api_headers(
+    store: Store, role: Role = Role.STAFF, contact_id: str | None = None, login: str = ""
+) -> dict[str, str]:
+    """The header of a script calling the API with a new account's token."""
+    login = login or f"{role.value}-{uuid.uuid4().hex[:8]}"
+    now = datetime.now(UTC)
+    request = AccountRequest(
+        login=login, name=login, role=role, contact_id=contact_id, password="x" * 16
+    )
+    with store.session() as session:
+        accounts.create_account(session, request, now)
+        token, _ = accounts.create_token(session, login, "tests", now)
+        session.commit()
+    return {"Authorization": f"Bearer {token}"}
+
+
 @contextlib.asynccontextmanager
 async def gateway_phone(client: Client, store: Store) -> AsyncIterator[Phone]:
     """The gateway on a loopback port (so the Twilio sandbox can call it back)."""
@@ -294,7 +311,9 @@ async def gateway_phone(client: Client, store: Store) -> AsyncIterator[Phone]:
     )
     server = AsgiServer(app, "127.0.0.1", port)
     serving = await server.start()
-    async with httpx.AsyncClient(base_url=public_url, timeout=10) as http:
+    async with httpx.AsyncClient(
+        base_url=public_url, timeout=10, headers=api_headers(store)
+    ) as http:
         yield Phone(http, public_url)
     server.stop()
     await serving

@@ -11,6 +11,7 @@ from definitions.event_status import EventStatus
 from definitions.loader import Definitions
 from gateway.app import create_app
 from store.database import Store
+from tests.conftest import api_headers
 from worker.runner import Messaging, running_workers
 from worker.sandbox.smtp_server import MailSandbox
 
@@ -27,7 +28,11 @@ async def api(
     transport = httpx.ASGITransport(app=app)
     async with (
         running_workers(dev_env.client, store_with_network, task_queue, definitions, messaging),
-        httpx.AsyncClient(transport=transport, base_url="http://gateway") as client,
+        httpx.AsyncClient(
+            transport=transport,
+            base_url="http://gateway",
+            headers=api_headers(store_with_network, login="astreinte"),
+        ) as client,
     ):
         yield client
 
@@ -96,7 +101,7 @@ async def test_declare_read_and_close_an_event(api: httpx.AsyncClient) -> None:
     assert log.status_code == 200
     texts = [entry["text"] for entry in log.json()]
     assert texts[0].startswith("Événement déclaré (EXERCICE)")
-    assert "Représentant(e) UNCCAS : Sacha Bernard (désigné(e) par api)." in texts
+    assert "Représentant(e) UNCCAS : Sacha Bernard (désigné(e) par astreinte)." in texts
     assert texts[-1] == "Événement clos."
 
     late = await api.post(

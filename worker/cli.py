@@ -16,6 +16,7 @@ from gateway import event_control
 from gateway.mobilisation_reads import MobilisationReads
 from store import events as stored_events
 from store.database import Store
+from worker.accounts_cli import token_app, user_app
 from worker.cli_common import EXIT_REFUSED, explain, finish, load_settings, refuse
 from worker.client_command import CLI_ACTOR, run_client_command
 from worker.committee_cli import committee_app
@@ -38,6 +39,8 @@ app.add_typer(directory_app, name="directory")
 app.add_typer(definitions_app, name="definitions")
 app.add_typer(committee_app, name="committee")
 app.add_typer(review_app, name="review")
+app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
 app.command("guide")(guide)
 app.command("outbox")(outbox_command)
 app.command("sms-reply")(sms_reply_command)

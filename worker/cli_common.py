@@ -46,6 +46,19 @@ def read_store(settings: Settings, read: Callable[[Session], Read]) -> Read:
         store.dispose()
 
 
+def write_store(settings: Settings, write: Callable[[Session], Read]) -> Read:
+    """One transaction on the database, committed when ``write`` returns."""
+    store = Store(settings.database_url)
+    try:
+        store.upgrade()
+        with store.session() as session:
+            written = write(session)
+            session.commit()
+            return written
+    finally:
+        store.dispose()
+
+
 def explain(headline: str, problems: list[str]) -> None:
     typer.echo(headline, err=True)
     for problem in problems:

@@ -2,12 +2,15 @@
 
 import asyncio
 import contextlib
+import secrets
 import sys
+from datetime import UTC, datetime
 
 import structlog
 from temporalio.worker import Worker
 
-from store import directory
+from definitions.accounts import AccountRequest, Role
+from store import accounts, directory
 from store.database import Store
 from worker.asgi_server import AsgiServer, AsgiServerError
 from worker.demo import run_demo
@@ -25,10 +28,16 @@ log = structlog.get_logger(__name__)
 DEMO_CLOSE_AFTER_SECONDS = 20.0
 
 
-def _banner(settings: Settings, sandboxes: SandboxProviders) -> str:
+DEMO_LOGIN = "permanence"
+
+
+def _banner(settings: Settings, sandboxes: SandboxProviders, password: str) -> str:
     lines = [
         "Tocsin dev est prêt.",
-        f"  Passerelle HTTP : {settings.gateway_url}  (API : {settings.gateway_url}/docs)",
+        f"  Console         : {settings.gateway_url}  "
+        f"(identifiant {DEMO_LOGIN}, mot de passe {password})",
+        f"  API             : {settings.gateway_url}/api  "
+        f"(schéma : {settings.gateway_url}/openapi.json)",
         f"  Temporal UI     : {settings.temporal_ui_url}",
         f"  Temporal        : {settings.temporal_address} "
         f"(espace de noms {settings.temporal_namespace})",
@@ -66,6 +75,7 @@ async def run_dev_stack(settings: Settings, demo: bool) -> int:
     store.upgrade()
     if demo:
         _ensure_demo_directory(settings, store)
+    password = _reset_demo_account(store)
     stop = stop_on_signals()
     server = TemporalDevServer(settings)
     tasks: list[asyncio.Task[None]] = []
@@ -81,10 +91,12 @@ async def run_dev_stack(settings: Settings, demo: bool) -> int:
             client, store, settings.task_queue, definitions, messaging_from(settings)
         )
         gateway = AsgiServer(
-            gateway_app(client, store, settings), settings.http_host, settings.http_port
+            gateway_app(client, store, settings, phone_simulator=sandboxes.twilio is not None),
+            settings.http_host,
+            settings.http_port,
         )
         tasks = [*(asyncio.create_task(worker.run()) for worker in workers), await gateway.start()]
-        print(_banner(settings, sandboxes), flush=True)
+        print(_banner(settings, sandboxes, password), flush=True)
         log.info("dev.ready", temporal_pid=server.pid)
         if demo:
             demo_task = asyncio.create_task(
@@ -121,6 +133,21 @@ def _ensure_demo_directory(settings: Settings, store: Store) -> None:
             return
     imported = write_and_import_demo(settings, settings.state_dir / "demo-directory")
     print(f"Annuaire de démonstration importé : {directory.directory_summary(imported)}.")
+
+
+def _reset_demo_account(store: Store) -> str:
+    """The staff account of the local console, with a fresh password at each start."""
+    password = secrets.token_urlsafe(12)
+    with store.session() as session:
+        if accounts.account_named(session, DEMO_LOGIN) is None:
+            request = AccountRequest(
+                login=DEMO_LOGIN, name="Permanence (démo)", role=Role.STAFF, password=password
+            )
+            accounts.create_account(session, request, datetime.now(UTC))
+        else:
+            accounts.set_password(session, DEMO_LOGIN, password)
+        session.commit()
+    return password
 
 
 def _report_demo_failure(task: asyncio.Task[str]) -> None:

@@ -38,7 +38,10 @@ async def _connect_or_explain(settings: Settings) -> Client | None:
         return None
 
 
-def gateway_app(client: Client, store: Store, settings: Settings) -> FastAPI:
+def gateway_app(
+    client: Client, store: Store, settings: Settings, *, phone_simulator: bool = False
+) -> FastAPI:
+    """``phone_simulator``: only when the SMS go to the local sandbox."""
     return create_app(
         client,
         store,
@@ -46,6 +49,7 @@ def gateway_app(client: Client, store: Store, settings: Settings) -> FastAPI:
         twilio_auth_token=settings.twilio_auth_token,
         public_url=settings.public_url,
         link_secret=settings.answer_link_secret(),
+        phone_simulator_sender=(settings.twilio_from or "UNCCAS") if phone_simulator else None,
     )
 
 

@@ -1,0 +1,59 @@
+"""Who may use the console and the API, and what each role reaches. CCAS/CIAS
+directors have no account: their signed links are their only door."""
+
+import re
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, Field, model_validator
+
+LOGIN_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._@-]{2,63}$")
+PASSWORD_MIN_LENGTH = 12
+PASSWORD_MAX_LENGTH = 256
+
+
+class Role(StrEnum):
+    STAFF = "staff"
+    """On-call staff of UNCCAS: every event, every action."""
+    REPRESENTATIVE = "representative"
+    """A representative: the events they were designated for, read and follow."""
+
+    @property
+    def label(self) -> str:
+        return {Role.STAFF: "permanence UNCCAS", Role.REPRESENTATIVE: "représentant"}[self]
+
+
+class AccountRequest(BaseModel):
+    """A new account, as ``tocsin user create`` takes it."""
+
+    login: str = Field(pattern=LOGIN_PATTERN.pattern)
+    name: str = Field(min_length=1, max_length=200)
+    role: Role
+    contact_id: str | None = Field(
+        default=None, max_length=64, description="the directory contact a representative is"
+    )
+    password: str = Field(min_length=PASSWORD_MIN_LENGTH, max_length=PASSWORD_MAX_LENGTH)
+
+    @model_validator(mode="after")
+    def _representative_is_a_contact(self) -> "AccountRequest":
+        if self.role is Role.REPRESENTATIVE and not self.contact_id:
+            raise ValueError("un compte de représentant doit nommer son contact de l'annuaire")
+        return self
+
+
+class Account(BaseModel):
+    """Someone signed in, by a session or an API token."""
+
+    id: int
+    login: str
+    name: str
+    role: Role
+    contact_id: str | None = None
+
+
+class ApiTokenInfo(BaseModel):
+    id: int
+    login: str
+    name: str
+    created_at: datetime
+    revoked_at: datetime | None = None

@@ -1,0 +1,175 @@
+"""Who is calling, and whether their role reaches the route. Staff reach every
+route; a representative reaches the events they represent now. A browser signs in
+with a session cookie and proves each change with its CSRF token; a script sends an
+API token, which a forged page cannot make a browser send."""
+
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import structlog
+from fastapi import Depends, FastAPI, Request
+from fastapi.routing import APIRoute
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
+
+from definitions.accounts import Account, Role
+from store import accounts
+from store.database import Store
+
+log = structlog.get_logger(__name__)
+
+SESSION_COOKIE = "tocsin_session"
+CSRF_HEADER = "X-CSRF-Token"
+CSRF_FIELD = "csrf_token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+BEARER = HTTPBearer(auto_error=False, description="jeton d'API (`tocsin token create`)")
+COOKIE = APIKeyCookie(
+    name=SESSION_COOKIE, auto_error=False, description="session de la console (après /login)"
+)
+
+
+class NotSignedInError(PermissionError):
+    """No session nor token, or one that is expired or revoked: 401."""
+
+
+class ForbiddenError(PermissionError):
+    """Signed in, but the role does not reach this route, or the CSRF token is wrong: 403."""
+
+
+@dataclass(frozen=True)
+class Caller:
+    account: Account
+    csrf_token: str | None
+    """Set for a browser session, None for an API token."""
+
+    @property
+    def actor(self) -> str:
+        """How the crisis log names what this caller did."""
+        return self.account.login
+
+
+async def _sent_csrf_token(request: Request) -> str:
+    header = request.headers.get(CSRF_HEADER)
+    if header:
+        return header
+    if request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        value = (await request.form()).get(CSRF_FIELD)
+        return value if isinstance(value, str) else ""
+    return ""
+
+
+class RoleGuard:
+    """A route's dependency: lets through the roles it names (a representative only
+    for the event in the path when ``own_event``), and leaves the caller in
+    ``request.state.caller``. The OpenAPI schema lists each route's roles from it."""
+
+    def __init__(self, store: Store, roles: tuple[Role, ...], *, own_event: bool) -> None:
+        self.store = store
+        self.roles = roles
+        self.own_event = own_event
+
+    async def __call__(
+        self,
+        request: Request,
+        bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)],
+        cookie: Annotated[str | None, Depends(COOKIE)],
+    ) -> Caller:
+        caller = await self._identify(request, bearer, cookie)
+        if caller.account.role not in self.roles:
+            log.info("access.role_refused", login=caller.account.login, path=request.url.path)
+            raise ForbiddenError("votre rôle ne permet pas cette action")
+        event_id = request.path_params.get("event_id")
+        if self.own_event and caller.account.role is not Role.STAFF:
+            with self.store.session() as session:
+                allowed = event_id is not None and accounts.represents(
+                    session, caller.account, event_id
+                )
+            if not allowed:
+                log.info("access.event_refused", login=caller.account.login, event_id=event_id)
+                raise ForbiddenError("vous ne représentez pas UNCCAS pour cet événement")
+        request.state.caller = caller
+        return caller
+
+    async def _identify(
+        self,
+        request: Request,
+        bearer: HTTPAuthorizationCredentials | None,
+        cookie: str | None,
+    ) -> Caller:
+        now = datetime.now(UTC)
+        if bearer is not None:
+            with self.store.session() as session:
+                account = accounts.token_account(session, bearer.credentials)
+            if account is None:
+                log.info("access.token_refused", path=request.url.path)
+                raise NotSignedInError("jeton d'API inconnu ou révoqué")
+            return Caller(account, None)
+        if cookie:
+            with self.store.session() as session:
+                signed_in = accounts.session_account(session, cookie, now)
+            if signed_in is not None:
+                if request.method not in SAFE_METHODS and not secrets.compare_digest(
+                    await _sent_csrf_token(request), signed_in.csrf_token
+                ):
+                    log.warning("access.csrf_refused", path=request.url.path)
+                    raise ForbiddenError("jeton CSRF absent ou faux : rechargez la page")
+                return Caller(signed_in.account, signed_in.csrf_token)
+        raise NotSignedInError("connexion requise")
+
+
+@dataclass(frozen=True)
+class Guards:
+    """The three doors of the gateway's protected routes."""
+
+    staff: Any
+    event_member: Any
+    anyone: Any
+
+    @classmethod
+    def over(cls, store: Store) -> "Guards":
+        both = (Role.STAFF, Role.REPRESENTATIVE)
+        return cls(
+            staff=Depends(RoleGuard(store, (Role.STAFF,), own_event=False)),
+            event_member=Depends(RoleGuard(store, both, own_event=True)),
+            anyone=Depends(RoleGuard(store, both, own_event=False)),
+        )
+
+
+def caller_of(request: Request) -> Caller:
+    """The caller a route's guard let through."""
+    caller: Caller = request.state.caller
+    return caller
+
+
+CallerOf = Annotated[Caller, Depends(caller_of)]
+
+
+def route_guard(route: APIRoute) -> RoleGuard | None:
+    for dependency in route.dependencies:
+        if isinstance(dependency.dependency, RoleGuard):
+            return dependency.dependency
+    return None
+
+
+def document_roles(app: FastAPI) -> None:
+    """Each guarded operation of the schema says which roles reach it (``x-roles``)."""
+    schema = app.openapi()
+    for route in app.routes:
+        if not isinstance(route, APIRoute) or not route.include_in_schema:
+            continue
+        guard = route_guard(route)
+        if guard is None:
+            continue
+        roles = [role.value for role in guard.roles]
+        scope = " (ses propres événements)" if guard.own_event else ""
+        for method in route.methods:
+            operation = schema["paths"][route.path_format][method.lower()]
+            operation["x-roles"] = roles
+            labels = ", ".join(role.label for role in guard.roles)
+            operation["description"] = (
+                f"{operation.get('description', '')}\n\nRôles : {labels}{scope}."
+            ).strip()

@@ -1,0 +1,162 @@
+"""Declaring an event from the console: the form, a confirmation that shows the
+territory the codes resolve to (departments, communes, centres that will be asked),
+then the start. Places are searched by name, INSEE code, postal code or department."""
+
+import re
+from typing import Annotated
+
+import structlog
+from fastapi import APIRouter, Form, Query, Request, status
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field, ValidationError
+from temporalio.client import Client
+
+from definitions.competence import resolve_competence
+from definitions.event import COMMUNE_CODE, EventDeclaration
+from definitions.event_type import EventType
+from definitions.territory import load_territory
+from definitions.territory.declared_area import affected_communes
+from definitions.territory.lookup import Territory, name_key
+from definitions.validation import describe_errors
+from gateway import event_control
+from gateway.access import CallerOf, Guards
+from gateway.console.pages import render
+from store import directory
+from store.database import Store
+
+log = structlog.get_logger(__name__)
+
+SUGGESTIONS = 10
+PLACES_MAX_LENGTH = 20_000
+EXERCISE, REAL = "exercice", "reel"
+
+
+def split_places(text: str) -> tuple[list[str], list[str]]:
+    """Codes as typed, split into communes (five characters) and departments."""
+    codes = [code for code in re.split(r"[\s,;]+", text.strip()) if code]
+    communes = [code for code in codes if COMMUNE_CODE.match(code.upper())]
+    return communes, [code for code in codes if code not in communes]
+
+
+def search_places(territory: Territory, query: str) -> list[tuple[str, str]]:
+    """(code, label) of departments then communes whose code, postal code or name
+    starts like the query."""
+    key = name_key(query)
+    found = [
+        (department.code, f"{department.name} — département {department.code}")
+        for department in territory.departments.values()
+        if department.code == query.upper() or name_key(department.name).startswith(key)
+    ]
+    communes = territory.communes_with_postal_code(query) or [
+        commune
+        for code, commune in territory.communes.items()
+        if code == query.upper() or name_key(commune.name).startswith(key)
+    ]
+    communes.sort(key=lambda commune: (-(commune.population or 0), commune.name))
+    found += [
+        (
+            commune.insee_code,
+            f"{commune.name} ({commune.insee_code}) — "
+            f"{territory.departments[commune.department_code].name}",
+        )
+        for commune in communes
+    ]
+    return found[:SUGGESTIONS]
+
+
+class DeclarationForm(BaseModel):
+    """The form as typed; ``declaration`` reads it as the API would take it."""
+
+    event_type: str = Field(alias="type", max_length=32)
+    places: str = Field(max_length=PLACES_MAX_LENGTH)
+    title: str = Field(max_length=400)
+    mode: str = Field(pattern=f"^({EXERCISE}|{REAL})$")
+
+    def declaration(self) -> EventDeclaration:
+        communes, departments = split_places(self.places)
+        declaration = EventDeclaration.model_validate(
+            {
+                "type": self.event_type,
+                "communes": communes,
+                "departments": departments,
+                "title": self.title,
+                "exercise": self.mode != REAL,
+            }
+        )
+        event_control.check_area(declaration)
+        return declaration
+
+
+def declaration_router(client: Client, store: Store, task_queue: str, guards: Guards) -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+
+    def form(request: Request, status_code: int = 200, **values: object) -> HTMLResponse:
+        return render(request, "console/declare.html", status_code, types=list(EventType), **values)
+
+    @router.get("/declarer", dependencies=[guards.staff])
+    async def declaration_form(request: Request) -> HTMLResponse:
+        return form(request, values={})
+
+    @router.post("/declarer", dependencies=[guards.staff])
+    async def confirm(
+        request: Request, declared: Annotated[DeclarationForm, Form()]
+    ) -> HTMLResponse:
+        """Nothing starts here: the page shows what the codes resolve to."""
+        values = declared.model_dump(by_alias=True)
+        try:
+            declaration = declared.declaration()
+        except ValidationError as error:
+            return form(
+                request,
+                status.HTTP_422_UNPROCESSABLE_CONTENT,
+                values=values,
+                problems=describe_errors(error.errors()),
+            )
+        except event_control.DeclarationRefusedError as error:
+            return form(
+                request,
+                status.HTTP_422_UNPROCESSABLE_CONTENT,
+                values=values,
+                problems=error.problems,
+            )
+        territory = load_territory()
+        with store.session() as session:
+            organisations = directory.organisations(session)
+        resolution = resolve_competence(
+            affected_communes(declaration, territory), organisations, territory
+        )
+        return render(
+            request,
+            "console/confirm.html",
+            declaration=declaration,
+            values=values,
+            territory=resolution.summary(),
+            communes=[territory.communes[code] for code in declaration.communes],
+        )
+
+    @router.post("/declarer/confirmer", dependencies=[guards.staff])
+    async def declare(
+        request: Request, caller: CallerOf, declared: Annotated[DeclarationForm, Form()]
+    ) -> Response:
+        try:
+            declaration = declared.declaration()
+        except (ValidationError, event_control.DeclarationRefusedError):
+            return form(
+                request,
+                status.HTTP_422_UNPROCESSABLE_CONTENT,
+                values=declared.model_dump(by_alias=True),
+                problems=["la déclaration a changé : vérifiez-la de nouveau"],
+            )
+        event_id = await event_control.activate(client, task_queue, declaration, caller.actor)
+        log.info("console.event_declared", event_id=event_id, exercise=declaration.exercise)
+        return RedirectResponse(f"/evenements/{event_id}", status.HTTP_303_SEE_OTHER)
+
+    @router.get("/territoire", dependencies=[guards.staff])
+    async def places(
+        request: Request, q: Annotated[str, Query(min_length=1, max_length=100)]
+    ) -> HTMLResponse:
+        return render(
+            request, "console/suggestions.html", places=search_places(load_territory(), q.strip())
+        )
+
+    return router

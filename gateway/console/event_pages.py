@@ -1,0 +1,173 @@
+"""The console's reading pages: the events list and an event's page, whose parts
+(situation, crisis log, map) refresh themselves while it stays open."""
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, Response
+from temporalio.client import Client
+
+from activities.review_facts import map_points
+from activities.review_figures import commune_map
+from definitions.committee import CommitteeStatus
+from definitions.competence import TerritoryResolution, resolve_competence
+from definitions.event import EventDeclaration, Phase
+from definitions.event_status import EventStatus
+from definitions.mobilisation import MobilisationStatus, SupportCounts
+from definitions.territory import load_territory
+from definitions.territory.declared_area import affected_communes
+from gateway import committee_control, event_control
+from gateway.access import CallerOf, Guards
+from gateway.api_common import EventIdPath
+from gateway.console.pages import render
+from gateway.mobilisation_reads import MobilisationReads
+from store import accounts, directory, events
+from store.database import Store
+
+CENTRES_SHOWN = 500
+TIMELINE_LINES = 200
+AREA_FIELDS = {"type", "title", "communes", "departments"}
+DONE = {
+    "representant": "Représentant désigné.",
+    "recherche": "Nouvelle recherche du représentant lancée.",
+    "point-de-situation": "Point de situation diffusé aux CCAS/CIAS mobilisés.",
+    "extension": "Zone étendue : les nouveaux CCAS/CIAS compétents sont sollicités.",
+    "reunion": "Réunion enregistrée : les invitations partent.",
+    "cloture": "Événement clos.",
+}
+
+
+@dataclass
+class Situation:
+    """What the event's page shows of the workflows, read afresh at each refresh."""
+
+    status: EventStatus
+    departments: list[MobilisationStatus] = field(default_factory=list)
+    committee: CommitteeStatus | None = None
+    department_filter: str | None = None
+
+    @property
+    def total(self) -> SupportCounts:
+        return SupportCounts.of([c for d in self.departments for c in d.centres])
+
+    @property
+    def centres_shown(self) -> list[tuple[str, object]]:
+        rows = [
+            (department.department_code, centre)
+            for department in self.departments
+            if self.department_filter in (None, department.department_code)
+            for centre in department.centres
+        ]
+        return rows[:CENTRES_SHOWN]
+
+    @property
+    def centres_hidden(self) -> int:
+        shown = sum(
+            len(department.centres)
+            for department in self.departments
+            if self.department_filter in (None, department.department_code)
+        )
+        return max(0, shown - CENTRES_SHOWN)
+
+
+@lru_cache(maxsize=16)
+def _resolution(store: Store, area: str) -> TerritoryResolution:
+    """Which centre serves which affected commune; kept while the area stays the same."""
+    territory = load_territory()
+    declaration = EventDeclaration.model_validate_json(area)
+    with store.session() as session:
+        organisations = directory.organisations(session)
+    return resolve_competence(affected_communes(declaration, territory), organisations, territory)
+
+
+class EventPages:
+    def __init__(self, client: Client, store: Store, reads: MobilisationReads) -> None:
+        self._client = client
+        self._store = store
+        self._reads = reads
+
+    async def situation(self, event_id: str, department: str | None = None) -> Situation:
+        status = await event_control.status(self._client, event_id)
+        situation = Situation(status, department_filter=department)
+        if status.mobilised_departments:
+            situation.departments = await self._reads.departments(event_id)
+        if status.phase is Phase.COMMITTEE:
+            situation.committee = await committee_control.status(self._client, event_id)
+        return situation
+
+    def timeline(self, event_id: str, after: int) -> list[tuple[int, object]]:
+        with self._store.session() as session:
+            return list(events.crisis_log_since(session, event_id, after, TIMELINE_LINES))
+
+    async def area_map(self, event_id: str) -> str:
+        status = await event_control.status(self._client, event_id)
+        area = EventDeclaration.model_validate(status.model_dump(include=AREA_FIELDS))
+        resolution = _resolution(self._store, area.model_dump_json())
+        with self._store.session() as session:
+            entries = events.crisis_log(session, status.event_id)
+        return commune_map(map_points(entries, resolution, load_territory()))
+
+    async def page(
+        self,
+        request: Request,
+        event_id: str,
+        *,
+        notice: str | None = None,
+        error: str | None = None,
+        status_code: int = 200,
+    ) -> HTMLResponse:
+        situation = await self.situation(event_id)
+        with self._store.session() as session:
+            roster = directory.roster(session)
+        return render(
+            request,
+            "console/event.html",
+            status_code,
+            situation=situation,
+            timeline=self.timeline(event_id, 0),
+            roster=roster,
+            notice=notice,
+            error=error,
+        )
+
+
+def event_pages_router(pages: EventPages, store: Store, guards: Guards) -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+
+    @router.get("/", dependencies=[guards.anyone])
+    async def events_list(request: Request, caller: CallerOf) -> HTMLResponse:
+        with store.session() as session:
+            rows = accounts.visible_events(session, caller.account)
+        return render(request, "console/events.html", events=rows)
+
+    @router.get("/evenements/{event_id}", dependencies=[guards.event_member])
+    async def event_page(
+        request: Request,
+        event_id: EventIdPath,
+        fait: Annotated[str | None, Query(max_length=32)] = None,
+    ) -> HTMLResponse:
+        """``fait`` names what a form of the page just did, to say so."""
+        return await pages.page(request, event_id, notice=DONE.get(fait or ""))
+
+    @router.get("/evenements/{event_id}/situation", dependencies=[guards.event_member])
+    async def situation_part(
+        request: Request,
+        event_id: EventIdPath,
+        departement: Annotated[str | None, Query(max_length=3)] = None,
+    ) -> HTMLResponse:
+        situation = await pages.situation(event_id, departement)
+        return render(request, "console/situation.html", situation=situation)
+
+    @router.get("/evenements/{event_id}/journal", dependencies=[guards.event_member])
+    async def timeline_part(
+        request: Request, event_id: EventIdPath, apres: Annotated[int, Query(ge=0)] = 0
+    ) -> HTMLResponse:
+        return render(request, "console/timeline.html", timeline=pages.timeline(event_id, apres))
+
+    @router.get("/evenements/{event_id}/carte.svg", dependencies=[guards.event_member])
+    async def area_map(event_id: EventIdPath) -> Response:
+        return Response(await pages.area_map(event_id), media_type="image/svg+xml")
+
+    return router

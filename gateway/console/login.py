@@ -1,0 +1,92 @@
+"""Signing in and out of the console. Refusals say nothing of whether the login
+exists; too many of them lock the login (and the address) for a while."""
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+import structlog
+from fastapi import APIRouter, Form, Request, status
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from gateway.access import SESSION_COOKIE, CallerOf, Guards
+from gateway.console.pages import render
+from store import accounts
+from store.database import Store
+
+log = structlog.get_logger(__name__)
+
+LOGIN_PATH = "/connexion"
+FIELD_MAX_LENGTH = 256
+
+
+def _safe_next(target: str) -> str:
+    """Only a path of this site, so that the login page cannot send people elsewhere."""
+    return target if target.startswith("/") and not target.startswith("//") else "/"
+
+
+def login_router(store: Store, guards: Guards, *, secure_cookie: bool) -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+
+    @router.get(LOGIN_PATH)
+    async def login_page(request: Request, next: str = "/") -> HTMLResponse:
+        return render(request, "console/login.html", next=_safe_next(next), login="")
+
+    @router.post(LOGIN_PATH)
+    async def login(
+        request: Request,
+        login: Annotated[str, Form(max_length=FIELD_MAX_LENGTH)],
+        password: Annotated[str, Form(max_length=FIELD_MAX_LENGTH)],
+        next: Annotated[str, Form(max_length=FIELD_MAX_LENGTH)] = "/",
+    ) -> Response:
+        address = request.client.host if request.client else "?"
+        now = datetime.now(UTC)
+        login = login.strip().lower()
+        with store.session() as session:
+            try:
+                account = accounts.authenticate(session, login, password, address, now)
+            except accounts.TooManyAttemptsError:
+                log.warning("console.login_locked", login=login, address=address)
+                return render(
+                    request,
+                    "console/login.html",
+                    status.HTTP_429_TOO_MANY_REQUESTS,
+                    next=_safe_next(next),
+                    login=login,
+                    error="Trop de tentatives : réessayez dans un quart d'heure.",
+                )
+            if account is None:
+                session.commit()
+                log.info("console.login_refused", login=login, address=address)
+                return render(
+                    request,
+                    "console/login.html",
+                    status.HTTP_401_UNAUTHORIZED,
+                    next=_safe_next(next),
+                    login=login,
+                    error="Identifiant ou mot de passe incorrect.",
+                )
+            secret, _ = accounts.open_session(session, account, now)
+            session.commit()
+        log.info("console.login", login=login)
+        response = RedirectResponse(_safe_next(next), status.HTTP_303_SEE_OTHER)
+        response.set_cookie(
+            SESSION_COOKIE,
+            secret,
+            max_age=int(accounts.SESSION_LIFETIME.total_seconds()),
+            httponly=True,
+            secure=secure_cookie,
+            samesite="lax",
+        )
+        return response
+
+    @router.post("/deconnexion", dependencies=[guards.anyone])
+    async def logout(request: Request, caller: CallerOf) -> Response:
+        with store.session() as session:
+            accounts.close_session(session, request.cookies.get(SESSION_COOKIE, ""))
+            session.commit()
+        log.info("console.logout", login=caller.account.login)
+        response = RedirectResponse(LOGIN_PATH, status.HTTP_303_SEE_OTHER)
+        response.delete_cookie(SESSION_COOKIE, httponly=True, secure=secure_cookie, samesite="lax")
+        return response
+
+    return router

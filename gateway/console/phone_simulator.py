@@ -1,0 +1,74 @@
+"""The local sandbox's phones, in the console: the SMS each fictional contact
+received, and a box to answer as that phone would. The answer goes through the
+signed Twilio webhook like a real one, so that everything after it is the real path."""
+
+from typing import Annotated
+from urllib.parse import urlencode
+
+import httpx
+import structlog
+from fastapi import APIRouter, Form, Path, Query, Request, status
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from gateway.access import Guards
+from gateway.console.pages import render
+from gateway.twilio_webhooks import INBOUND_SMS_PATH, signed_inbound_sms, twiml_messages
+from store import sms_threads
+from store.database import Store
+
+log = structlog.get_logger(__name__)
+
+NumberPath = Annotated[str, Path(pattern=r"^\+\d{6,15}$")]
+SMS_MAX_LENGTH = 640
+
+
+def phone_simulator_router(
+    store: Store, guards: Guards, *, auth_token: str, public_url: str, sender_id: str
+) -> APIRouter:
+    router = APIRouter(prefix="/telephones", include_in_schema=False)
+
+    @router.get("", dependencies=[guards.staff])
+    async def phone_list(request: Request) -> HTMLResponse:
+        with store.session() as session:
+            lines = sms_threads.phones(session)
+        return render(request, "console/phones.html", phones=lines)
+
+    @router.get("/{number}", dependencies=[guards.staff])
+    async def phone(
+        request: Request,
+        number: NumberPath,
+        reponse: Annotated[list[str] | None, Query(max_length=5)] = None,
+    ) -> HTMLResponse:
+        """``reponse``: what Tocsin answered at once to the last SMS sent from here."""
+        with store.session() as session:
+            thread = sms_threads.thread(session, number)
+        return render(
+            request, "console/phone.html", number=number, thread=thread, answers=reponse or []
+        )
+
+    @router.get("/{number}/fil", dependencies=[guards.staff])
+    async def phone_thread(request: Request, number: NumberPath) -> HTMLResponse:
+        with store.session() as session:
+            thread = sms_threads.thread(session, number)
+        return render(request, "console/phone_thread.html", thread=thread)
+
+    @router.post("/{number}", dependencies=[guards.staff])
+    async def answer(
+        request: Request, number: NumberPath, text: Annotated[str, Form(max_length=SMS_MAX_LENGTH)]
+    ) -> Response:
+        params, signature = signed_inbound_sms(
+            auth_token, public_url, sender=number, to=sender_id, text=text
+        )
+        transport = httpx.ASGITransport(app=request.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as gateway:
+            response = await gateway.post(
+                INBOUND_SMS_PATH, data=params, headers={"X-Twilio-Signature": signature}
+            )
+        answers = twiml_messages(response.text) if response.status_code == 200 else []
+        log.info("console.phone_answered", status=response.status_code)
+        query = urlencode({"reponse": answers}, doseq=True)
+        return RedirectResponse(
+            f"/telephones/{number}" + (f"?{query}" if query else ""), status.HTTP_303_SEE_OTHER
+        )
+
+    return router

@@ -1,0 +1,115 @@
+"""The API of events themselves: list, declare, read, designate, close."""
+
+from datetime import datetime
+from typing import Annotated
+
+import structlog
+from fastapi import APIRouter, Body, status
+from pydantic import BaseModel, Field
+from temporalio.client import Client
+
+from definitions.accounts import Account
+from definitions.crisis_log import CrisisLogEntry
+from definitions.designation import RepresentativeChange
+from definitions.event import CloseRequest, EventDeclaration
+from definitions.event_status import EventStatus
+from gateway import event_control
+from gateway.access import CallerOf, Guards
+from gateway.api_common import EventIdPath
+from store import accounts
+from store import events as stored_events
+from store.database import Store
+
+log = structlog.get_logger(__name__)
+
+
+class EventSummary(BaseModel):
+    event_id: str
+    type: str
+    title: str
+    exercise: bool
+    phase: str
+    declared_at: datetime
+    closed_at: datetime | None
+
+
+class EventCreated(BaseModel):
+    event_id: str
+    status_url: str
+
+
+class CloseBody(BaseModel):
+    reason: str = Field(default="", max_length=500)
+    review: bool = Field(default=True, description="false : sans retour d'expérience")
+
+
+class RepresentativeBody(BaseModel):
+    contact_id: str = Field(min_length=1, max_length=64, description="identifiant dans l'annuaire")
+
+
+class Me(Account):
+    csrf_token: str | None = None
+
+
+def event_router(client: Client, store: Store, task_queue: str, guards: Guards) -> APIRouter:
+    router = APIRouter(tags=["événements"])
+
+    @router.get("/api/me", dependencies=[guards.anyone])
+    async def me(caller: CallerOf) -> Me:
+        """Who the session or token signs in; a script reads its CSRF token here."""
+        return Me(**caller.account.model_dump(), csrf_token=caller.csrf_token)
+
+    @router.get("/api/events", dependencies=[guards.anyone])
+    async def list_events(caller: CallerOf) -> list[EventSummary]:
+        """Active events first, newest first; a representative sees only theirs."""
+        with store.session() as session:
+            rows = accounts.visible_events(session, caller.account)
+        return [EventSummary(event_id=row.id, **row.model_dump(exclude={"id"})) for row in rows]
+
+    @router.post("/api/events", status_code=status.HTTP_201_CREATED, dependencies=[guards.staff])
+    async def declare_event(declaration: EventDeclaration, caller: CallerOf) -> EventCreated:
+        event_id = await event_control.activate(client, task_queue, declaration, caller.actor)
+        log.info("api.event_declared", event_id=event_id, type=declaration.type.value)
+        return EventCreated(event_id=event_id, status_url=f"/api/events/{event_id}")
+
+    @router.get("/api/events/{event_id}", dependencies=[guards.event_member])
+    async def event_status(event_id: EventIdPath) -> EventStatus:
+        return await event_control.status(client, event_id)
+
+    @router.get("/api/events/{event_id}/crisis-log", dependencies=[guards.event_member])
+    async def event_crisis_log(event_id: EventIdPath) -> list[CrisisLogEntry]:
+        with store.session() as session:
+            entries = stored_events.crisis_log(session, event_id)
+        if not entries:
+            raise event_control.EventNotFoundError(event_id)
+        return entries
+
+    @router.post("/api/events/{event_id}/close", dependencies=[guards.staff])
+    async def close_event(
+        event_id: EventIdPath, caller: CallerOf, body: Annotated[CloseBody | None, Body()] = None
+    ) -> EventStatus:
+        body = body or CloseBody()
+        request = CloseRequest(closed_by=caller.actor, reason=body.reason, review=body.review)
+        closed = await event_control.close(client, event_id, request)
+        log.info("api.event_closed", event_id=event_id)
+        return closed
+
+    @router.post("/api/events/{event_id}/representative", dependencies=[guards.staff])
+    async def designate_representative(
+        event_id: EventIdPath, body: RepresentativeBody, caller: CallerOf
+    ) -> EventStatus:
+        """Designate this contact: ends a search, or hands over to them."""
+        change = RepresentativeChange(contact_id=body.contact_id, requested_by=caller.actor)
+        changed = await event_control.change_representative(client, store, event_id, change)
+        log.info("api.representative_designated", event_id=event_id)
+        return changed
+
+    @router.post("/api/events/{event_id}/representative/search", dependencies=[guards.staff])
+    async def search_representative(event_id: EventIdPath, caller: CallerOf) -> EventStatus:
+        """Hand over through a new search of the roster."""
+        change = RepresentativeChange(requested_by=caller.actor)
+        changed = await event_control.change_representative(client, store, event_id, change)
+        log.info("api.representative_search", event_id=event_id)
+        return changed
+
+    return router

@@ -1,0 +1,226 @@
+"""Accounts, API tokens, browser sessions and refused sign-ins. Secrets handed to
+people (tokens, session cookies) are kept only as SHA-256; passwords as Argon2id."""
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerifyMismatchError
+from sqlalchemy import case, delete, func
+from sqlmodel import Session, col, select
+
+from definitions.accounts import Account, AccountRequest, ApiTokenInfo, Role
+from store.tables import (
+    AccountRow,
+    ApiTokenRow,
+    EventRow,
+    LoginFailureRow,
+    RepresentativeRow,
+    WebSessionRow,
+)
+
+HASHER = PasswordHasher()
+UNKNOWN_LOGIN_HASH = HASHER.hash("tocsin: no such login")
+"""Checked against when the login is unknown, so that both refusals take as long."""
+SESSION_LIFETIME = timedelta(hours=12)
+FAILURE_WINDOW = timedelta(minutes=15)
+MAX_FAILURES_PER_LOGIN = 5
+MAX_FAILURES_PER_ADDRESS = 30
+
+
+class AccountExistsError(ValueError):
+    def __init__(self, login: str) -> None:
+        super().__init__(f"le compte {login} existe déjà")
+
+
+class TooManyAttemptsError(RuntimeError):
+    """Too many refused sign-ins lately, for this login or from this address."""
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    account: Account
+    csrf_token: str
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _account(row: AccountRow) -> Account:
+    assert row.id is not None
+    return Account(
+        id=row.id, login=row.login, name=row.name, role=Role(row.role), contact_id=row.contact_id
+    )
+
+
+def create_account(session: Session, request: AccountRequest, now: datetime) -> Account:
+    if session.exec(select(AccountRow).where(AccountRow.login == request.login)).first():
+        raise AccountExistsError(request.login)
+    row = AccountRow(
+        login=request.login,
+        name=request.name,
+        role=request.role.value,
+        contact_id=request.contact_id,
+        password_hash=HASHER.hash(request.password),
+        created_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return _account(row)
+
+
+def set_password(session: Session, login: str, password: str) -> Account:
+    row = session.exec(select(AccountRow).where(AccountRow.login == login)).first()
+    if row is None:
+        raise LookupError(f"compte inconnu : {login}")
+    row.password_hash = HASHER.hash(password)
+    session.add(row)
+    session.flush()
+    return _account(row)
+
+
+def account_named(session: Session, login: str) -> Account | None:
+    row = session.exec(select(AccountRow).where(AccountRow.login == login)).first()
+    return None if row is None else _account(row)
+
+
+def _recent_failures(session: Session, login: str, address: str, now: datetime) -> bool:
+    since = now - FAILURE_WINDOW
+    by_login = session.exec(
+        select(func.count()).where(LoginFailureRow.login == login, LoginFailureRow.at > since)
+    ).one()
+    by_address = session.exec(
+        select(func.count()).where(LoginFailureRow.address == address, LoginFailureRow.at > since)
+    ).one()
+    return by_login >= MAX_FAILURES_PER_LOGIN or by_address >= MAX_FAILURES_PER_ADDRESS
+
+
+def authenticate(
+    session: Session, login: str, password: str, address: str, now: datetime
+) -> Account | None:
+    """The account if the password is right; every refusal is counted, and past the
+    limits even a right password is refused until the window has passed."""
+    if _recent_failures(session, login, address, now):
+        raise TooManyAttemptsError(login)
+    row = session.exec(select(AccountRow).where(AccountRow.login == login)).first()
+    try:
+        HASHER.verify(row.password_hash if row else UNKNOWN_LOGIN_HASH, password)
+    except (VerifyMismatchError, InvalidHashError):
+        row = None
+    if row is None:
+        session.add(LoginFailureRow(login=login[:64], address=address[:64], at=now))
+        session.flush()
+        return None
+    if HASHER.check_needs_rehash(row.password_hash):
+        row.password_hash = HASHER.hash(password)
+        session.add(row)
+    session.execute(delete(LoginFailureRow).where(col(LoginFailureRow.at) < now - FAILURE_WINDOW))
+    return _account(row)
+
+
+def open_session(session: Session, account: Account, now: datetime) -> tuple[str, SignedIn]:
+    """The cookie's secret, and who it signs in."""
+    secret = secrets.token_urlsafe(32)
+    csrf_token = secrets.token_urlsafe(24)
+    session.add(
+        WebSessionRow(
+            token_hash=_digest(secret),
+            account_id=account.id,
+            csrf_token=csrf_token,
+            created_at=now,
+            expires_at=now + SESSION_LIFETIME,
+        )
+    )
+    session.execute(delete(WebSessionRow).where(col(WebSessionRow.expires_at) < now))
+    session.flush()
+    return secret, SignedIn(account, csrf_token)
+
+
+def session_account(session: Session, secret: str, now: datetime) -> SignedIn | None:
+    row = session.exec(
+        select(WebSessionRow, AccountRow)
+        .join(AccountRow, col(AccountRow.id) == col(WebSessionRow.account_id))
+        .where(WebSessionRow.token_hash == _digest(secret), WebSessionRow.expires_at > now)
+    ).first()
+    if row is None:
+        return None
+    web_session, account = row
+    return SignedIn(_account(account), web_session.csrf_token)
+
+
+def close_session(session: Session, secret: str) -> None:
+    session.execute(delete(WebSessionRow).where(col(WebSessionRow.token_hash) == _digest(secret)))
+
+
+def create_token(session: Session, login: str, name: str, now: datetime) -> tuple[str, int]:
+    """A new token for the account (shown once) and its id."""
+    account = account_named(session, login)
+    if account is None:
+        raise LookupError(f"compte inconnu : {login}")
+    token = "tocsin_" + secrets.token_urlsafe(32)
+    row = ApiTokenRow(account_id=account.id, name=name, token_hash=_digest(token), created_at=now)
+    session.add(row)
+    session.flush()
+    assert row.id is not None
+    return token, row.id
+
+
+def token_account(session: Session, token: str) -> Account | None:
+    row = session.exec(
+        select(AccountRow)
+        .join(ApiTokenRow, col(ApiTokenRow.account_id) == col(AccountRow.id))
+        .where(ApiTokenRow.token_hash == _digest(token), col(ApiTokenRow.revoked_at).is_(None))
+    ).first()
+    return None if row is None else _account(row)
+
+
+def revoke_token(session: Session, token_id: int, now: datetime) -> bool:
+    """Says whether a live token was revoked."""
+    row = session.get(ApiTokenRow, token_id)
+    if row is None or row.revoked_at is not None:
+        return False
+    row.revoked_at = now
+    session.add(row)
+    session.flush()
+    return True
+
+
+def tokens(session: Session) -> list[ApiTokenInfo]:
+    rows = session.exec(
+        select(ApiTokenRow, AccountRow.login)
+        .join(AccountRow, col(AccountRow.id) == col(ApiTokenRow.account_id))
+        .order_by(col(ApiTokenRow.id))
+    ).all()
+    return [
+        ApiTokenInfo(
+            id=token.id or 0,
+            login=login,
+            name=token.name,
+            created_at=token.created_at,
+            revoked_at=token.revoked_at,
+        )
+        for token, login in rows
+    ]
+
+
+def represents(session: Session, account: Account, event_id: str) -> bool:
+    """Whether the account's contact is the event's representative now."""
+    if account.contact_id is None:
+        return False
+    row = session.get(RepresentativeRow, event_id)
+    return row is not None and row.contact_id == account.contact_id
+
+
+def visible_events(session: Session, account: Account) -> list[EventRow]:
+    """Active events first, newest first; a representative sees only theirs."""
+    query = select(EventRow)
+    if account.role is not Role.STAFF:
+        query = query.join(
+            RepresentativeRow, col(RepresentativeRow.event_id) == col(EventRow.id)
+        ).where(RepresentativeRow.contact_id == (account.contact_id or ""))
+    closed_last = case((col(EventRow.closed_at).is_(None), 0), else_=1)
+    query = query.order_by(closed_last, col(EventRow.declared_at).desc())
+    return list(session.exec(query).all())
