@@ -24,7 +24,12 @@ def describe_error(error: dict[str, Any]) -> str:
         expected = str(context["expected"]).replace("' or '", "', '")
         return f"valeur inconnue « {error['input']} » ; valeurs admises : {expected}"
     if kind == "string_too_short":
-        return "ne doit pas être vide"
+        minimum = context.get("min_length", 1)
+        return (
+            "ne doit pas être vide"
+            if minimum <= 1
+            else f"trop court ({minimum} caractères au moins)"
+        )
     if kind == "string_too_long":
         return f"trop long ({context['max_length']} caractères au plus)"
     if kind == "too_short":

@@ -4,6 +4,7 @@ with a session cookie and proves each change with its CSRF token; a script sends
 API token, which a forged page cannot make a browser send."""
 
 import secrets
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -12,6 +13,7 @@ import structlog
 from fastapi import Depends, FastAPI, Request
 from fastapi.routing import APIRoute
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
+from starlette.routing import BaseRoute
 
 from definitions.accounts import Account, Role
 from store import accounts
@@ -148,6 +150,17 @@ def caller_of(request: Request) -> Caller:
 CallerOf = Annotated[Caller, Depends(caller_of)]
 
 
+def declared_routes(routes: Sequence[BaseRoute]) -> Iterator[APIRoute]:
+    """Every API route, those of included routers too (recent FastAPI keeps an
+    included router whole rather than copying its routes)."""
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield route
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            yield from declared_routes(included.routes)
+
+
 def route_guard(route: APIRoute) -> RoleGuard | None:
     for dependency in route.dependencies:
         if isinstance(dependency.dependency, RoleGuard):
@@ -158,8 +171,8 @@ def route_guard(route: APIRoute) -> RoleGuard | None:
 def document_roles(app: FastAPI) -> None:
     """Each guarded operation of the schema says which roles reach it (``x-roles``)."""
     schema = app.openapi()
-    for route in app.routes:
-        if not isinstance(route, APIRoute) or not route.include_in_schema:
+    for route in declared_routes(app.routes):
+        if not route.include_in_schema:
             continue
         guard = route_guard(route)
         if guard is None:

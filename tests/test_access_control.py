@@ -1,0 +1,309 @@
+"""Who reaches what: every route and page refuses no session and the wrong role,
+changes from a browser need their CSRF token, tokens can be revoked, password
+guessing is slowed down, and every response carries the security headers."""
+
+import os
+import re
+import subprocess
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest_asyncio
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from temporalio.testing import WorkflowEnvironment
+
+from definitions.accounts import AccountRequest, Role
+from definitions.designation import RepresentativeClaim
+from definitions.event import EventDeclaration
+from definitions.event_type import EventType
+from gateway.access import SESSION_COOKIE, declared_routes, route_guard
+from gateway.app import create_app
+from store import accounts, representatives
+from store.database import Store
+from tests.conftest import LINK_SECRET, SCRIPTS, TWILIO_AUTH_TOKEN, api_headers, record_event
+
+PASSWORD = "un mot de passe assez long"
+REPRESENTATIVE = "unccas-representant-2"
+OPEN_ROUTES = {
+    "/healthz",
+    "/connexion",
+    "/r/{token}",
+    "/q/{token}",
+    "/webhooks/twilio/sms",
+    "/webhooks/twilio/status",
+}
+"""Open to all: the login page, probes, and what checks its own signature."""
+PATH_VALUES = {
+    "event_id": "inondation-20261122-abcd",
+    "department": "35",
+    "organisation_id": "ccas-35006",
+    "meeting_id": "reunion-1",
+    "event_type": "inondation",
+    "number": "+33639980001",
+}
+
+
+def _app(client: object, store: Store, public_url: str = "http://gateway") -> FastAPI:
+    return create_app(
+        client,  # type: ignore[arg-type]
+        store,
+        "unused",
+        twilio_auth_token=TWILIO_AUTH_TOKEN,
+        public_url=public_url,
+        link_secret=LINK_SECRET,
+        phone_simulator_sender="UNCCAS",
+    )
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def gateway(
+    dev_env: WorkflowEnvironment, store_with_network: Store
+) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=_app(dev_env.client, store_with_network))
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+        yield client
+
+
+def _create_account(store: Store, login: str, role: Role, contact_id: str | None = None) -> None:
+    request = AccountRequest(
+        login=login, name=login.capitalize(), role=role, contact_id=contact_id, password=PASSWORD
+    )
+    with store.session() as session:
+        accounts.create_account(session, request, datetime.now(UTC))
+        session.commit()
+
+
+async def _sign_in(gateway: httpx.AsyncClient, login: str) -> str:
+    """Signs the client in; gives the session's CSRF token."""
+    response = await gateway.post("/connexion", data={"login": login, "password": PASSWORD})
+    assert response.status_code == 303, response.text
+    me = await gateway.get("/api/me")
+    assert me.status_code == 200
+    return str(me.json()["csrf_token"])
+
+
+def _guarded_requests(app: FastAPI) -> list[tuple[str, str, APIRoute]]:
+    requests = []
+    for route in declared_routes(app.routes):
+        path = route.path_format
+        for name, value in PATH_VALUES.items():
+            path = path.replace("{" + name + "}", value)
+        requests += [(method, path, route) for method in sorted(route.methods)]
+    return requests
+
+
+async def test_every_route_is_guarded_or_open_on_purpose(
+    dev_env: WorkflowEnvironment, store_with_network: Store
+) -> None:
+    app = _app(dev_env.client, store_with_network)
+    unguarded = {
+        route.path_format for route in declared_routes(app.routes) if route_guard(route) is None
+    }
+    assert unguarded == OPEN_ROUTES
+    schema = app.openapi()
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            if path not in OPEN_ROUTES:
+                assert operation.get("x-roles"), f"{method} {path} documents no role"
+                assert "Rôles :" in operation["description"]
+    assert set(schema["components"]["securitySchemes"]) == {"HTTPBearer", "APIKeyCookie"}
+
+
+async def test_no_session_and_wrong_role_are_refused_everywhere(
+    dev_env: WorkflowEnvironment, store_with_network: Store
+) -> None:
+    app = _app(dev_env.client, store_with_network)
+    representative = api_headers(store_with_network, Role.REPRESENTATIVE, REPRESENTATIVE)
+    checked = 0
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as gateway:
+        for method, path, route in _guarded_requests(app):
+            guard = route_guard(route)
+            if guard is None:
+                continue
+            anonymous = await gateway.request(method, path)
+            if path.startswith("/api/"):
+                assert anonymous.status_code == 401, (method, path, anonymous.text)
+                assert anonymous.headers["www-authenticate"] == "Bearer"
+            else:
+                assert anonymous.status_code == 303, (method, path)
+                assert anonymous.headers["location"].startswith("/connexion?next=")
+            refused_to_representative = Role.REPRESENTATIVE not in guard.roles or guard.own_event
+            if refused_to_representative:
+                as_representative = await gateway.request(method, path, headers=representative)
+                assert as_representative.status_code == 403, (method, path)
+            checked += 1
+    assert checked >= 30
+
+
+async def test_a_representative_reaches_only_the_events_they_represent(
+    gateway: httpx.AsyncClient, store_with_network: Store
+) -> None:
+    now = datetime.now(UTC)
+    declaration = EventDeclaration(type=EventType.INONDATION, communes=["35006"], title="Crue")
+    for event_id in ("inondation-20261122-mine", "inondation-20261122-other"):
+        record_event(store_with_network, event_id, declaration, now)
+    with store_with_network.session() as session:
+        claim = RepresentativeClaim(
+            event_id="inondation-20261122-mine", contact_id=REPRESENTATIVE, allow_busy=True
+        )
+        representatives.claim(session, claim, now)
+        session.commit()
+    representative = api_headers(store_with_network, Role.REPRESENTATIVE, REPRESENTATIVE)
+    staff = api_headers(store_with_network)
+
+    listed = await gateway.get("/api/events", headers=representative)
+    assert [event["event_id"] for event in listed.json()] == ["inondation-20261122-mine"]
+    assert len((await gateway.get("/api/events", headers=staff)).json()) == 2
+    log = await gateway.get(
+        "/api/events/inondation-20261122-mine/crisis-log", headers=representative
+    )
+    assert log.status_code == 200 and log.json()[0]["text"] == "Événement déclaré."
+    other = await gateway.get(
+        "/api/events/inondation-20261122-other/crisis-log", headers=representative
+    )
+    assert other.status_code == 403
+    assert "ne représentez pas" in other.json()["detail"]
+    declared = await gateway.post(
+        "/api/events",
+        json={"type": "inondation", "communes": ["35006"], "title": "Crue"},
+        headers=representative,
+    )
+    assert declared.status_code == 403
+
+
+async def test_browser_changes_need_the_session_csrf_token(
+    gateway: httpx.AsyncClient, store_with_network: Store
+) -> None:
+    _create_account(store_with_network, "astreinte", Role.STAFF)
+    csrf_token = await _sign_in(gateway, "astreinte")
+    event = "/evenements/inondation-20261122-abcd/point-de-situation"
+
+    without = await gateway.post(event, data={"text": "Point"})
+    assert without.status_code == 403 and "CSRF" in without.text
+    wrong = await gateway.post(event, data={"text": "Point", "csrf_token": "faux"})
+    assert wrong.status_code == 403
+    api_without = await gateway.post("/api/events/inondation-20261122-abcd/broadcast", json={})
+    assert api_without.status_code == 403
+    api_with = await gateway.post(
+        "/api/events/inondation-20261122-abcd/broadcast",
+        json={"text": "Point"},
+        headers={"X-CSRF-Token": csrf_token},
+    )
+    assert api_with.status_code == 404, "past the guard, the unknown event answers"
+
+    logged_out = await gateway.post("/deconnexion", data={"csrf_token": csrf_token})
+    assert logged_out.status_code == 303
+    assert (await gateway.get("/api/me")).status_code == 401
+
+
+async def test_session_cookie_flags_and_security_headers(
+    dev_env: WorkflowEnvironment, store_with_network: Store
+) -> None:
+    _create_account(store_with_network, "astreinte", Role.STAFF)
+    app = _app(dev_env.client, store_with_network, public_url="https://tocsin.example.org")
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as gateway:
+        response = await gateway.post(
+            "/connexion", data={"login": "astreinte", "password": PASSWORD}
+        )
+        cookie = response.headers["set-cookie"]
+        assert cookie.startswith(f"{SESSION_COOKIE}=")
+        for flag in ("HttpOnly", "Secure", "SameSite=lax"):
+            assert flag in cookie
+        page = await gateway.get("/connexion")
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    assert page.headers["x-frame-options"] == "DENY"
+    assert page.headers["x-content-type-options"] == "nosniff"
+    assert page.headers["strict-transport-security"].startswith("max-age=")
+    assert not re.search(r"https?://(?!127\.0\.0\.1)", page.text), "no asset from elsewhere"
+
+
+async def test_password_guessing_locks_the_login(
+    gateway: httpx.AsyncClient, store_with_network: Store
+) -> None:
+    _create_account(store_with_network, "astreinte", Role.STAFF)
+    for _ in range(accounts.MAX_FAILURES_PER_LOGIN):
+        refused = await gateway.post(
+            "/connexion", data={"login": "astreinte", "password": "pas le bon"}
+        )
+        assert refused.status_code == 401
+        assert "Identifiant ou mot de passe incorrect" in refused.text
+    locked = await gateway.post("/connexion", data={"login": "astreinte", "password": PASSWORD})
+    assert locked.status_code == 429 and "Trop de tentatives" in locked.text
+    assert SESSION_COOKIE not in locked.headers.get("set-cookie", "")
+    unknown = await gateway.post("/connexion", data={"login": "personne", "password": PASSWORD})
+    assert unknown.status_code == 401, "an unknown login is refused like a wrong password"
+    outside = await gateway.post(
+        "/connexion",
+        data={"login": "astreinte", "password": PASSWORD, "next": "https://ailleurs.example.org"},
+    )
+    assert outside.status_code == 429
+
+
+def _tocsin(
+    store: Store, tmp_path: Path, *args: str, stdin: str = ""
+) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "TOCSIN_DATABASE_URL": store.url,
+        "TOCSIN_STATE_DIR": str(tmp_path / "state"),
+    }
+    return subprocess.run(
+        [str(SCRIPTS / "tocsin"), *args],
+        input=stdin,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+async def test_accounts_and_revocable_tokens_from_the_command_line(
+    gateway: httpx.AsyncClient, store_with_network: Store, tmp_path: Path
+) -> None:
+    created = _tocsin(
+        store_with_network,
+        tmp_path,
+        *("user", "create", "sacha", "--name", "Sacha Bernard", "--role", "representative"),
+        *("--contact", REPRESENTATIVE, "--password-stdin"),
+        stdin=PASSWORD + "\n",
+    )
+    assert created.returncode == 0, created.stderr
+    short = _tocsin(
+        store_with_network,
+        tmp_path,
+        *("user", "create", "dominique", "--name", "D", "--password-stdin"),
+        stdin="court\n",
+    )
+    assert short.returncode == 2 and "12" in short.stderr
+    stranger = _tocsin(
+        store_with_network,
+        tmp_path,
+        *("user", "create", "camille", "--name", "C", "--role", "representative"),
+        *("--contact", "personne", "--password-stdin"),
+        stdin=PASSWORD + "\n",
+    )
+    assert stranger.returncode == 2 and "contact inconnu" in stranger.stderr
+
+    issued = _tocsin(store_with_network, tmp_path, "token", "create", "sacha", "--name", "test")
+    assert issued.returncode == 0, issued.stderr
+    token = issued.stdout.strip().splitlines()[-1]
+    token_id = re.search(r"n°(\d+)", issued.stdout)
+    assert token_id is not None
+    bearer = {"Authorization": f"Bearer {token}"}
+    me = await gateway.get("/api/me", headers=bearer)
+    assert me.status_code == 200 and me.json()["role"] == "representative"
+
+    revoked = _tocsin(store_with_network, tmp_path, "token", "revoke", token_id.group(1))
+    assert revoked.returncode == 0, revoked.stderr
+    assert (await gateway.get("/api/me", headers=bearer)).status_code == 401
+    listed = _tocsin(store_with_network, tmp_path, "token", "list")
+    assert "sacha\ttest\trévoqué" in listed.stdout
+    again = _tocsin(store_with_network, tmp_path, "token", "revoke", token_id.group(1))
+    assert again.returncode == 1
