@@ -4,8 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 INSTALLED_TEST := $(VENV)/.installed-test
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test histories lint format clean
+.PHONY: demo test histories lint format clean chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +23,12 @@ $(INSTALLED_TEST): pyproject.toml | $(BIN)/python
 demo: $(INSTALLED)
 	$(BIN)/tocsin dev --demo
 
-test: $(INSTALLED_TEST)
+# The console's browser tests drive Debian's Chromium (Playwright downloads no browser here).
+chromium:
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && \
+		$(SUDO) apt-get install -y -qq --no-install-recommends chromium; }
+
+test: $(INSTALLED_TEST) chromium
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
@@ -35,4 +41,4 @@ format: $(INSTALLED_TEST)
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) .tocsin .pytest_cache .ruff_cache
+	rm -rf $(VENV) .tocsin .pytest_cache .ruff_cache test-artefacts

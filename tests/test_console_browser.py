@@ -1,0 +1,164 @@
+"""The console in a real headless Chromium (Debian's, driven by Playwright): sign
+in, declare a drill on two communes, accept the designation from the phone
+simulator, watch the CCAS status change live, close the event. Screenshots of the
+main pages are kept in ``test-artefacts/console/``."""
+
+import re
+import shutil
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from playwright.async_api import Browser, Page, async_playwright, expect
+from temporalio.testing import WorkflowEnvironment
+
+from definitions.accounts import AccountRequest, Role
+from definitions.loader import Definitions
+from gateway.app import create_app
+from store import accounts
+from store.database import Store
+from tests.conftest import LINK_SECRET, TWILIO_AUTH_TOKEN
+from worker.asgi_server import AsgiServer
+from worker.ports import free_port
+from worker.runner import Messaging, running_workers
+
+ARTEFACTS = Path(__file__).parent.parent / "test-artefacts" / "console"
+CHROMIUM = shutil.which("chromium")
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PASSWORD = "mot de passe de la permanence"
+REPRESENTATIVE_PHONE = "+33639980101"
+LILLE_DIRECTOR_PHONE = "+33639980001"
+LIVE = 20_000
+"""Milliseconds a live part has to show a change (it refreshes every 3 s)."""
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def browser() -> AsyncIterator[Browser]:
+    if CHROMIUM is None:
+        pytest.fail("Chromium manquant : `make test` installe le paquet Debian chromium")
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield launched
+        await launched.close()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def console_url(
+    dev_env: WorkflowEnvironment,
+    store_with_network: Store,
+    task_queue: str,
+    definitions: Definitions,
+    messaging: Messaging,
+) -> AsyncIterator[str]:
+    """The gateway on a loopback port with workers behind it, as ``tocsin dev`` runs it."""
+    request = AccountRequest(
+        login="permanence", name="Permanence", role=Role.STAFF, password=PASSWORD
+    )
+    with store_with_network.session() as session:
+        accounts.create_account(session, request, datetime.now(UTC))
+        session.commit()
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    app = create_app(
+        dev_env.client,
+        store_with_network,
+        task_queue,
+        twilio_auth_token=TWILIO_AUTH_TOKEN,
+        public_url=url,
+        link_secret=LINK_SECRET,
+        phone_simulator_sender="+33639989999",
+    )
+    server = AsgiServer(app, "127.0.0.1", port)
+    serving = await server.start()
+    async with running_workers(
+        dev_env.client, store_with_network, task_queue, definitions, messaging
+    ):
+        yield url
+    server.stop()
+    await serving
+
+
+async def _shoot(page: Page, name: str) -> None:
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(ARTEFACTS / f"{name}.png"), full_page=True)
+
+
+async def _pick_place(page: Page, query: str, suggestion: str) -> None:
+    await page.fill("#search", query)
+    await page.get_by_role("button", name=re.compile(re.escape(suggestion))).click()
+
+
+async def _answer_sms(page: Page, base: str, phone: str, keyword: str) -> None:
+    """Open the phone in the simulator, wait for its SMS asking for ``keyword``, answer."""
+    await page.goto(f"{base}/telephones/{phone}")
+    asked = page.locator("#thread .sms.in", has_text=f"{keyword} ")
+    await expect(asked.first).to_be_visible(timeout=LIVE)
+    text = await asked.last.inner_text()
+    code = re.search(rf"{keyword} (\d{{4}})", text)
+    assert code is not None, text
+    await page.fill("#text", f"{keyword} {code.group(1)}")
+    await page.get_by_role("button", name="Envoyer").click()
+    await expect(page.locator("#answers")).to_be_visible()
+
+
+async def test_a_drill_from_declaration_to_closure(browser: Browser, console_url: str) -> None:
+    context = await browser.new_context(viewport={"width": 390, "height": 844})
+    page = await context.new_page()
+    await page.goto(console_url)
+    await expect(page).to_have_url(re.compile("/connexion"))
+    await page.fill("#login", "permanence")
+    await page.fill("#password", PASSWORD)
+    await _shoot(page, "01-connexion")
+    await page.get_by_role("button", name="Se connecter").click()
+    await expect(page.get_by_role("heading", name="Événements")).to_be_visible()
+
+    await page.get_by_role("link", name="Déclarer").click()
+    await page.get_by_label("Exercice").check()
+    await page.select_option("#type", "inondation")
+    await page.fill("#title", "Exercice crue de la Deûle")
+    await _pick_place(page, "Lille", "Lille (59350)")
+    await _pick_place(page, "Villeneuve-d'A", "Villeneuve-d'Ascq (59009)")
+    await expect(page.locator("#places")).to_have_value("59350 59009")
+    await _shoot(page, "02-declaration")
+    await page.get_by_role("button", name="Vérifier le territoire").click()
+    territory = page.locator("#territory")
+    await expect(territory).to_contain_text("Nord (59)")
+    await expect(territory).to_contain_text("1 commune(s) sans CCAS ni CIAS")
+    await _shoot(page, "03-confirmation")
+    await page.get_by_role("button", name="Confirmer et déclencher").click()
+    await expect(page.locator("h1")).to_contain_text("Exercice crue de la Deûle")
+    await expect(page.locator("h1 .badge.drill")).to_have_text("EXERCICE")
+    event_url = page.url
+
+    phone = await context.new_page()
+    await _answer_sms(phone, console_url, REPRESENTATIVE_PHONE, "OUI")
+    await _shoot(phone, "04-telephone-representant")
+    await expect(page.locator("#representative")).to_contain_text("Alix Martin", timeout=LIVE)
+    lille = page.locator('#centres tr[data-organisation="ccas-59350"]')
+    await expect(lille).to_contain_text("demande", timeout=LIVE)
+
+    await _answer_sms(phone, console_url, LILLE_DIRECTOR_PHONE, "OK")
+    await expect(lille).to_contain_text("mobilisé", timeout=LIVE)
+    assert page.url == event_url, "the status changed without reloading the page"
+    await expect(page.locator("#timeline")).to_contain_text("CCAS de Lille", timeout=LIVE)
+    await _shoot(page, "05-evenement")
+
+    await page.get_by_label("lancer le retour d'expérience").uncheck()
+    await page.get_by_role("button", name="Clore").click()
+    await expect(page.locator(".notice")).to_have_text("Événement clos.")
+    await expect(page.locator("#phase")).to_have_text("clos")
+    await page.goto(console_url)
+    closed = page.locator("tr", has_text="Exercice crue de la Deûle")
+    await expect(closed.locator(".badge.closed")).to_be_visible()
+    await _shoot(page, "06-evenements")
+    await context.close()
