@@ -155,7 +155,7 @@ async def test_a_drill_from_declaration_to_closure(browser: Browser, console_url
 
     await page.get_by_label("lancer le retour d'expérience").uncheck()
     await page.get_by_role("button", name="Clore").click()
-    await expect(page.locator(".notice")).to_have_text("Événement clos.")
+    await expect(page.locator(".notice")).to_have_text("Clôture enregistrée.")
     await expect(page.locator("#phase")).to_have_text("clos")
     await page.goto(console_url)
     closed = page.locator("tr", has_text="Exercice crue de la Deûle")

@@ -3,6 +3,7 @@
 import asyncio
 import json
 import os
+import re
 import signal
 import subprocess
 import time
@@ -91,6 +92,7 @@ class DevStack:
         )
         try:
             self._wait_healthy(process)
+            self.banner = self._read_banner(process)
             children = _descendants(process.pid)
             assert children, "tocsin dev started no Temporal server"
             yield children
@@ -99,6 +101,27 @@ class DevStack:
             assert process.wait(timeout=30) == 0
             left = {pid for pid in _descendants(process.pid) | children if _alive(pid)}
             assert not left, f"processes left behind: {left}"
+
+    @staticmethod
+    def _read_banner(process: subprocess.Popen[str]) -> str:
+        assert process.stdout is not None
+        lines = []
+        while not lines or not lines[-1].startswith("Arrêt"):
+            lines.append(process.stdout.readline())
+        return "".join(lines)
+
+    @contextmanager
+    def console_session(self) -> Iterator[httpx.Client]:
+        """Signed in to the console with the demo account the banner gives."""
+        credentials = re.search(r"identifiant (\S+), mot de passe (\S+)\)", self.banner)
+        assert credentials is not None, self.banner
+        with httpx.Client(base_url=f"http://127.0.0.1:{self.http_port}") as console:
+            signed_in = console.post(
+                "/connexion",
+                data={"login": credentials.group(1), "password": credentials.group(2)},
+            )
+            assert signed_in.status_code == 303, signed_in.text
+            yield console
 
     def _wait_healthy(self, process: subprocess.Popen[str]) -> None:
         deadline = time.monotonic() + START_TIMEOUT
@@ -209,6 +232,7 @@ def test_activate_status_close_and_restart(stack: DevStack) -> None:
 
     with stack.running(stop_signal=signal.SIGINT):
         assert stack.status(event_id)["phase"] == "committee"
+        _console_after_restart(stack)
         closed = stack.command("close", event_id, "--reason", "décrue")
         assert closed.returncode == 0, closed.stderr
         assert closed.stdout.strip() == f"{event_id} : retour d'expérience"
@@ -217,6 +241,14 @@ def test_activate_status_close_and_restart(stack: DevStack) -> None:
         assert again.returncode == 1
         assert "déjà en cours" in again.stderr
         _review_by_command(stack, event_id)
+
+
+def _console_after_restart(stack: DevStack) -> None:
+    """The demo account's new password signs in; the event and its SMS are there."""
+    with stack.console_session() as console:
+        listed = console.get("/")
+        assert "Crue de la Deûle" in listed.text and "EXERCICE" in listed.text
+        assert "+33639980004" in console.get("/telephones").text
 
 
 def _review_by_command(stack: DevStack, event_id: str) -> None:

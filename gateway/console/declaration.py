@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field, ValidationError
 from temporalio.client import Client
 
 from definitions.competence import resolve_competence
-from definitions.event import COMMUNE_CODE, EventDeclaration
+from definitions.event import EventDeclaration
 from definitions.event_type import EventType
 from definitions.territory import load_territory
 from definitions.territory.declared_area import affected_communes
@@ -29,13 +29,15 @@ log = structlog.get_logger(__name__)
 SUGGESTIONS = 10
 PLACES_MAX_LENGTH = 20_000
 EXERCISE, REAL = "exercice", "reel"
+DEPARTMENT_AS_TYPED = re.compile(r"^(\d{1,3}|2[ABab])$")
 
 
 def split_places(text: str) -> tuple[list[str], list[str]]:
-    """Codes as typed, split into communes (five characters) and departments."""
-    codes = [code for code in re.split(r"[\s,;]+", text.strip()) if code]
-    communes = [code for code in codes if COMMUNE_CODE.match(code.upper())]
-    return communes, [code for code in codes if code not in communes]
+    """Places as typed, split into departments (their codes) and communes (the rest:
+    a commune's name or postal code is then refused with its INSEE code)."""
+    places = [place for place in re.split(r"[\s,;]+", text.strip()) if place]
+    departments = [place for place in places if DEPARTMENT_AS_TYPED.match(place)]
+    return [place for place in places if place not in departments], departments
 
 
 def search_places(territory: Territory, query: str) -> list[tuple[str, str]]:

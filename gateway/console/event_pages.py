@@ -13,9 +13,10 @@ from activities.review_facts import map_points
 from activities.review_figures import commune_map
 from definitions.committee import CommitteeStatus
 from definitions.competence import TerritoryResolution, resolve_competence
+from definitions.crisis_log import CrisisLogEntry
 from definitions.event import EventDeclaration, Phase
 from definitions.event_status import EventStatus
-from definitions.mobilisation import MobilisationStatus, SupportCounts
+from definitions.mobilisation import CentreSupport, MobilisationStatus, SupportCounts
 from definitions.territory import load_territory
 from definitions.territory.declared_area import affected_communes
 from gateway import committee_control, event_control
@@ -35,7 +36,7 @@ DONE = {
     "point-de-situation": "Point de situation diffusé aux CCAS/CIAS mobilisés.",
     "extension": "Zone étendue : les nouveaux CCAS/CIAS compétents sont sollicités.",
     "reunion": "Réunion enregistrée : les invitations partent.",
-    "cloture": "Événement clos.",
+    "cloture": "Clôture enregistrée.",
 }
 
 
@@ -46,30 +47,23 @@ class Situation:
     status: EventStatus
     departments: list[MobilisationStatus] = field(default_factory=list)
     committee: CommitteeStatus | None = None
-    department_filter: str | None = None
 
     @property
     def total(self) -> SupportCounts:
         return SupportCounts.of([c for d in self.departments for c in d.centres])
 
     @property
-    def centres_shown(self) -> list[tuple[str, object]]:
+    def centres_shown(self) -> list[tuple[str, CentreSupport]]:
         rows = [
             (department.department_code, centre)
             for department in self.departments
-            if self.department_filter in (None, department.department_code)
             for centre in department.centres
         ]
         return rows[:CENTRES_SHOWN]
 
     @property
     def centres_hidden(self) -> int:
-        shown = sum(
-            len(department.centres)
-            for department in self.departments
-            if self.department_filter in (None, department.department_code)
-        )
-        return max(0, shown - CENTRES_SHOWN)
+        return max(0, sum(len(d.centres) for d in self.departments) - CENTRES_SHOWN)
 
 
 @lru_cache(maxsize=16)
@@ -88,18 +82,18 @@ class EventPages:
         self._store = store
         self._reads = reads
 
-    async def situation(self, event_id: str, department: str | None = None) -> Situation:
+    async def situation(self, event_id: str) -> Situation:
         status = await event_control.status(self._client, event_id)
-        situation = Situation(status, department_filter=department)
+        situation = Situation(status)
         if status.mobilised_departments:
             situation.departments = await self._reads.departments(event_id)
         if status.phase is Phase.COMMITTEE:
             situation.committee = await committee_control.status(self._client, event_id)
         return situation
 
-    def timeline(self, event_id: str, after: int) -> list[tuple[int, object]]:
+    def timeline(self, event_id: str, after: int) -> list[tuple[int, CrisisLogEntry]]:
         with self._store.session() as session:
-            return list(events.crisis_log_since(session, event_id, after, TIMELINE_LINES))
+            return events.crisis_log_since(session, event_id, after, TIMELINE_LINES)
 
     async def area_map(self, event_id: str) -> str:
         status = await event_control.status(self._client, event_id)
@@ -152,12 +146,8 @@ def event_pages_router(pages: EventPages, store: Store, guards: Guards) -> APIRo
         return await pages.page(request, event_id, notice=DONE.get(fait or ""))
 
     @router.get("/evenements/{event_id}/situation", dependencies=[guards.event_member])
-    async def situation_part(
-        request: Request,
-        event_id: EventIdPath,
-        departement: Annotated[str | None, Query(max_length=3)] = None,
-    ) -> HTMLResponse:
-        situation = await pages.situation(event_id, departement)
+    async def situation_part(request: Request, event_id: EventIdPath) -> HTMLResponse:
+        situation = await pages.situation(event_id)
         return render(request, "console/situation.html", situation=situation)
 
     @router.get("/evenements/{event_id}/journal", dependencies=[guards.event_member])
