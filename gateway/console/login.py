@@ -41,29 +41,31 @@ def login_router(store: Store, guards: Guards, *, secure_cookie: bool) -> APIRou
         address = request.client.host if request.client else "?"
         now = datetime.now(UTC)
         login = login.strip().lower()
+
+        def refused(status_code: int, error: str) -> HTMLResponse:
+            return render(
+                request,
+                "console/login.html",
+                status_code,
+                next=_safe_next(next),
+                login=login,
+                error=error,
+            )
+
         with store.session() as session:
             try:
                 account = accounts.authenticate(session, login, password, address, now)
             except accounts.TooManyAttemptsError:
                 log.warning("console.login_locked", login=login, address=address)
-                return render(
-                    request,
-                    "console/login.html",
+                return refused(
                     status.HTTP_429_TOO_MANY_REQUESTS,
-                    next=_safe_next(next),
-                    login=login,
-                    error="Trop de tentatives : réessayez dans un quart d'heure.",
+                    "Trop de tentatives : réessayez dans un quart d'heure.",
                 )
             if account is None:
                 session.commit()
                 log.info("console.login_refused", login=login, address=address)
-                return render(
-                    request,
-                    "console/login.html",
-                    status.HTTP_401_UNAUTHORIZED,
-                    next=_safe_next(next),
-                    login=login,
-                    error="Identifiant ou mot de passe incorrect.",
+                return refused(
+                    status.HTTP_401_UNAUTHORIZED, "Identifiant ou mot de passe incorrect."
                 )
             secret, _ = accounts.open_session(session, account, now)
             session.commit()
