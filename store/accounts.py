@@ -73,11 +73,13 @@ def create_account(session: Session, request: AccountRequest, now: datetime) -> 
 
 
 def set_password(session: Session, login: str, password: str) -> Account:
+    """The new password; every browser signed in with the old one is signed out."""
     row = session.exec(select(AccountRow).where(AccountRow.login == login)).first()
     if row is None:
         raise LookupError(f"compte inconnu : {login}")
     row.password_hash = HASHER.hash(password)
     session.add(row)
+    session.execute(delete(WebSessionRow).where(col(WebSessionRow.account_id) == row.id))
     session.flush()
     return _account(row)
 

@@ -307,3 +307,15 @@ async def test_accounts_and_revocable_tokens_from_the_command_line(
     assert "sacha\ttest\trévoqué" in listed.stdout
     again = _tocsin(store_with_network, tmp_path, "token", "revoke", token_id.group(1))
     assert again.returncode == 1
+
+
+async def test_a_new_password_signs_out_every_browser(
+    gateway: httpx.AsyncClient, store_with_network: Store
+) -> None:
+    _create_account(store_with_network, "astreinte", Role.STAFF)
+    await _sign_in(gateway, "astreinte")
+    with store_with_network.session() as session:
+        accounts.set_password(session, "astreinte", "un tout autre mot de passe")
+        session.commit()
+    assert (await gateway.get("/api/me")).status_code == 401
+    assert (await gateway.get("/")).headers["location"] == "/connexion?next=%2F"
