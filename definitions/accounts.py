@@ -4,12 +4,14 @@ directors have no account: their signed links are their only door."""
 import re
 from datetime import datetime
 from enum import StrEnum
+from typing import Annotated
 
 from pydantic import BaseModel, Field, model_validator
 
 LOGIN_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._@-]{2,63}$")
 PASSWORD_MIN_LENGTH = 12
 PASSWORD_MAX_LENGTH = 256
+Password = Annotated[str, Field(min_length=PASSWORD_MIN_LENGTH, max_length=PASSWORD_MAX_LENGTH)]
 
 
 class Role(StrEnum):
@@ -32,7 +34,7 @@ class AccountRequest(BaseModel):
     contact_id: str | None = Field(
         default=None, max_length=64, description="the directory contact a representative is"
     )
-    password: str = Field(min_length=PASSWORD_MIN_LENGTH, max_length=PASSWORD_MAX_LENGTH)
+    password: Password
 
     @model_validator(mode="after")
     def _representative_is_a_contact(self) -> "AccountRequest":

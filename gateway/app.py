@@ -152,17 +152,17 @@ def create_app(
     ]
     if twilio_auth_token:
         routers.append(twilio_router(store, client, twilio_auth_token, public_url))
-        if phone_simulator_sender is not None:
-            routers.append(
-                phone_simulator_router(
-                    store,
-                    guards,
-                    auth_token=twilio_auth_token,
-                    public_url=public_url,
-                    sender_id=phone_simulator_sender,
-                )
+    app.state.phone_simulator = bool(twilio_auth_token) and phone_simulator_sender is not None
+    if app.state.phone_simulator:
+        routers.append(
+            phone_simulator_router(
+                store,
+                guards,
+                auth_token=twilio_auth_token,
+                public_url=public_url,
+                sender_id=phone_simulator_sender or "",
             )
-    app.state.phone_simulator = twilio_auth_token != "" and phone_simulator_sender is not None
+        )
     if link_secret:
         routers.append(answer_router(store, client, reads, link_secret))
         routers.append(questionnaire_router(store, client, link_secret))

@@ -78,6 +78,7 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
 TWILIO_ACCOUNT_SID = "AC" + "0" * 32
 TWILIO_AUTH_TOKEN = "test-auth-token"
 LINK_SECRET = "test-link-secret"
+ACCOUNT_PASSWORD = "un mot de passe assez long"
 
 
 def sms_sender(
@@ -280,20 +281,45 @@ class Phone:
         return await self.http.post(path, data=params, headers={"X-Twilio-Signature": signature})
 
 
+def create_account(
+    store: Store, login: str, role: Role = Role.STAFF, contact_id: str | None = None
+) -> None:
+    """An account whose password is ``ACCOUNT_PASSWORD``."""
+    request = AccountRequest(
+        login=login,
+        name=login.capitalize(),
+        role=role,
+        contact_id=contact_id,
+        password=ACCOUNT_PASSWORD,
+    )
+    with store.session() as session:
+        accounts.create_account(session, request, datetime.now(UTC))
+        session.commit()
+
+
 def api_headers(
     store: Store, role: Role = Role.STAFF, contact_id: str | None = None, login: str = ""
 ) -> dict[str, str]:
     """The header of a script calling the API with a new account's token."""
     login = login or f"{role.value}-{uuid.uuid4().hex[:8]}"
-    now = datetime.now(UTC)
-    request = AccountRequest(
-        login=login, name=login, role=role, contact_id=contact_id, password="x" * 16
-    )
+    create_account(store, login, role, contact_id)
     with store.session() as session:
-        accounts.create_account(session, request, now)
-        token, _ = accounts.create_token(session, login, "tests", now)
+        token, _ = accounts.create_token(session, login, "tests", datetime.now(UTC))
         session.commit()
     return {"Authorization": f"Bearer {token}"}
+
+
+async def sign_in(client: httpx.AsyncClient, login: str) -> str:
+    """Signs the browser in through the console's form; gives the session's CSRF token."""
+    response = await client.post("/connexion", data={"login": login, "password": ACCOUNT_PASSWORD})
+    assert response.status_code == 303, response.text
+    me = await client.get("/api/me")
+    assert me.status_code == 200
+    return str(me.json()["csrf_token"])
+
+
+async def workflow_count(env: WorkflowEnvironment, task_queue: str) -> int:
+    return (await env.client.count_workflows(f"TaskQueue = '{task_queue}'")).count
 
 
 @contextlib.asynccontextmanager

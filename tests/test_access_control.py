@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from temporalio.testing import WorkflowEnvironment
 
-from definitions.accounts import AccountRequest, Role
+from definitions.accounts import Role
 from definitions.designation import RepresentativeClaim
 from definitions.event import EventDeclaration
 from definitions.event_type import EventType
@@ -23,9 +23,19 @@ from gateway.access import SESSION_COOKIE, declared_routes, route_guard
 from gateway.app import create_app
 from store import accounts, representatives
 from store.database import Store
-from tests.conftest import LINK_SECRET, SCRIPTS, TWILIO_AUTH_TOKEN, api_headers, record_event
+from tests.conftest import (
+    ACCOUNT_PASSWORD as PASSWORD,
+)
+from tests.conftest import (
+    LINK_SECRET,
+    SCRIPTS,
+    TWILIO_AUTH_TOKEN,
+    api_headers,
+    create_account,
+    record_event,
+    sign_in,
+)
 
-PASSWORD = "un mot de passe assez long"
 REPRESENTATIVE = "unccas-representant-2"
 OPEN_ROUTES = {
     "/healthz",
@@ -65,24 +75,6 @@ async def gateway(
     transport = httpx.ASGITransport(app=_app(dev_env.client, store_with_network))
     async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
         yield client
-
-
-def _create_account(store: Store, login: str, role: Role, contact_id: str | None = None) -> None:
-    request = AccountRequest(
-        login=login, name=login.capitalize(), role=role, contact_id=contact_id, password=PASSWORD
-    )
-    with store.session() as session:
-        accounts.create_account(session, request, datetime.now(UTC))
-        session.commit()
-
-
-async def _sign_in(gateway: httpx.AsyncClient, login: str) -> str:
-    """Signs the client in; gives the session's CSRF token."""
-    response = await gateway.post("/connexion", data={"login": login, "password": PASSWORD})
-    assert response.status_code == 303, response.text
-    me = await gateway.get("/api/me")
-    assert me.status_code == 200
-    return str(me.json()["csrf_token"])
 
 
 def _guarded_requests(app: FastAPI) -> list[tuple[str, str, APIRoute]]:
@@ -178,8 +170,8 @@ async def test_a_representative_reaches_only_the_events_they_represent(
 async def test_browser_changes_need_the_session_csrf_token(
     gateway: httpx.AsyncClient, store_with_network: Store
 ) -> None:
-    _create_account(store_with_network, "astreinte", Role.STAFF)
-    csrf_token = await _sign_in(gateway, "astreinte")
+    create_account(store_with_network, "astreinte", Role.STAFF)
+    csrf_token = await sign_in(gateway, "astreinte")
     event = "/evenements/inondation-20261122-abcd/point-de-situation"
 
     without = await gateway.post(event, data={"text": "Point"})
@@ -203,7 +195,7 @@ async def test_browser_changes_need_the_session_csrf_token(
 async def test_session_cookie_flags_and_security_headers(
     dev_env: WorkflowEnvironment, store_with_network: Store
 ) -> None:
-    _create_account(store_with_network, "astreinte", Role.STAFF)
+    create_account(store_with_network, "astreinte", Role.STAFF)
     app = _app(dev_env.client, store_with_network, public_url="https://tocsin.example.org")
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as gateway:
@@ -226,7 +218,7 @@ async def test_session_cookie_flags_and_security_headers(
 async def test_password_guessing_locks_the_login(
     gateway: httpx.AsyncClient, store_with_network: Store
 ) -> None:
-    _create_account(store_with_network, "astreinte", Role.STAFF)
+    create_account(store_with_network, "astreinte", Role.STAFF)
     for _ in range(accounts.MAX_FAILURES_PER_LOGIN):
         refused = await gateway.post(
             "/connexion", data={"login": "astreinte", "password": "pas le bon"}
@@ -312,8 +304,8 @@ async def test_accounts_and_revocable_tokens_from_the_command_line(
 async def test_a_new_password_signs_out_every_browser(
     gateway: httpx.AsyncClient, store_with_network: Store
 ) -> None:
-    _create_account(store_with_network, "astreinte", Role.STAFF)
-    await _sign_in(gateway, "astreinte")
+    create_account(store_with_network, "astreinte", Role.STAFF)
+    await sign_in(gateway, "astreinte")
     with store_with_network.session() as session:
         accounts.set_password(session, "astreinte", "un tout autre mot de passe")
         session.commit()

@@ -6,7 +6,6 @@ main pages are kept in ``test-artefacts/console/``."""
 import re
 import shutil
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -14,12 +13,10 @@ import pytest_asyncio
 from playwright.async_api import Browser, Page, async_playwright, expect
 from temporalio.testing import WorkflowEnvironment
 
-from definitions.accounts import AccountRequest, Role
 from definitions.loader import Definitions
 from gateway.app import create_app
-from store import accounts
 from store.database import Store
-from tests.conftest import LINK_SECRET, TWILIO_AUTH_TOKEN
+from tests.conftest import ACCOUNT_PASSWORD, LINK_SECRET, TWILIO_AUTH_TOKEN, create_account
 from worker.asgi_server import AsgiServer
 from worker.ports import free_port
 from worker.runner import Messaging, running_workers
@@ -35,7 +32,6 @@ CHROMIUM_FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-PASSWORD = "mot de passe de la permanence"
 REPRESENTATIVE_PHONE = "+33639980101"
 LILLE_DIRECTOR_PHONE = "+33639980001"
 LIVE = 20_000
@@ -61,12 +57,7 @@ async def console_url(
     messaging: Messaging,
 ) -> AsyncIterator[str]:
     """The gateway on a loopback port with workers behind it, as ``tocsin dev`` runs it."""
-    request = AccountRequest(
-        login="permanence", name="Permanence", role=Role.STAFF, password=PASSWORD
-    )
-    with store_with_network.session() as session:
-        accounts.create_account(session, request, datetime.now(UTC))
-        session.commit()
+    create_account(store_with_network, "permanence")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     app = create_app(
@@ -117,7 +108,7 @@ async def test_a_drill_from_declaration_to_closure(browser: Browser, console_url
     await page.goto(console_url)
     await expect(page).to_have_url(re.compile("/connexion"))
     await page.fill("#login", "permanence")
-    await page.fill("#password", PASSWORD)
+    await page.fill("#password", ACCOUNT_PASSWORD)
     await _shoot(page, "01-connexion")
     await page.get_by_role("button", name="Se connecter").click()
     await expect(page.get_by_role("heading", name="Événements")).to_be_visible()

@@ -5,34 +5,14 @@ exists only beside the local SMS sandbox."""
 
 import html
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 
 import httpx
 import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
-from definitions.accounts import AccountRequest, Role
 from gateway.app import create_app
-from store import accounts
 from store.database import Store
-from tests.conftest import TWILIO_AUTH_TOKEN
-
-PASSWORD = "mot de passe de la permanence"
-
-
-def _create_staff(store: Store) -> None:
-    request = AccountRequest(
-        login="permanence", name="Permanence", role=Role.STAFF, password=PASSWORD
-    )
-    with store.session() as session:
-        accounts.create_account(session, request, datetime.now(UTC))
-        session.commit()
-
-
-async def _sign_in(client: httpx.AsyncClient) -> str:
-    """The session's CSRF token."""
-    await client.post("/connexion", data={"login": "permanence", "password": PASSWORD})
-    return str((await client.get("/api/me")).json()["csrf_token"])
+from tests.conftest import TWILIO_AUTH_TOKEN, create_account, sign_in, workflow_count
 
 
 @pytest_asyncio.fixture(loop_scope="session")
@@ -43,12 +23,8 @@ async def console(
     app = create_app(dev_env.client, store_with_network, task_queue)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
-        _create_staff(store_with_network)
-        yield client, await _sign_in(client)
-
-
-async def _workflows(env: WorkflowEnvironment, task_queue: str) -> int:
-    return (await env.client.count_workflows(f"TaskQueue = '{task_queue}'")).count
+        create_account(store_with_network, "permanence")
+        yield client, await sign_in(client, "permanence")
 
 
 async def test_wrong_places_are_shown_again_with_suggestions(
@@ -73,7 +49,7 @@ async def test_wrong_places_are_shown_again_with_suggestions(
     assert nothing.status_code == 422 and "au moins une commune" in nothing.text
     unknown_type = await client.post("/declarer", data={**form, "type": "meteorite"})
     assert unknown_type.status_code == 422 and "valeur inconnue" in unknown_type.text
-    assert await _workflows(dev_env, task_queue) == 0
+    assert await workflow_count(dev_env, task_queue) == 0
 
 
 async def test_the_confirmation_shows_the_territory_and_starts_nothing(
@@ -94,12 +70,12 @@ async def test_the_confirmation_shows_the_territory_and_starts_nothing(
     assert "Lille (59350), Villeneuve-d'Ascq (59009)" in html.unescape(confirmation.text)
     assert "<strong>1</strong> CCAS" in confirmation.text
     assert "1 commune(s) sans CCAS ni CIAS" in confirmation.text
-    assert await _workflows(dev_env, task_queue) == 0
+    assert await workflow_count(dev_env, task_queue) == 0
 
     declared = await client.post("/declarer/confirmer", data=form)
     assert declared.status_code == 303
     assert declared.headers["location"].startswith("/evenements/attentat-")
-    assert await _workflows(dev_env, task_queue) == 1
+    assert await workflow_count(dev_env, task_queue) == 1
     event_id = declared.headers["location"].rsplit("/", 1)[1]
     await dev_env.client.get_workflow_handle(event_id).terminate("test : aucun worker")
 
@@ -123,7 +99,7 @@ async def test_places_are_found_by_name_code_and_postal_code(
 async def test_the_phone_simulator_lives_only_beside_the_sandbox(
     dev_env: WorkflowEnvironment, store_with_network: Store
 ) -> None:
-    _create_staff(store_with_network)
+    create_account(store_with_network, "permanence")
     for sender, expected in ((None, 404), ("UNCCAS", 200)):
         app = create_app(
             dev_env.client,
@@ -135,7 +111,7 @@ async def test_the_phone_simulator_lives_only_beside_the_sandbox(
         )
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
-            await _sign_in(client)
+            await sign_in(client, "permanence")
             assert (await client.get("/telephones")).status_code == expected
             page = await client.get("/")
             assert ("/telephones" in page.text) is (expected == 200)

@@ -11,7 +11,7 @@ from definitions.event_status import EventStatus
 from definitions.loader import Definitions
 from gateway.app import create_app
 from store.database import Store
-from tests.conftest import api_headers
+from tests.conftest import api_headers, workflow_count
 from worker.runner import Messaging, running_workers
 from worker.sandbox.smtp_server import MailSandbox
 
@@ -45,11 +45,6 @@ async def _status_until(api: httpx.AsyncClient, event_id: str, phase: Phase) -> 
         if status.phase is phase:
             return status
     raise AssertionError(f"{event_id} never reached {phase}")
-
-
-async def _workflow_count(env: WorkflowEnvironment, task_queue: str) -> int:
-    count = await env.client.count_workflows(f"TaskQueue = '{task_queue}'")
-    return count.count
 
 
 async def test_declare_read_and_close_an_event(api: httpx.AsyncClient) -> None:
@@ -144,7 +139,7 @@ async def test_a_handover_informs_the_state_of_the_change(
 async def test_bad_declarations_are_refused_and_start_nothing(
     api: httpx.AsyncClient, dev_env: WorkflowEnvironment, task_queue: str
 ) -> None:
-    before = await _workflow_count(dev_env, task_queue)
+    before = await workflow_count(dev_env, task_queue)
     cases = {
         "no commune": ({"type": "inondation", "communes": [], "title": "Crue"}, "au moins une"),
         "unknown type": ({"type": "volcan", "communes": ["59350"], "title": "x"}, "volcan"),
@@ -170,7 +165,7 @@ async def test_bad_declarations_are_refused_and_start_nothing(
         "/api/events", content=b"{not json", headers={"content-type": "application/json"}
     )
     assert not_json.status_code == 422
-    assert await _workflow_count(dev_env, task_queue) == before
+    assert await workflow_count(dev_env, task_queue) == before
 
 
 async def test_unknown_event_is_404(api: httpx.AsyncClient) -> None:

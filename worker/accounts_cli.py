@@ -6,11 +6,11 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 from sqlmodel import Session
 
-from definitions.accounts import AccountRequest, Role
-from definitions.validation import describe_validation_error
+from definitions.accounts import AccountRequest, Password, Role
+from definitions.validation import describe_error, describe_validation_error
 from store import accounts, directory
 from worker.cli_common import EXIT_FAILED, load_settings, read_store, refuse, write_store
 
@@ -73,13 +73,10 @@ def change_password(
 ) -> None:
     """Changer le mot de passe d'un compte."""
     settings = load_settings()
-    password = _password(password_stdin)
     try:
-        AccountRequest.model_validate(
-            {"login": login, "name": "-", "role": Role.STAFF, "password": password}
-        )
+        password = TypeAdapter(Password).validate_python(_password(password_stdin))
     except ValidationError as error:
-        refuse("Mot de passe refusé :", describe_validation_error(error))
+        refuse("Mot de passe refusé :", [describe_error(e) for e in error.errors()])
 
     def change(session: Session) -> bool:
         try:

@@ -42,18 +42,23 @@ def split_places(text: str) -> tuple[list[str], list[str]]:
 
 def search_places(territory: Territory, query: str) -> list[tuple[str, str]]:
     """(code, label) of departments then communes whose code, postal code or name
-    starts like the query."""
+    starts like the query; names are looked up in the territory's own index."""
     key = name_key(query)
     found = [
         (department.code, f"{department.name} — département {department.code}")
         for department in territory.departments.values()
         if department.code == query.upper() or name_key(department.name).startswith(key)
     ]
-    communes = territory.communes_with_postal_code(query) or [
+    by_code = territory.commune(query.upper())
+    by_name = [
         commune
-        for code, commune in territory.communes.items()
-        if code == query.upper() or name_key(commune.name).startswith(key)
+        for name in territory.names()
+        if name.startswith(key)
+        for commune in territory.communes_named(name)
     ]
+    communes = territory.communes_with_postal_code(query) or list(
+        {commune.insee_code: commune for commune in [*filter(None, [by_code]), *by_name]}.values()
+    )
     communes.sort(key=lambda commune: (-(commune.population or 0), commune.name))
     found += [
         (
