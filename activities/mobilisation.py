@@ -11,7 +11,7 @@ import structlog
 from sqlmodel import Session
 from temporalio import activity
 
-from activities.people import organisation_person, person_of
+from activities.people import organisation_person, people_of
 from definitions.competence import resolve_competence
 from definitions.directory import ContactRole, Organisation
 from definitions.event import EventDeclaration
@@ -78,14 +78,13 @@ def _recipients(
     session: Session, organisations: list[Organisation], roles: set[ContactRole]
 ) -> dict[str, list[Person]]:
     by_id = {organisation.id: organisation for organisation in organisations}
+    contacts = sorted(
+        (c for c in directory.contacts_of(session, list(by_id)) if c.role in roles),
+        key=lambda contact: ROLE_ORDER[contact.role],
+    )
     people: dict[str, list[Person]] = defaultdict(list)
-    contacts = [
-        contact for contact in directory.contacts_of(session, list(by_id)) if contact.role in roles
-    ]
-    for contact in sorted(contacts, key=lambda contact: ROLE_ORDER[contact.role]):
-        people[contact.organisation_id].append(
-            person_of(session, contact, by_id[contact.organisation_id])
-        )
+    for person in people_of(session, contacts, by_id):
+        people[person.organisation_id].append(person)
     return {
         organisation.id: people.get(organisation.id) or [organisation_person(session, organisation)]
         for organisation in organisations

@@ -1,6 +1,7 @@
 """Who a workflow writes to, read from the crisis directory, with each phone's
 opt-out; and the record of who represents which event."""
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 import structlog
@@ -29,10 +30,10 @@ UNKNOWN_CONTACT = "UnknownContact"
 
 
 def _opted_out(session: Session, phone: str | None) -> bool:
-    return bool(phone) and inbound.has_opted_out(session, phone)
+    return bool(phone) and bool(inbound.opted_out_among(session, [phone]))
 
 
-def person_of(session: Session, contact: Contact, organisation: Organisation | None) -> Person:
+def _person(contact: Contact, organisation: Organisation | None, stopped: set[str]) -> Person:
     return Person(
         contact_id=contact.id,
         name=contact.name,
@@ -40,8 +41,20 @@ def person_of(session: Session, contact: Contact, organisation: Organisation | N
         organisation_name=organisation.name if organisation else "",
         phone=contact.phone,
         email=contact.email,
-        sms_opted_out=_opted_out(session, contact.phone),
+        sms_opted_out=contact.phone in stopped,
     )
+
+
+def person_of(session: Session, contact: Contact, organisation: Organisation | None) -> Person:
+    return people_of(session, [contact], {contact.organisation_id: organisation})[0]
+
+
+def people_of(
+    session: Session, contacts: list[Contact], organisations: Mapping[str, Organisation | None]
+) -> list[Person]:
+    """Contacts with their organisation's name, and one opt-out query for them all."""
+    stopped = inbound.opted_out_among(session, {c.phone for c in contacts if c.phone})
+    return [_person(c, organisations.get(c.organisation_id), stopped) for c in contacts]
 
 
 def organisation_person(session: Session, organisation: Organisation) -> Person:
@@ -77,10 +90,7 @@ def _people_of(session: Session, organisations: list[Organisation]) -> list[Pers
     """Each organisation's mailbox and its contacts, one message per address."""
     by_id = {organisation.id: organisation for organisation in organisations}
     people = [_mailbox(organisation) for organisation in organisations if organisation.email]
-    people += [
-        person_of(session, contact, by_id[contact.organisation_id])
-        for contact in directory.contacts_of(session, list(by_id))
-    ]
+    people += people_of(session, directory.contacts_of(session, list(by_id)), by_id)
     seen: set[str] = set()
     unique = []
     for person in people:

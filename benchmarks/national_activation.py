@@ -8,6 +8,7 @@ Prints figures (see BENCHMARKS.md); asserts nothing.
     .venv/bin/python -m benchmarks.national_activation
 """
 
+import argparse
 import asyncio
 import contextlib
 import os
@@ -64,9 +65,13 @@ UNLIMITED = 1_000_000.0
 LIMITED = 30.0
 REPLIES_PER_SECOND = 20.0
 REPLY_ORDER_SEED = 6
-STATUS_POLL_SECONDS = 0.01
-"""As a status page would, not faster: spamming a workflow with queries delays them
-(they queue behind its workflow tasks) and measured the spam, not Tocsin."""
+STALL_SECONDS = 120.0
+STATUS_POLL_FIRST_SECONDS = 0.01
+STATUS_POLL_MAX_SECONDS = 0.1
+"""Each answer's status is read again after 10 ms, then half as long again each time
+up to 100 ms: precise while answers show fast, without flooding a loaded gateway
+(polling every 10 ms until seen made the readers most of the load they measured).
+A figure is late by at most its last interval."""
 SUPPORT_REQUEST_MARK = "votre centre est-il mobilis"
 NATIONAL = EventDeclaration(
     type=EventType.INONDATION,
@@ -85,6 +90,18 @@ def _peak_mb(pid: int | None) -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def _cpu_seconds(pid: int | None) -> float:
+    """User and system CPU time a process has used so far, in seconds."""
+    if pid is None:
+        return float("nan")
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_used(phase: str, before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    return {f"{phase}_cpu_{name}_s": after[name] - before[name] for name in before}
 
 
 def _percentile(values: list[float], share: float) -> float:
@@ -116,6 +133,15 @@ class Stack:
     mail: MailSandbox
     http: httpx.AsyncClient
     event_id: str = ""
+
+    def cpu(self) -> dict[str, float]:
+        """CPU seconds so far of the worker, the Temporal server and this process
+        (gateway, provider sandboxes and the benchmark's own clients)."""
+        return {
+            "worker": _cpu_seconds(self.worker.pid),
+            "server": _cpu_seconds(self.server.pid),
+            "benchmark": _cpu_seconds(os.getpid()),
+        }
 
     async def reply(self, sender: str, body: str) -> None:
         params = {"MessageSid": "SM" + uuid.uuid4().hex, "From": sender, "To": SENDER, "Body": body}
@@ -167,8 +193,9 @@ async def running_stack(state_dir: Path, sms_per_second: float, noop: bool) -> A
         if noop
         else ["-c", "from worker.cli import main; main()", "worker"]
     )
+    worker_log = (state_dir / "worker.log").open("wb")
     worker = await asyncio.create_subprocess_exec(
-        sys.executable, *command, stdout=asyncio.subprocess.DEVNULL
+        sys.executable, *command, stdout=asyncio.subprocess.DEVNULL, stderr=worker_log
     )
     gateway = AsgiServer(
         create_app(
@@ -194,6 +221,7 @@ async def running_stack(state_dir: Path, sms_per_second: float, noop: bool) -> A
         await serving
         worker.terminate()
         await worker.wait()
+        worker_log.close()
         await server.stop()
         mail.stop()
         twilio_server.stop()
@@ -264,16 +292,29 @@ def _handed_over(store: Store) -> int:
 
 async def _all_handed_over(stack: Stack, expected: int, noop: bool) -> datetime:
     """When every support request is with the providers (the outbox says so); the
-    no-op baseline has no outbox, so its departments are asked."""
+    no-op baseline has no outbox, so its departments are asked. A run that stops
+    progressing ends with the worker's log."""
+    progress = (0, time.monotonic())
     while True:
-        if noop:
-            overview = await MobilisationReads(stack.client).overview(stack.event_id)
-            done = overview.total.requested
-        else:
-            done = await asyncio.to_thread(_handed_over, stack.store)
+        try:
+            done = await asyncio.wait_for(_requested(stack, noop), STALL_SECONDS)
+        except TimeoutError:
+            done = progress[0]
         if done >= expected:
             return datetime.now(UTC)
+        if done > progress[0]:
+            progress = (done, time.monotonic())
+        elif time.monotonic() - progress[1] > STALL_SECONDS:
+            log = (stack.settings.state_dir / "worker.log").read_text(errors="replace")
+            raise RuntimeError(f"stalled at {done}/{expected}; worker's log:\n{log[-3000:]}")
         await asyncio.sleep(1 if noop else 0.5)
+
+
+async def _requested(stack: Stack, noop: bool) -> int:
+    if noop:
+        overview = await MobilisationReads(stack.client).overview(stack.event_id)
+        return overview.total.requested
+    return await asyncio.to_thread(_handed_over, stack.store)
 
 
 async def _answer_all(stack: Stack, event_id: str) -> list[float]:
@@ -291,13 +332,15 @@ async def _answer_all(stack: Stack, event_id: str) -> list[float]:
         await asyncio.sleep(delay)
         started = time.perf_counter()
         await stack.reply(phone, f"OK {centre.code}")
+        interval = STATUS_POLL_FIRST_SECONDS
         while True:
             response = await stack.http.get(path)
             response.raise_for_status()
             seen = CentreSupport.model_validate_json(response.content)
             if seen.state is SupportState.MOBILISED:
                 break
-            await asyncio.sleep(STATUS_POLL_SECONDS)
+            await asyncio.sleep(interval)
+            interval = min(1.5 * interval, STATUS_POLL_MAX_SECONDS)
         latencies.append(time.perf_counter() - started)
 
     await asyncio.gather(
@@ -312,8 +355,10 @@ async def _answer_all(stack: Stack, event_id: str) -> list[float]:
 async def national(state_dir: Path, expected: int, noop: bool) -> dict[str, float]:
     async with running_stack(state_dir, UNLIMITED, noop) as stack:
         event_id, declared, designated = await _activate(stack, NATIONAL)
+        designated_cpu = stack.cpu()
         done = await _all_handed_over(stack, expected, noop)
         figures = {"handed_over_s": (done - designated).total_seconds()}
+        figures |= _cpu_used("handover", designated_cpu, stack.cpu())
         if noop:
             return figures
         first_sms = stack.twilio.messages[0].date_created
@@ -326,7 +371,9 @@ async def national(state_dir: Path, expected: int, noop: bool) -> dict[str, floa
             "emails": stack.mail.received_count,
         }
         print(f"  handed over: {figures}", flush=True)
+        answering_cpu = stack.cpu()
         latencies = await _answer_all(stack, event_id)
+        figures |= _cpu_used("replies", answering_cpu, stack.cpu())
         figures |= {
             "replies": len(latencies),
             "reply_p50_ms": 1000 * statistics.median(latencies),
@@ -348,7 +395,16 @@ async def limited_rate(state_dir: Path) -> dict[str, float]:
         return {"sms": len(stamps), "seconds": span, "rate_per_s": rate, "target": LIMITED}
 
 
-async def main() -> None:
+STAGES = ("national", "noop", "rate")
+
+
+def _print_figures(title: str, figures: dict[str, float]) -> None:
+    print(f"{title}:")
+    for name, value in figures.items():
+        print(f"  {name}: {value:.3f}" if isinstance(value, float) else f"  {name}: {value}")
+
+
+async def main(stages: list[str]) -> None:
     configure_logging(level="WARNING")
     with tempfile.TemporaryDirectory(prefix="tocsin-bench-") as folder:
         root = Path(folder)
@@ -363,20 +419,30 @@ async def main() -> None:
             f"machine: {platform.platform()}, {os.cpu_count()} CPU, Python {sys.version.split()[0]}"
         )
         print(f"centres to mobilise: {expected} in {len(NATIONAL.departments)} departments")
-        real = await national(root / "real", expected, noop=False)
-        print("national activation, provider unthrottled:")
-        for name, value in real.items():
-            print(f"  {name}: {value:.3f}" if isinstance(value, float) else f"  {name}: {value}")
-        baseline = await national(root / "noop", expected, noop=True)
-        print(f"no-op baseline handed_over_s: {baseline['handed_over_s']:.3f}")
-        print(f"ratio real / baseline: {real['handed_over_s'] / baseline['handed_over_s']:.2f}")
-        rate = await limited_rate(root / "rate")
-        drift = 100 * (rate["rate_per_s"] / LIMITED - 1)
-        print(
-            f"provider limited to {LIMITED:g} SMS/s: {rate['sms']:g} SMS in "
-            f"{rate['seconds']:.2f} s, measured {rate['rate_per_s']:.2f}/s ({drift:+.1f} %)"
-        )
+        handed_over: dict[str, float] = {}
+        if "national" in stages:
+            real = await national(root / "real", expected, noop=False)
+            _print_figures("national activation, provider unthrottled", real)
+            handed_over["real"] = real["handed_over_s"]
+        if "noop" in stages:
+            baseline = await national(root / "noop", expected, noop=True)
+            _print_figures("no-op baseline", baseline)
+            handed_over["noop"] = baseline["handed_over_s"]
+        if len(handed_over) == 2:
+            print(f"ratio real / baseline: {handed_over['real'] / handed_over['noop']:.2f}")
+        if "rate" in stages:
+            rate = await limited_rate(root / "rate")
+            drift = 100 * (rate["rate_per_s"] / LIMITED - 1)
+            print(
+                f"provider limited to {LIMITED:g} SMS/s: {rate['sms']:g} SMS in "
+                f"{rate['seconds']:.2f} s, measured {rate['rate_per_s']:.2f}/s ({drift:+.1f} %)"
+            )
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    parser = argparse.ArgumentParser(description="A national activation, measured.")
+    parser.add_argument("stages", nargs="*", metavar="STAGE", help=f"among {STAGES}; default: all")
+    chosen = parser.parse_args().stages or list(STAGES)
+    if unknown := set(chosen) - set(STAGES):
+        parser.error(f"unknown stage(s): {', '.join(sorted(unknown))}")
+    asyncio.run(main(chosen))

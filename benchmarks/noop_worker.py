@@ -51,6 +51,7 @@ from definitions.temporal_names import (
     sms_task_queue,
 )
 from store.database import Store
+from worker.logging import configure_logging
 from worker.process_signals import run_until_stopped, stop_on_signals
 from worker.settings import Settings
 from worker.temporal_client import connect_temporal
@@ -241,6 +242,7 @@ NOOP_ACTIVITIES = [
 
 async def main(declaration: EventDeclaration) -> None:
     settings = Settings()
+    configure_logging(level=settings.log_level)
     store = Store(settings.database_url)
     reads = PrecomputedReads(store, declaration)
     client = await connect_temporal(settings)

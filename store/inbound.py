@@ -41,10 +41,6 @@ def opt_out(session: Session, phone: str, now: datetime) -> None:
         session.flush()
 
 
-def has_opted_out(session: Session, phone: str) -> bool:
-    return session.get(SmsOptOutRow, phone) is not None
-
-
 def opted_out_among(session: Session, phones: Collection[str]) -> set[str]:
     if not phones:
         return set()

@@ -3,7 +3,10 @@ current code. A change that would break an event already running fails here, and
 must be guarded with ``workflow.patched``. ``make histories`` records them anew."""
 
 import asyncio
+import contextlib
 import os
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
@@ -20,10 +23,20 @@ from definitions.temporal_names import (
     committee_workflow_id,
     designation_workflow_id,
     mobilisation_workflow_id,
+    review_workflow_id,
 )
 from store.database import Store
-from tests.conftest import Phone, candidates_asked, start_event, until_department, until_status
+from tests.conftest import (
+    Phone,
+    candidates_asked,
+    gateway_phone,
+    start_event,
+    time_skipping_server,
+    until_department,
+    until_status,
+)
 from worker.runner import Messaging, running_workers
+from workflows.after_action_review import AfterActionReviewWorkflow
 from workflows.committee_liaison import CommitteeLiaisonWorkflow
 from workflows.department_mobilisation import DepartmentMobilisationWorkflow
 from workflows.major_event import MajorEventWorkflow
@@ -36,6 +49,7 @@ WORKFLOWS = [
     RepresentativeDesignationWorkflow,
     DepartmentMobilisationWorkflow,
     CommitteeLiaisonWorkflow,
+    AfterActionReviewWorkflow,
 ]
 LILLE_DIRECTOR = "+33639980001"
 
@@ -67,52 +81,77 @@ async def _save(env: WorkflowEnvironment, workflows: dict[str, type]) -> None:
         await asyncio.to_thread(path.write_text, history.to_json(), encoding="utf-8")
 
 
+@dataclass
+class Recording:
+    env: WorkflowEnvironment
+    phone: Phone
+    task_queue: str
+
+
+@contextlib.asynccontextmanager
+async def _recording(
+    store: Store, task_queue: str, definitions: Definitions, messaging: Messaging
+) -> AsyncIterator[Recording]:
+    """A time-skipping server per scenario: once an event's review outlives it (an
+    abandoned child), a server stops skipping time for the next ones."""
+    async with (
+        time_skipping_server() as env,
+        running_workers(env.client, store, task_queue, definitions, messaging),
+        gateway_phone(env.client, store) as phone,
+    ):
+        yield Recording(env, phone, task_queue)
+
+
 @pytest.mark.skipif(not RECORDING, reason="make histories records them")
 async def test_record_histories(
-    time_skipping_env: WorkflowEnvironment,
-    store_with_network: Store,
-    task_queue: str,
-    definitions: Definitions,
-    messaging: Messaging,
-    phone: Phone,
+    store_with_network: Store, task_queue: str, definitions: Definitions, messaging: Messaging
 ) -> None:
-    """A designation by SMS, a CCAS answering OK, then closure; a search stopped by
-    closure; an event through its committee phase (a committee, a meeting, its report
-    with an action done by SMS). Files of the same name are overwritten; others stay: the
+    """A designation by SMS, a CCAS answering OK, then closure and the after-action
+    review up to its report; a search stopped by closure without review; an event
+    through its committee phase (a committee, a meeting, its report with an action
+    done by SMS). Files of the same name are overwritten; others stay: the
     ``recorded-designated`` histories come from before mobilisation
     (``department-mobilisation`` patch) and prove that events of that time replay;
     a file named ``<id>--<type>--<what came after>.json`` keeps the history of a
-    workflow id from before a later patch (``--before-answers-logged-at-once``)."""
-    env = time_skipping_env
-    async with running_workers(env.client, store_with_network, task_queue, definitions, messaging):
-        for scenario, answer in (("mobilised", "OUI"), ("stopped", None)):
-            event_id = f"recorded-{scenario}"
-            declaration = EventDeclaration(
-                type=EventType.ATTENTAT, communes=["59350"], title="Enregistrement"
-            )
-            handle = await start_event(env.client, task_queue, declaration, event_id)
-            await until_status(handle, candidates_asked(1))
-            workflows: dict[str, type] = {
-                event_id: MajorEventWorkflow,
-                designation_workflow_id(event_id, 1): RepresentativeDesignationWorkflow,
-            }
-            if answer:
-                await phone.reply("+33639980101", answer)
-                department = await until_department(
-                    env.client, event_id, "59", lambda d: d.counts.requested == 1
-                )
-                await phone.reply(LILLE_DIRECTOR, f"OK {department.centres[0].code}")
-                await until_department(
-                    env.client, event_id, "59", lambda d: d.counts.mobilised == 1
-                )
-                workflows[mobilisation_workflow_id(event_id, "59")] = DepartmentMobilisationWorkflow
-            await handle.execute_update(MajorEventWorkflow.close, CloseRequest(closed_by="a"))
-            await handle.result()
-            await _save(env, workflows)
-        await _record_committee_phase(env, task_queue, phone)
+    workflow id from before a later patch (``--before-answers-logged-at-once``,
+    ``--before-local-store-calls``)."""
+    parts = (store_with_network, task_queue, definitions, messaging)
+    for answer in ("OUI", None):
+        async with _recording(*parts) as recording:
+            await _record_designation(recording, answer)
+    async with _recording(*parts) as recording:
+        await _record_committee_phase(recording)
 
 
-async def _record_committee_phase(env: WorkflowEnvironment, task_queue: str, phone: Phone) -> None:
+async def _record_designation(recording: Recording, answer: str | None) -> None:
+    env, phone = recording.env, recording.phone
+    event_id = "recorded-mobilised" if answer else "recorded-stopped"
+    declaration = EventDeclaration(
+        type=EventType.ATTENTAT, communes=["59350"], title="Enregistrement"
+    )
+    handle = await start_event(env.client, recording.task_queue, declaration, event_id)
+    await until_status(handle, candidates_asked(1))
+    workflows: dict[str, type] = {
+        event_id: MajorEventWorkflow,
+        designation_workflow_id(event_id, 1): RepresentativeDesignationWorkflow,
+    }
+    if answer:
+        await phone.reply("+33639980101", answer)
+        department = await until_department(
+            env.client, event_id, "59", lambda d: d.counts.requested == 1
+        )
+        await phone.reply(LILLE_DIRECTOR, f"OK {department.centres[0].code}")
+        await until_department(env.client, event_id, "59", lambda d: d.counts.mobilised == 1)
+        workflows[mobilisation_workflow_id(event_id, "59")] = DepartmentMobilisationWorkflow
+        workflows[review_workflow_id(event_id)] = AfterActionReviewWorkflow
+    closure = CloseRequest(closed_by="a", review=answer is not None)
+    await handle.execute_update(MajorEventWorkflow.close, closure)
+    await handle.result()
+    await _save(env, workflows)
+
+
+async def _record_committee_phase(recording: Recording) -> None:
+    env, phone, task_queue = recording.env, recording.phone, recording.task_queue
     event_id = "recorded-committee"
     declaration = EventDeclaration(
         type=EventType.INONDATION, communes=["59350"], title="Enregistrement"

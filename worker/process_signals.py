@@ -3,12 +3,21 @@
 import asyncio
 import signal
 
+import structlog
+
+log = structlog.get_logger(__name__)
+
 
 def stop_on_signals() -> asyncio.Event:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+
+    def stop_requested(received: signal.Signals) -> None:
+        log.warning("process.stop_requested", signal=received.name)
+        stop.set()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, stop_requested, sig)
     return stop
 
 
@@ -20,3 +29,5 @@ async def run_until_stopped(stop: asyncio.Event, *tasks: asyncio.Task[object]) -
     for task in done:
         if task is not waiter and not task.cancelled() and task.exception() is not None:
             raise task.exception()  # type: ignore[misc]
+        if task is not waiter:
+            log.warning("process.task_ended", task=task.get_name())

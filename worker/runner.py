@@ -23,6 +23,7 @@ from activities.review_report import ReviewReportActivities
 from activities.sms import SmsActivities, TwilioSettings
 from definitions.loader import Definitions
 from definitions.temporal_names import sms_task_queue
+from definitions.territory import load_territory
 from store.database import Store
 from worker.settings import Settings
 from workflows.after_action_review import AfterActionReviewWorkflow
@@ -76,7 +77,10 @@ def build_workers(
     definitions: Definitions,
     messaging: Messaging,
 ) -> list[Worker]:
-    """The main worker and the SMS worker, as every deployment runs them."""
+    """The main worker and the SMS worker, as every deployment runs them. The
+    territory (35,000 communes) is read here, before polling, so that the first
+    event after a start does not wait for it."""
+    load_territory()
     email = EmailActivities(store, messaging.smtp)
     main = Worker(
         client,
