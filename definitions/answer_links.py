@@ -81,7 +81,7 @@ def read_link(
 ) -> ClaimT:
     """The claim of a genuine, unexpired link; else ForgedLinkError or ExpiredLinkError."""
     payload, _, signature = token.partition(".")
-    if len(token) > TOKEN_MAX_LENGTH or not payload or not signature:
+    if len(token) > TOKEN_MAX_LENGTH or not payload or not signature or not token.isascii():
         raise ForgedLinkError("lien mal formé")
     if not hmac.compare_digest(signature, _signature(secret, payload)):
         raise ForgedLinkError("signature invalide")

@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import os
 import sysconfig
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -14,6 +15,7 @@ from xml.etree import ElementTree
 import httpx
 import pytest
 import pytest_asyncio
+from hypothesis import settings
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
@@ -46,6 +48,12 @@ from worker.sandbox.twilio_server import TwilioSandbox
 from workflows.major_event import MajorEventWorkflow
 
 SCRIPTS = Path(sysconfig.get_path("scripts"))
+
+settings.register_profile("ci", deadline=None, derandomize=True)
+settings.register_profile("thorough", deadline=None, max_examples=2000)
+settings.load_profile(os.environ.get("TOCSIN_HYPOTHESIS_PROFILE", "ci"))
+"""Property tests draw the same examples on every CI run (a failure can be replayed);
+``make reliability`` draws new and many more. Durations are never asserted."""
 
 
 @contextlib.asynccontextmanager
