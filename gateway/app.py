@@ -18,6 +18,7 @@ from definitions.validation import describe_errors
 from gateway import event_control
 from gateway.access import ForbiddenError, Guards, NotSignedInError, document_roles
 from gateway.answer_pages import answer_router, page
+from gateway.body_limit import BodyLimit
 from gateway.committee_control import UnknownPeopleError
 from gateway.committee_routes import committee_router
 from gateway.console.declaration import declaration_router
@@ -170,6 +171,7 @@ def create_app(
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     document_roles(app)
+    app.add_middleware(BodyLimit)
     app.add_middleware(SecurityHeaders, https=public_url.startswith("https://"))
     return app
 
