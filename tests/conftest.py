@@ -331,6 +331,20 @@ async def workflow_count(env: WorkflowEnvironment, task_queue: str) -> int:
 
 
 @contextlib.asynccontextmanager
+async def in_process_gateway(
+    client: Client, store: Store, public_url: str, headers: dict[str, str] | None = None
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The gateway called in-process, as Twilio or a script would call it."""
+    app = create_app(
+        client, store, "unused", twilio_auth_token=TWILIO_AUTH_TOKEN, public_url=public_url
+    )
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://gateway", headers=headers
+    ) as http:
+        yield http
+
+
+@contextlib.asynccontextmanager
 async def gateway_phone(client: Client, store: Store) -> AsyncIterator[Phone]:
     """The gateway on a loopback port (so the Twilio sandbox can call it back)."""
     port = free_port()

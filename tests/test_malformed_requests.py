@@ -9,11 +9,10 @@ import pytest_asyncio
 from sqlmodel import select
 from temporalio.testing import WorkflowEnvironment
 
-from gateway.app import create_app
 from gateway.body_limit import MAX_BODY_BYTES
 from store.database import Store
 from store.tables import InboundSmsRow
-from tests.conftest import TWILIO_AUTH_TOKEN, api_headers
+from tests.conftest import api_headers, in_process_gateway
 
 PUBLIC_URL = "https://tocsin.example.org"
 DECLARATION = b'{"type": "inondation", "communes": ["59350"], "title": "Essai", "exercise": true}'
@@ -23,19 +22,9 @@ DECLARATION = b'{"type": "inondation", "communes": ["59350"], "title": "Essai", 
 async def gateway(
     time_skipping_env: WorkflowEnvironment, store: Store
 ) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(
-        time_skipping_env.client,
-        store,
-        "unused",
-        twilio_auth_token=TWILIO_AUTH_TOKEN,
-        public_url=PUBLIC_URL,
-    )
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app),
-        base_url="http://gateway",
-        headers=api_headers(store),
-    ) as client:
-        yield client
+    client = time_skipping_env.client
+    async with in_process_gateway(client, store, PUBLIC_URL, api_headers(store)) as http:
+        yield http
 
 
 async def _events(gateway: httpx.AsyncClient) -> list[object]:

@@ -18,12 +18,11 @@ from definitions.outgoing import (
     SmsRequest,
     idempotency_key,
 )
-from gateway.app import create_app
 from gateway.reply_routing import NOT_UNDERSTOOD, NOTHING_AWAITED, OPTED_OUT
 from store import outbox
 from store.database import Store
 from store.tables import InboundSmsRow
-from tests.conftest import TWILIO_AUTH_TOKEN, Phone, sms_sender
+from tests.conftest import TWILIO_AUTH_TOKEN, Phone, in_process_gateway, sms_sender
 from worker.sandbox.twilio_server import Fault, TwilioSandbox
 
 PUBLIC_URL = "https://tocsin.example.org"
@@ -34,15 +33,7 @@ PHONE = "+33639980077"
 async def gateway(
     time_skipping_env: WorkflowEnvironment, store: Store
 ) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(
-        time_skipping_env.client,
-        store,
-        "unused",
-        twilio_auth_token=TWILIO_AUTH_TOKEN,
-        public_url=PUBLIC_URL,
-    )
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+    async with in_process_gateway(time_skipping_env.client, store, PUBLIC_URL) as client:
         yield client
 
 

@@ -8,7 +8,7 @@ SMS of an event waited behind ten of them.
 """
 
 from datetime import timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -24,18 +24,12 @@ LOCAL_STORE_CALLS_PATCH = "local-store-calls"
 async def call_store(
     activity_name: str, *args: object, result_type: type[Result] | None = None
 ) -> Result:
+    options: dict[str, Any] = {
+        "args": list(args),
+        "result_type": result_type,
+        "start_to_close_timeout": STORE_TIMEOUT,
+        "retry_policy": STORE_RETRY,
+    }
     if workflow.patched(LOCAL_STORE_CALLS_PATCH):
-        return await workflow.execute_local_activity(
-            activity_name,
-            args=list(args),
-            result_type=result_type,
-            start_to_close_timeout=STORE_TIMEOUT,
-            retry_policy=STORE_RETRY,
-        )
-    return await workflow.execute_activity(
-        activity_name,
-        args=list(args),
-        result_type=result_type,
-        start_to_close_timeout=STORE_TIMEOUT,
-        retry_policy=STORE_RETRY,
-    )
+        return await workflow.execute_local_activity(activity_name, **options)
+    return await workflow.execute_activity(activity_name, **options)
