@@ -38,7 +38,12 @@ class BodyLimit:
                     received += len(message.get("body", b""))
                 if received <= self._max_bytes:
                     return message
-            log.warning("http.body_too_large", path=scope.get("path"), length=declared or received)
+            log.warning(
+                "http.body_too_large",
+                path=scope.get("path"),
+                declared=declared.decode("latin-1") if declared else None,
+                received=received,
+            )
             raise HTTPException(413, TOO_LARGE)
 
         await self._app(scope, counted_receive, send)
