@@ -114,7 +114,7 @@ async def test_record_histories(
     (``department-mobilisation`` patch) and prove that events of that time replay;
     a file named ``<id>--<type>--<what came after>.json`` keeps the history of a
     workflow id from before a later patch (``--before-answers-logged-at-once``,
-    ``--before-local-store-calls``)."""
+    ``--before-local-store-reads``)."""
     parts = (store_with_network, task_queue, definitions, messaging)
     for answer in ("OUI", None):
         async with _recording(*parts) as recording:

@@ -1,10 +1,13 @@
 """Calling the activities that read or write Tocsin's own store and definitions:
 quick, and retried until the database answers, since nothing else can stand in.
 
-They run as local activities, in the worker that runs the workflow: no task is
-dispatched through the server, and several of them fit in one workflow task. A
-national activation made about ten such round trips per department and the first
-SMS of an event waited behind ten of them.
+Reads run as local activities, in the worker that runs the workflow: no task is
+dispatched through the server, and several of them fit in one workflow task (a
+national activation made about ten round trips per department). Writes stay ordinary
+activities: a local activity also runs in workflow task attempts that Temporal then
+discards, and the attempt that commits may differ (more answers arrived meanwhile),
+so a crisis-log entry numbered in the discarded attempt would take the place of the
+committed one in the append-only log.
 """
 
 from datetime import timedelta
@@ -13,12 +16,44 @@ from typing import Any, TypeVar
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
+with workflow.unsafe.imports_passed_through():
+    from definitions.temporal_names import (
+        BUSY_REPRESENTATIVES,
+        LOAD_NEIGHBOURS,
+        LOAD_ON_CALL_STAFF,
+        LOAD_PEOPLE,
+        LOAD_PERSON,
+        LOAD_PROTOCOL,
+        LOAD_ROSTER,
+        LOAD_STATE_RECIPIENTS,
+        LOAD_SUPPORT_TARGETS,
+        LOAD_TEMPLATES,
+        RESOLVE_TERRITORY,
+        UNANSWERED_QUESTIONNAIRES,
+    )
+
 Result = TypeVar("Result")
 
 STORE_TIMEOUT = timedelta(seconds=30)
 STORE_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=1))
-LOCAL_STORE_CALLS_PATCH = "local-store-calls"
-"""Runs recorded before it called the store through ordinary activities."""
+STORE_READS = frozenset(
+    {
+        BUSY_REPRESENTATIVES,
+        LOAD_NEIGHBOURS,
+        LOAD_ON_CALL_STAFF,
+        LOAD_PEOPLE,
+        LOAD_PERSON,
+        LOAD_PROTOCOL,
+        LOAD_ROSTER,
+        LOAD_STATE_RECIPIENTS,
+        LOAD_SUPPORT_TARGETS,
+        LOAD_TEMPLATES,
+        RESOLVE_TERRITORY,
+        UNANSWERED_QUESTIONNAIRES,
+    }
+)
+LOCAL_STORE_READS_PATCH = "local-store-reads"
+"""Runs recorded before it read the store through ordinary activities."""
 
 
 async def call_store(
@@ -30,6 +65,6 @@ async def call_store(
         "start_to_close_timeout": STORE_TIMEOUT,
         "retry_policy": STORE_RETRY,
     }
-    if workflow.patched(LOCAL_STORE_CALLS_PATCH):
+    if activity_name in STORE_READS and workflow.patched(LOCAL_STORE_READS_PATCH):
         return await workflow.execute_local_activity(activity_name, **options)
     return await workflow.execute_activity(activity_name, **options)
