@@ -6,7 +6,7 @@ INSTALLED := $(VENV)/.installed
 INSTALLED_TEST := $(VENV)/.installed-test
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test histories reliability lint format clean chromium
+.PHONY: demo test histories faults reliability lint format clean chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,7 +36,11 @@ test: $(INSTALLED_TEST) chromium
 histories: $(INSTALLED_TEST)
 	TOCSIN_RECORD_HISTORIES=1 $(BIN)/pytest -q tests/test_replay.py -k test_record_histories
 
-reliability: $(INSTALLED_TEST)
+# The fault-injection suite at full size, three rounds each; rewrites RELIABILITY.md.
+faults: $(INSTALLED_TEST)
+	TOCSIN_FAULT_SIZE=full TOCSIN_RELIABILITY_REPORT=RELIABILITY.md $(BIN)/pytest -q -m faults
+
+reliability: faults
 	TOCSIN_HYPOTHESIS_PROFILE=thorough TOCSIN_FUZZ_EXAMPLES=100 $(BIN)/pytest -q \
 		tests/test_input_properties.py tests/test_api_fuzzing.py tests/test_replay.py
 

@@ -64,7 +64,7 @@ class SmtpSettings:
     username: str = ""
     password: str = ""
     tls: str = "none"
-    timeout_seconds: float = 30.0
+    timeout_seconds: float = 15.0
 
 
 def message_id(key: str) -> str:

@@ -27,9 +27,6 @@ from pathlib import Path
 
 import httpx
 from sqlalchemy import text
-from temporalio.api.enums.v1 import TaskQueueType
-from temporalio.api.taskqueue.v1 import TaskQueue
-from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 from twilio.request_validator import RequestValidator
 
@@ -40,7 +37,6 @@ from definitions.event import EventDeclaration
 from definitions.event_type import EventType
 from definitions.mobilisation import CentreSupport, SupportState, TargetsRequest
 from definitions.outgoing import OutboxStatus
-from definitions.temporal_names import sms_task_queue
 from definitions.territory import load_territory
 from gateway import event_control
 from gateway.app import create_app
@@ -56,6 +52,7 @@ from worker.ports import free_port
 from worker.sandbox.smtp_server import MailSandbox
 from worker.sandbox.twilio_server import TwilioSandbox
 from worker.settings import Settings
+from worker.task_queue_pollers import until_polled
 
 ACCOUNT_SID = "AC" + "b" * 32
 AUTH_TOKEN = "benchmark-auth-token"
@@ -210,7 +207,7 @@ async def running_stack(state_dir: Path, sms_per_second: float, noop: bool) -> A
         http_port,
     )
     serving = await gateway.start()
-    await _worker_polling(client, [settings.task_queue, sms_task_queue(settings.task_queue)])
+    await until_polled(client, settings.task_queue)
     try:
         async with httpx.AsyncClient(
             base_url=settings.public_url, timeout=30, headers=_reader_token(store)
@@ -240,24 +237,6 @@ def _reader_token(store: Store) -> dict[str, str]:
         token, _ = accounts.create_token(session, request.login, "benchmark", now)
         session.commit()
     return {"Authorization": f"Bearer {token}"}
-
-
-async def _worker_polling(client: Client, task_queues: list[str]) -> None:
-    """The worker process takes seconds to start: the clock starts once it polls."""
-    for name in task_queues:
-        for task_type in (
-            TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-            TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
-        ):
-            request = DescribeTaskQueueRequest(
-                namespace=client.namespace,
-                task_queue=TaskQueue(name=name),
-                task_queue_type=task_type,
-            )
-            for _ in range(600):
-                if (await client.workflow_service.describe_task_queue(request)).pollers:
-                    break
-                await asyncio.sleep(0.1)
 
 
 async def _activate(stack: Stack, declaration: EventDeclaration) -> tuple[str, datetime, datetime]:

@@ -79,5 +79,5 @@ def configure_logging(log_format: LogFormat = LogFormat.CONSOLE, level: str = "I
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("httpx", "uvicorn.access", "alembic.runtime.migration"):
+    for noisy in ("httpx", "uvicorn.access", "alembic.runtime.migration", "twilio.http_client"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -39,12 +39,15 @@ class _MailHandler:
 class MailSandbox:
     """Listens on loopback; addresses in ``refused`` get a permanent 550. With a
     ``mailbox`` folder, each mail is also saved there as an ``.eml`` file that any
-    mail client opens."""
+    mail client opens. Stopped and started again, it keeps what it received, as a
+    mail server back from an outage would."""
 
     def __init__(self, port: int, host: str = "127.0.0.1", mailbox: Path | None = None) -> None:
         self._handler = _MailHandler(mailbox)
         self._parsed: list[EmailMessage] = []
-        self._controller = Controller(self._handler, hostname=host, port=port)
+        self._host = host
+        self._port = port
+        self._controller: Controller | None = None
 
     @property
     def refused(self) -> set[str]:
@@ -66,13 +69,17 @@ class MailSandbox:
 
     @property
     def port(self) -> int:
-        return self._controller.port
+        return self._port
 
     def start(self) -> None:
+        """aiosmtpd's controller cannot start twice: each start has its own."""
+        self._controller = Controller(self._handler, hostname=self._host, port=self._port)
         self._controller.start()
 
     def stop(self) -> None:
-        self._controller.stop()
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
 
     def sent_to(self, address: str) -> list[EmailMessage]:
         return [message for message in self.received if message["To"] == address]

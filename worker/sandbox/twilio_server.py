@@ -1,11 +1,13 @@
 """A Twilio-compatible server for the 2010-04-01 Messages resource: form-encoded
 POST, JSON answers, Twilio error bodies, the list filters used to reconcile after
 a crash, and signed status callbacks. Faults can be queued to rehearse provider
-trouble (500, 429, a timeout after acceptance, permanent errors)."""
+trouble (500, 429, a timeout after acceptance, permanent errors), or a storm of
+them declared for a while."""
 
 import asyncio
 import base64
 import secrets
+import time
 from collections import deque
 from datetime import UTC, date, datetime
 from email.utils import format_datetime
@@ -108,6 +110,9 @@ class TwilioSandbox:
         self.faults: deque[Fault] = deque()
         self.faulty_numbers: dict[str, Fault] = {}
         """Every message to one of these numbers meets its fault, as a dead SIM would."""
+        self.storm_refusals = 0
+        """Requests answered 500 or 429 by storms so far."""
+        self._storm_until = 0.0
         self.base_url = ""
         self.app = self._build()
         self._callbacks: set[asyncio.Task[None]] = set()
@@ -120,6 +125,19 @@ class TwilioSandbox:
     def _authorised(self, authorization: str | None) -> bool:
         expected = base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
         return authorization == f"Basic {expected}"
+
+    def storm(self, seconds: float) -> None:
+        """For that long, every request meets a 500 or a 429 in turn, as in a
+        provider's incident."""
+        self._storm_until = time.monotonic() + seconds
+
+    def _storm_error(self) -> JSONResponse | None:
+        if time.monotonic() >= self._storm_until:
+            return None
+        self.storm_refusals += 1
+        return _error(
+            *_ERRORS[Fault.SERVER_ERROR if self.storm_refusals % 2 else Fault.RATE_LIMITED]
+        )
 
     def sent_to(self, number: str) -> list[SandboxMessage]:
         return [message for message in self.messages if message.to == number]
@@ -135,6 +153,8 @@ class TwilioSandbox:
         ) -> JSONResponse:
             if not self._authorised(authorization) or account_sid != self.account_sid:
                 return _error(401, 20003, "Authenticate")
+            if (storm := self._storm_error()) is not None:
+                return storm
             form = await request.form()
             to, body = str(form.get("To", "")), str(form.get("Body", ""))
             sender, service = form.get("From"), form.get("MessagingServiceSid")
@@ -174,6 +194,8 @@ class TwilioSandbox:
         ) -> JSONResponse:
             if not self._authorised(authorization):
                 return _error(401, 20003, "Authenticate")
+            if (storm := self._storm_error()) is not None:
+                return storm
             found = [
                 message
                 for message in reversed(self.messages)

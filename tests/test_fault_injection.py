@@ -1,0 +1,137 @@
+"""Faults struck in the middle of a department's mobilisation: a killed worker, a
+restarted Temporal server, a provider storm with an SMTP outage, a locked
+database. Every support request must still arrive and no workflow stay stuck;
+duplicates are counted and reported.
+
+Sized for CI here; ``make reliability`` runs them full size, three rounds each,
+and writes RELIABILITY.md. Alone: ``pytest -m faults``.
+"""
+
+import asyncio
+import os
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+import pytest_asyncio
+
+from definitions.mobilisation import SupportState
+from gateway.mobilisation_reads import MobilisationReads
+from tests.conftest import Phone
+from tests.fault_injection import (
+    FaultOutcome,
+    FaultStack,
+    fault_size,
+    running_fault_stack,
+    write_reliability_report,
+)
+
+pytestmark = pytest.mark.faults
+
+SIZE = fault_size()
+ROUNDS = range(1, SIZE.rounds + 1)
+
+
+@pytest_asyncio.fixture(scope="module")
+async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[FaultStack]:
+    async with running_fault_stack(tmp_path_factory.mktemp("faults"), SIZE) as running:
+        yield running
+
+
+@pytest_asyncio.fixture(scope="module")
+async def outcomes(stack: FaultStack) -> AsyncIterator[list[FaultOutcome]]:
+    """Every run's figures; written to RELIABILITY.md when TOCSIN_RELIABILITY_REPORT
+    names it."""
+    found: list[FaultOutcome] = []
+    yield found
+    report = os.environ.get("TOCSIN_RELIABILITY_REPORT")
+    if report and found:
+        centres = len(stack.expected_targets(SIZE.department))
+        write_reliability_report(Path(report), found, SIZE, centres)
+
+
+def _held(outcome: FaultOutcome) -> None:
+    assert (outcome.lost, outcome.stuck) == (0, 0), outcome
+    assert outcome.delivered == outcome.expected, outcome
+
+
+@pytest.mark.parametrize("round_", ROUNDS)
+async def test_a_worker_killed_mid_sending_loses_no_support_request(
+    stack: FaultStack, outcomes: list[FaultOutcome], round_: int
+) -> None:
+    since = stack.mark()
+    event_id = await stack.activate(SIZE.department, f"Worker tué, essai {round_}")
+    await stack.until_sending(since)
+    started = time.monotonic()
+    await stack.kill_worker(stack.workers[-1])
+    await stack.start_worker()
+    outcome = await stack.settle("worker tué", 1, event_id, since, started)
+    outcomes.append(outcome)
+    await stack.stand_down(event_id)
+    _held(outcome)
+
+
+@pytest.mark.parametrize("round_", ROUNDS)
+async def test_the_event_goes_on_across_a_temporal_server_restart(
+    stack: FaultStack, outcomes: list[FaultOutcome], round_: int
+) -> None:
+    since = stack.mark()
+    event_id = await stack.activate(SIZE.department, f"Temporal redémarré, essai {round_}")
+    await stack.until_sending(since)
+    started = time.monotonic()
+    await stack.restart_server(SIZE.server_down_seconds)
+    outcome = await stack.settle("Temporal redémarré", 1, event_id, since, started)
+    outcomes.append(outcome)
+    _held(outcome)
+
+    reads = MobilisationReads(stack.client)
+    (department,) = await reads.departments(event_id)
+    public_url = stack.settings.public_url
+    async with httpx.AsyncClient(base_url=public_url, timeout=30) as http:
+        phone = Phone(http, public_url)
+        for centre in department.centres:
+            sender = centre.recipients[0].phone
+            assert sender is not None
+            assert "bien reçue" in await phone.reply(sender, f"OK {centre.code}")
+    async with asyncio.timeout(30):
+        while True:
+            (answered,) = await reads.departments(event_id)
+            if {centre.state for centre in answered.centres} == {SupportState.MOBILISED}:
+                break
+            await asyncio.sleep(0.1)
+    await stack.stand_down(event_id)
+
+
+@pytest.mark.parametrize("round_", ROUNDS)
+async def test_a_provider_storm_and_an_smtp_outage_end_with_everything_delivered(
+    stack: FaultStack, outcomes: list[FaultOutcome], round_: int
+) -> None:
+    since = stack.mark()
+    refused_before = stack.twilio.storm_refusals
+    started = time.monotonic()
+    stack.twilio.storm(SIZE.storm_seconds)
+    async with stack.smtp_outage(SIZE.storm_seconds):
+        event_id = await stack.activate(SIZE.department, f"Tempête, essai {round_}")
+    faults = stack.twilio.storm_refusals - refused_before + 1
+    outcome = await stack.settle("tempête 500/429 et SMTP coupé", faults, event_id, since, started)
+    outcomes.append(outcome)
+    await stack.stand_down(event_id)
+    assert faults > 1, "the storm met no request"
+    _held(outcome)
+
+
+@pytest.mark.parametrize("round_", ROUNDS)
+async def test_a_locked_database_delays_the_sending_and_loses_nothing(
+    stack: FaultStack, outcomes: list[FaultOutcome], round_: int
+) -> None:
+    since = stack.mark()
+    event_id = await stack.activate(SIZE.department, f"Base verrouillée, essai {round_}")
+    await stack.until_sending(since)
+    started = time.monotonic()
+    await stack.lock_database(SIZE.lock_seconds)
+    outcome = await stack.settle("base verrouillée", 1, event_id, since, started)
+    outcomes.append(outcome)
+    await stack.stand_down(event_id)
+    _held(outcome)
