@@ -418,7 +418,8 @@ copies (an SMS is its number and text, an email its Message-ID); *lost*, those
 expected and never received; *stuck*, the event's and the department's workflows
 still ended, waiting on an activity or failing a task, or centres never asked, at
 the end. *Faults* counts kills, restarts, refused provider requests (plus one for
-the SMTP outage) and locks. *Recovery* is the longest run's time from the fault
+the SMTP outage) and locks; sends are retried 2 s after a refusal, then twice as
+late each time, so a storm meets few requests. *Recovery* is the longest run's time from the fault
 until every support request is received and the workflows are idle.
 
 | scenario | runs | faults | expected | delivered | duplicated | lost | stuck | recovery |
