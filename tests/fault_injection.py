@@ -392,8 +392,9 @@ def write_reliability_report(
     path.write_text(
         f"""# Reliability under faults
 
-Written by `make reliability` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC ({machine}):
-every figure below comes from that run; do not edit by hand. `make test` runs the
+Written by `make faults` (part of `make reliability`) on
+{datetime.now(UTC):%Y-%m-%d %H:%M} UTC ({machine}): every figure below comes from
+that run; do not edit by hand. `make test` runs the
 same scenarios smaller (`tests/test_fault_injection.py`, marker `faults`).
 
 Each run declares a flood in department {size.department} ({centres} centres in
@@ -419,7 +420,8 @@ expected and never received; *stuck*, the event's and the department's workflows
 still ended, waiting on an activity or failing a task, or centres never asked, at
 the end. *Faults* counts kills, restarts, refused provider requests (plus one for
 the SMTP outage) and locks; sends are retried 2 s after a refusal, then twice as
-late each time, so a storm meets few requests. *Recovery* is the longest run's time from the fault
+late each time, so a storm meets few requests.
+*Recovery* is the longest run's time from the fault
 until every support request is received and the workflows are idle.
 
 | scenario | runs | faults | expected | delivered | duplicated | lost | stuck | recovery |
