@@ -39,6 +39,7 @@ from gateway.app import create_app
 from store import accounts, events
 from store.database import Store
 from store.directory import replace_directory
+from tests.postgres_server import PostgresServer, running_postgres
 from worker.asgi_server import AsgiServer
 from worker.demo_directory import demo_directory
 from worker.ports import free_port
@@ -128,9 +129,25 @@ def mail_sandbox() -> Iterator[MailSandbox]:
     sandbox.stop()
 
 
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    with running_postgres() as server:
+        yield server
+
+
+BOTH_DATABASES = pytest.mark.parametrize("store", ["sqlite", "postgresql"], indirect=True)
+"""For a test module that must hold on both databases Tocsin runs on."""
+
+
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    database = Store(f"sqlite:///{tmp_path / 'tocsin.db'}")
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """SQLite in the test's folder; a fresh PostgreSQL database for tests marked
+    ``BOTH_DATABASES``."""
+    if getattr(request, "param", "sqlite") == "postgresql":
+        url = request.getfixturevalue("postgres").new_database()
+    else:
+        url = f"sqlite:///{tmp_path / 'tocsin.db'}"
+    database = Store(url)
     database.upgrade()
     yield database
     database.dispose()

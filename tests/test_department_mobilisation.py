@@ -45,6 +45,7 @@ from store import directory, events
 from store.database import Store
 from store.directory import replace_directory
 from tests.conftest import (
+    BOTH_DATABASES,
     LINK_SECRET,
     Phone,
     idle,
@@ -163,6 +164,7 @@ async def _department(
     return await until_department(env.client, event_id, DEPARTMENT, condition)
 
 
+@BOTH_DATABASES
 async def test_competent_centres_are_asked_and_ok_and_aide_are_followed_through(
     mobilised: Callable[..., Any],
     time_skipping_env: WorkflowEnvironment,

@@ -15,6 +15,7 @@ from definitions.outgoing import (
 )
 from store import outbox
 from store.database import Store
+from tests.conftest import BOTH_DATABASES
 from worker.sandbox.smtp_server import MailSandbox
 
 TO = "prefecture-59@example.org"
@@ -46,6 +47,7 @@ def _request(**changes: object) -> EmailRequest:
     return request.model_copy(update=changes)
 
 
+@BOTH_DATABASES
 async def test_a_french_multipart_mail_with_attachment_arrives_once(
     store: Store, mail_sandbox: MailSandbox
 ) -> None:
@@ -69,6 +71,7 @@ async def test_a_french_multipart_mail_with_attachment_arrives_once(
     assert (row.status, row.provider_calls) == (OutboxStatus.SENT, 1)
 
 
+@BOTH_DATABASES
 async def test_replies_stay_in_their_thread(store: Store, mail_sandbox: MailSandbox) -> None:
     first = _request()
     follow_up = _request(
@@ -82,6 +85,7 @@ async def test_replies_stay_in_their_thread(store: Store, mail_sandbox: MailSand
     assert reply["In-Reply-To"] == original["Message-ID"] == reply["References"]
 
 
+@BOTH_DATABASES
 async def test_a_rejected_address_is_a_permanent_error(
     store: Store, mail_sandbox: MailSandbox
 ) -> None:
@@ -97,6 +101,7 @@ async def test_a_rejected_address_is_a_permanent_error(
     assert mail_sandbox.received == []
 
 
+@BOTH_DATABASES
 async def test_an_unreachable_server_is_retried_later(store: Store) -> None:
     closed = EmailActivities(
         store, SmtpSettings(host="127.0.0.1", port=1, mail_from="tocsin@example.org")

@@ -26,7 +26,7 @@ from definitions.temporal_names import sms_task_queue
 from store import outbox
 from store.database import Store
 from store.outbox import OutboxClaim, OutboxMark
-from tests.conftest import sms_sender
+from tests.conftest import BOTH_DATABASES, sms_sender
 from tests.sms_burst import SmsBurstWorkflow
 from worker.runner import Messaging, running_workers
 from worker.sandbox.twilio_server import Fault, TwilioSandbox
@@ -58,6 +58,7 @@ def _row(store: Store, key: str) -> OutboxEntry:
         return next(entry for entry in outbox.entries(session) if entry.key == key)
 
 
+@BOTH_DATABASES
 async def test_a_message_is_sent_once_even_when_asked_twice(
     store: Store, twilio_sandbox: TwilioSandbox
 ) -> None:
@@ -71,6 +72,7 @@ async def test_a_message_is_sent_once_even_when_asked_twice(
     assert (row.status, row.provider_calls) == (OutboxStatus.QUEUED, 1)
 
 
+@BOTH_DATABASES
 async def test_transient_errors_are_retried_and_send_exactly_one(
     store: Store, twilio_sandbox: TwilioSandbox
 ) -> None:
@@ -87,6 +89,7 @@ async def test_transient_errors_are_retried_and_send_exactly_one(
     assert not result.duplicate_suspected
 
 
+@BOTH_DATABASES
 async def test_a_lost_answer_is_reconciled_with_the_provider_not_resent(
     store: Store, twilio_sandbox: TwilioSandbox
 ) -> None:
@@ -101,6 +104,7 @@ async def test_a_lost_answer_is_reconciled_with_the_provider_not_resent(
     assert _row(store, result.key).provider_calls == 1
 
 
+@BOTH_DATABASES
 async def test_a_crash_before_the_provider_call_sends_once_and_is_counted(
     store: Store, twilio_sandbox: TwilioSandbox
 ) -> None:
@@ -124,6 +128,7 @@ async def test_a_crash_before_the_provider_call_sends_once_and_is_counted(
     assert _row(store, request.key).provider_calls == 2
 
 
+@BOTH_DATABASES
 async def test_a_permanent_refusal_is_not_retried(
     store: Store, twilio_sandbox: TwilioSandbox
 ) -> None:

@@ -1,4 +1,5 @@
-"""The store: migrations, an append-only crisis log, idempotent writes, UTC times."""
+"""The store, on SQLite and on PostgreSQL: migrations, an append-only crisis log,
+idempotent writes, UTC times."""
 
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -15,7 +16,9 @@ from definitions.event_type import EventType
 from store import events
 from store.database import Store
 from store.tables import EventRow
-from tests.conftest import record_event
+from tests.conftest import BOTH_DATABASES, record_event
+
+pytestmark = BOTH_DATABASES
 
 DECLARED_AT = datetime(2026, 11, 22, 3, 14, tzinfo=UTC)
 

@@ -4,7 +4,7 @@ import secrets
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import Field, FilePath, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -26,6 +26,20 @@ class Settings(BaseSettings):
     database_url: str = Field(default="", description="SQLAlchemy URL; SQLite in state_dir")
     temporal_address: str = Field(default="", description="host:port of Temporal's frontend")
     temporal_namespace: str = "default"
+    temporal_tls: bool = Field(default=False, description="TLS to Temporal's frontend")
+    temporal_tls_ca: FilePath | None = Field(
+        default=None, description="CA certificate (PEM) of Temporal's frontend; system's if empty"
+    )
+    temporal_tls_cert: FilePath | None = Field(
+        default=None, description="client certificate (PEM) for mutual TLS; implies TLS"
+    )
+    temporal_tls_key: FilePath | None = Field(
+        default=None, description="the client certificate's private key (PEM)"
+    )
+    temporal_tls_server_name: str = Field(
+        default="", description="name in the frontend's certificate, if not the address's host"
+    )
+    temporal_api_key: str = Field(default="", description="API key (Temporal Cloud); implies TLS")
     temporal_port: int = Field(default=7233, ge=1, le=65535)
     temporal_ui_port: int = Field(default=8233, ge=1, le=65535)
     task_queue: str = "tocsin"
@@ -53,6 +67,14 @@ class Settings(BaseSettings):
     )
     log_format: LogFormat = LogFormat.CONSOLE
     log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _client_certificate_whole(self) -> "Settings":
+        if (self.temporal_tls_cert is None) != (self.temporal_tls_key is None):
+            raise ValueError(
+                "TOCSIN_TEMPORAL_TLS_CERT et TOCSIN_TEMPORAL_TLS_KEY vont ensemble (TLS mutuel)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _derive_defaults(self) -> "Settings":
