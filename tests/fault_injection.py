@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
+from temporalio.api.history.v1 import ActivityTaskStartedEventAttributes
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError
 
@@ -159,6 +160,10 @@ class FaultStack:
         assert self._client is not None, "the Temporal server is not started"
         return self._client
 
+    @property
+    def live_workers(self) -> list[asyncio.subprocess.Process]:
+        return [process for process in self.workers if process.returncode is None]
+
     async def start_worker(self) -> asyncio.subprocess.Process:
         """A ``tocsin worker`` process; its log is ``worker-N.log`` in the state folder."""
         log_path = self.settings.state_dir / f"worker-{len(self.workers) + 1}.log"
@@ -172,6 +177,11 @@ class FaultStack:
             )
         self.workers.append(process)
         return process
+
+    async def stop_worker(self, process: asyncio.subprocess.Process) -> None:
+        """SIGTERM, as a deployment stops a worker: it finishes what it runs first."""
+        process.terminate()
+        await process.wait()
 
     async def kill_worker(self, process: asyncio.subprocess.Process) -> None:
         """SIGKILL: no shutdown, activities in flight abandoned mid-call."""
@@ -273,6 +283,19 @@ class FaultStack:
         await event_control.change_representative(client, self.store, event_id, change)
         return event_id
 
+    async def activity_starts(self, event_id: str) -> list[ActivityTaskStartedEventAttributes]:
+        """Each activity run of the event's and its department's workflows: which
+        worker (identity) ran it, at which attempt."""
+        starts = []
+        for workflow_id in (event_id, mobilisation_workflow_id(event_id, self.size.department)):
+            history = await self.client.get_workflow_handle(workflow_id).fetch_history()
+            starts += [
+                event.activity_task_started_event_attributes
+                for event in history.events
+                if event.HasField("activity_task_started_event_attributes")
+            ]
+        return starts
+
     async def stuck_workflows(self, event_id: str, department: str) -> int:
         """The event's and the department's workflows that are not running freely:
         ended, waiting on an activity, or retrying a failing workflow task."""
@@ -359,10 +382,8 @@ async def running_fault_stack(state_dir: Path, size: FaultSize) -> AsyncIterator
         await until_polled(stack.client, settings.task_queue)
         yield stack
     finally:
-        for process in stack.workers:
-            if process.returncode is None:
-                process.terminate()
-                await process.wait()
+        for process in stack.live_workers:
+            await stack.stop_worker(process)
         gateway.stop()
         await serving_gateway
         await stack.server.stop()

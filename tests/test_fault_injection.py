@@ -1,7 +1,7 @@
-"""Faults struck in the middle of a department's mobilisation: a killed worker, a
-restarted Temporal server, a provider storm with an SMTP outage, a locked
-database. Every support request must still arrive and no workflow stay stuck;
-duplicates are counted and reported.
+"""Worker processes at work, and faults struck in the middle of a department's
+mobilisation: a killed worker, a restarted Temporal server, a provider storm with
+an SMTP outage, a locked database. Every support request must still arrive and no
+workflow stay stuck; duplicates are counted and reported.
 
 Sized for CI here; ``make reliability`` runs them full size, three rounds each,
 and writes RELIABILITY.md. Alone: ``pytest -m faults``.
@@ -27,6 +27,7 @@ from tests.fault_injection import (
     running_fault_stack,
     write_reliability_report,
 )
+from worker.task_queue_pollers import until_polled
 
 pytestmark = pytest.mark.faults
 
@@ -57,6 +58,34 @@ def _held(outcome: FaultOutcome) -> None:
     assert outcome.delivered == outcome.expected, outcome
 
 
+async def test_two_worker_processes_share_a_department_s_work(stack: FaultStack) -> None:
+    await stack.start_worker()
+    await until_polled(stack.client, stack.settings.task_queue, workers=2)
+    since = stack.mark()
+    event_id = await stack.activate(SIZE.department, "Deux workers")
+    outcome = await stack.settle("deux workers", 0, event_id, since, time.monotonic())
+    _held(outcome)
+    starts = await stack.activity_starts(event_id)
+    await stack.stand_down(event_id)
+    await stack.stop_worker(stack.live_workers[-1])
+    assert len({start.identity for start in starts}) == 2, starts
+
+
+async def test_a_worker_stopped_with_sigterm_first_finishes_what_it_runs(
+    stack: FaultStack,
+) -> None:
+    since = stack.mark()
+    event_id = await stack.activate(SIZE.department, "Worker arrêté proprement")
+    await stack.until_sending(since)
+    await stack.stop_worker(stack.live_workers[-1])
+    await stack.start_worker()
+    outcome = await stack.settle("worker arrêté", 1, event_id, since, time.monotonic())
+    _held(outcome)
+    starts = await stack.activity_starts(event_id)
+    await stack.stand_down(event_id)
+    assert {start.attempt for start in starts} == {1}, "an activity was abandoned and retried"
+
+
 @pytest.mark.parametrize("round_", ROUNDS)
 async def test_a_worker_killed_mid_sending_loses_no_support_request(
     stack: FaultStack, outcomes: list[FaultOutcome], round_: int
@@ -65,7 +94,7 @@ async def test_a_worker_killed_mid_sending_loses_no_support_request(
     event_id = await stack.activate(SIZE.department, f"Worker tué, essai {round_}")
     await stack.until_sending(since)
     started = time.monotonic()
-    await stack.kill_worker(stack.workers[-1])
+    await stack.kill_worker(stack.live_workers[-1])
     await stack.start_worker()
     outcome = await stack.settle("worker tué", 1, event_id, since, started)
     outcomes.append(outcome)

@@ -13,9 +13,9 @@ from definitions.temporal_names import sms_task_queue
 POLL_WAIT_SECONDS = 60.0
 
 
-async def until_polled(client: Client, task_queue: str) -> None:
-    """Until some worker polls Tocsin's queues: workflows and activities on the main
-    one, activities (the SMS) on the other."""
+async def until_polled(client: Client, task_queue: str, workers: int = 1) -> None:
+    """Until that many workers poll Tocsin's queues: workflows and activities on the
+    main one, activities (the SMS) on the other."""
     polled = (
         (task_queue, TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW),
         (task_queue, TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY),
@@ -29,6 +29,7 @@ async def until_polled(client: Client, task_queue: str) -> None:
                 task_queue_type=task_type,
             )
             while True:
-                if (await client.workflow_service.describe_task_queue(request)).pollers:
+                found = await client.workflow_service.describe_task_queue(request)
+                if len(found.pollers) >= workers:
                     break
                 await asyncio.sleep(0.1)
