@@ -30,6 +30,7 @@ from activities.calendar_invites import invitation_ics
 from activities.outbox_ledger import (
     OutboxLedger,
     earlier_outcome,
+    heartbeating_async,
     permanent_failure,
     send_each_async,
 )
@@ -64,7 +65,7 @@ class SmtpSettings:
     username: str = ""
     password: str = ""
     tls: str = "none"
-    timeout_seconds: float = 15.0
+    timeout_seconds: float = 30.0
 
 
 def message_id(key: str) -> str:
@@ -144,18 +145,19 @@ class EmailActivities:
     @activity.defn(name=SEND_EMAIL_BATCH)
     async def send_email_batch(self, requests: list[EmailRequest]) -> list[BatchItemResult]:
         """Each email once, over one SMTP connection; a retry skips those already sent."""
-        claimed = await asyncio.to_thread(
-            self._ledger.claim_all, [_claim(request) for request in requests]
-        )
-        async with aiosmtplib.SMTP(**self._smtp_options()) as connection:
-
-            async def send(message: Message) -> None:
-                await connection.send_message(message)
-
-            return await send_each_async(
-                requests,
-                lambda request: self._send_claimed(request, claimed[request.key], send),
+        async with heartbeating_async():
+            claimed = await asyncio.to_thread(
+                self._ledger.claim_all, [_claim(request) for request in requests]
             )
+            async with aiosmtplib.SMTP(**self._smtp_options()) as connection:
+
+                async def send(message: Message) -> None:
+                    await connection.send_message(message)
+
+                return await send_each_async(
+                    requests,
+                    lambda request: self._send_claimed(request, claimed[request.key], send),
+                )
 
     async def _send_alone(self, message: Message) -> None:
         await aiosmtplib.send(message, **self._smtp_options())

@@ -1,9 +1,11 @@
 """The outbox as a sending activity uses it: claim the message's row before the
 provider call, mark it after, and give up for good on a permanent refusal."""
 
+import asyncio
+import contextlib
+import contextvars
 import threading
-import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import NoReturn, Protocol, TypeVar
 
@@ -23,7 +25,10 @@ from store.database import Store
 from store.outbox import OutboxClaim, OutboxMark
 
 OPTED_OUT = "opted_out"
-HEARTBEAT_EVERY_SECONDS = 10.0
+HEARTBEAT_EVERY_SECONDS = 5.0
+"""A batch's heartbeat says its worker is alive, not how far it got (the outbox
+knows): it beats on a timer, however long one provider call takes, so that a
+short heartbeat timeout finds a dead worker fast and never a slow provider."""
 
 
 class _Keyed(Protocol):
@@ -62,31 +67,53 @@ def _refused(key: str, error: ApplicationError) -> BatchItemResult:
     return BatchItemResult(key=key, refused=str(error.details[0]) if error.details else "?")
 
 
-class _Progress:
-    """Heartbeats now and then: from a thread, each one waits for the worker's
-    event loop, and one per message slowed a batch down to the loop's pace."""
+@contextlib.contextmanager
+def heartbeating() -> Iterator[None]:
+    """For a batch run in a thread: heartbeats from a timer thread of its own (the
+    SDK hands a thread's heartbeat to the worker's event loop)."""
+    stop = threading.Event()
+    context = contextvars.copy_context()
 
-    def __init__(self) -> None:
-        self._next = 0.0
+    def beat() -> None:
+        while not stop.wait(HEARTBEAT_EVERY_SECONDS):
+            context.run(activity.heartbeat)
 
-    def __call__(self, done: int) -> None:
-        now = time.monotonic()
-        if now >= self._next:
-            self._next = now + HEARTBEAT_EVERY_SECONDS
-            activity.heartbeat(done)
+    beater = threading.Thread(target=beat, name="heartbeat", daemon=True)
+    beater.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        beater.join()
+
+
+@contextlib.asynccontextmanager
+async def heartbeating_async() -> AsyncIterator[None]:
+    """For a batch run on the event loop: heartbeats from a task beside it."""
+
+    async def beat() -> None:
+        while True:
+            await asyncio.sleep(HEARTBEAT_EVERY_SECONDS)
+            activity.heartbeat()
+
+    beater = asyncio.create_task(beat())
+    try:
+        yield
+    finally:
+        beater.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await beater
 
 
 def send_each(
     requests: Sequence[Request], send: Callable[[Request], SendResult]
 ) -> list[BatchItemResult]:
     results = []
-    progress = _Progress()
-    for done, request in enumerate(requests, start=1):
+    for request in requests:
         try:
             results.append(BatchItemResult(key=request.key, result=send(request)))
         except ApplicationError as error:
             results.append(_refused(request.key, error))
-        progress(done)
     return results
 
 
@@ -94,13 +121,11 @@ async def send_each_async(
     requests: Sequence[Request], send: Callable[[Request], Awaitable[SendResult]]
 ) -> list[BatchItemResult]:
     results = []
-    progress = _Progress()
-    for done, request in enumerate(requests, start=1):
+    for request in requests:
         try:
             results.append(BatchItemResult(key=request.key, result=await send(request)))
         except ApplicationError as error:
             results.append(_refused(request.key, error))
-        progress(done)
     return results
 
 

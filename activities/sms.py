@@ -23,6 +23,7 @@ from twilio.rest import Client
 from activities.outbox_ledger import (
     OutboxLedger,
     earlier_outcome,
+    heartbeating,
     permanent_failure,
     send_each,
 )
@@ -121,11 +122,12 @@ class SmsActivities:
     @activity.defn(name=SEND_SMS_BATCH)
     def send_sms_batch(self, requests: list[SmsRequest]) -> list[BatchItemResult]:
         """Each SMS once, at the provider's pace; a retry skips those already sent."""
-        claimed = self._ledger.claim_all([_claim(request) for request in requests])
-        return send_each(
-            requests,
-            lambda request: self._send_claimed(request, claimed[request.key]),
-        )
+        with heartbeating():
+            claimed = self._ledger.claim_all([_claim(request) for request in requests])
+            return send_each(
+                requests,
+                lambda request: self._send_claimed(request, claimed[request.key]),
+            )
 
     def _send_once(self, request: SmsRequest) -> SendResult:
         claimed = self._ledger.claim_all([_claim(request)])

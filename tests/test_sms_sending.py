@@ -11,6 +11,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 from temporalio.worker import Worker
 
+from activities import outbox_ledger
 from activities.sms import SmsActivities
 from definitions.loader import Definitions
 from definitions.outgoing import (
@@ -188,3 +189,21 @@ async def test_the_sms_queue_keeps_to_its_rate(
     print(f"rate limit {rate}/s: {count} SMS over {span:.1f} s, busiest second {busiest_second}")
     assert busiest_second <= 2 * rate
     assert count / span <= rate * 1.25
+
+
+async def test_a_batch_heartbeats_while_a_slow_provider_keeps_it_busy(
+    store: Store, twilio_sandbox: TwilioSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The heartbeat says the worker is alive whatever one call takes: Temporal hands
+    the batch to another worker only when this one died."""
+    monkeypatch.setattr(outbox_ledger, "HEARTBEAT_EVERY_SECONDS", 0.1)
+    twilio_sandbox.timeout_delay = 0.3
+    twilio_sandbox.faults.extend([Fault.TIMEOUT_AFTER_ACCEPT] * 3)
+    sender = sms_sender(store, twilio_sandbox, timeout=5.0)
+    requests = [_request(step) for step in ("support_request", "support_reminder", "escalation")]
+    beats: list[tuple[object, ...]] = []
+    environment = ActivityEnvironment()
+    environment.on_heartbeat = lambda *details: beats.append(details)
+    results = await asyncio.to_thread(environment.run, sender.send_sms_batch, requests)
+    assert [item.result is not None for item in results] == [True, True, True]
+    assert len(beats) >= 5, beats

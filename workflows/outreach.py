@@ -42,11 +42,9 @@ GIVE_UP_AFTER = timedelta(hours=6)
 BATCH_SIZE = 50
 BATCHES_IN_FLIGHT = 4
 BATCH_TIMEOUT = timedelta(minutes=30)
-BATCH_HEARTBEAT = timedelta(seconds=40)
-"""A batch whose worker died is given to another worker after this long. A live
-batch heartbeats after the first message that ends ten seconds after the last
-heartbeat, and one message takes at most two provider calls (Twilio: 10 s each),
-or an SMTP connection and a send (15 s each): it is never silent for 40 s."""
+BATCH_HEARTBEAT = timedelta(seconds=15)
+"""A live batch heartbeats every 5 s on a timer; one whose worker died is given to
+another worker after this long."""
 NAMES_LOGGED = 30
 SEND_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=2),
