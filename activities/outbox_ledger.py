@@ -76,7 +76,10 @@ def heartbeating() -> Iterator[None]:
 
     def beat() -> None:
         while not stop.wait(HEARTBEAT_EVERY_SECONDS):
-            context.run(activity.heartbeat)
+            # A loop too busy to take a beat within 10 s (TimeoutError), or closing
+            # (RuntimeError), loses that beat only.
+            with contextlib.suppress(TimeoutError, RuntimeError):
+                context.run(activity.heartbeat)
 
     beater = threading.Thread(target=beat, name="heartbeat", daemon=True)
     beater.start()

@@ -235,7 +235,7 @@ class FaultStack:
         return MobilisationActivities(self.store).load_support_targets(
             TargetsRequest(
                 department_code=department,
-                declaration=self.declaration(department, "attendu"),
+                declaration=self.declaration([department], "attendu"),
                 ask_deputy=rules.ask_deputy,
             )
         )
@@ -263,16 +263,16 @@ class FaultStack:
         return received
 
     @staticmethod
-    def declaration(department: str, title: str) -> EventDeclaration:
+    def declaration(departments: list[str], title: str) -> EventDeclaration:
         return EventDeclaration(
-            type=EVENT_TYPE, departments=[department], title=title, exercise=True
+            type=EVENT_TYPE, departments=departments, title=title, exercise=True
         )
 
-    async def activate(self, department: str, title: str) -> str:
+    async def activate(self, departments: list[str], title: str) -> str:
         """The event declared, and the representative designated by staff at once."""
         client = self.client
         event_id = await event_control.activate(
-            client, self.settings.task_queue, self.declaration(department, title), "tests"
+            client, self.settings.task_queue, self.declaration(departments, title), "tests"
         )
         async with asyncio.timeout(60):
             while True:
@@ -283,11 +283,14 @@ class FaultStack:
         await event_control.change_representative(client, self.store, event_id, change)
         return event_id
 
-    async def activity_starts(self, event_id: str) -> list[ActivityTaskStartedEventAttributes]:
-        """Each activity run of the event's and its department's workflows: which
+    async def activity_starts(
+        self, event_id: str, departments: list[str]
+    ) -> list[ActivityTaskStartedEventAttributes]:
+        """Each activity run of the event's and its departments' workflows: which
         worker (identity) ran it, at which attempt."""
         starts = []
-        for workflow_id in (event_id, mobilisation_workflow_id(event_id, self.size.department)):
+        workflow_ids = [mobilisation_workflow_id(event_id, code) for code in departments]
+        for workflow_id in [event_id, *workflow_ids]:
             history = await self.client.get_workflow_handle(workflow_id).fetch_history()
             starts += [
                 event.activity_task_started_event_attributes
