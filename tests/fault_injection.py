@@ -13,7 +13,7 @@ import platform
 import sqlite3
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -352,6 +352,18 @@ class FaultStack:
             stuck=stuck,
             recovery_seconds=time.monotonic() - started,
         )
+
+    async def strike_mid_sending(
+        self, title: str, scenario: str, fault: Callable[[], Awaitable[object]]
+    ) -> tuple[str, FaultOutcome]:
+        """Declares an event on the department, strikes once its first support
+        request reaches a provider, and counts once everything has settled."""
+        since = self.mark()
+        event_id = await self.activate([self.size.department], title)
+        await self.until_sending(since)
+        started = time.monotonic()
+        await fault()
+        return event_id, await self.settle(scenario, 1, event_id, since, started)
 
     async def until_sending(self, since: ProviderMark) -> None:
         """Until the first support request reaches a provider: the faults strike

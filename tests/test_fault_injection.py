@@ -86,12 +86,13 @@ async def test_two_worker_processes_share_the_work_of_several_departments(
 async def test_a_worker_stopped_with_sigterm_first_finishes_what_it_runs(
     stack: FaultStack,
 ) -> None:
-    since = stack.mark()
-    event_id = await stack.activate([SIZE.department], "Worker arrêté proprement")
-    await stack.until_sending(since)
-    await stack.stop_worker(stack.live_workers[-1])
-    await stack.start_worker()
-    outcome = await stack.settle("worker arrêté", 1, event_id, since, time.monotonic())
+    async def replace_worker() -> None:
+        await stack.stop_worker(stack.live_workers[-1])
+        await stack.start_worker()
+
+    event_id, outcome = await stack.strike_mid_sending(
+        "Worker arrêté proprement", "worker arrêté", replace_worker
+    )
     _held(outcome)
     starts = await stack.activity_starts(event_id, [SIZE.department])
     await stack.stand_down(event_id)
@@ -102,13 +103,13 @@ async def test_a_worker_stopped_with_sigterm_first_finishes_what_it_runs(
 async def test_a_worker_killed_mid_sending_loses_no_support_request(
     stack: FaultStack, outcomes: list[FaultOutcome], round_: int
 ) -> None:
-    since = stack.mark()
-    event_id = await stack.activate([SIZE.department], f"Worker tué, essai {round_}")
-    await stack.until_sending(since)
-    started = time.monotonic()
-    await stack.kill_worker(stack.live_workers[-1])
-    await stack.start_worker()
-    outcome = await stack.settle("worker tué", 1, event_id, since, started)
+    async def replace_worker() -> None:
+        await stack.kill_worker(stack.live_workers[-1])
+        await stack.start_worker()
+
+    event_id, outcome = await stack.strike_mid_sending(
+        f"Worker tué, essai {round_}", "worker tué", replace_worker
+    )
     outcomes.append(outcome)
     await stack.stand_down(event_id)
     _held(outcome)
@@ -118,12 +119,11 @@ async def test_a_worker_killed_mid_sending_loses_no_support_request(
 async def test_the_event_goes_on_across_a_temporal_server_restart(
     stack: FaultStack, outcomes: list[FaultOutcome], round_: int
 ) -> None:
-    since = stack.mark()
-    event_id = await stack.activate([SIZE.department], f"Temporal redémarré, essai {round_}")
-    await stack.until_sending(since)
-    started = time.monotonic()
-    await stack.restart_server(SIZE.server_down_seconds)
-    outcome = await stack.settle("Temporal redémarré", 1, event_id, since, started)
+    event_id, outcome = await stack.strike_mid_sending(
+        f"Temporal redémarré, essai {round_}",
+        "Temporal redémarré",
+        lambda: stack.restart_server(SIZE.server_down_seconds),
+    )
     outcomes.append(outcome)
     _held(outcome)
 
@@ -167,12 +167,11 @@ async def test_a_provider_storm_and_an_smtp_outage_end_with_everything_delivered
 async def test_a_locked_database_delays_the_sending_and_loses_nothing(
     stack: FaultStack, outcomes: list[FaultOutcome], round_: int
 ) -> None:
-    since = stack.mark()
-    event_id = await stack.activate([SIZE.department], f"Base verrouillée, essai {round_}")
-    await stack.until_sending(since)
-    started = time.monotonic()
-    await stack.lock_database(SIZE.lock_seconds)
-    outcome = await stack.settle("base verrouillée", 1, event_id, since, started)
+    event_id, outcome = await stack.strike_mid_sending(
+        f"Base verrouillée, essai {round_}",
+        "base verrouillée",
+        lambda: stack.lock_database(SIZE.lock_seconds),
+    )
     outcomes.append(outcome)
     await stack.stand_down(event_id)
     _held(outcome)
