@@ -134,7 +134,7 @@ def _claim(request: EmailRequest) -> OutboxClaim:
 
 class EmailActivities:
     def __init__(self, store: Store, smtp: SmtpSettings) -> None:
-        self._ledger = OutboxLedger(store)
+        self._ledger = OutboxLedger(store, Channel.EMAIL)
         self._smtp = smtp
 
     @activity.defn(name=SEND_EMAIL)

@@ -12,6 +12,7 @@ from typing import NoReturn, Protocol, TypeVar
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from definitions.metrics import FailureStage, TocsinMetrics
 from definitions.outgoing import (
     PERMANENT_DELIVERY_ERROR,
     BatchItemResult,
@@ -132,14 +133,30 @@ async def send_each_async(
     return results
 
 
+def _count(channel: Channel, marks: Sequence[OutboxMark]) -> None:
+    """Each message is counted once, when its outcome is written: sent, or failed."""
+    if not activity.in_activity():
+        return
+    metrics = TocsinMetrics(activity.metric_meter())
+    for mark in marks:
+        if mark.status.left:
+            metrics.message_sent(channel)
+        elif mark.status is OutboxStatus.FAILED:
+            stopped = mark.error_code == OPTED_OUT
+            stage = FailureStage.OPTED_OUT if stopped else FailureStage.REFUSED
+            metrics.message_failed(channel, stage)
+
+
 class OutboxLedger:
-    """Writes are serialised within the process: SQLite takes one writer at a time,
-    and threads queueing on a Python lock wake sooner than on SQLite's busy sleeps."""
+    """One channel's messages. Writes are serialised within the process: SQLite
+    takes one writer at a time, and threads queueing on a Python lock wake sooner
+    than on SQLite's busy sleeps."""
 
     _writing = threading.Lock()
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, channel: Channel) -> None:
         self._store = store
+        self._channel = channel
 
     def claim_all(self, claims: Sequence[OutboxClaim]) -> dict[str, OutboxEntry]:
         """The rows of these messages by key, in one transaction, each as it stood
@@ -161,6 +178,7 @@ class OutboxLedger:
             ]
             outbox.mark_all(session, marks, now)
             session.commit()
+        _count(self._channel, marks)
         for mark in marks:
             if mark.status is OutboxStatus.FAILED:
                 entries[mark.key] = entries[mark.key].model_copy(
@@ -176,8 +194,8 @@ class OutboxLedger:
         provider_id: str | None = None,
         error_code: str | None = None,
     ) -> None:
+        marks = [OutboxMark(key, status, provider_id, error_code)]
         with self._writing, self._store.session() as session:
-            outbox.mark_all(
-                session, [OutboxMark(key, status, provider_id, error_code)], datetime.now(UTC)
-            )
+            outbox.mark_all(session, marks, datetime.now(UTC))
             session.commit()
+        _count(self._channel, marks)

@@ -74,7 +74,7 @@ def _claim(request: SmsRequest) -> OutboxClaim:
 
 class SmsActivities:
     def __init__(self, store: Store, twilio: TwilioSettings, per_second: float) -> None:
-        self._ledger = OutboxLedger(store)
+        self._ledger = OutboxLedger(store, Channel.SMS)
         self._twilio = twilio
         self._local = threading.local()
         self._pace = SendingPace(per_second)

@@ -27,10 +27,12 @@ from definitions.answer_links import (
 )
 from definitions.awaited_replies import ReplyReceived
 from definitions.committee import CommitteeTask, TaskList, in_paris
+from definitions.metrics import ReplyChannel, TocsinMetrics
 from definitions.mobilisation import CentreSupport
 from definitions.replies import ReplyKeyword
 from definitions.temporal_names import REPLY_SIGNAL, STATUS_QUERY
 from gateway.mobilisation_reads import MobilisationReads
+from gateway.reply_routing import Outcome
 from store import reply_codes
 from store.database import Store
 
@@ -65,10 +67,18 @@ def _refusal(title: str, text: str, status_code: int) -> HTMLResponse:
 
 
 class AnswerPages:
-    def __init__(self, store: Store, client: Client, reads: MobilisationReads, secret: str) -> None:
+    def __init__(
+        self,
+        store: Store,
+        client: Client,
+        reads: MobilisationReads,
+        metrics: TocsinMetrics,
+        secret: str,
+    ) -> None:
         self._store = store
         self._client = client
         self._reads = reads
+        self._metrics = metrics
         self._secret = secret
 
     def _open_claim(self, token: str) -> tuple[AnswerLinkClaim, list[ReplyKeyword]] | HTMLResponse:
@@ -159,6 +169,7 @@ class AnswerPages:
         keyword = next((k for k in answers if k.value == answer), None)
         if keyword is None:
             log.info("answer_link.bad_answer")
+            self._metrics.reply_received(ReplyChannel.LINK, Outcome.NOT_UNDERSTOOD.value)
             return _refusal("Réponse non reconnue", "Choisissez l'un des boutons proposés.", 422)
         received = ReplyReceived(
             task_key=claim.task_key,
@@ -172,12 +183,14 @@ class AnswerPages:
             await self._client.get_workflow_handle(claim.workflow_id).signal(REPLY_SIGNAL, received)
         except RPCError as error:
             log.error("answer_link.signal_failed", error=str(error))
+            self._metrics.reply_received(ReplyChannel.LINK, Outcome.UNAVAILABLE.value)
             return _refusal(
                 "Service indisponible",
                 "Votre réponse n'a pas pu être enregistrée ; merci de réessayer dans un moment.",
                 503,
             )
         log.info("answer_link.answered", workflow_id=claim.workflow_id, answer=answer)
+        self._metrics.reply_received(ReplyChannel.LINK, Outcome.ROUTED.value)
         told = (
             "le/la représentant(e) UNCCAS le verra dans le suivi"
             if keyword is ReplyKeyword.DONE
@@ -188,8 +201,10 @@ class AnswerPages:
         )
 
 
-def answer_router(store: Store, client: Client, reads: MobilisationReads, secret: str) -> APIRouter:
-    pages = AnswerPages(store, client, reads, secret)
+def answer_router(
+    store: Store, client: Client, reads: MobilisationReads, metrics: TocsinMetrics, secret: str
+) -> APIRouter:
+    pages = AnswerPages(store, client, reads, metrics, secret)
     router = APIRouter(prefix=ANSWER_PATH.rstrip("/"), tags=["réponses par lien"])
     router.get("/{token}", response_class=HTMLResponse)(pages.show)
     router.post("/{token}", response_class=HTMLResponse)(pages.answer)

@@ -2,6 +2,8 @@
 signed links and webhooks, and a health check."""
 
 import html
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -27,6 +29,7 @@ from gateway.console.event_pages import EventPages, event_pages_router
 from gateway.console.login import LOGIN_PATH, login_router
 from gateway.console.phone_simulator import phone_simulator_router
 from gateway.event_routes import event_router
+from gateway.metrics import client_metrics, refreshing_open_events
 from gateway.mobilisation_reads import DepartmentNotMobilisedError, MobilisationReads
 from gateway.mobilisation_routes import mobilisation_router
 from gateway.questionnaire_pages import questionnaire_router
@@ -128,6 +131,13 @@ def create_app(
     Twilio's webhooks are served only when an auth token can check their signature,
     answer links only when a secret can check theirs; the console's phone simulator
     only in the local sandbox, where its SMS come from ``phone_simulator_sender``."""
+    metrics = client_metrics(client)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        async with refreshing_open_events(store, metrics):
+            yield
+
     app = FastAPI(
         title="Tocsin",
         summary="Coordination de crise du réseau UNCCAS",
@@ -135,6 +145,7 @@ def create_app(
         version="0.1.0",
         docs_url=None,
         redoc_url=None,
+        lifespan=lifespan,
     )
     _install_error_handlers(app)
     guards = Guards.over(store)
@@ -152,7 +163,7 @@ def create_app(
         declaration_router(client, store, task_queue, guards),
     ]
     if twilio_auth_token:
-        routers.append(twilio_router(store, client, twilio_auth_token, public_url))
+        routers.append(twilio_router(store, client, metrics, twilio_auth_token, public_url))
     app.state.phone_simulator = bool(twilio_auth_token) and phone_simulator_sender is not None
     if app.state.phone_simulator:
         routers.append(
@@ -165,7 +176,7 @@ def create_app(
             )
         )
     if link_secret:
-        routers.append(answer_router(store, client, reads, link_secret))
+        routers.append(answer_router(store, client, reads, metrics, link_secret))
         routers.append(questionnaire_router(store, client, link_secret))
     for router in routers:
         app.include_router(router)

@@ -8,6 +8,7 @@ even while no worker runs. A bounced SMS that awaited an answer is signalled too
 the deliveries of support requests, which the departments count, go in bundles.
 """
 
+import asyncio
 import secrets
 from datetime import UTC, datetime
 from typing import Annotated
@@ -27,6 +28,7 @@ from definitions.awaited_replies import (
     ReplyReceived,
 )
 from definitions.messages import DELIVERY_TRACKED_STEPS
+from definitions.metrics import FailureStage, ReplyChannel, TocsinMetrics
 from definitions.outgoing import Channel, OutboxEntry, OutboxStatus, provider_status
 from definitions.privacy import mask_phone_numbers
 from definitions.replies import Reply, parse_reply
@@ -39,6 +41,10 @@ from store.database import Store
 log = structlog.get_logger(__name__)
 
 MAX_WEBHOOK_BYTES = 64 * 1024
+RECEIPT_WAIT_SECONDS = 5.0
+"""How long a receipt waits for the sending activity to record its message's sid:
+Twilio may call back before the activity has written what the API answered."""
+RECEIPT_RETRY_SECONDS = 0.2
 PREFIX = "/webhooks/twilio"
 INBOUND_SMS_PATH = PREFIX + "/sms"
 
@@ -72,9 +78,12 @@ def _twiml(text: str | None) -> Response:
 
 
 class TwilioWebhooks:
-    def __init__(self, store: Store, client: Client, auth_token: str, public_url: str) -> None:
+    def __init__(
+        self, store: Store, client: Client, metrics: TocsinMetrics, auth_token: str, public_url: str
+    ) -> None:
         self._store = store
         self._client = client
+        self._metrics = metrics
         self._validator = RequestValidator(auth_token)
         self._public_url = public_url
         self._receipts = DeliveryReceiptRelay(client)
@@ -154,6 +163,7 @@ class TwilioWebhooks:
             session.commit()
         if not first:
             return _twiml(None)
+        self._metrics.reply_received(ReplyChannel.SMS, routing.outcome.value)
         task = routing.task
         log.info(
             "sms.received",
@@ -195,6 +205,28 @@ class TwilioWebhooks:
             return
         log.info("sms.bounce_signalled", workflow_id=task.workflow_id, step=entry.step)
 
+    async def _record_delivery(
+        self, message_sid: str, delivery: OutboxStatus, error_code: str | None
+    ) -> OutboxEntry | None:
+        """The message's entry once the receipt is recorded on it; None when no
+        message of Tocsin's has this sid after the wait."""
+        deadline = asyncio.get_running_loop().time() + RECEIPT_WAIT_SECONDS
+        while True:
+            with self._store.session() as session:
+                entry = outbox.record_delivery(
+                    session, message_sid, delivery, error_code, datetime.now(UTC)
+                )
+                session.commit()
+            if entry is not None or asyncio.get_running_loop().time() >= deadline:
+                return entry
+            await asyncio.sleep(RECEIPT_RETRY_SECONDS)
+
+    def _count(self, delivery: OutboxStatus) -> None:
+        if delivery is OutboxStatus.DELIVERED:
+            self._metrics.message_delivered(Channel.SMS)
+        elif delivery in (OutboxStatus.UNDELIVERED, OutboxStatus.FAILED):
+            self._metrics.message_failed(Channel.SMS, FailureStage.UNDELIVERED)
+
     async def delivery_status(
         self,
         request: Request,
@@ -207,15 +239,12 @@ class TwilioWebhooks:
         if delivery is None or not form.get("MessageSid"):
             log.info("webhook.status_ignored", status=form.get("MessageStatus"))
             return Response(status_code=status.HTTP_204_NO_CONTENT)
-        with self._store.session() as session:
-            entry = outbox.record_delivery(
-                session, form["MessageSid"], delivery, form.get("ErrorCode"), datetime.now(UTC)
-            )
-            session.commit()
+        entry = await self._record_delivery(form["MessageSid"], delivery, form.get("ErrorCode"))
         if entry is None:
             log.info("webhook.status_unknown_message", message_sid=form["MessageSid"])
         else:
             log.info("sms.delivery", event_id=entry.event_id, step=entry.step, status=delivery)
+            self._count(delivery)
             if delivery in (
                 OutboxStatus.DELIVERED,
                 OutboxStatus.UNDELIVERED,
@@ -225,8 +254,10 @@ class TwilioWebhooks:
         return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-def twilio_router(store: Store, client: Client, auth_token: str, public_url: str) -> APIRouter:
-    webhooks = TwilioWebhooks(store, client, auth_token, public_url)
+def twilio_router(
+    store: Store, client: Client, metrics: TocsinMetrics, auth_token: str, public_url: str
+) -> APIRouter:
+    webhooks = TwilioWebhooks(store, client, metrics, auth_token, public_url)
     router = APIRouter(prefix=PREFIX, tags=["webhooks"])
     router.post("/sms")(webhooks.inbound_sms)
     router.post("/status", status_code=status.HTTP_204_NO_CONTENT)(webhooks.delivery_status)

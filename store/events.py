@@ -109,3 +109,13 @@ def crisis_log_since(
 def crisis_log_count(session: Session, event_id: str) -> int:
     query = select(func.count()).select_from(CrisisLogRow).where(CrisisLogRow.event_id == event_id)
     return session.exec(query).one()
+
+
+def open_event_counts(session: Session) -> dict[bool, int]:
+    """Events not closed yet, by whether they are exercises."""
+    query = (
+        select(EventRow.exercise, func.count())
+        .where(col(EventRow.closed_at).is_(None))
+        .group_by(col(EventRow.exercise))
+    )
+    return {bool(exercise): count for exercise, count in session.exec(query).all()}

@@ -1,24 +1,28 @@
 """The stack faults are injected into, and what a fault costs as the people asked
 would see it.
 
-The real Temporal dev server and ``tocsin worker`` run as processes of their own,
-so that either can be killed or restarted; the gateway, the Twilio-compatible
-server and the SMTP server run in the test's process. Support requests are
-counted where phones and mailboxes receive them: at the providers.
+The real Temporal dev server, ``tocsin worker`` and ``tocsin api`` (the gateway)
+run as processes of their own, as in a deployment, so that any can be killed or
+restarted; each serves its metrics for Prometheus. The Twilio-compatible server
+and the SMTP server run in the test's process. Support requests are counted where
+phones and mailboxes receive them: at the providers.
 """
 
 import asyncio
+import contextlib
+import functools
 import os
 import platform
 import sqlite3
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 from sqlalchemy.engine import make_url
 from temporalio.api.history.v1 import ActivityTaskStartedEventAttributes
 from temporalio.client import Client, WorkflowExecutionStatus
@@ -29,21 +33,22 @@ from definitions.designation import RepresentativeChange
 from definitions.event import CloseRequest, EventDeclaration
 from definitions.event_type import EventType
 from definitions.loader import load_definitions
-from definitions.mobilisation import SupportTarget, TargetsRequest
+from definitions.mobilisation import SupportState, SupportTarget, TargetsRequest
 from definitions.temporal_names import mobilisation_workflow_id
 from definitions.territory import load_territory
 from gateway import event_control
 from gateway.mobilisation_reads import MobilisationReads
+from store import events
 from store.database import Store
 from store.directory import replace_directory
-from tests.conftest import LINK_SECRET, SCRIPTS, TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN
+from tests.conftest import LINK_SECRET, SCRIPTS, TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, Phone
+from tests.prometheus_text import Samples, scrape
 from worker.asgi_server import AsgiServer
 from worker.demo_directory import demo_directory
 from worker.dev_server import TemporalDevServer
 from worker.ports import free_port
 from worker.sandbox.smtp_server import MailSandbox
 from worker.sandbox.twilio_server import TwilioSandbox
-from worker.services import gateway_app
 from worker.settings import Settings
 from worker.task_queue_pollers import until_polled
 
@@ -103,6 +108,31 @@ class ProviderMark:
     email: int
 
 
+@dataclass(frozen=True)
+class ServedFigures:
+    """What the processes served to Prometheus over one scenario (counters as
+    differences), beside what the providers and the database hold."""
+
+    sms_sent: float
+    sms_received: int
+    sms_delivered: float
+    email_sent: float
+    email_received: int
+    replies_routed: float
+    open_exercises: float
+    open_exercises_stored: int
+    served: dict[str, set[str]]
+    """Every metric served by any process, with its label names."""
+
+    @property
+    def settled(self) -> bool:
+        return (
+            self.sms_sent == self.sms_delivered == self.sms_received
+            and self.email_sent == self.email_received
+            and self.open_exercises == self.open_exercises_stored
+        )
+
+
 @dataclass
 class FaultOutcome:
     """One run of a scenario, counted in a row of RELIABILITY.md."""
@@ -126,6 +156,22 @@ def _environment(settings: Settings) -> dict[str, str]:
             alias = field.validation_alias
             environment[alias if isinstance(alias, str) else f"TOCSIN_{name.upper()}"] = str(value)
     return environment
+
+
+def _served(scrapes: Iterable[Samples]) -> dict[str, set[str]]:
+    served: dict[str, set[str]] = {}
+    for samples in scrapes:
+        for name, labels in samples.labels().items():
+            served.setdefault(name, set()).update(labels)
+    return served
+
+
+def _grown(before: dict[int, Samples], now: dict[int, Samples], name: str, **labels: str) -> float:
+    """How much a counter grew, summed over the processes."""
+    return sum(
+        samples.total(name, **labels) - before.get(pid, Samples()).total(name, **labels)
+        for pid, samples in now.items()
+    )
 
 
 class FaultStack:
@@ -153,6 +199,9 @@ class FaultStack:
         self.mail = MailSandbox(self.settings.smtp_port)
         self.server = TemporalDevServer(self.settings)
         self.workers: list[asyncio.subprocess.Process] = []
+        self.gateway: asyncio.subprocess.Process
+        self.metrics_addresses: dict[int, str] = {}
+        """Where each process (by pid) serves its metrics."""
         self._client: Client | None = None
 
     @property
@@ -164,22 +213,41 @@ class FaultStack:
     def live_workers(self) -> list[asyncio.subprocess.Process]:
         return [process for process in self.workers if process.returncode is None]
 
-    async def start_worker(self) -> asyncio.subprocess.Process:
-        """A ``tocsin worker`` process; its log is ``worker-N.log`` in the state folder."""
-        log_path = self.settings.state_dir / f"worker-{len(self.workers) + 1}.log"
-        with log_path.open("wb") as log_file:
+    async def _start(self, command: str, log_name: str) -> asyncio.subprocess.Process:
+        """``tocsin <command>`` with the stack's settings and metrics on a port of
+        its own; its log is ``<log_name>.log`` in the state folder."""
+        metrics_address = f"127.0.0.1:{free_port()}"
+        environment = {**_environment(self.settings), "TOCSIN_METRICS_ADDRESS": metrics_address}
+        with (self.settings.state_dir / f"{log_name}.log").open("wb") as log_file:
             process = await asyncio.create_subprocess_exec(
                 str(SCRIPTS / "tocsin"),
-                "worker",
-                env={**os.environ, **_environment(self.settings)},
+                command,
+                env={**os.environ, **environment},
                 stdout=asyncio.subprocess.DEVNULL,
                 stderr=log_file,
             )
+        self.metrics_addresses[process.pid] = metrics_address
+        return process
+
+    async def start_worker(self) -> asyncio.subprocess.Process:
+        process = await self._start("worker", f"worker-{len(self.workers) + 1}")
         self.workers.append(process)
         return process
 
-    async def stop_worker(self, process: asyncio.subprocess.Process) -> None:
-        """SIGTERM, as a deployment stops a worker: it finishes what it runs first."""
+    async def start_gateway(self) -> asyncio.subprocess.Process:
+        """``tocsin api``, once its health check answers."""
+        process = await self._start("api", "gateway")
+        async with httpx.AsyncClient(base_url=self.settings.gateway_url) as http:
+            async with asyncio.timeout(60):
+                while True:
+                    assert process.returncode is None, "tocsin api stopped; see gateway.log"
+                    with contextlib.suppress(httpx.TransportError):
+                        if (await http.get("/healthz")).status_code == 200:
+                            return process
+                    await asyncio.sleep(0.2)
+
+    async def stop_process(self, process: asyncio.subprocess.Process) -> None:
+        """SIGTERM, as a deployment stops a process: a worker finishes what it runs first."""
         process.terminate()
         await process.wait()
 
@@ -225,6 +293,67 @@ class FaultStack:
                 connection.close()
 
         await asyncio.to_thread(hold)
+
+    async def scrape_all(self) -> dict[int, Samples]:
+        """What each live process serves to Prometheus, by pid."""
+        live = [process.pid for process in [*self.live_workers, self.gateway]]
+        return {pid: await scrape(self.metrics_addresses[pid]) for pid in live}
+
+    async def figures_settled(
+        self, before: dict[int, Samples], since: ProviderMark
+    ) -> ServedFigures:
+        """The figures once they agree with the providers and the database (the last
+        delivery receipts and the open-events gauge come a little later), or after
+        30 s whatever they are."""
+        deadline = time.monotonic() + 30
+        while True:
+            now = await self.scrape_all()
+            grown = functools.partial(_grown, before, now)
+            with self.store.session() as session:
+                stored = events.open_event_counts(session).get(True, 0)
+            figures = ServedFigures(
+                sms_sent=grown("tocsin_messages_sent_total", channel="sms"),
+                sms_received=len(self.twilio.messages) - since.sms,
+                sms_delivered=grown("tocsin_messages_delivered_total", channel="sms"),
+                email_sent=grown("tocsin_messages_sent_total", channel="email"),
+                email_received=self.mail.received_count - since.email,
+                replies_routed=grown("tocsin_replies_total", channel="sms", outcome="routed"),
+                open_exercises=max(
+                    samples.total("tocsin_open_events", exercise="true") for samples in now.values()
+                ),
+                open_exercises_stored=stored,
+                served=_served(now.values()),
+            )
+            if figures.settled or time.monotonic() > deadline:
+                return figures
+            await asyncio.sleep(0.5)
+
+    async def answer_every_centre(self, event_id: str) -> int:
+        """Each centre's first recipient answers OK by SMS, through the gateway; the
+        number of centres once all show as mobilised."""
+        reads = MobilisationReads(self.client)
+        public_url = self.settings.public_url
+        async with httpx.AsyncClient(base_url=public_url, timeout=30) as http:
+            phone = Phone(http, public_url)
+            centres = [
+                centre
+                for department in await reads.departments(event_id)
+                for centre in department.centres
+            ]
+            for centre in centres:
+                sender = centre.recipients[0].phone
+                assert sender is not None
+                assert "bien reçue" in await phone.reply(sender, f"OK {centre.code}")
+        async with asyncio.timeout(30):
+            while True:
+                states = {
+                    centre.state
+                    for department in await reads.departments(event_id)
+                    for centre in department.centres
+                }
+                if states == {SupportState.MOBILISED}:
+                    return len(centres)
+                await asyncio.sleep(0.1)
 
     def mark(self) -> ProviderMark:
         return ProviderMark(sms=len(self.twilio.messages), email=self.mail.received_count)
@@ -388,19 +517,14 @@ async def running_fault_stack(state_dir: Path, size: FaultSize) -> AsyncIterator
     serving_providers = await providers.start()
     stack.mail.start()
     stack._client = await stack.server.start()
-    gateway = AsgiServer(
-        gateway_app(stack.client, stack.store, settings), "127.0.0.1", settings.http_port
-    )
-    serving_gateway = await gateway.start()
+    stack.gateway = await stack.start_gateway()
     await stack.start_worker()
     try:
         await until_polled(stack.client, settings.task_queue)
         yield stack
     finally:
-        for process in stack.live_workers:
-            await stack.stop_worker(process)
-        gateway.stop()
-        await serving_gateway
+        for process in [*stack.live_workers, stack.gateway]:
+            await stack.stop_process(process)
         await stack.server.stop()
         stack.mail.stop()
         providers.stop()

@@ -2,6 +2,7 @@
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -142,3 +143,36 @@ async def test_delivery_callbacks_update_the_outbox(
             break
         await asyncio.sleep(0.05)
     assert (entry.status, entry.error_code) == (final, code)
+
+
+async def test_a_receipt_that_outruns_the_record_of_its_sid_waits_for_it(
+    gateway: httpx.AsyncClient, store: Store
+) -> None:
+    """Twilio may call back before the sending activity has written the sid it was
+    given; the receipt is kept once the sid is there, and a sid that never comes
+    changes nothing."""
+    key = idempotency_key("e", "support_request", "ccas", Channel.SMS)
+    claim = outbox.OutboxClaim(key, "e", Channel.SMS, "support_request", PHONE, "x")
+
+    async def record_sid_late() -> None:
+        await asyncio.sleep(1.0)
+        with store.session() as session:
+            now = datetime.now(UTC)
+            outbox.claim_all(session, [claim], now)
+            outbox.mark_all(session, [outbox.OutboxMark(key, OutboxStatus.QUEUED, "SMlate")], now)
+            session.commit()
+
+    async def receipt(sid: str) -> int:
+        params = {"MessageSid": sid, "MessageStatus": "delivered", "To": PHONE}
+        path = "/webhooks/twilio/status"
+        return (await gateway.post(path, data=params, headers=_signed(path, params))).status_code
+
+    recording = asyncio.create_task(record_sid_late())
+    assert await receipt("SMlate") == 204
+    await recording
+    assert await receipt("SMnever") == 204
+    with store.session() as session:
+        entries = outbox.entries(session)
+    assert [(entry.provider_id, entry.status) for entry in entries] == [
+        ("SMlate", OutboxStatus.DELIVERED)
+    ]

@@ -16,7 +16,7 @@ from worker.payload_codec import PayloadKeyError
 from worker.process_signals import run_until_stopped, stop_on_signals
 from worker.runner import build_workers, messaging_from
 from worker.settings import Settings
-from worker.temporal_client import connect_temporal
+from worker.temporal_client import MetricsAddressError, connect_temporal
 
 log = structlog.get_logger(__name__)
 
@@ -32,6 +32,9 @@ async def _connect_or_explain(settings: Settings) -> Client | None:
         return await connect_temporal(settings)
     except PayloadKeyError as error:
         print(f"Clé de chiffrement invalide : {error}", file=sys.stderr)
+        return None
+    except MetricsAddressError as error:
+        print(f"Adresse des métriques inutilisable : {error}", file=sys.stderr)
         return None
     except RuntimeError as error:
         print(f"Temporal injoignable à {settings.temporal_address} : {error}", file=sys.stderr)

@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     link_secret: str = Field(
         default="", description="signs answer links; one per state folder when empty (dev)"
     )
+    metrics_address: str = Field(
+        default="", description="host:port where Prometheus scrapes this process; none if empty"
+    )
     log_format: LogFormat = LogFormat.CONSOLE
     log_level: str = "INFO"
 

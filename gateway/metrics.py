@@ -1,0 +1,55 @@
+"""The gateway's figures: counted on the meter of the runtime its Temporal client
+was connected with, so they share the SDK's Prometheus endpoint. The open-events
+gauge is read from the database on a timer: any gateway sees every event, so each
+reports the same figure (the dashboard takes the maximum)."""
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+import structlog
+from sqlalchemy.exc import SQLAlchemyError
+from temporalio.client import Client
+from temporalio.runtime import Runtime
+
+from definitions.metrics import TocsinMetrics
+from store import events
+from store.database import Store
+
+log = structlog.get_logger(__name__)
+
+REFRESH_SECONDS = 15.0
+
+
+def client_metrics(client: Client) -> TocsinMetrics:
+    """On the Prometheus endpoint of the runtime the client was connected with."""
+    runtime = client.service_client.config.runtime or Runtime.default()
+    return TocsinMetrics(runtime.metric_meter)
+
+
+def _refresh(store: Store, metrics: TocsinMetrics) -> None:
+    with store.session() as session:
+        open_events = events.open_event_counts(session)
+    for exercise in (False, True):
+        metrics.open_events(open_events.get(exercise, 0), exercise=exercise)
+
+
+@contextlib.asynccontextmanager
+async def refreshing_open_events(
+    store: Store, metrics: TocsinMetrics, every: float = REFRESH_SECONDS
+) -> AsyncIterator[None]:
+    async def refresh_forever() -> None:
+        while True:
+            try:
+                await asyncio.to_thread(_refresh, store, metrics)
+            except SQLAlchemyError as error:
+                log.warning("metrics.open_events_unread", error=str(error))
+            await asyncio.sleep(every)
+
+    refreshing = asyncio.create_task(refresh_forever())
+    try:
+        yield
+    finally:
+        refreshing.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await refreshing
