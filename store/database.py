@@ -3,15 +3,18 @@
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, event
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, event, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, create_engine
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+MIGRATION_LOCK = 0x70C5_1E
+"""PostgreSQL advisory lock held while the schema is upgraded."""
 
 
 def _prepare_sqlite(url: str) -> dict[str, Any]:
@@ -45,13 +48,26 @@ def create_database_engine(url: str) -> Engine:
     return engine
 
 
-def upgrade_schema(engine: Engine) -> None:
-    """Bring the schema to the newest migration; a no-op when it is there."""
+class SchemaChange(NamedTuple):
+    """The migration revisions before and after an upgrade (None: empty database)."""
+
+    before: str | None
+    after: str | None
+
+
+def upgrade_schema(engine: Engine) -> SchemaChange:
+    """Bring the schema to the newest migration; a no-op when it is there. On
+    PostgreSQL, replicas started together take turns: the first upgrades, the
+    others then find nothing to do (SQLite serialises writers itself)."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+        before = MigrationContext.configure(connection).get_current_revision()
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+        return SchemaChange(before, MigrationContext.configure(connection).get_current_revision())
 
 
 class Store:
@@ -61,8 +77,8 @@ class Store:
         self.url = url
         self.engine = create_database_engine(url)
 
-    def upgrade(self) -> None:
-        upgrade_schema(self.engine)
+    def upgrade(self) -> SchemaChange:
+        return upgrade_schema(self.engine)
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 from temporalio.client import Client
 
 from definitions.designation import RepresentativeChange
@@ -20,7 +21,14 @@ from gateway.mobilisation_reads import MobilisationReads
 from store import events as stored_events
 from store.database import Store
 from worker.accounts_cli import token_app, user_app
-from worker.cli_common import EXIT_REFUSED, explain, finish, load_settings, refuse
+from worker.cli_common import (
+    EXIT_FAILED,
+    EXIT_REFUSED,
+    explain,
+    finish,
+    load_settings,
+    refuse,
+)
 from worker.client_command import CLI_ACTOR, run_client_command
 from worker.committee_cli import committee_app
 from worker.definitions_cli import definitions_app
@@ -257,6 +265,24 @@ def dev(
     from worker.dev_stack import run_dev_stack
 
     finish(asyncio.run(run_dev_stack(settings, demo)))
+
+
+@app.command()
+def migrate() -> None:
+    """Mettre le schéma de la base à jour (tâche de déploiement, avant workers et passerelle)."""
+    settings = load_settings()
+    store = Store(settings.database_url)
+    try:
+        before, after = store.upgrade()
+    except SQLAlchemyError as error:
+        explain("Base de données inaccessible :", [str(error).splitlines()[0]])
+        raise typer.Exit(EXIT_FAILED) from error
+    finally:
+        store.dispose()
+    if before == after:
+        typer.echo(f"Schéma déjà à jour (révision {after}).")
+    else:
+        typer.echo(f"Schéma mis à jour : révision {before or 'aucune'} → {after}.")
 
 
 @app.command("worker")
