@@ -41,6 +41,8 @@ from store.database import Store
 log = structlog.get_logger(__name__)
 
 STATIC_DIR = Path(__file__).parent / "static"
+HEALTH_PATH = "/healthz"
+"""Ready when Temporal and the database answer: probes and health checks call it."""
 API_DESCRIPTION = """API de Tocsin. Authentification : un jeton d'API (`tocsin token create`)
 dans l'en-tête `Authorization: Bearer …`, ou la session de la console (cookie), auquel
 cas toute requête qui modifie quelque chose porte aussi l'en-tête `X-CSRF-Token`
@@ -190,7 +192,7 @@ def create_app(
 def health_router(client: Client, store: Store) -> APIRouter:
     router = APIRouter(tags=["santé"])
 
-    @router.get("/healthz")
+    @router.get(HEALTH_PATH)
     async def health() -> JSONResponse:
         """Open to all, for load balancers and probes."""
         temporal = "ok"

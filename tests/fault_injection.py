@@ -149,13 +149,11 @@ class FaultOutcome:
 
 def _environment(settings: Settings) -> dict[str, str]:
     """The environment that gives a worker process these same settings."""
-    environment = {}
-    for name, field in Settings.model_fields.items():
-        value = getattr(settings, name)
-        if value is not None:
-            alias = field.validation_alias
-            environment[alias if isinstance(alias, str) else f"TOCSIN_{name.upper()}"] = str(value)
-    return environment
+    return {
+        variable: str(value)
+        for name, variable in Settings.environment_names().items()
+        if (value := getattr(settings, name)) is not None
+    }
 
 
 def _served(scrapes: Iterable[Samples]) -> dict[str, set[str]]:

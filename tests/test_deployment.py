@@ -1,12 +1,50 @@
 """What a deployment relies on beyond one machine: replicas that start together,
-a migration job, and refusals of a bad configuration that say what is wrong."""
+a migration job, refusals of a bad configuration that say what is wrong, and the
+files of ``deploy/`` (image, compose file, Kubernetes manifests, dashboard)
+consistent with each other and with the settings the processes read."""
 
 import asyncio
+import json
 import os
+import shlex
 import socket
+import tomllib
+from typing import Any
 
+import pytest
+import typer.main
+import yaml
+from sqlalchemy.engine import make_url
+
+from definitions.metrics import (
+    MESSAGES_DELIVERED,
+    MESSAGES_FAILED,
+    MESSAGES_SENT,
+    OPEN_EVENTS,
+    REPLIES,
+)
+from gateway.app import HEALTH_PATH
 from tests.conftest import SCRIPTS
+from tests.deploy_files import (
+    DEPLOY,
+    compose,
+    compose_variables,
+    dashboard_queries,
+    dockerfile,
+    interpolated,
+    kubernetes,
+    kubernetes_files,
+)
 from tests.postgres_server import PostgresServer
+from worker import cli
+from worker.runner import GRACEFUL_SHUTDOWN
+from worker.settings import Settings
+
+PYPROJECT = DEPLOY.parent / "pyproject.toml"
+VERSION = tomllib.loads(PYPROJECT.read_text())["project"]["version"]
+IMAGE_VARIABLES = {"PATH", "PYTHONUNBUFFERED", "PYTHONDONTWRITEBYTECODE"}
+KINDS = {"configMapRef": "ConfigMap", "secretRef": "Secret"}
+COUNTERS = (MESSAGES_SENT, MESSAGES_FAILED, MESSAGES_DELIVERED, REPLIES)
 
 
 async def _tocsin(*arguments: str, environment: dict[str, str]) -> tuple[int, str]:
@@ -48,3 +86,198 @@ async def test_a_metrics_port_already_taken_stops_the_worker_with_a_clear_messag
         )
     assert code == 1
     assert f"Adresse des métriques inutilisable : {address}" in output
+
+
+def _tocsin_commands() -> set[str]:
+    return set(typer.main.get_command(cli.app).commands)  # type: ignore[attr-defined]
+
+
+def _dockerfile_environment() -> dict[str, str]:
+    """The final stage's ENV, as every container of the image starts with."""
+    environment: dict[str, str] = {}
+    for keyword, rest in dockerfile():
+        if keyword == "FROM":
+            environment = {}
+        elif keyword == "ENV":
+            environment.update(pair.split("=", 1) for pair in shlex.split(rest))
+    return environment
+
+
+def _port(address: str) -> int:
+    return int(address.rsplit(":", 1)[1])
+
+
+def _settings_from(environment: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """The settings a process started with this environment would run on."""
+    for variable in Settings.environment_names().values():
+        monkeypatch.delenv(variable, raising=False)
+    for variable, value in environment.items():
+        monkeypatch.setenv(variable, value or "x")
+    return Settings()
+
+
+def test_the_image_is_multi_stage_non_root_and_serves_the_gateway_with_a_health_check() -> None:
+    instructions = dockerfile()
+    keywords = [keyword for keyword, _ in instructions]
+    environment = _dockerfile_environment()
+    assert keywords.count("FROM") >= 2
+    last_from = len(keywords) - 1 - keywords[::-1].index("FROM")
+    users = [rest for keyword, rest in instructions[last_from:] if keyword == "USER"]
+    assert users and users[-1] not in ("root", "0")
+    copied = {rest.split()[0] for keyword, rest in instructions if keyword == "COPY"}
+    packages = tomllib.loads(PYPROJECT.read_text())["tool"]["setuptools"]["packages"]["find"]
+    assert {package.rstrip("*") for package in packages["include"]} <= copied
+    assert dict(instructions)["ENTRYPOINT"] == '["tocsin"]'
+    assert json.loads(dict(instructions)["CMD"])[0] in _tocsin_commands()
+    exposed = {int(port) for port in dict(instructions)["EXPOSE"].split()}
+    assert exposed == {
+        int(environment["TOCSIN_HTTP_PORT"]),
+        _port(environment["TOCSIN_METRICS_ADDRESS"]),
+    }
+    assert environment["TOCSIN_HTTP_HOST"] == "0.0.0.0"
+    health_check = dict(instructions)["HEALTHCHECK"]
+    assert "os.environ['TOCSIN_HTTP_PORT']" in health_check and HEALTH_PATH in health_check
+    assert set(environment) <= set(Settings.environment_names().values()) | IMAGE_VARIABLES
+
+
+def test_the_compose_file_wires_every_service_to_the_others_and_to_known_settings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    services = compose()["services"]
+    variables = compose_variables()
+    image_environment = _dockerfile_environment()
+    assert set(services) == {
+        "postgresql",
+        "temporal",
+        "temporal-ui",
+        "migrate",
+        "gateway",
+        "worker",
+        "prometheus",
+    }
+    for name, service in services.items():
+        assert set(service.get("depends_on", [])) <= set(services), name
+
+    tocsin = {name: service for name, service in services.items() if "build" in service}
+    assert set(tocsin) == {"migrate", "gateway", "worker"}
+    assert (DEPLOY / tocsin["gateway"]["build"]["dockerfile"].removeprefix("deploy/")).exists()
+    assert {service["image"] for service in tocsin.values()} == {f"tocsin:{VERSION}"}
+    for name, service in tocsin.items():
+        assert service["command"][0] in _tocsin_commands(), name
+        environment = {
+            variable: interpolated(value, variables)
+            for variable, value in service["environment"].items()
+        }
+        settings = _settings_from({**image_environment, **environment}, monkeypatch)
+        database = make_url(settings.database_url)
+        postgresql = services["postgresql"]["environment"]
+        assert (database.host, database.username, database.database) == (
+            "postgresql",
+            postgresql["POSTGRES_USER"],
+            postgresql["POSTGRES_DB"],
+        )
+        assert settings.temporal_address == "temporal:7233"
+        assert settings.payload_key and settings.link_secret, "shared by every process"
+
+    temporal = services["temporal"]["environment"]
+    assert temporal["POSTGRES_SEEDS"] == "postgresql"
+    assert services["temporal-ui"]["environment"]["TEMPORAL_ADDRESS"] == "temporal:7233"
+    http_port = int(image_environment["TOCSIN_HTTP_PORT"])
+    assert [int(port.rsplit(":", 1)[1]) for port in services["gateway"]["ports"]] == [http_port]
+    assert "ports" not in services["worker"], "a published port would stop it from scaling"
+    metrics_port = _port(image_environment["TOCSIN_METRICS_ADDRESS"])
+    assert f"127.0.0.1:{metrics_port}/metrics" in " ".join(
+        services["worker"]["healthcheck"]["test"]
+    )
+
+    prometheus = yaml.safe_load((DEPLOY / "prometheus.yml").read_text())
+    scraped = {
+        (name, discovery["port"])
+        for job in prometheus["scrape_configs"]
+        for discovery in job["dns_sd_configs"]
+        for name in discovery["names"]
+    }
+    assert scraped == {("gateway", metrics_port), ("worker", metrics_port)}
+
+
+def _containers(objects: dict[tuple[str, str], dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {
+        name: workload
+        for (kind, name), workload in objects.items()
+        if kind in ("Deployment", "Job")
+    }
+
+
+def test_the_kubernetes_manifests_are_consistent_with_each_other_and_the_settings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    listed, present = kubernetes_files()
+    assert listed == present, "a manifest the kustomization does not apply"
+    objects = kubernetes()
+    config = objects["ConfigMap", "tocsin-config"]["data"]
+    secret = objects["Secret", "tocsin-secrets"]["stringData"]
+    known = set(Settings.environment_names().values())
+    assert set(config) <= known and set(secret) <= known
+    assert {"TOCSIN_DATABASE_URL", "TOCSIN_PAYLOAD_KEY", "TOCSIN_LINK_SECRET"} <= set(secret)
+    assert not set(config) & set(secret)
+    settings = _settings_from({**_dockerfile_environment(), **config, **secret}, monkeypatch)
+    assert make_url(settings.database_url).get_backend_name() == "postgresql"
+    metrics_port = _port(settings.metrics_address)
+
+    workloads = _containers(objects)
+    assert set(workloads) == {"tocsin-gateway", "tocsin-worker", "tocsin-migrate"}
+    for name, workload in workloads.items():
+        pod = workload["spec"]["template"]
+        assert pod["spec"]["securityContext"]["runAsNonRoot"] is True, name
+        (container,) = pod["spec"]["containers"]
+        assert container["image"] == f"registry.example.org/unccas/tocsin:{VERSION}", name
+        assert container["args"][0] in _tocsin_commands(), name
+        for source in container["envFrom"]:
+            kind, reference = next(iter(source.items()))
+            assert (KINDS[kind], reference["name"]) in objects, (name, reference)
+        limits, requests = container["resources"]["limits"], container["resources"]["requests"]
+        assert {"cpu", "memory"} <= set(limits) & set(requests), name
+        ports = {port["name"]: port["containerPort"] for port in container.get("ports", [])}
+        for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+            if probe in container:
+                check = container[probe].get("httpGet") or container[probe]["tcpSocket"]
+                assert check["port"] in ports, (name, probe)
+        if workload["kind"] == "Deployment":
+            labels = pod["metadata"]["labels"]
+            assert workload["spec"]["selector"]["matchLabels"].items() <= labels.items()
+            assert ports["metrics"] == metrics_port, name
+            assert pod["metadata"]["annotations"]["prometheus.io/port"] == str(metrics_port)
+
+    gateway = workloads["tocsin-gateway"]["spec"]["template"]
+    (gateway_container,) = gateway["spec"]["containers"]
+    assert gateway_container["readinessProbe"]["httpGet"]["path"] == HEALTH_PATH
+    http = {port["name"]: port["containerPort"] for port in gateway_container["ports"]}["http"]
+    assert http == settings.http_port
+    service = objects["Service", "tocsin-gateway"]["spec"]
+    assert service["selector"].items() <= gateway["metadata"]["labels"].items()
+    assert {port["targetPort"] for port in service["ports"]} == {"http"}
+
+    worker = workloads["tocsin-worker"]["spec"]["template"]["spec"]
+    assert worker["containers"][0]["livenessProbe"]["httpGet"]["path"] == "/metrics"
+    assert worker["terminationGracePeriodSeconds"] > GRACEFUL_SHUTDOWN.total_seconds()
+    autoscaler = objects["HorizontalPodAutoscaler", "tocsin-worker"]["spec"]
+    assert autoscaler["scaleTargetRef"] == {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "name": "tocsin-worker",
+    }
+    assert 1 <= autoscaler["minReplicas"] <= autoscaler["maxReplicas"]
+    assert workloads["tocsin-migrate"]["spec"]["template"]["spec"]["containers"][0]["args"] == [
+        "migrate"
+    ]
+
+
+def test_the_dashboard_plots_only_metrics_tocsin_defines() -> None:
+    own = {f"{name}_total" for name in COUNTERS} | {OPEN_EVENTS}
+    plotted = {
+        metric
+        for query in dashboard_queries()
+        for metric in query.metrics
+        if metric.startswith("tocsin_")
+    }
+    assert plotted == own

@@ -89,6 +89,16 @@ class Settings(BaseSettings):
             self.public_url = self.gateway_url
         return self
 
+    @classmethod
+    def environment_names(cls) -> dict[str, str]:
+        """Each setting's environment variable, by field name."""
+        return {
+            name: alias
+            if isinstance(alias := field.validation_alias, str)
+            else f"TOCSIN_{name.upper()}"
+            for name, field in cls.model_fields.items()
+        }
+
     def answer_link_secret(self) -> str:
         """The configured secret, or one kept in the state folder so that the
         workers and the gateway of one machine share it."""
