@@ -30,6 +30,21 @@ async def test_payloads_round_trip_and_need_the_right_key() -> None:
         await EncryptionCodec(other).decode([sealed])
 
 
+async def test_a_changed_key_still_reads_what_the_previous_one_wrote() -> None:
+    """Running events' histories stay encrypted with the key they were written with:
+    after a change of key, processes read them with the previous one and write with
+    the new one only."""
+    old, new = secrets.token_bytes(32), secrets.token_bytes(32)
+    plain = Payload(metadata={"encoding": b"json/plain"}, data=SECRET.encode())
+    [written_before] = await EncryptionCodec(old).encode([plain])
+    rotated = EncryptionCodec(new, previous=[old])
+    assert await rotated.decode([written_before]) == [plain]
+    [written_after] = await rotated.encode([plain])
+    assert await EncryptionCodec(new).decode([written_after]) == [plain]
+    with pytest.raises(PayloadKeyError):
+        await EncryptionCodec(old).decode([written_after])
+
+
 def test_keys_are_checked() -> None:
     assert len(parse_key(base64.b64encode(secrets.token_bytes(32)).decode())) == 32
     with pytest.raises(PayloadKeyError, match="32 octets"):

@@ -37,9 +37,13 @@ def _key_id(key: bytes) -> bytes:
 
 
 class EncryptionCodec(PayloadCodec):
-    def __init__(self, key: bytes) -> None:
+    """Encrypts with ``key``; decrypts with it or any of ``previous``, chosen by the
+    key id each payload carries, so that a key can be changed while events run."""
+
+    def __init__(self, key: bytes, previous: Sequence[bytes] = ()) -> None:
         self._cipher = AESGCM(key)
         self._key_id = _key_id(key)
+        self._readers = {_key_id(known): AESGCM(known) for known in (*previous, key)}
 
     async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
         encoded = []
@@ -60,11 +64,16 @@ class EncryptionCodec(PayloadCodec):
             if payload.metadata.get("encoding") != ENCODING:
                 decoded.append(payload)
                 continue
-            if payload.metadata.get("encryption-key-id") != self._key_id:
-                raise PayloadKeyError("payload chiffré avec une autre clé (TOCSIN_PAYLOAD_KEY)")
+            key_id = payload.metadata.get("encryption-key-id", b"")
+            reader = self._readers.get(key_id)
+            if reader is None:
+                raise PayloadKeyError(
+                    "payload chiffré avec une autre clé "
+                    "(TOCSIN_PAYLOAD_KEY, TOCSIN_PAYLOAD_KEYS_PREVIOUS)"
+                )
             nonce, sealed = payload.data[:NONCE_BYTES], payload.data[NONCE_BYTES:]
             try:
-                plain = self._cipher.decrypt(nonce, sealed, self._key_id)
+                plain = reader.decrypt(nonce, sealed, key_id)
             except InvalidTag as error:
                 raise PayloadKeyError("payload chiffré illisible") from error
             decoded.append(Payload.FromString(plain))
@@ -94,9 +103,14 @@ def payload_key(settings: Settings) -> bytes:
     return parse_key(path.read_text(encoding="utf-8"))
 
 
-def encrypted_converter(key: bytes) -> DataConverter:
+def previous_payload_keys(settings: Settings) -> list[bytes]:
+    """``TOCSIN_PAYLOAD_KEYS_PREVIOUS``: keys still read, never written."""
+    return [parse_key(text) for text in settings.payload_keys_previous.split(",") if text.strip()]
+
+
+def encrypted_converter(key: bytes, previous: Sequence[bytes] = ()) -> DataConverter:
     return dataclasses.replace(
         pydantic_data_converter,
-        payload_codec=EncryptionCodec(key),
+        payload_codec=EncryptionCodec(key, previous),
         failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
     )

@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     smtp_tls: SmtpTls = SmtpTls.NONE
     mail_from: str = "UNCCAS Tocsin <tocsin@example.org>"
     payload_key: str = Field(default="", description="base64 AES-256 key for Temporal payloads")
+    payload_keys_previous: str = Field(
+        default="", description="earlier payload keys, comma-separated: read, never written"
+    )
     link_secret: str = Field(
         default="", description="signs answer links; one per state folder when empty (dev)"
     )

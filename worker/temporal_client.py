@@ -8,7 +8,7 @@ from temporalio.client import Client
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.service import TLSConfig
 
-from worker.payload_codec import encrypted_converter, payload_key
+from worker.payload_codec import encrypted_converter, payload_key, previous_payload_keys
 from worker.settings import Settings
 
 
@@ -60,6 +60,6 @@ async def connect_temporal(settings: Settings) -> Client:
         namespace=settings.temporal_namespace,
         api_key=settings.temporal_api_key or None,
         tls=temporal_tls(settings),
-        data_converter=encrypted_converter(payload_key(settings)),
+        data_converter=encrypted_converter(payload_key(settings), previous_payload_keys(settings)),
         runtime=telemetry_runtime(settings),
     )
