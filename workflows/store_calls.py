@@ -17,20 +17,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from definitions.temporal_names import (
-        BUSY_REPRESENTATIVES,
-        LOAD_NEIGHBOURS,
-        LOAD_ON_CALL_STAFF,
-        LOAD_PEOPLE,
-        LOAD_PERSON,
-        LOAD_PROTOCOL,
-        LOAD_ROSTER,
-        LOAD_STATE_RECIPIENTS,
-        LOAD_SUPPORT_TARGETS,
-        LOAD_TEMPLATES,
-        RESOLVE_TERRITORY,
-        UNANSWERED_QUESTIONNAIRES,
-    )
+    from definitions import temporal_names as names
 
 Result = TypeVar("Result")
 
@@ -38,18 +25,18 @@ STORE_TIMEOUT = timedelta(seconds=30)
 STORE_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=1))
 STORE_READS = frozenset(
     {
-        BUSY_REPRESENTATIVES,
-        LOAD_NEIGHBOURS,
-        LOAD_ON_CALL_STAFF,
-        LOAD_PEOPLE,
-        LOAD_PERSON,
-        LOAD_PROTOCOL,
-        LOAD_ROSTER,
-        LOAD_STATE_RECIPIENTS,
-        LOAD_SUPPORT_TARGETS,
-        LOAD_TEMPLATES,
-        RESOLVE_TERRITORY,
-        UNANSWERED_QUESTIONNAIRES,
+        names.BUSY_REPRESENTATIVES,
+        names.LOAD_NEIGHBOURS,
+        names.LOAD_ON_CALL_STAFF,
+        names.LOAD_PEOPLE,
+        names.LOAD_PERSON,
+        names.LOAD_PROTOCOL,
+        names.LOAD_ROSTER,
+        names.LOAD_STATE_RECIPIENTS,
+        names.LOAD_SUPPORT_TARGETS,
+        names.LOAD_TEMPLATES,
+        names.RESOLVE_TERRITORY,
+        names.UNANSWERED_QUESTIONNAIRES,
     }
 )
 LOCAL_STORE_READS_PATCH = "local-store-reads"
