@@ -1,5 +1,6 @@
 """Writing to the crisis log from a workflow: one sequence per workflow, so that
-each entry's key is stable across retries and replays."""
+each entry's key is stable across retries and replays (or, for a line written by a
+local activity, its cause)."""
 
 from temporalio import workflow
 
@@ -23,10 +24,14 @@ class CrisisLogWriter:
         *,
         subject: str = "",
         figures: dict[str, int] | None = None,
+        cause: str | None = None,
     ) -> CrisisLogEntry:
-        self.written += 1
+        """Keyed by its ``cause`` when it has one (an answer's MessageSid), which every
+        attempt of a workflow task gives the same; else by the next number."""
+        if cause is None:
+            self.written += 1
         return CrisisLogEntry(
-            entry_key=f"{self._key_prefix}/{self.written}",
+            entry_key=f"{self._key_prefix}/{cause or self.written}",
             event_id=self._event_id,
             at=workflow.now(),
             actor=actor,
