@@ -143,16 +143,12 @@ class DepartmentMobilisationWorkflow:
     async def run(self, start: MobilisationStart) -> MobilisationStatus:
         info = workflow.info()
         self._answers_logged_at_once = workflow.patched(ANSWERS_LOGGED_AT_ONCE_PATCH)
-        # Before any await: a patch marker that followed local activities in the same
-        # workflow task failed the replay of legacy queries (TMPRL1100).
-        recording = workflow.patched(CENTRE_RECORDS_PATCH)
         self._outreach = await Outreach.for_event(
             start.event_id, start.declaration, start.header, self._writer
         )
-        if recording:
+        if workflow.patched(CENTRE_RECORDS_PATCH):
             self._records = CentreRecorder(start.event_id, start.department.code, self._generation)
-            if not (start.carried and start.carried.centres_recorded):
-                self._records.changed(*self._centres.values())
+            self._records.changed(*self._centres.values())
             self._record_writer = asyncio.create_task(self._records.keep_writing())
         if start.carried is None:
             await self._begin()
@@ -173,7 +169,7 @@ class DepartmentMobilisationWorkflow:
             if timeout is not None and timeout <= timedelta(0):
                 continue
             with contextlib.suppress(TimeoutError):
-                await workflow.wait_condition(self._woken, timeout=timeout)
+                await workflow.wait_condition(self._has_work, timeout=timeout)
         if workflow.patched(SUMMARY_PATCH):
             self._summarise()
         await call_store(CLOSE_REPLY_CODES, ReplyCodeClosure(workflow_id=info.workflow_id))
@@ -367,12 +363,6 @@ class DepartmentMobilisationWorkflow:
             or self._to_flag()
         )
 
-    def _woken(self) -> bool:
-        """Answers recorded by the writer beside the loop are no work for the loop,
-        but their history still counts towards handing over to a new run."""
-        recording = self._records is not None
-        return self._has_work() or (recording and history_is_long(self._start.history_limit))
-
     def _to_flag(self) -> list[CentreSupport]:
         return [
             centre
@@ -430,7 +420,6 @@ class DepartmentMobilisationWorkflow:
             pending_offers=self._offers,
             stopped=self._stopped,
             generation=self._generation + 1,
-            centres_recorded=self._records is not None,
         )
 
     async def _begin(self) -> None:
