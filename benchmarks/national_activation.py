@@ -291,19 +291,17 @@ async def _all_handed_over(stack: Stack, expected: int, noop: bool) -> datetime:
 
 async def _requested(stack: Stack, noop: bool) -> int:
     if noop:
-        overview = await MobilisationReads(stack.client, stack.store).overview(stack.event_id)
+        overview = await MobilisationReads(stack.client).overview(stack.event_id)
         return overview.total.requested
     return await asyncio.to_thread(_handed_over, stack.store)
 
 
-async def _answer_all(stack: Stack, event_id: str) -> tuple[list[float], list[float]]:
+async def _answer_all(stack: Stack, event_id: str) -> list[float]:
     """OK from every centre through the webhook, in a random order at a steady pace;
-    seconds until the gateway acknowledges each answer, and until its API shows the
-    centre mobilised."""
-    departments = await MobilisationReads(stack.client, stack.store).departments(event_id)
+    seconds until the gateway's API shows each centre mobilised."""
+    departments = await MobilisationReads(stack.client).departments(event_id)
     centres = [(d.department_code, c) for d in departments for c in d.centres]
     random.Random(REPLY_ORDER_SEED).shuffle(centres)
-    acknowledged: list[float] = []
     latencies: list[float] = []
 
     async def answer(department: str, centre: CentreSupport, delay: float) -> None:
@@ -313,7 +311,6 @@ async def _answer_all(stack: Stack, event_id: str) -> tuple[list[float], list[fl
         await asyncio.sleep(delay)
         started = time.perf_counter()
         await stack.reply(phone, f"OK {centre.code}")
-        acknowledged.append(time.perf_counter() - started)
         interval = STATUS_POLL_FIRST_SECONDS
         while True:
             response = await stack.http.get(path)
@@ -331,7 +328,7 @@ async def _answer_all(stack: Stack, event_id: str) -> tuple[list[float], list[fl
             for index, (department, centre) in enumerate(centres)
         )
     )
-    return acknowledged, latencies
+    return latencies
 
 
 async def national(state_dir: Path, expected: int, noop: bool) -> dict[str, float]:
@@ -354,14 +351,12 @@ async def national(state_dir: Path, expected: int, noop: bool) -> dict[str, floa
         }
         print(f"  handed over: {figures}", flush=True)
         answering_cpu = stack.cpu()
-        acknowledged, latencies = await _answer_all(stack, event_id)
+        latencies = await _answer_all(stack, event_id)
         figures |= _cpu_used("replies", answering_cpu, stack.cpu())
         figures |= {
             "replies": len(latencies),
             "reply_p50_ms": 1000 * statistics.median(latencies),
             "reply_p99_ms": 1000 * _percentile(latencies, 0.99),
-            "acknowledged_p50_ms": 1000 * statistics.median(acknowledged),
-            "acknowledged_p99_ms": 1000 * _percentile(acknowledged, 0.99),
             "worker_peak_mb": _peak_mb(stack.worker.pid),
             "server_peak_mb": _peak_mb(stack.server.pid),
         }

@@ -8,7 +8,6 @@ from enum import StrEnum
 from pydantic import BaseModel, Field
 
 from definitions.competence import DepartmentTerritory
-from definitions.crisis_log import CrisisLogEntry
 from definitions.directory import OrganisationKind
 from definitions.event import EventDeclaration
 from definitions.outgoing import Channel
@@ -133,21 +132,6 @@ class SupportCounts(BaseModel):
         )
 
 
-class CentreRecords(BaseModel):
-    """Centres of one department as they changed, with the crisis-log lines of the
-    answers that changed them: written together, so the API shows an answer as soon
-    as the crisis log has it, without asking the workflow."""
-
-    workflow_id: str
-    event_id: str
-    department_code: str
-    revision: int = Field(
-        ge=0, description="grows with the workflow's history; an older write changes nothing"
-    )
-    centres: list[CentreSupport]
-    entries: list[CrisisLogEntry] = Field(default_factory=list)
-
-
 class ReinforcementOffer(BaseModel):
     """A neighbouring centre asked to send reinforcement, and its answer."""
 
@@ -249,7 +233,6 @@ class MobilisationCarry(BaseModel):
     pending_needs: list[str]
     pending_offers: list[tuple[str, str]]
     stopped: bool
-    generation: int = Field(default=0, description="runs continued as new before this one")
 
 
 class MobilisationStart(BaseModel):

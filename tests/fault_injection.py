@@ -329,7 +329,7 @@ class FaultStack:
     async def answer_every_centre(self, event_id: str) -> int:
         """Each centre's first recipient answers OK by SMS, through the gateway; the
         number of centres once all show as mobilised."""
-        reads = MobilisationReads(self.client, self.store)
+        reads = MobilisationReads(self.client)
         public_url = self.settings.public_url
         async with httpx.AsyncClient(base_url=public_url, timeout=30) as http:
             phone = Phone(http, public_url)
@@ -442,7 +442,7 @@ class FaultStack:
                 or failing_task
             ):
                 stuck += 1
-        overview = await MobilisationReads(self.client, self.store).overview(event_id)
+        overview = await MobilisationReads(self.client).overview(event_id)
         if overview.total.requested < overview.total.centres:
             stuck += 1
         return stuck

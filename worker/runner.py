@@ -12,7 +12,6 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.briefing import BriefingActivities
-from activities.centre_records import CentreRecordActivities
 from activities.email import EmailActivities, SmtpSettings
 from activities.event_preparation import EventPreparationActivities
 from activities.event_records import EventRecordActivities
@@ -95,7 +94,6 @@ def build_workers(
         ],
         activities=[
             *EventRecordActivities(store).all,
-            *CentreRecordActivities(store).all,
             *EventPreparationActivities(store, definitions).all,
             *PeopleActivities(store).all,
             *ReplyCodeActivities(store, messaging.answer_links).all,

@@ -1,6 +1,5 @@
 """Writing to the crisis log from a workflow: one sequence per workflow, so that
-each entry's key is stable across retries and replays (or, for a line written by a
-local activity, its cause)."""
+each entry's key is stable across retries and replays."""
 
 from temporalio import workflow
 
@@ -24,14 +23,10 @@ class CrisisLogWriter:
         *,
         subject: str = "",
         figures: dict[str, int] | None = None,
-        cause: str | None = None,
     ) -> CrisisLogEntry:
-        """Keyed by its ``cause`` when it has one (an answer's MessageSid), which every
-        attempt of a workflow task gives the same; else by the next number."""
-        if cause is None:
-            self.written += 1
+        self.written += 1
         return CrisisLogEntry(
-            entry_key=f"{self._key_prefix}/{cause or self.written}",
+            entry_key=f"{self._key_prefix}/{self.written}",
             event_id=self._event_id,
             at=workflow.now(),
             actor=actor,

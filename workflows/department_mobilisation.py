@@ -9,7 +9,6 @@ at the next turn. The history stays bounded by continuing as new, carrying the
 whole state.
 """
 
-import asyncio
 import contextlib
 from datetime import datetime, timedelta
 
@@ -66,7 +65,6 @@ with workflow.unsafe.imports_passed_through():
         STATUS_QUERY,
         STOP_SIGNAL,
     )
-    from workflows.centre_records import CentreRecorder
     from workflows.crisis_log import CrisisLogBuffer, CrisisLogWriter
     from workflows.long_runs import SeenMessages, history_is_long
     from workflows.outreach import Delivery, Outreach
@@ -82,9 +80,6 @@ SUMMARY_PATCH = "mobilisation-summary"
 """Departments stopped before it left no summary line for the after-action report."""
 """Answers reach the crisis log at the next turn, not at the next deadline; and a
 run hands over only once the answers it holds are written."""
-CENTRE_RECORDS_PATCH = "centre-records"
-"""Runs recorded before each centre's state was written to the store as it changed,
-and the answers' lines with it, by local activities."""
 ANSWERED = {ReplyKeyword.MOBILISED: "mobilisé", ReplyKeyword.HELP: "besoin de soutien"}
 
 
@@ -134,10 +129,7 @@ class DepartmentMobilisationWorkflow:
         self._needs: list[str] = carried.pending_needs if carried else []
         self._offers: list[tuple[str, str]] = carried.pending_offers if carried else []
         self._stopped = carried.stopped if carried else False
-        self._generation = carried.generation if carried else 0
         self._answers_logged_at_once = False
-        self._records: CentreRecorder | None = None
-        self._record_writer: asyncio.Task[None] | None = None
 
     @workflow.run
     async def run(self, start: MobilisationStart) -> MobilisationStatus:
@@ -146,10 +138,6 @@ class DepartmentMobilisationWorkflow:
         self._outreach = await Outreach.for_event(
             start.event_id, start.declaration, start.header, self._writer
         )
-        if workflow.patched(CENTRE_RECORDS_PATCH):
-            self._records = CentreRecorder(start.event_id, start.department.code, self._generation)
-            self._records.changed(*self._centres.values())
-            self._record_writer = asyncio.create_task(self._records.keep_writing())
         if start.carried is None:
             await self._begin()
         while True:
@@ -160,7 +148,6 @@ class DepartmentMobilisationWorkflow:
                 continue
             if history_is_long(self._start.history_limit):
                 await workflow.wait_condition(workflow.all_handlers_finished)
-                await self._records_written()
                 if self._answers_logged_at_once and self._has_work():
                     continue
                 workflow.continue_as_new(start.model_copy(update={"carried": self._carry()}))
@@ -175,7 +162,6 @@ class DepartmentMobilisationWorkflow:
         await call_store(CLOSE_REPLY_CODES, ReplyCodeClosure(workflow_id=info.workflow_id))
         await self._log.flush()
         await workflow.wait_condition(workflow.all_handlers_finished)
-        await self._records_written()
         return self.status(finished=True)
 
     @workflow.query(name=STATUS_QUERY)
@@ -216,7 +202,6 @@ class DepartmentMobilisationWorkflow:
             centre = self._centres.get(receipt.task_key)
             if centre is not None and centre.delivered_at is None:
                 centre.delivered_at = workflow.now()
-                self._changed(centre)
 
     @workflow.signal(name=DELIVERY_FAILED_SIGNAL)
     def delivery_failed(self, failure: DeliveryFailed) -> None:
@@ -229,7 +214,6 @@ class DepartmentMobilisationWorkflow:
         ]
         if not centre.reached and centre.awaits_answer:
             centre.unreachable_at = workflow.now()
-        self._changed(centre)
 
     @workflow.signal(name=SITUATION_REPORT_SIGNAL)
     def situation_report(self, report: SituationReport) -> None:
@@ -261,9 +245,7 @@ class DepartmentMobilisationWorkflow:
         centre.answered_at = workflow.now()
         centre.answered_by = by
         centre.unreachable_at = None
-        self._changed(centre)
-        self._log_answer(
-            reply,
+        self._log.add(
             CrisisLogKind.SUPPORT_ANSWERED,
             by,
             f"{centre.name} : {ANSWERED[reply.keyword]} "
@@ -293,41 +275,13 @@ class DepartmentMobilisationWorkflow:
         helper.accepts = reply.accepts
         helper.answered_at = workflow.now()
         offer = "propose un renfort" if reply.accepts else "ne peut pas envoyer de renfort"
-        self._log_answer(
-            reply,
+        self._log.add(
             CrisisLogKind.REINFORCEMENT_ANSWERED,
             helper.director.name,
             f"{helper.name} {offer} à {action.name}.",
         )
         if reply.accepts:
             self._offers.append((needy_id, helper_id))
-
-    def _log_answer(
-        self,
-        reply: ReplyReceived,
-        kind: CrisisLogKind,
-        actor: str,
-        text: str,
-        *,
-        subject: str = "",
-        figures: dict[str, int] | None = None,
-    ) -> None:
-        if self._records is None:
-            self._log.add(kind, actor, text, subject=subject, figures=figures)
-            return
-        entry = self._writer.entry(
-            kind, actor, text, subject=subject, figures=figures, cause=f"reply/{reply.message_sid}"
-        )
-        self._records.answered(entry)
-
-    def _changed(self, *centres: CentreSupport) -> None:
-        if self._records is not None:
-            self._records.changed(*centres)
-
-    async def _records_written(self) -> None:
-        records = self._records
-        if records is not None:
-            await workflow.wait_condition(lambda: records.idle)
 
     def _summarise(self) -> None:
         """The department's reach in one line, with its figures for the report."""
@@ -419,7 +373,6 @@ class DepartmentMobilisationWorkflow:
             pending_needs=self._needs,
             pending_offers=self._offers,
             stopped=self._stopped,
-            generation=self._generation + 1,
         )
 
     async def _begin(self) -> None:
@@ -459,7 +412,6 @@ class DepartmentMobilisationWorkflow:
                 name=target.name,
                 recipients=target.recipients,
             )
-        self._changed(*(self._centres[target.organisation_id] for target in new))
         return new
 
     async def _turn(self) -> None:
@@ -533,7 +485,6 @@ class DepartmentMobilisationWorkflow:
                 centre.requested_at = now
             elif centre.awaits_answer:
                 centre.unreachable_at = now
-        self._changed(*centres)
         sent = [centre for centre in centres if centre.requested_at is not None]
         by_channel = {
             channel: sum(channel in centre.channels for centre in sent) for channel in Channel
@@ -565,7 +516,6 @@ class DepartmentMobilisationWorkflow:
         now = workflow.now()
         for centre in centres:
             centre.reminded_at = now
-        self._changed(*centres)
         self._log.add(
             CrisisLogKind.SUPPORT_REMINDED,
             SYSTEM_ACTOR,
@@ -600,7 +550,6 @@ class DepartmentMobilisationWorkflow:
             now = workflow.now()
             for centre in centres:
                 centre.escalated_at = now
-            self._changed(*centres)
             reached = sum(delivery.reached for delivery in deliveries.values())
             self._log.add(
                 CrisisLogKind.SUPPORT_ESCALATED,

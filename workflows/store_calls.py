@@ -7,8 +7,7 @@ national activation made about ten round trips per department). Writes stay ordi
 activities: a local activity also runs in workflow task attempts that Temporal then
 discards, and the attempt that commits may differ (more answers arrived meanwhile),
 so a crisis-log entry numbered in the discarded attempt would take the place of the
-committed one in the append-only log. Only a write that lands the same from any
-attempt may be local (``call_store_locally``).
+committed one in the append-only log.
 """
 
 from datetime import timedelta
@@ -56,13 +55,3 @@ async def call_store(
     if activity_name in STORE_READS and workflow.patched(LOCAL_STORE_READS_PATCH):
         return await workflow.execute_local_activity(activity_name, **options)
     return await workflow.execute_activity(activity_name, **options)
-
-
-async def call_store_locally(activity_name: str, *args: object) -> None:
-    """A write that lands the same whichever workflow task attempt makes it."""
-    await workflow.execute_local_activity(
-        activity_name,
-        args=list(args),
-        start_to_close_timeout=STORE_TIMEOUT,
-        retry_policy=STORE_RETRY,
-    )
