@@ -37,6 +37,7 @@ from definitions.mobilisation import SupportState, SupportTarget, TargetsRequest
 from definitions.temporal_names import mobilisation_workflow_id
 from definitions.territory import load_territory
 from gateway import event_control
+from gateway.app import HEALTH_PATH
 from gateway.mobilisation_reads import MobilisationReads
 from store import events
 from store.database import Store
@@ -240,7 +241,7 @@ class FaultStack:
                 while True:
                     assert process.returncode is None, "tocsin api stopped; see gateway.log"
                     with contextlib.suppress(httpx.TransportError):
-                        if (await http.get("/healthz")).status_code == 200:
+                        if (await http.get(HEALTH_PATH)).status_code == 200:
                             return process
                     await asyncio.sleep(0.2)
 
