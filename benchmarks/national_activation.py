@@ -141,14 +141,18 @@ class Stack:
         }
 
     async def reply(self, sender: str, body: str) -> None:
+        """As Twilio does, a webhook whose connection failed is sent again with the
+        same MessageSid (a kept-alive connection may close as it is reused)."""
         params = {"MessageSid": "SM" + uuid.uuid4().hex, "From": sender, "To": SENDER, "Body": body}
         path = "/webhooks/twilio/sms"
         signature = RequestValidator(AUTH_TOKEN).compute_signature(
             self.settings.public_url + path, params
         )
-        response = await self.http.post(
-            path, data=params, headers={"X-Twilio-Signature": signature}
-        )
+        headers = {"X-Twilio-Signature": signature}
+        try:
+            response = await self.http.post(path, data=params, headers=headers)
+        except httpx.TransportError:
+            response = await self.http.post(path, data=params, headers=headers)
         response.raise_for_status()
 
 
@@ -291,17 +295,19 @@ async def _all_handed_over(stack: Stack, expected: int, noop: bool) -> datetime:
 
 async def _requested(stack: Stack, noop: bool) -> int:
     if noop:
-        overview = await MobilisationReads(stack.client).overview(stack.event_id)
+        overview = await MobilisationReads(stack.client, stack.store).overview(stack.event_id)
         return overview.total.requested
     return await asyncio.to_thread(_handed_over, stack.store)
 
 
-async def _answer_all(stack: Stack, event_id: str) -> list[float]:
+async def _answer_all(stack: Stack, event_id: str) -> tuple[list[float], list[float]]:
     """OK from every centre through the webhook, in a random order at a steady pace;
-    seconds until the gateway's API shows each centre mobilised."""
-    departments = await MobilisationReads(stack.client).departments(event_id)
+    seconds until the gateway acknowledges each answer, and until its API shows the
+    centre mobilised."""
+    departments = await MobilisationReads(stack.client, stack.store).departments(event_id)
     centres = [(d.department_code, c) for d in departments for c in d.centres]
     random.Random(REPLY_ORDER_SEED).shuffle(centres)
+    acknowledged: list[float] = []
     latencies: list[float] = []
 
     async def answer(department: str, centre: CentreSupport, delay: float) -> None:
@@ -311,6 +317,7 @@ async def _answer_all(stack: Stack, event_id: str) -> list[float]:
         await asyncio.sleep(delay)
         started = time.perf_counter()
         await stack.reply(phone, f"OK {centre.code}")
+        acknowledged.append(time.perf_counter() - started)
         interval = STATUS_POLL_FIRST_SECONDS
         while True:
             response = await stack.http.get(path)
@@ -328,7 +335,7 @@ async def _answer_all(stack: Stack, event_id: str) -> list[float]:
             for index, (department, centre) in enumerate(centres)
         )
     )
-    return latencies
+    return acknowledged, latencies
 
 
 async def national(state_dir: Path, expected: int, noop: bool) -> dict[str, float]:
@@ -351,12 +358,14 @@ async def national(state_dir: Path, expected: int, noop: bool) -> dict[str, floa
         }
         print(f"  handed over: {figures}", flush=True)
         answering_cpu = stack.cpu()
-        latencies = await _answer_all(stack, event_id)
+        acknowledged, latencies = await _answer_all(stack, event_id)
         figures |= _cpu_used("replies", answering_cpu, stack.cpu())
         figures |= {
             "replies": len(latencies),
             "reply_p50_ms": 1000 * statistics.median(latencies),
             "reply_p99_ms": 1000 * _percentile(latencies, 0.99),
+            "acknowledged_p50_ms": 1000 * statistics.median(acknowledged),
+            "acknowledged_p99_ms": 1000 * _percentile(acknowledged, 0.99),
             "worker_peak_mb": _peak_mb(stack.worker.pid),
             "server_peak_mb": _peak_mb(stack.server.pid),
         }

@@ -22,7 +22,12 @@ from definitions.crisis_log import CrisisLogEntry, DeclarationRecord, PhaseRecor
 from definitions.designation import BriefingRequest, ClaimOutcome, RepresentativeClaim
 from definitions.event import EventDeclaration
 from definitions.loader import load_definitions
-from definitions.mobilisation import NeighboursRequest, ReinforcementOffer, TargetsRequest
+from definitions.mobilisation import (
+    CentreRecords,
+    NeighboursRequest,
+    ReinforcementOffer,
+    TargetsRequest,
+)
 from definitions.outgoing import (
     BatchItemResult,
     EmailRequest,
@@ -41,6 +46,7 @@ from definitions.temporal_names import (
     LOAD_SUPPORT_TARGETS,
     OPEN_ANSWER_LINKS,
     OPEN_REPLY_CODES,
+    RECORD_CENTRES,
     RECORD_DECLARATION,
     RECORD_PHASE,
     SEND_BRIEFING,
@@ -83,6 +89,11 @@ async def append_crisis_log(entry: CrisisLogEntry) -> None:
 
 @activity.defn(name=APPEND_CRISIS_LOG_ENTRIES)
 async def append_crisis_log_entries(entries: list[CrisisLogEntry]) -> None:
+    return None
+
+
+@activity.defn(name=RECORD_CENTRES)
+async def record_centres(records: CentreRecords) -> None:
     return None
 
 
@@ -226,6 +237,7 @@ NOOP_ACTIVITIES = [
     record_phase,
     append_crisis_log,
     append_crisis_log_entries,
+    record_centres,
     busy_representatives,
     claim_representative,
     open_reply_codes,

@@ -8,6 +8,7 @@ from enum import StrEnum
 from pydantic import BaseModel, Field
 
 from definitions.competence import DepartmentTerritory
+from definitions.crisis_log import CrisisLogEntry
 from definitions.directory import OrganisationKind
 from definitions.event import EventDeclaration
 from definitions.outgoing import Channel
@@ -132,6 +133,21 @@ class SupportCounts(BaseModel):
         )
 
 
+class CentreRecords(BaseModel):
+    """Centres of one department as they changed, with the crisis-log lines of the
+    same turn: written together, so that the API shows an answer when the crisis log
+    does, without asking the workflow."""
+
+    workflow_id: str
+    event_id: str
+    department_code: str
+    revision: int = Field(
+        ge=0, description="grows with the workflow's history; an older write changes nothing"
+    )
+    centres: list[CentreSupport]
+    entries: list[CrisisLogEntry] = Field(default_factory=list)
+
+
 class ReinforcementOffer(BaseModel):
     """A neighbouring centre asked to send reinforcement, and its answer."""
 
@@ -233,6 +249,16 @@ class MobilisationCarry(BaseModel):
     pending_needs: list[str]
     pending_offers: list[tuple[str, str]]
     stopped: bool
+    generation: int = Field(default=0, description="runs continued as new before this one")
+    centres_recorded: bool = Field(
+        default=False, description="the run before recorded its centres in the store"
+    )
+    unwritten_entries: list[CrisisLogEntry] = Field(
+        default_factory=list, description="crisis-log lines the run before had not written"
+    )
+    unrecorded: list[str] = Field(
+        default_factory=list, description="centres changed since the run before recorded them"
+    )
 
 
 class MobilisationStart(BaseModel):

@@ -47,6 +47,7 @@ SEND_EMAIL_BATCH = "send_email_batch"
 APPEND_CRISIS_LOG_ENTRIES = "append_crisis_log_entries"
 LOAD_SUPPORT_TARGETS = "load_support_targets"
 LOAD_NEIGHBOURS = "load_neighbours"
+RECORD_CENTRES = "record_centres"
 OPEN_ANSWER_LINKS = "open_answer_links"
 
 COMMITTEE_LIAISON_WORKFLOW = "CommitteeLiaisonWorkflow"

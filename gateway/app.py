@@ -151,7 +151,7 @@ def create_app(
     )
     _install_error_handlers(app)
     guards = Guards.over(store)
-    reads = MobilisationReads(client)
+    reads = MobilisationReads(client, store)
     pages = EventPages(client, store, reads)
     routers = [
         event_router(client, store, task_queue, guards),

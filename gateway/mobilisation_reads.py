@@ -1,4 +1,9 @@
-"""Reads of the departments' mobilisation workflows, shared between readers.
+"""Reads of the departments' mobilisation, shared between readers.
+
+A centre and the counts are read from the store, where each department workflow
+records its centres as they change: readers never wait for a busy workflow, and a
+national event's answers cost the workflows nothing to read. A department that has
+recorded nothing (a run from before it did) and the full status are queried.
 
 While a workflow works on a task, the Temporal server holds one query for it and
 refuses any other ("consistent query buffer is full"); the client retries those with a
@@ -27,6 +32,8 @@ from definitions.temporal_names import (
     mobilisation_workflow_id,
 )
 from gateway import event_control
+from store import centre_supports
+from store.database import Store
 
 Result = TypeVar("Result")
 
@@ -54,8 +61,9 @@ class _WorkflowReads:
 
 
 class MobilisationReads:
-    def __init__(self, client: Client) -> None:
+    def __init__(self, client: Client, store: Store) -> None:
         self._client = client
+        self._store = store
         self._workflows: dict[str, _WorkflowReads] = {}
         self._lookups: set[asyncio.Task[None]] = set()
 
@@ -78,14 +86,11 @@ class MobilisationReads:
     async def overview(self, event_id: str) -> MobilisationOverview:
         """Counts per department and in all, without reading every centre."""
         codes = await self._departments_of(event_id)
+        with self._store.session() as session:
+            recorded = centre_supports.counts_by_department(session, event_id)
         counts: list[SupportCounts] = list(
             await asyncio.gather(
-                *(
-                    self._query(
-                        mobilisation_workflow_id(event_id, code), COUNTS_QUERY, SupportCounts
-                    )
-                    for code in codes
-                )
+                *(self._counts(event_id, code, recorded.get(code)) for code in codes)
             )
         )
         return MobilisationOverview(
@@ -93,7 +98,22 @@ class MobilisationReads:
         )
 
     async def centre(self, workflow_id: str, organisation_id: str) -> CentreSupport | None:
-        """One centre as its department's workflow holds it now (None if unknown)."""
+        """One centre as its department's workflow last recorded it (None if unknown)."""
+        with self._store.session() as session:
+            found = centre_supports.centres(session, workflow_id, [organisation_id])
+            if found or centre_supports.department_recorded(session, workflow_id):
+                return next(iter(found), None)
+        return await self._queried_centre(workflow_id, organisation_id)
+
+    async def _counts(
+        self, event_id: str, department: str, recorded: SupportCounts | None
+    ) -> SupportCounts:
+        if recorded is not None:
+            return recorded
+        workflow_id = mobilisation_workflow_id(event_id, department)
+        return await self._query(workflow_id, COUNTS_QUERY, SupportCounts)
+
+    async def _queried_centre(self, workflow_id: str, organisation_id: str) -> CentreSupport | None:
         reads = self._enter(workflow_id)
         try:
             lookup = reads.next_lookup

@@ -1,6 +1,7 @@
 """SQLModel tables. Timestamps are stored and returned in UTC."""
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import JSON, Column, DateTime, LargeBinary, Text, TypeDecorator, UniqueConstraint
 from sqlalchemy.engine import Dialect
@@ -60,6 +61,23 @@ class CrisisLogRow(SQLModel, table=True):
     text: str = Field(max_length=1000)
     subject: str = Field(default="", max_length=64, index=True)
     figures: dict[str, int] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+
+
+class CentreSupportRow(SQLModel, table=True):
+    """A centre as its department's workflow last recorded it: what status reads
+    use instead of querying the workflow. ``revision`` only grows."""
+
+    __tablename__ = "centre_supports"
+
+    workflow_id: str = Field(primary_key=True, max_length=200)
+    organisation_id: str = Field(primary_key=True, max_length=64)
+    event_id: str = Field(foreign_key="events.id", index=True, max_length=64)
+    department_code: str = Field(max_length=3)
+    revision: int
+    state: str = Field(max_length=32)
+    requested: bool
+    delivered: bool
+    support: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
 
 
 class OrganisationRow(SQLModel, table=True):

@@ -37,7 +37,6 @@ from definitions.mobilisation import SupportState, SupportTarget, TargetsRequest
 from definitions.temporal_names import mobilisation_workflow_id
 from definitions.territory import load_territory
 from gateway import event_control
-from gateway.app import HEALTH_PATH
 from gateway.mobilisation_reads import MobilisationReads
 from store import events
 from store.database import Store
@@ -241,7 +240,7 @@ class FaultStack:
                 while True:
                     assert process.returncode is None, "tocsin api stopped; see gateway.log"
                     with contextlib.suppress(httpx.TransportError):
-                        if (await http.get(HEALTH_PATH)).status_code == 200:
+                        if (await http.get("/healthz")).status_code == 200:
                             return process
                     await asyncio.sleep(0.2)
 
@@ -330,7 +329,7 @@ class FaultStack:
     async def answer_every_centre(self, event_id: str) -> int:
         """Each centre's first recipient answers OK by SMS, through the gateway; the
         number of centres once all show as mobilised."""
-        reads = MobilisationReads(self.client)
+        reads = MobilisationReads(self.client, self.store)
         public_url = self.settings.public_url
         async with httpx.AsyncClient(base_url=public_url, timeout=30) as http:
             phone = Phone(http, public_url)
@@ -443,7 +442,7 @@ class FaultStack:
                 or failing_task
             ):
                 stuck += 1
-        overview = await MobilisationReads(self.client).overview(event_id)
+        overview = await MobilisationReads(self.client, self.store).overview(event_id)
         if overview.total.requested < overview.total.centres:
             stuck += 1
         return stuck

@@ -71,7 +71,7 @@ async def test_two_worker_processes_share_the_work_and_every_process_counts_its_
     before = await stack.scrape_all()
     since = stack.mark()
     event_id = await stack.activate(SPREAD_AREA, "Deux workers")
-    reads = MobilisationReads(stack.client)
+    reads = MobilisationReads(stack.client, stack.store)
     async with asyncio.timeout(120):
         while True:
             total = (await reads.overview(event_id)).total

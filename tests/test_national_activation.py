@@ -53,7 +53,7 @@ async def test_every_demo_centre_is_asked_once_and_histories_stay_small(
         status = await until_status(handle, lambda s: len(s.mobilised_departments) == 101)
         overview = None
         for _ in range(1200):
-            overview = await MobilisationReads(client).overview(handle.id)
+            overview = await MobilisationReads(client, store).overview(handle.id)
             if overview.total.centres > 4000 and overview.total.requested == overview.total.centres:
                 break
             await time_skipping_env.sleep(0)

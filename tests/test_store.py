@@ -10,10 +10,13 @@ from sqlalchemy import inspect, text
 from sqlalchemy.exc import DatabaseError
 from sqlmodel import SQLModel
 
-from definitions.crisis_log import DeclarationRecord
+from activities.centre_records import CentreRecordActivities
+from definitions.crisis_log import CrisisLogKind, DeclarationRecord
+from definitions.directory import OrganisationKind
 from definitions.event import EventDeclaration, Phase
 from definitions.event_type import EventType
-from store import events
+from definitions.mobilisation import CentreRecords, CentreSupport, SupportCounts, SupportState
+from store import centre_supports, events
 from store.database import Store
 from store.tables import EventRow
 from tests.conftest import BOTH_DATABASES, record_event
@@ -90,3 +93,52 @@ def test_migrations_match_the_tables(store: Store) -> None:
     with store.engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
     assert differences == []
+
+
+def test_a_late_write_of_an_older_revision_undoes_no_answer(store: Store) -> None:
+    """An older write may land after a newer one (an activity attempt that timed out,
+    finishing late): its centres change nothing; its crisis-log line lands once."""
+    record = _declare(store)
+    asked = CentreSupport(
+        organisation_id="ccas-29019",
+        kind=OrganisationKind.CCAS,
+        name="CCAS de Brest",
+        recipients=[],
+        requested_at=DECLARED_AT,
+    )
+    answered = asked.model_copy(update={"answer": "OK", "answered_at": DECLARED_AT})
+    delivered = CentreSupport(
+        organisation_id="ccas-29232",
+        kind=OrganisationKind.CCAS,
+        name="CCAS de Quimper",
+        recipients=[],
+        requested_at=DECLARED_AT,
+        delivered_at=DECLARED_AT,
+    )
+    line = record.entry.model_copy(
+        update={"entry_key": "wf/7", "kind": CrisisLogKind.SUPPORT_ANSWERED}
+    )
+    recorder = CentreRecordActivities(store)
+
+    def write(revision: int, *centres: CentreSupport) -> None:
+        recorder.record_centres(
+            CentreRecords(
+                workflow_id="wf",
+                event_id=record.event_id,
+                department_code="29",
+                revision=revision,
+                centres=list(centres),
+                entries=[line],
+            )
+        )
+
+    write(5, answered, delivered)
+    write(3, asked)
+    with store.session() as session:
+        [seen] = centre_supports.centres(session, "wf", ["ccas-29019"])
+        counts = centre_supports.counts_by_department(session, record.event_id)
+        lines = events.crisis_log(session, record.event_id)
+    assert seen.state is SupportState.MOBILISED
+    assert counts == {"29": SupportCounts.of([answered, delivered])}
+    assert counts["29"].mobilised == 1 and counts["29"].delivered == 2
+    assert [entry.entry_key for entry in lines] == [record.entry.entry_key, "wf/7"]

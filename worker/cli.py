@@ -103,26 +103,32 @@ def status(
     """Afficher l'état d'un événement (ou de chaque centre d'un département)."""
     settings = load_settings()
 
-    async def command(client: Client) -> int:
+    async def show(client: Client, store: Store) -> int:
         event_status = await event_control.status(client, event_id)
         if as_json:
             typer.echo(event_status.model_dump_json(indent=2))
             return 0
+        reads = MobilisationReads(client, store)
         if department is not None:
-            departments = await MobilisationReads(client).departments(event_id, department)
+            departments = await reads.departments(event_id, department)
             if not departments:
                 explain("Centres :", [f"aucune mobilisation dans le département {department}"])
                 return EXIT_REFUSED
             typer.echo(render_centres(departments[0]))
             return 0
-        overview = await MobilisationReads(client).overview(event_id)
-        store = Store(settings.database_url)
+        overview = await reads.overview(event_id)
         with store.session() as session:
             entries = stored_events.crisis_log(session, event_id, limit=STATUS_LOG_LINES)
             total = stored_events.crisis_log_count(session, event_id)
-        store.dispose()
         typer.echo(render_status(event_status, entries, total, overview))
         return 0
+
+    async def command(client: Client) -> int:
+        store = Store(settings.database_url)
+        try:
+            return await show(client, store)
+        finally:
+            store.dispose()
 
     run_client_command(settings, command)
 

@@ -59,10 +59,12 @@ async def _answer_as_the_representative(
         print(f"Démo : réponse reçue par le téléphone : {answer}", flush=True)
 
 
-async def _answer_as_a_ccas(client: Client, settings: Settings, event_id: str) -> None:
+async def _answer_as_a_ccas(
+    client: Client, settings: Settings, store: Store, event_id: str
+) -> None:
     """The first CCAS asked says it is mobilised, by SMS, once its request has left."""
     while True:
-        departments = await MobilisationReads(client).departments(event_id)
+        departments = await MobilisationReads(client, store).departments(event_id)
         asked = [c for d in departments for c in d.centres if c.requested_at and c.code]
         if asked:
             break
@@ -89,7 +91,7 @@ async def run_demo(
     print(f"Démo : événement déclaré {event_id} (exercice).", flush=True)
     await _answer_as_the_representative(client, settings, store, event_id)
     status = await _wait_for(client, event_id, lambda s: bool(s.mobilised_departments))
-    await _answer_as_a_ccas(client, settings, event_id)
+    await _answer_as_a_ccas(client, settings, store, event_id)
     if status.territory:
         territory = status.territory
         print(

@@ -12,6 +12,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.briefing import BriefingActivities
+from activities.centre_records import CentreRecordActivities
 from activities.email import EmailActivities, SmtpSettings
 from activities.event_preparation import EventPreparationActivities
 from activities.event_records import EventRecordActivities
@@ -35,6 +36,8 @@ from workflows.representative_designation import RepresentativeDesignationWorkfl
 ACTIVITY_THREADS = 16
 SMS_THREADS = 8
 GRACEFUL_SHUTDOWN = timedelta(seconds=10)
+CACHED_WORKFLOWS = 1000
+"""Temporal's default: more than a national event's workflows, all kept warm."""
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,8 @@ def build_workers(
     task_queue: str,
     definitions: Definitions,
     messaging: Messaging,
+    *,
+    cached_workflows: int = CACHED_WORKFLOWS,
 ) -> list[Worker]:
     """The main worker and the SMS worker, as every deployment runs them. The
     territory (35,000 communes) is read here, before polling, so that the first
@@ -94,6 +99,7 @@ def build_workers(
         ],
         activities=[
             *EventRecordActivities(store).all,
+            *CentreRecordActivities(store).all,
             *EventPreparationActivities(store, definitions).all,
             *PeopleActivities(store).all,
             *ReplyCodeActivities(store, messaging.answer_links).all,
@@ -105,6 +111,7 @@ def build_workers(
         ],
         activity_executor=ThreadPoolExecutor(ACTIVITY_THREADS, thread_name_prefix="activity"),
         max_concurrent_activities=ACTIVITY_THREADS,
+        max_cached_workflows=cached_workflows,
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
     )
     sms = Worker(
@@ -126,10 +133,15 @@ async def running_workers(
     task_queue: str,
     definitions: Definitions,
     messaging: Messaging,
+    *,
+    cached_workflows: int = CACHED_WORKFLOWS,
 ) -> AsyncIterator[list[Worker]]:
-    """Both workers polling for the length of the block (tests, benchmarks)."""
+    """Both workers polling for the length of the block (tests, benchmarks). With no
+    workflow cached, every workflow task replays its history from the start."""
     async with AsyncExitStack() as stack:
-        workers = build_workers(client, store, task_queue, definitions, messaging)
+        workers = build_workers(
+            client, store, task_queue, definitions, messaging, cached_workflows=cached_workflows
+        )
         for worker in workers:
             await stack.enter_async_context(worker)
         yield workers

@@ -44,13 +44,19 @@ class CrisisLogBuffer:
     """Entries made while handling signals, where nothing may be awaited, written
     together at the next step: one activity for a whole wave of answers."""
 
-    def __init__(self, writer: CrisisLogWriter) -> None:
+    def __init__(
+        self, writer: CrisisLogWriter, entries: list[CrisisLogEntry] | None = None
+    ) -> None:
         self._writer = writer
-        self._entries: list[CrisisLogEntry] = []
+        self._entries = entries or []
 
     @property
     def pending(self) -> bool:
         return bool(self._entries)
+
+    @property
+    def unwritten(self) -> list[CrisisLogEntry]:
+        return list(self._entries)
 
     def add(
         self,
@@ -65,7 +71,11 @@ class CrisisLogBuffer:
             self._writer.entry(kind, actor, text, subject=subject, figures=figures)
         )
 
+    def take(self) -> list[CrisisLogEntry]:
+        """The entries not written yet, for a caller that writes them with more."""
+        entries, self._entries = self._entries, []
+        return entries
+
     async def flush(self) -> None:
         if self._entries:
-            entries, self._entries = self._entries, []
-            await call_store(APPEND_CRISIS_LOG_ENTRIES, entries)
+            await call_store(APPEND_CRISIS_LOG_ENTRIES, self.take())

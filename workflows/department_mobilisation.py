@@ -5,12 +5,14 @@ support requests leave in batches (one activity per batch of messages), answers
 come in as signals and change the state at once, and one timer waits for the
 next deadline (reminder, escalation, end of a support action). Side effects of
 answers (crisis log lines, support actions, offers passed on) are done together
-at the next turn. The history stays bounded by continuing as new, carrying the
+at the next turn, where the centres that changed are also written to the store
+for status reads. The history stays bounded by continuing as new, carrying the
 whole state.
 """
 
 import contextlib
 from datetime import datetime, timedelta
+from typing import NoReturn
 
 from temporalio import workflow
 
@@ -65,6 +67,7 @@ with workflow.unsafe.imports_passed_through():
         STATUS_QUERY,
         STOP_SIGNAL,
     )
+    from workflows.centre_records import CentreRecorder
     from workflows.crisis_log import CrisisLogBuffer, CrisisLogWriter
     from workflows.long_runs import SeenMessages, history_is_long
     from workflows.outreach import Delivery, Outreach
@@ -76,10 +79,12 @@ CENTRES_NAMED = 2
 SEEN_MESSAGES_KEPT = 1000
 REINFORCEMENT_PREFIX = "renfort:"
 ANSWERS_LOGGED_AT_ONCE_PATCH = "answers-logged-at-once"
-SUMMARY_PATCH = "mobilisation-summary"
-"""Departments stopped before it left no summary line for the after-action report."""
 """Answers reach the crisis log at the next turn, not at the next deadline; and a
 run hands over only once the answers it holds are written."""
+SUMMARY_PATCH = "mobilisation-summary"
+"""Departments stopped before it left no summary line for the after-action report."""
+CENTRE_RECORDS_PATCH = "centre-records"
+"""Runs from before each turn wrote the centres that changed to the store."""
 ANSWERED = {ReplyKeyword.MOBILISED: "mobilisé", ReplyKeyword.HELP: "besoin de soutien"}
 
 
@@ -121,7 +126,7 @@ class DepartmentMobilisationWorkflow:
         self._writer = CrisisLogWriter(
             start.event_id, info.workflow_id, carried.log_written if carried else 0
         )
-        self._log = CrisisLogBuffer(self._writer)
+        self._log = CrisisLogBuffer(self._writer, carried.unwritten_entries if carried else None)
         self._reports_sent = carried.reports_sent if carried else 0
         self._escalations = carried.escalations if carried else 0
         self._reports: list[SituationReport] = carried.pending_reports if carried else []
@@ -129,12 +134,23 @@ class DepartmentMobilisationWorkflow:
         self._needs: list[str] = carried.pending_needs if carried else []
         self._offers: list[tuple[str, str]] = carried.pending_offers if carried else []
         self._stopped = carried.stopped if carried else False
+        self._generation = carried.generation if carried else 0
         self._answers_logged_at_once = False
+        self._records: CentreRecorder | None = None
 
     @workflow.run
     async def run(self, start: MobilisationStart) -> MobilisationStatus:
         info = workflow.info()
         self._answers_logged_at_once = workflow.patched(ANSWERS_LOGGED_AT_ONCE_PATCH)
+        # Asked before any await: a patch marker that followed local activities in
+        # the same workflow task failed the replay of legacy queries (TMPRL1100).
+        if workflow.patched(CENTRE_RECORDS_PATCH):
+            self._records = CentreRecorder(start.event_id, start.department.code, self._generation)
+            carried = start.carried
+            if carried and carried.centres_recorded:
+                self._records.changed(*(self._centres[key] for key in carried.unrecorded))
+            else:
+                self._records.changed(*self._centres.values())
         self._outreach = await Outreach.for_event(
             start.event_id, start.declaration, start.header, self._writer
         )
@@ -144,6 +160,8 @@ class DepartmentMobilisationWorkflow:
             await self._turn()
             if self._stopped:
                 break
+            if self._records is not None and history_is_long(self._start.history_limit):
+                await self._hand_over()
             if self._has_work():
                 continue
             if history_is_long(self._start.history_limit):
@@ -160,7 +178,7 @@ class DepartmentMobilisationWorkflow:
         if workflow.patched(SUMMARY_PATCH):
             self._summarise()
         await call_store(CLOSE_REPLY_CODES, ReplyCodeClosure(workflow_id=info.workflow_id))
-        await self._log.flush()
+        await self._write()
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.status(finished=True)
 
@@ -202,6 +220,7 @@ class DepartmentMobilisationWorkflow:
             centre = self._centres.get(receipt.task_key)
             if centre is not None and centre.delivered_at is None:
                 centre.delivered_at = workflow.now()
+                self._changed(centre)
 
     @workflow.signal(name=DELIVERY_FAILED_SIGNAL)
     def delivery_failed(self, failure: DeliveryFailed) -> None:
@@ -214,6 +233,7 @@ class DepartmentMobilisationWorkflow:
         ]
         if not centre.reached and centre.awaits_answer:
             centre.unreachable_at = workflow.now()
+        self._changed(centre)
 
     @workflow.signal(name=SITUATION_REPORT_SIGNAL)
     def situation_report(self, report: SituationReport) -> None:
@@ -245,6 +265,7 @@ class DepartmentMobilisationWorkflow:
         centre.answered_at = workflow.now()
         centre.answered_by = by
         centre.unreachable_at = None
+        self._changed(centre)
         self._log.add(
             CrisisLogKind.SUPPORT_ANSWERED,
             by,
@@ -283,6 +304,23 @@ class DepartmentMobilisationWorkflow:
         if reply.accepts:
             self._offers.append((needy_id, helper_id))
 
+    async def _hand_over(self) -> NoReturn:
+        """Continues as new even while answers keep coming, lest the history grow
+        with them: what is left to write or to do goes to the next run."""
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        workflow.continue_as_new(self._start.model_copy(update={"carried": self._carry()}))
+
+    def _changed(self, *centres: CentreSupport) -> None:
+        if self._records is not None:
+            self._records.changed(*centres)
+
+    async def _write(self) -> None:
+        """The turn's crisis-log lines, with the centres that changed when recorded."""
+        if self._records is None:
+            await self._log.flush()
+        else:
+            await self._records.write(self._log.take())
+
     def _summarise(self) -> None:
         """The department's reach in one line, with its figures for the report."""
         counts = SupportCounts.of(list(self._centres.values()))
@@ -309,6 +347,7 @@ class DepartmentMobilisationWorkflow:
         return bool(
             self._stopped
             or (self._answers_logged_at_once and self._log.pending)
+            or (self._records is not None and self._records.pending)
             or self._reports
             or self._area_changes
             or self._needs
@@ -373,6 +412,10 @@ class DepartmentMobilisationWorkflow:
             pending_needs=self._needs,
             pending_offers=self._offers,
             stopped=self._stopped,
+            generation=self._generation + 1,
+            centres_recorded=self._records is not None,
+            unwritten_entries=self._log.unwritten,
+            unrecorded=self._records.unrecorded if self._records is not None else [],
         )
 
     async def _begin(self) -> None:
@@ -412,6 +455,7 @@ class DepartmentMobilisationWorkflow:
                 name=target.name,
                 recipients=target.recipients,
             )
+        self._changed(*(self._centres[target.organisation_id] for target in new))
         return new
 
     async def _turn(self) -> None:
@@ -424,7 +468,7 @@ class DepartmentMobilisationWorkflow:
             await self._remind()
             await self._escalate()
             await self._close_support_actions()
-        await self._log.flush()
+        await self._write()
 
     async def _extend_area(self) -> None:
         while self._area_changes:
@@ -485,6 +529,7 @@ class DepartmentMobilisationWorkflow:
                 centre.requested_at = now
             elif centre.awaits_answer:
                 centre.unreachable_at = now
+        self._changed(*centres)
         sent = [centre for centre in centres if centre.requested_at is not None]
         by_channel = {
             channel: sum(channel in centre.channels for centre in sent) for channel in Channel
@@ -516,6 +561,7 @@ class DepartmentMobilisationWorkflow:
         now = workflow.now()
         for centre in centres:
             centre.reminded_at = now
+        self._changed(*centres)
         self._log.add(
             CrisisLogKind.SUPPORT_REMINDED,
             SYSTEM_ACTOR,
@@ -550,6 +596,7 @@ class DepartmentMobilisationWorkflow:
             now = workflow.now()
             for centre in centres:
                 centre.escalated_at = now
+            self._changed(*centres)
             reached = sum(delivery.reached for delivery in deliveries.values())
             self._log.add(
                 CrisisLogKind.SUPPORT_ESCALATED,

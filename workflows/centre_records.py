@@ -1,0 +1,58 @@
+"""A department's centres written to the store as they change, so that status
+reads need not query the workflow.
+
+The changed centres go out at the end of each turn of the workflow's main loop, in
+the same ordinary activity as the turn's crisis-log lines: an answer reaches the
+API and the crisis log together, for no extra round trip. Not a local activity, nor
+a task beside the main loop: both made a replayed run decide to continue as new at
+another point than the original one, and an answer arriving meanwhile was lost.
+Each write carries a revision that grows with the history, so that a late attempt
+of an older write cannot undo a newer one.
+"""
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from definitions.crisis_log import CrisisLogEntry
+    from definitions.mobilisation import CentreRecords, CentreSupport
+    from definitions.temporal_names import RECORD_CENTRES
+    from workflows.store_calls import call_store
+
+REVISIONS_PER_RUN = 1_000_000
+"""More than Temporal lets a run's history hold, so a later run always writes over."""
+
+
+class CentreRecorder:
+    def __init__(self, event_id: str, department_code: str, generation: int) -> None:
+        self._event_id = event_id
+        self._department_code = department_code
+        self._generation = generation
+        self._changed: dict[str, CentreSupport] = {}
+
+    @property
+    def pending(self) -> bool:
+        return bool(self._changed)
+
+    @property
+    def unrecorded(self) -> list[str]:
+        return list(self._changed)
+
+    def changed(self, *centres: CentreSupport) -> None:
+        self._changed.update((centre.organisation_id, centre) for centre in centres)
+
+    async def write(self, entries: list[CrisisLogEntry]) -> None:
+        if not (self._changed or entries):
+            return
+        changed, self._changed = self._changed, {}
+        info = workflow.info()
+        await call_store(
+            RECORD_CENTRES,
+            CentreRecords(
+                workflow_id=info.workflow_id,
+                event_id=self._event_id,
+                department_code=self._department_code,
+                revision=self._generation * REVISIONS_PER_RUN + info.get_current_history_length(),
+                centres=list(changed.values()),
+                entries=entries,
+            ),
+        )
