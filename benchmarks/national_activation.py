@@ -63,6 +63,9 @@ LIMITED = 30.0
 REPLIES_PER_SECOND = 20.0
 REPLY_ORDER_SEED = 6
 STALL_SECONDS = 120.0
+WORKER_EXIT_SECONDS = 15.0
+"""The no-op worker sometimes never exits on SIGTERM (a task of its own that ignores
+cancellation at shutdown): its stage's figures were printed by then, so it is killed."""
 STATUS_POLL_FIRST_SECONDS = 0.01
 STATUS_POLL_MAX_SECONDS = 0.1
 """Each answer's status is read again after 10 ms, then half as long again each time
@@ -221,7 +224,12 @@ async def running_stack(state_dir: Path, sms_per_second: float, noop: bool) -> A
         gateway.stop()
         await serving
         worker.terminate()
-        await worker.wait()
+        try:
+            await asyncio.wait_for(worker.wait(), WORKER_EXIT_SECONDS)
+        except TimeoutError:
+            print("  the worker ignored SIGTERM; killed", flush=True)
+            worker.kill()
+            await worker.wait()
         worker_log.close()
         await server.stop()
         mail.stop()

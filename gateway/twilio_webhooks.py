@@ -37,6 +37,7 @@ from gateway.delivery_receipts import DeliveryReceiptRelay
 from gateway.reply_routing import CLOSED, UNAVAILABLE, Outcome, Routing, route
 from store import inbound, outbox, reply_codes
 from store.database import Store
+from store.tables import ReplyCodeRow
 
 log = structlog.get_logger(__name__)
 
@@ -129,6 +130,32 @@ class TwilioWebhooks:
             return Routing(Outcome.CLOSED, CLOSED)
         return routing
 
+    def _codes_unless_seen(self, message_sid: str, sender: str) -> list[ReplyCodeRow] | None:
+        """Every code this phone was given; None for a webhook already taken. In a
+        thread, like every store call of the webhooks: a writer waiting for SQLite's
+        lock must not hold up the other requests."""
+        with self._store.session() as session:
+            if inbound.seen(session, message_sid):
+                return None
+            return reply_codes.codes_of_phone(session, sender)
+
+    def _record_inbound(self, message_sid: str, sender: str, text: str, outcome: Outcome) -> bool:
+        """Says whether this MessageSid was new."""
+        now = datetime.now(UTC)
+        with self._store.session() as session:
+            first = inbound.record_first(
+                session,
+                message_sid,
+                sender=sender,
+                body=text[:2000],
+                outcome=outcome.value,
+                now=now,
+            )
+            if first and outcome is Outcome.OPTED_OUT:
+                inbound.opt_out(session, sender, now)
+            session.commit()
+        return first
+
     async def inbound_sms(
         self,
         request: Request,
@@ -139,28 +166,17 @@ class TwilioWebhooks:
             return Response(status_code=status.HTTP_403_FORBIDDEN)
         message_sid, sender, text = form["MessageSid"], form["From"], form.get("Body", "")
         masked = mask_phone_numbers(sender)
-        with self._store.session() as session:
-            if inbound.seen(session, message_sid):
-                log.info("sms.replayed", sender=masked, message_sid=message_sid)
-                return _twiml(None)
-            codes = reply_codes.codes_of_phone(session, sender)
+        codes = await asyncio.to_thread(self._codes_unless_seen, message_sid, sender)
+        if codes is None:
+            log.info("sms.replayed", sender=masked, message_sid=message_sid)
+            return _twiml(None)
         reply = parse_reply(text)
         routing = route(reply, codes)
         if routing.outcome is Outcome.ROUTED and reply is not None:
             routing = await self._deliver(routing, reply, message_sid)
-        now = datetime.now(UTC)
-        with self._store.session() as session:
-            first = inbound.record_first(
-                session,
-                message_sid,
-                sender=sender,
-                body=text[:2000],
-                outcome=routing.outcome.value,
-                now=now,
-            )
-            if first and routing.outcome is Outcome.OPTED_OUT:
-                inbound.opt_out(session, sender, now)
-            session.commit()
+        first = await asyncio.to_thread(
+            self._record_inbound, message_sid, sender, text, routing.outcome
+        )
         if not first:
             return _twiml(None)
         self._metrics.reply_received(ReplyChannel.SMS, routing.outcome.value)
@@ -212,14 +228,20 @@ class TwilioWebhooks:
         message of Tocsin's has this sid after the wait."""
         deadline = asyncio.get_running_loop().time() + RECEIPT_WAIT_SECONDS
         while True:
-            with self._store.session() as session:
-                entry = outbox.record_delivery(
-                    session, message_sid, delivery, error_code, datetime.now(UTC)
-                )
-                session.commit()
+            entry = await asyncio.to_thread(self._record_receipt, message_sid, delivery, error_code)
             if entry is not None or asyncio.get_running_loop().time() >= deadline:
                 return entry
             await asyncio.sleep(RECEIPT_RETRY_SECONDS)
+
+    def _record_receipt(
+        self, message_sid: str, delivery: OutboxStatus, error_code: str | None
+    ) -> OutboxEntry | None:
+        with self._store.session() as session:
+            entry = outbox.record_delivery(
+                session, message_sid, delivery, error_code, datetime.now(UTC)
+            )
+            session.commit()
+        return entry
 
     def _count(self, delivery: OutboxStatus) -> None:
         if delivery is OutboxStatus.DELIVERED:
