@@ -63,6 +63,9 @@ LIMITED = 30.0
 REPLIES_PER_SECOND = 20.0
 REPLY_ORDER_SEED = 6
 STALL_SECONDS = 120.0
+CLIENT_KEEPALIVE_SECONDS = 2.0
+"""Below the gateway's 5 s: a connection the gateway is closing is not reused (a
+status read failed with ReadError when both sides timed out together)."""
 WORKER_EXIT_SECONDS = 15.0
 """The no-op worker sometimes never exits on SIGTERM (a task of its own that ignores
 cancellation at shutdown): its stage's figures were printed by then, so it is killed."""
@@ -217,7 +220,10 @@ async def running_stack(state_dir: Path, sms_per_second: float, noop: bool) -> A
     await until_polled(client, settings.task_queue)
     try:
         async with httpx.AsyncClient(
-            base_url=settings.public_url, timeout=30, headers=_reader_token(store)
+            base_url=settings.public_url,
+            timeout=30,
+            headers=_reader_token(store),
+            limits=httpx.Limits(keepalive_expiry=CLIENT_KEEPALIVE_SECONDS),
         ) as http:
             yield Stack(settings, store, client, server, worker, twilio, mail, http)
     finally:
