@@ -41,7 +41,7 @@ from definitions.temporal_names import (
 )
 from definitions.territory import load_territory
 from definitions.territory.declared_area import affected_communes
-from store import directory, events
+from store import centre_supports, directory, events
 from store.database import Store
 from store.directory import replace_directory
 from tests.conftest import (
@@ -523,5 +523,8 @@ async def test_a_long_mobilisation_continues_as_new_and_loses_nothing(
         await handle.signal(DepartmentMobilisationWorkflow.stop)
         result = await handle.result()
     assert result.finished and result.counts.mobilised == len(answering)
+    with demo_store.session() as session:
+        recorded = centre_supports.counts_by_department(session, start.event_id)
+    assert recorded == {DEPARTMENT: result.counts}, "what the API reads is what the run held"
     assert {c.code for c in result.centres} == {c.code for c in department.centres}
     assert all(centre.requested_at for centre in result.centres)

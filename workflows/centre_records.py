@@ -26,7 +26,7 @@ class CentreRecorder:
     def __init__(self, event_id: str, department_code: str, generation: int) -> None:
         self._event_id = event_id
         self._department_code = department_code
-        self._generation = generation
+        self.generation = generation
         self._changed: dict[str, CentreSupport] = {}
 
     @property
@@ -51,7 +51,7 @@ class CentreRecorder:
                 workflow_id=info.workflow_id,
                 event_id=self._event_id,
                 department_code=self._department_code,
-                revision=self._generation * REVISIONS_PER_RUN + info.get_current_history_length(),
+                revision=self.generation * REVISIONS_PER_RUN + info.get_current_history_length(),
                 centres=list(changed.values()),
                 entries=entries,
             ),

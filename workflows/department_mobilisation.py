@@ -134,9 +134,17 @@ class DepartmentMobilisationWorkflow:
         self._needs: list[str] = carried.pending_needs if carried else []
         self._offers: list[tuple[str, str]] = carried.pending_offers if carried else []
         self._stopped = carried.stopped if carried else False
-        self._generation = carried.generation if carried else 0
         self._answers_logged_at_once = False
-        self._records: CentreRecorder | None = None
+        self._recording = False
+        # Here, not in run(): answers that came with the run's start reach the
+        # handlers before run() begins, and what they change must be recorded.
+        self._records = CentreRecorder(
+            start.event_id, start.department.code, carried.generation if carried else 0
+        )
+        if carried and carried.centres_recorded:
+            self._records.changed(*(self._centres[key] for key in carried.unrecorded))
+        else:
+            self._records.changed(*self._centres.values())
 
     @workflow.run
     async def run(self, start: MobilisationStart) -> MobilisationStatus:
@@ -144,13 +152,7 @@ class DepartmentMobilisationWorkflow:
         self._answers_logged_at_once = workflow.patched(ANSWERS_LOGGED_AT_ONCE_PATCH)
         # Asked before any await: a patch marker that followed local activities in
         # the same workflow task failed the replay of legacy queries (TMPRL1100).
-        if workflow.patched(CENTRE_RECORDS_PATCH):
-            self._records = CentreRecorder(start.event_id, start.department.code, self._generation)
-            carried = start.carried
-            if carried and carried.centres_recorded:
-                self._records.changed(*(self._centres[key] for key in carried.unrecorded))
-            else:
-                self._records.changed(*self._centres.values())
+        self._recording = workflow.patched(CENTRE_RECORDS_PATCH)
         self._outreach = await Outreach.for_event(
             start.event_id, start.declaration, start.header, self._writer
         )
@@ -160,7 +162,7 @@ class DepartmentMobilisationWorkflow:
             await self._turn()
             if self._stopped:
                 break
-            if self._records is not None and history_is_long(self._start.history_limit):
+            if self._recording and history_is_long(self._start.history_limit):
                 await self._hand_over()
             if self._has_work():
                 continue
@@ -311,15 +313,14 @@ class DepartmentMobilisationWorkflow:
         workflow.continue_as_new(self._start.model_copy(update={"carried": self._carry()}))
 
     def _changed(self, *centres: CentreSupport) -> None:
-        if self._records is not None:
-            self._records.changed(*centres)
+        self._records.changed(*centres)
 
     async def _write(self) -> None:
         """The turn's crisis-log lines, with the centres that changed when recorded."""
-        if self._records is None:
-            await self._log.flush()
-        else:
+        if self._recording:
             await self._records.write(self._log.take())
+        else:
+            await self._log.flush()
 
     def _summarise(self) -> None:
         """The department's reach in one line, with its figures for the report."""
@@ -347,7 +348,7 @@ class DepartmentMobilisationWorkflow:
         return bool(
             self._stopped
             or (self._answers_logged_at_once and self._log.pending)
-            or (self._records is not None and self._records.pending)
+            or (self._recording and self._records.pending)
             or self._reports
             or self._area_changes
             or self._needs
@@ -412,10 +413,10 @@ class DepartmentMobilisationWorkflow:
             pending_needs=self._needs,
             pending_offers=self._offers,
             stopped=self._stopped,
-            generation=self._generation + 1,
-            centres_recorded=self._records is not None,
+            generation=self._records.generation + 1,
+            centres_recorded=self._recording,
             unwritten_entries=self._log.unwritten,
-            unrecorded=self._records.unrecorded if self._records is not None else [],
+            unrecorded=self._records.unrecorded if self._recording else [],
         )
 
     async def _begin(self) -> None:
