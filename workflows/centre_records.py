@@ -10,6 +10,8 @@ Each write carries a revision that grows with the history, so that a late attemp
 of an older write cannot undo a newer one.
 """
 
+from datetime import datetime, timedelta
+
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
@@ -20,6 +22,10 @@ with workflow.unsafe.imports_passed_through():
 
 REVISIONS_PER_RUN = 1_000_000
 """More than Temporal lets a run's history hold, so a later run always writes over."""
+WRITTEN_WITHIN = timedelta(seconds=2)
+"""How long a change that no answer brought (a delivery receipt) may wait to be
+written: the receipts of a busy moment then go out together, instead of costing a
+turn of the workflow each."""
 
 
 class CentreRecorder:
@@ -28,6 +34,7 @@ class CentreRecorder:
         self._department_code = department_code
         self.generation = generation
         self._changed: dict[str, CentreSupport] = {}
+        self.due: datetime | None = None
 
     @property
     def pending(self) -> bool:
@@ -38,6 +45,8 @@ class CentreRecorder:
         return list(self._changed)
 
     def changed(self, *centres: CentreSupport) -> None:
+        if centres and not self._changed:
+            self.due = workflow.now() + WRITTEN_WITHIN
         self._changed.update((centre.organisation_id, centre) for centre in centres)
 
     async def write(self, entries: list[CrisisLogEntry]) -> None:

@@ -85,6 +85,8 @@ SUMMARY_PATCH = "mobilisation-summary"
 """Departments stopped before it left no summary line for the after-action report."""
 CENTRE_RECORDS_PATCH = "centre-records"
 """Runs from before each turn wrote the centres that changed to the store."""
+RECORDS_BATCHED_PATCH = "records-batched"
+"""Runs that took a turn to record each bundle of delivery receipts at once."""
 ANSWERED = {ReplyKeyword.MOBILISED: "mobilisé", ReplyKeyword.HELP: "besoin de soutien"}
 
 
@@ -136,6 +138,7 @@ class DepartmentMobilisationWorkflow:
         self._stopped = carried.stopped if carried else False
         self._answers_logged_at_once = False
         self._recording = False
+        self._records_batched = False
         # Here, not in run(): answers that came with the run's start reach the
         # handlers before run() begins, and what they change must be recorded.
         self._records = CentreRecorder(
@@ -153,6 +156,7 @@ class DepartmentMobilisationWorkflow:
         # Asked before any await: a patch marker that followed local activities in
         # the same workflow task failed the replay of legacy queries (TMPRL1100).
         self._recording = workflow.patched(CENTRE_RECORDS_PATCH)
+        self._records_batched = self._recording and workflow.patched(RECORDS_BATCHED_PATCH)
         self._outreach = await Outreach.for_event(
             start.event_id, start.declaration, start.header, self._writer
         )
@@ -348,7 +352,7 @@ class DepartmentMobilisationWorkflow:
         return bool(
             self._stopped
             or (self._answers_logged_at_once and self._log.pending)
-            or (self._recording and self._records.pending)
+            or (self._recording and not self._records_batched and self._records.pending)
             or self._reports
             or self._area_changes
             or self._needs
@@ -367,6 +371,8 @@ class DepartmentMobilisationWorkflow:
     def _next_deadline(self) -> datetime | None:
         deadlines = [action.deadline for action in self._actions.values() if not action.closed]
         deadlines += [due for centre in self._centres.values() if (due := self._follow_up(centre))]
+        if self._records_batched and self._records.due and self._records.pending:
+            deadlines.append(self._records.due)
         return min(deadlines, default=None)
 
     def _follow_up(self, centre: CentreSupport) -> datetime | None:
