@@ -67,8 +67,9 @@ CLIENT_KEEPALIVE_SECONDS = 2.0
 """Below the gateway's 5 s: a connection the gateway is closing is not reused (a
 status read failed with ReadError when both sides timed out together)."""
 WORKER_EXIT_SECONDS = 15.0
-"""The no-op worker sometimes never exits on SIGTERM (a task of its own that ignores
-cancellation at shutdown): its stage's figures were printed by then, so it is killed."""
+"""A worker sometimes never exits on SIGTERM (the no-op one has a task that ignores
+cancellation at shutdown; `tocsin worker` once took longer too): its stage's figures
+were printed by then, so it is killed."""
 STATUS_POLL_FIRST_SECONDS = 0.01
 STATUS_POLL_MAX_SECONDS = 0.1
 """Each answer's status is read again after 10 ms, then half as long again each time

@@ -96,6 +96,11 @@ class CentreSupport(BaseModel):
     def awaits_answer(self) -> bool:
         return self.answer is None and self.unreachable_at is None
 
+    @property
+    def delivered(self) -> bool:
+        """A receipt came, or an answer, which no undelivered request gets."""
+        return self.delivered_at is not None or self.answer is not None
+
 
 class SupportCounts(BaseModel):
     """``requested`` counts every centre the request was handed over for; the
@@ -115,9 +120,7 @@ class SupportCounts(BaseModel):
         return cls(
             centres=len(centres),
             requested=sum(centre.requested_at is not None for centre in centres),
-            delivered=sum(
-                centre.delivered_at is not None or centre.answer is not None for centre in centres
-            ),
+            delivered=sum(centre.delivered for centre in centres),
             mobilised=states.count(SupportState.MOBILISED),
             needs_support=states.count(SupportState.NEEDS_SUPPORT),
             unanswered=states.count(SupportState.UNANSWERED),

@@ -1,7 +1,7 @@
 """Each mobilised centre's support state as its department's workflow last recorded
 it: the read side of a mobilisation, so that status reads never wait for a busy
-workflow. A write older than the stored one (a workflow task attempt that Temporal
-discarded, finishing late) changes nothing."""
+workflow. A write older than the stored one (an activity attempt that timed out,
+finishing late) changes nothing."""
 
 from collections import defaultdict
 
@@ -48,7 +48,7 @@ def record_centres(session: Session, records: CentreRecords) -> int:
         row.revision = records.revision
         row.state = centre.state.value
         row.requested = centre.requested_at is not None
-        row.delivered = centre.delivered_at is not None or centre.answer is not None
+        row.delivered = centre.delivered
         row.support = centre.model_dump(mode="json")
         session.add(row)
         written += 1

@@ -107,13 +107,12 @@ def test_a_late_write_of_an_older_revision_undoes_no_answer(store: Store) -> Non
         requested_at=DECLARED_AT,
     )
     answered = asked.model_copy(update={"answer": "OK", "answered_at": DECLARED_AT})
-    delivered = CentreSupport(
-        organisation_id="ccas-29232",
-        kind=OrganisationKind.CCAS,
-        name="CCAS de Quimper",
-        recipients=[],
-        requested_at=DECLARED_AT,
-        delivered_at=DECLARED_AT,
+    delivered = asked.model_copy(
+        update={
+            "organisation_id": "ccas-29232",
+            "name": "CCAS de Quimper",
+            "delivered_at": DECLARED_AT,
+        }
     )
     line = record.entry.model_copy(
         update={"entry_key": "wf/7", "kind": CrisisLogKind.SUPPORT_ANSWERED}

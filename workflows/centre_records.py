@@ -34,7 +34,7 @@ class CentreRecorder:
         self._department_code = department_code
         self.generation = generation
         self._changed: dict[str, CentreSupport] = {}
-        self.due: datetime | None = None
+        self._first_change: datetime | None = None
 
     @property
     def pending(self) -> bool:
@@ -44,9 +44,16 @@ class CentreRecorder:
     def unrecorded(self) -> list[str]:
         return list(self._changed)
 
+    @property
+    def due(self) -> datetime | None:
+        """When the changes not written yet must be, at the latest."""
+        if not self._changed or self._first_change is None:
+            return None
+        return self._first_change + WRITTEN_WITHIN
+
     def changed(self, *centres: CentreSupport) -> None:
         if centres and not self._changed:
-            self.due = workflow.now() + WRITTEN_WITHIN
+            self._first_change = workflow.now()
         self._changed.update((centre.organisation_id, centre) for centre in centres)
 
     async def write(self, entries: list[CrisisLogEntry]) -> None:

@@ -226,7 +226,7 @@ class DepartmentMobilisationWorkflow:
             centre = self._centres.get(receipt.task_key)
             if centre is not None and centre.delivered_at is None:
                 centre.delivered_at = workflow.now()
-                self._changed(centre)
+                self._records.changed(centre)
 
     @workflow.signal(name=DELIVERY_FAILED_SIGNAL)
     def delivery_failed(self, failure: DeliveryFailed) -> None:
@@ -239,7 +239,7 @@ class DepartmentMobilisationWorkflow:
         ]
         if not centre.reached and centre.awaits_answer:
             centre.unreachable_at = workflow.now()
-        self._changed(centre)
+        self._records.changed(centre)
 
     @workflow.signal(name=SITUATION_REPORT_SIGNAL)
     def situation_report(self, report: SituationReport) -> None:
@@ -271,7 +271,7 @@ class DepartmentMobilisationWorkflow:
         centre.answered_at = workflow.now()
         centre.answered_by = by
         centre.unreachable_at = None
-        self._changed(centre)
+        self._records.changed(centre)
         self._log.add(
             CrisisLogKind.SUPPORT_ANSWERED,
             by,
@@ -315,9 +315,6 @@ class DepartmentMobilisationWorkflow:
         with them: what is left to write or to do goes to the next run."""
         await workflow.wait_condition(workflow.all_handlers_finished)
         workflow.continue_as_new(self._start.model_copy(update={"carried": self._carry()}))
-
-    def _changed(self, *centres: CentreSupport) -> None:
-        self._records.changed(*centres)
 
     async def _write(self) -> None:
         """The turn's crisis-log lines, with the centres that changed when recorded."""
@@ -371,8 +368,8 @@ class DepartmentMobilisationWorkflow:
     def _next_deadline(self) -> datetime | None:
         deadlines = [action.deadline for action in self._actions.values() if not action.closed]
         deadlines += [due for centre in self._centres.values() if (due := self._follow_up(centre))]
-        if self._records_batched and self._records.due and self._records.pending:
-            deadlines.append(self._records.due)
+        if self._records_batched and (due := self._records.due):
+            deadlines.append(due)
         return min(deadlines, default=None)
 
     def _follow_up(self, centre: CentreSupport) -> datetime | None:
@@ -462,7 +459,7 @@ class DepartmentMobilisationWorkflow:
                 name=target.name,
                 recipients=target.recipients,
             )
-        self._changed(*(self._centres[target.organisation_id] for target in new))
+        self._records.changed(*(self._centres[target.organisation_id] for target in new))
         return new
 
     async def _turn(self) -> None:
@@ -536,7 +533,7 @@ class DepartmentMobilisationWorkflow:
                 centre.requested_at = now
             elif centre.awaits_answer:
                 centre.unreachable_at = now
-        self._changed(*centres)
+        self._records.changed(*centres)
         sent = [centre for centre in centres if centre.requested_at is not None]
         by_channel = {
             channel: sum(channel in centre.channels for centre in sent) for channel in Channel
@@ -568,7 +565,7 @@ class DepartmentMobilisationWorkflow:
         now = workflow.now()
         for centre in centres:
             centre.reminded_at = now
-        self._changed(*centres)
+        self._records.changed(*centres)
         self._log.add(
             CrisisLogKind.SUPPORT_REMINDED,
             SYSTEM_ACTOR,
@@ -603,7 +600,7 @@ class DepartmentMobilisationWorkflow:
             now = workflow.now()
             for centre in centres:
                 centre.escalated_at = now
-            self._changed(*centres)
+            self._records.changed(*centres)
             reached = sum(delivery.reached for delivery in deliveries.values())
             self._log.add(
                 CrisisLogKind.SUPPORT_ESCALATED,
