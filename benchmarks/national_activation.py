@@ -1,8 +1,9 @@
 """A national activation, measured: every CCAS/CIAS of the demo directory asked for
 support, and answering OK through the signed Twilio webhook as a phone would.
 
-Runs the real Temporal dev server and `tocsin worker` as separate processes, and
-in this process the gateway, the local Twilio-compatible server and SMTP server.
+Runs the real Temporal dev server, `tocsin worker` and `tocsin api` (the gateway) as
+separate processes, as they are deployed, and in this process what stands for the
+world outside: the local Twilio-compatible server, the SMTP server and the phones.
 Prints figures (see BENCHMARKS.md); asserts nothing.
 
     .venv/bin/python -m benchmarks.national_activation
@@ -39,7 +40,7 @@ from definitions.mobilisation import CentreSupport, SupportState, TargetsRequest
 from definitions.outgoing import OutboxStatus
 from definitions.territory import load_territory
 from gateway import event_control
-from gateway.app import create_app
+from gateway.app import HEALTH_PATH
 from gateway.mobilisation_reads import MobilisationReads
 from store import accounts
 from store.database import Store
@@ -66,10 +67,11 @@ STALL_SECONDS = 120.0
 CLIENT_KEEPALIVE_SECONDS = 2.0
 """Below the gateway's 5 s: a connection the gateway is closing is not reused (a
 status read failed with ReadError when both sides timed out together)."""
-WORKER_EXIT_SECONDS = 15.0
+EXIT_SECONDS = 15.0
 """A worker sometimes never exits on SIGTERM (the no-op one has a task that ignores
 cancellation at shutdown; `tocsin worker` once took longer too): its stage's figures
 were printed by then, so it is killed."""
+GATEWAY_START_SECONDS = 30.0
 STATUS_POLL_FIRST_SECONDS = 0.01
 STATUS_POLL_MAX_SECONDS = 0.1
 """Each answer's status is read again after 10 ms, then half as long again each time
@@ -133,17 +135,19 @@ class Stack:
     client: Client
     server: TemporalDevServer
     worker: asyncio.subprocess.Process
+    gateway: asyncio.subprocess.Process
     twilio: TwilioSandbox
     mail: MailSandbox
     http: httpx.AsyncClient
     event_id: str = ""
 
     def cpu(self) -> dict[str, float]:
-        """CPU seconds so far of the worker, the Temporal server and this process
-        (gateway, provider sandboxes and the benchmark's own clients)."""
+        """CPU seconds so far of the worker, the Temporal server, the gateway and this
+        process (provider sandboxes and the benchmark's own clients)."""
         return {
             "worker": _cpu_seconds(self.worker.pid),
             "server": _cpu_seconds(self.server.pid),
+            "gateway": _cpu_seconds(self.gateway.pid),
             "benchmark": _cpu_seconds(os.getpid()),
         }
 
@@ -161,6 +165,35 @@ class Stack:
         except httpx.TransportError:
             response = await self.http.post(path, data=params, headers=headers)
         response.raise_for_status()
+
+
+TOCSIN = ["-c", "from worker.cli import main; main()"]
+
+
+async def _started(arguments: list[str], log: Path) -> asyncio.subprocess.Process:
+    with log.open("wb") as output:
+        return await asyncio.create_subprocess_exec(
+            sys.executable, *arguments, stdout=asyncio.subprocess.DEVNULL, stderr=output
+        )
+
+
+async def _until_healthy(url: str) -> None:
+    async with httpx.AsyncClient(base_url=url) as http, asyncio.timeout(GATEWAY_START_SECONDS):
+        while True:
+            with contextlib.suppress(httpx.TransportError):
+                if (await http.get(HEALTH_PATH)).is_success:
+                    return
+            await asyncio.sleep(0.1)
+
+
+async def _stopped(process: asyncio.subprocess.Process) -> None:
+    process.terminate()
+    try:
+        await asyncio.wait_for(process.wait(), EXIT_SECONDS)
+    except TimeoutError:
+        print(f"  process {process.pid} ignored SIGTERM; killed", flush=True)
+        process.kill()
+        await process.wait()
 
 
 @contextlib.asynccontextmanager
@@ -196,28 +229,14 @@ async def running_stack(state_dir: Path, sms_per_second: float, noop: bool) -> A
     mail.start()
     server = TemporalDevServer(settings)
     client = await server.start()
-    command = (
+    worker_command = (
         ["-m", "benchmarks.noop_worker", NATIONAL.model_dump_json()]
         if noop
-        else ["-c", "from worker.cli import main; main()", "worker"]
+        else [*TOCSIN, "worker"]
     )
-    worker_log = (state_dir / "worker.log").open("wb")
-    worker = await asyncio.create_subprocess_exec(
-        sys.executable, *command, stdout=asyncio.subprocess.DEVNULL, stderr=worker_log
-    )
-    gateway = AsgiServer(
-        create_app(
-            client,
-            store,
-            settings.task_queue,
-            twilio_auth_token=AUTH_TOKEN,
-            public_url=settings.public_url,
-            link_secret=settings.link_secret,
-        ),
-        "127.0.0.1",
-        http_port,
-    )
-    serving = await gateway.start()
+    worker = await _started(worker_command, state_dir / "worker.log")
+    gateway = await _started([*TOCSIN, "api"], state_dir / "gateway.log")
+    await _until_healthy(settings.public_url)
     await until_polled(client, settings.task_queue)
     try:
         async with httpx.AsyncClient(
@@ -226,18 +245,10 @@ async def running_stack(state_dir: Path, sms_per_second: float, noop: bool) -> A
             headers=_reader_token(store),
             limits=httpx.Limits(keepalive_expiry=CLIENT_KEEPALIVE_SECONDS),
         ) as http:
-            yield Stack(settings, store, client, server, worker, twilio, mail, http)
+            yield Stack(settings, store, client, server, worker, gateway, twilio, mail, http)
     finally:
-        gateway.stop()
-        await serving
-        worker.terminate()
-        try:
-            await asyncio.wait_for(worker.wait(), WORKER_EXIT_SECONDS)
-        except TimeoutError:
-            print("  the worker ignored SIGTERM; killed", flush=True)
-            worker.kill()
-            await worker.wait()
-        worker_log.close()
+        await _stopped(gateway)
+        await _stopped(worker)
         await server.stop()
         mail.stop()
         twilio_server.stop()
@@ -276,8 +287,8 @@ async def _activate(stack: Stack, declaration: EventDeclaration) -> tuple[str, d
     return event_id, declared, status.representative.designated_at
 
 
-def _handed_over(store: Store) -> int:
-    """Support requests the providers hold on both channels, read from the outbox."""
+def _handed_over(store: Store) -> dict[str, int]:
+    """Support requests the providers hold on each channel, read from the outbox."""
     left = [status.value for status in OutboxStatus if status.left]
     query = text(
         "SELECT channel, COUNT(*) FROM outbox WHERE step = 'support_request' "
@@ -285,21 +296,26 @@ def _handed_over(store: Store) -> int:
     )
     with store.session() as session:
         counts = dict(session.execute(query).all())
-    return min(counts.get("sms", 0), counts.get("email", 0))
+    return {channel: counts.get(channel, 0) for channel in ("sms", "email")}
 
 
-async def _all_handed_over(stack: Stack, expected: int, noop: bool) -> datetime:
-    """When every support request is with the providers (the outbox says so); the
-    no-op baseline has no outbox, so its departments are asked. A run that stops
-    progressing ends with the worker's log."""
+async def _all_handed_over(stack: Stack, expected: int, noop: bool) -> dict[str, datetime]:
+    """When every support request is with the providers, on each channel and on
+    all (the outbox says so); the no-op baseline has no outbox, so its departments
+    are asked. A run that stops progressing ends with the worker's log."""
     progress = (0, time.monotonic())
+    finished: dict[str, datetime] = {}
     while True:
         try:
-            done = await asyncio.wait_for(_requested(stack, noop), STALL_SECONDS)
+            counts = await asyncio.wait_for(_requested(stack, noop), STALL_SECONDS)
         except TimeoutError:
-            done = progress[0]
+            counts = {"all": progress[0]}
+        for channel, count in counts.items():
+            if count >= expected:
+                finished.setdefault(channel, datetime.now(UTC))
+        done = min(counts.values())
         if done >= expected:
-            return datetime.now(UTC)
+            return finished | {"all": datetime.now(UTC)}
         if done > progress[0]:
             progress = (done, time.monotonic())
         elif time.monotonic() - progress[1] > STALL_SECONDS:
@@ -308,10 +324,10 @@ async def _all_handed_over(stack: Stack, expected: int, noop: bool) -> datetime:
         await asyncio.sleep(1 if noop else 0.5)
 
 
-async def _requested(stack: Stack, noop: bool) -> int:
+async def _requested(stack: Stack, noop: bool) -> dict[str, int]:
     if noop:
         overview = await MobilisationReads(stack.client, stack.store).overview(stack.event_id)
-        return overview.total.requested
+        return {"all": overview.total.requested}
     return await asyncio.to_thread(_handed_over, stack.store)
 
 
@@ -358,7 +374,10 @@ async def national(state_dir: Path, expected: int, noop: bool) -> dict[str, floa
         event_id, declared, designated = await _activate(stack, NATIONAL)
         designated_cpu = stack.cpu()
         done = await _all_handed_over(stack, expected, noop)
-        figures = {"handed_over_s": (done - designated).total_seconds()}
+        figures = {
+            f"handed_over{'' if part == 'all' else '_' + part}_s": (at - designated).total_seconds()
+            for part, at in done.items()
+        }
         figures |= _cpu_used("handover", designated_cpu, stack.cpu())
         if noop:
             return figures
@@ -383,6 +402,7 @@ async def national(state_dir: Path, expected: int, noop: bool) -> dict[str, floa
             "acknowledged_p99_ms": 1000 * _percentile(acknowledged, 0.99),
             "worker_peak_mb": _peak_mb(stack.worker.pid),
             "server_peak_mb": _peak_mb(stack.server.pid),
+            "gateway_peak_mb": _peak_mb(stack.gateway.pid),
         }
         return figures
 

@@ -1,10 +1,12 @@
 """End to end: ``tocsin dev`` as a user runs it, driven by the ``tocsin`` CLI."""
 
 import asyncio
+import contextlib
 import json
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -232,6 +234,7 @@ def test_activate_status_close_and_restart(stack: DevStack) -> None:
 
     with stack.running(stop_signal=signal.SIGINT):
         assert stack.status(event_id)["phase"] == "committee"
+        _server_journal_is_a_write_ahead_log(stack)
         _console_after_restart(stack)
         closed = stack.command("close", event_id, "--reason", "décrue")
         assert closed.returncode == 0, closed.stderr
@@ -241,6 +244,13 @@ def test_activate_status_close_and_restart(stack: DevStack) -> None:
         assert again.returncode == 1
         assert "déjà en cours" in again.stderr
         _review_by_command(stack, event_id)
+
+
+def _server_journal_is_a_write_ahead_log(stack: DevStack) -> None:
+    """The Temporal server's database, reopened, still writes ahead instead of
+    syncing a journal file on every transaction."""
+    with contextlib.closing(sqlite3.connect(stack.state_dir / "temporal.db")) as database:
+        assert database.execute("PRAGMA journal_mode").fetchone() == ("wal",)
 
 
 def _console_after_restart(stack: DevStack) -> None:
