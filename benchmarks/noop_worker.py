@@ -54,6 +54,7 @@ from definitions.temporal_names import (
     SEND_EMAIL_BATCH,
     SEND_SMS,
     SEND_SMS_BATCH,
+    email_task_queue,
     sms_task_queue,
 )
 from store.database import Store
@@ -243,10 +244,6 @@ NOOP_ACTIVITIES = [
     open_reply_codes,
     open_answer_links,
     close_reply_codes,
-    send_sms,
-    send_email,
-    send_sms_batch,
-    send_email_batch,
     send_briefing,
     load_neighbours,
 ]
@@ -274,11 +271,15 @@ async def main(declaration: EventDeclaration) -> None:
         task_queue=sms_task_queue(settings.task_queue),
         activities=[send_sms, send_sms_batch],
     )
+    email_worker = Worker(
+        client,
+        task_queue=email_task_queue(settings.task_queue),
+        activities=[send_email, send_email_batch],
+    )
     print(f"ready {datetime.now(UTC).isoformat()}", flush=True)
     stop = stop_on_signals()
-    await run_until_stopped(
-        stop, asyncio.create_task(main_worker.run()), asyncio.create_task(sms_worker.run())
-    )
+    workers = (main_worker, sms_worker, email_worker)
+    await run_until_stopped(stop, *(asyncio.create_task(worker.run()) for worker in workers))
 
 
 if __name__ == "__main__":

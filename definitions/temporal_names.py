@@ -64,6 +64,13 @@ def sms_task_queue(task_queue: str) -> str:
     return f"{task_queue}-sms"
 
 
+def email_task_queue(task_queue: str) -> str:
+    """Email leaves through its own queue too: a national activation's batches, each
+    long, would otherwise hold every slot of the main queue while the short store
+    activities the departments wait on (reply codes, records) queued behind them."""
+    return f"{task_queue}-email"
+
+
 def designation_workflow_id(event_id: str, generation: int) -> str:
     """``EVENT/representative``, then ``EVENT/representative-2`` for a handover."""
     suffix = "" if generation == 1 else f"-{generation}"

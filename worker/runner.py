@@ -1,6 +1,7 @@
 """Temporal workers: workflows and most activities on the main task queue; SMS on
 their own queue, whose server-side rate limit keeps a national activation within
-what the provider accepts."""
+what the provider accepts; email on a third, so that long batches of messages
+never hold the slots of the short activities workflows wait on."""
 
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
@@ -23,7 +24,7 @@ from activities.review_questionnaires import ReviewQuestionnaireActivities
 from activities.review_report import ReviewReportActivities
 from activities.sms import SmsActivities, TwilioSettings
 from definitions.loader import Definitions
-from definitions.temporal_names import sms_task_queue
+from definitions.temporal_names import email_task_queue, sms_task_queue
 from definitions.territory import load_territory
 from store.database import Store
 from worker.settings import Settings
@@ -35,6 +36,8 @@ from workflows.representative_designation import RepresentativeDesignationWorkfl
 
 ACTIVITY_THREADS = 16
 SMS_THREADS = 8
+EMAIL_BATCHES = 16
+"""Sent on the event loop, so a slot costs no thread."""
 GRACEFUL_SHUTDOWN = timedelta(seconds=10)
 CACHED_WORKFLOWS = 1000
 """Temporal's default: more than a national event's workflows, all kept warm."""
@@ -82,7 +85,7 @@ def build_workers(
     *,
     cached_workflows: int = CACHED_WORKFLOWS,
 ) -> list[Worker]:
-    """The main worker and the SMS worker, as every deployment runs them. The
+    """The main, SMS and email workers, as every deployment runs them. The
     territory (35,000 communes) is read here, before polling, so that the first
     event after a start does not wait for it."""
     load_territory()
@@ -104,6 +107,7 @@ def build_workers(
             *PeopleActivities(store).all,
             *ReplyCodeActivities(store, messaging.answer_links).all,
             *MobilisationActivities(store).all,
+            # Still taken here for messages scheduled before email had its own queue.
             *email.all,
             *BriefingActivities(store, email).all,
             *ReviewQuestionnaireActivities(store, messaging.answer_links).all,
@@ -123,7 +127,14 @@ def build_workers(
         max_task_queue_activities_per_second=messaging.sms_per_second,
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
     )
-    return [main, sms]
+    mail = Worker(
+        client,
+        task_queue=email_task_queue(task_queue),
+        activities=email.all,
+        max_concurrent_activities=EMAIL_BATCHES,
+        graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
+    )
+    return [main, sms, mail]
 
 
 @asynccontextmanager

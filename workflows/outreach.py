@@ -32,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
         SEND_EMAIL_BATCH,
         SEND_SMS,
         SEND_SMS_BATCH,
+        email_task_queue,
         sms_task_queue,
     )
     from workflows.crisis_log import CrisisLogWriter
@@ -86,6 +87,7 @@ class Outreach:
     templates: TemplateSet
     common_values: dict[str, str]
     sms_task_queue: str
+    email_task_queue: str
     crisis_log: CrisisLogWriter
 
     @classmethod
@@ -106,8 +108,12 @@ class Outreach:
             templates=templates,
             common_values={"header": header, "title": declaration.title, "event_id": event_id},
             sms_task_queue=sms_task_queue(info.task_queue),
+            email_task_queue=email_task_queue(info.task_queue),
             crisis_log=crisis_log,
         )
+
+    def _task_queue(self, channel: Channel) -> str:
+        return self.sms_task_queue if channel is Channel.SMS else self.email_task_queue
 
     def channels_of(self, step: MessageStep) -> set[Channel]:
         channels = set()
@@ -258,7 +264,7 @@ class Outreach:
                 heartbeat_timeout=BATCH_HEARTBEAT,
                 schedule_to_close_timeout=GIVE_UP_AFTER,
                 retry_policy=SEND_RETRY,
-                task_queue=self.sms_task_queue if channel is Channel.SMS else None,
+                task_queue=self._task_queue(channel),
             )
         except ActivityError as error:
             workflow.logger.warning("batch given up: %s", error.cause)
@@ -338,7 +344,6 @@ class Outreach:
         calendar: CalendarInvite | None,
     ) -> SendResult:
         request = self._request(channel, person, step, values, instance, calendar=calendar)
-        options = {"task_queue": self.sms_task_queue} if channel is Channel.SMS else {}
         workflow.logger.info("sending %s %s to %s", channel.value, step.value, person.contact_id)
         try:
             return await workflow.execute_activity(
@@ -348,7 +353,7 @@ class Outreach:
                 start_to_close_timeout=SEND_TIMEOUT,
                 schedule_to_close_timeout=GIVE_UP_AFTER,
                 retry_policy=SEND_RETRY,
-                **options,
+                task_queue=self._task_queue(channel),
             )
         except ActivityError as error:
             cause = error.cause
