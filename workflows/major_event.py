@@ -1,7 +1,7 @@
 """One major event, from declaration to stand-down: the root of its workflow tree."""
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from temporalio import workflow
@@ -10,7 +10,7 @@ from temporalio.workflow import ChildWorkflowHandle, ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from definitions.committee import CommitteePhaseRequest, CommitteeStart, CommitteeStatus
-    from definitions.competence import TerritorySummary
+    from definitions.competence import DepartmentTerritory, TerritorySummary
     from definitions.crisis_log import (
         SYSTEM_ACTOR,
         CrisisLogEntry,
@@ -79,6 +79,9 @@ REVIEW_PATCH = "after-action-review"
 """Events closed before it went from review to closed at once, with no review."""
 MOBILISATION_PATCH = "department-mobilisation"
 """Events declared before it went straight from mobilisation to the committee phase."""
+DEPARTMENTS_AT_ONCE_PATCH = "departments-at-once"
+"""Events mobilised before it started their departments one after the other, each
+waiting for the last one's start: a national event's hundredth began 19 s late."""
 
 
 @workflow.defn(name=MAJOR_EVENT_WORKFLOW)
@@ -409,32 +412,54 @@ class MajorEventWorkflow:
     ) -> None:
         """A department workflow for every affected department not mobilised yet;
         those already running are told of the new area."""
+        territory = self._status.territory
+        assert territory is not None
+        known = [d for d in territory.departments if d.code in self._departments]
+        new = [d for d in territory.departments if d.code not in self._departments]
+        assert previous is not None or not known
+        change = AreaChange(declaration=declaration, previous=previous) if previous else None
+        if workflow.patched(DEPARTMENTS_AT_ONCE_PATCH):
+            started, _ = await asyncio.gather(
+                asyncio.gather(*(self._start_department(d, declaration, previous) for d in new)),
+                asyncio.gather(
+                    *(self._departments[d.code].signal(AREA_CHANGE_SIGNAL, change) for d in known)
+                ),
+            )
+            self._departments.update(zip((d.code for d in new), started, strict=True))
+        else:
+            for department in territory.departments:
+                handle = self._departments.get(department.code)
+                if handle is not None:
+                    await handle.signal(AREA_CHANGE_SIGNAL, change)
+                    continue
+                self._departments[department.code] = await self._start_department(
+                    department, declaration, previous
+                )
+        self._status.mobilised_departments = list(self._departments)
+
+    def _start_department(
+        self,
+        department: DepartmentTerritory,
+        declaration: EventDeclaration,
+        previous: EventDeclaration | None,
+    ) -> Awaitable[ChildWorkflowHandle[DepartmentMobilisationWorkflow, MobilisationStatus]]:
         protocol = self._status.protocol
         territory = self._status.territory
         representative = self._status.representative
         assert protocol is not None and territory is not None and representative is not None
-        for department in territory.departments:
-            handle = self._departments.get(department.code)
-            if handle is not None:
-                assert previous is not None
-                await handle.signal(
-                    AREA_CHANGE_SIGNAL, AreaChange(declaration=declaration, previous=previous)
-                )
-                continue
-            self._departments[department.code] = await workflow.start_child_workflow(
-                DepartmentMobilisationWorkflow.run,
-                MobilisationStart(
-                    event_id=self._status.event_id,
-                    department=department,
-                    declaration=declaration,
-                    previous=previous,
-                    header=message_header(protocol.sms_label, territory),
-                    rules=protocol.mobilisation,
-                    representative=representative.person,
-                ),
-                id=mobilisation_workflow_id(self._status.event_id, department.code),
-            )
-        self._status.mobilised_departments = list(self._departments)
+        return workflow.start_child_workflow(
+            DepartmentMobilisationWorkflow.run,
+            MobilisationStart(
+                event_id=self._status.event_id,
+                department=department,
+                declaration=declaration,
+                previous=previous,
+                header=message_header(protocol.sms_label, territory),
+                rules=protocol.mobilisation,
+                representative=representative.person,
+            ),
+            id=mobilisation_workflow_id(self._status.event_id, department.code),
+        )
 
     async def _pass_on_representative(
         self,
