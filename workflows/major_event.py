@@ -79,9 +79,6 @@ REVIEW_PATCH = "after-action-review"
 """Events closed before it went from review to closed at once, with no review."""
 MOBILISATION_PATCH = "department-mobilisation"
 """Events declared before it went straight from mobilisation to the committee phase."""
-MOBILISED_ONCE_DESIGNATED_PATCH = "mobilised-once-designated"
-"""Events declared before it mobilised the centres only once the State had been
-informed of their representative, seconds later nationally: both now go at once."""
 DEPARTMENTS_AT_ONCE_PATCH = "departments-at-once"
 """Events mobilised before it started their departments one after the other, each
 waiting for the last one's start: a national event's hundredth began 19 s late."""
@@ -147,7 +144,9 @@ class MajorEventWorkflow:
             await self._enter(phase)
             if phase is Phase.REPRESENTATIVE:
                 await self._start_designation(self._early_change)
-                await self._until_designated()
+                await workflow.wait_condition(
+                    lambda: not self._designation_running or self._close_request is not None
+                )
             elif phase is Phase.MOBILISATION and workflow.patched(MOBILISATION_PATCH):
                 await self._start_mobilisation()
                 await self._pass_on_representative(
@@ -402,18 +401,6 @@ class MajorEventWorkflow:
         self._designation = None
         self._designation = await workflow.start_child_workflow(
             RepresentativeDesignationWorkflow.run, start, id=self._designation_id()
-        )
-
-    async def _until_designated(self) -> None:
-        """Until the representative is known, while the State is still being told
-        (before the patch: until it has been), or the event closes."""
-        early = workflow.patched(MOBILISED_ONCE_DESIGNATED_PATCH)
-        await workflow.wait_condition(
-            lambda: (
-                not self._designation_running
-                or (early and self._status.representative is not None)
-                or self._close_request is not None
-            )
         )
 
     async def _start_mobilisation(self) -> None:
