@@ -371,14 +371,14 @@ async def _answer_all(stack: Stack, event_id: str) -> tuple[list[float], list[fl
 
 async def national(state_dir: Path, expected: int, noop: bool) -> dict[str, float]:
     async with running_stack(state_dir, UNLIMITED, noop) as stack:
+        declared_cpu = stack.cpu()
         event_id, declared, designated = await _activate(stack, NATIONAL)
-        designated_cpu = stack.cpu()
         done = await _all_handed_over(stack, expected, noop)
         figures = {
             f"handed_over{'' if part == 'all' else '_' + part}_s": (at - designated).total_seconds()
             for part, at in done.items()
         }
-        figures |= _cpu_used("handover", designated_cpu, stack.cpu())
+        figures |= _cpu_used("handover", declared_cpu, stack.cpu())
         if noop:
             return figures
         first_sms = stack.twilio.messages[0].date_created
