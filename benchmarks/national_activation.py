@@ -40,7 +40,6 @@ from definitions.mobilisation import CentreSupport, SupportState, TargetsRequest
 from definitions.outgoing import OutboxStatus
 from definitions.territory import load_territory
 from gateway import event_control
-from gateway.app import HEALTH_PATH
 from gateway.mobilisation_reads import MobilisationReads
 from store import accounts
 from store.database import Store
@@ -48,6 +47,7 @@ from store.directory import replace_directory
 from worker.asgi_server import AsgiServer
 from worker.demo_directory import demo_directory
 from worker.dev_server import TemporalDevServer
+from worker.gateway_readiness import until_healthy
 from worker.logging import configure_logging
 from worker.ports import free_port
 from worker.sandbox.smtp_server import MailSandbox
@@ -71,7 +71,6 @@ EXIT_SECONDS = 15.0
 """A worker sometimes never exits on SIGTERM (the no-op one has a task that ignores
 cancellation at shutdown; `tocsin worker` once took longer too): its stage's figures
 were printed by then, so it is killed."""
-GATEWAY_START_SECONDS = 30.0
 STATUS_POLL_FIRST_SECONDS = 0.01
 STATUS_POLL_MAX_SECONDS = 0.1
 """Each answer's status is read again after 10 ms, then half as long again each time
@@ -177,15 +176,6 @@ async def _started(arguments: list[str], log: Path) -> asyncio.subprocess.Proces
         )
 
 
-async def _until_healthy(url: str) -> None:
-    async with httpx.AsyncClient(base_url=url) as http, asyncio.timeout(GATEWAY_START_SECONDS):
-        while True:
-            with contextlib.suppress(httpx.TransportError):
-                if (await http.get(HEALTH_PATH)).is_success:
-                    return
-            await asyncio.sleep(0.1)
-
-
 async def _stopped(process: asyncio.subprocess.Process) -> None:
     process.terminate()
     try:
@@ -236,7 +226,7 @@ async def running_stack(state_dir: Path, sms_per_second: float, noop: bool) -> A
     )
     worker = await _started(worker_command, state_dir / "worker.log")
     gateway = await _started([*TOCSIN, "api"], state_dir / "gateway.log")
-    await _until_healthy(settings.public_url)
+    await until_healthy(settings.public_url, gateway)
     await until_polled(client, settings.task_queue)
     try:
         async with httpx.AsyncClient(

@@ -9,7 +9,6 @@ phones and mailboxes receive them: at the providers.
 """
 
 import asyncio
-import contextlib
 import functools
 import os
 import platform
@@ -46,6 +45,7 @@ from tests.prometheus_text import Samples, scrape
 from worker.asgi_server import AsgiServer
 from worker.demo_directory import demo_directory
 from worker.dev_server import TemporalDevServer
+from worker.gateway_readiness import until_healthy
 from worker.ports import free_port
 from worker.sandbox.smtp_server import MailSandbox
 from worker.sandbox.twilio_server import TwilioSandbox
@@ -235,14 +235,8 @@ class FaultStack:
     async def start_gateway(self) -> asyncio.subprocess.Process:
         """``tocsin api``, once its health check answers."""
         process = await self._start("api", "gateway")
-        async with httpx.AsyncClient(base_url=self.settings.gateway_url) as http:
-            async with asyncio.timeout(60):
-                while True:
-                    assert process.returncode is None, "tocsin api stopped; see gateway.log"
-                    with contextlib.suppress(httpx.TransportError):
-                        if (await http.get("/healthz")).status_code == 200:
-                            return process
-                    await asyncio.sleep(0.2)
+        await until_healthy(self.settings.gateway_url, process)
+        return process
 
     async def stop_process(self, process: asyncio.subprocess.Process) -> None:
         """SIGTERM, as a deployment stops a process: a worker finishes what it runs first."""
