@@ -140,7 +140,10 @@ class EmailActivities:
     @activity.defn(name=SEND_EMAIL)
     async def send_email(self, request: EmailRequest) -> SendResult:
         claimed = await asyncio.to_thread(self._ledger.claim_all, [_claim(request)])
-        return await self._send_claimed(request, claimed[request.key], self._send_alone)
+        try:
+            return await self._send_claimed(request, claimed[request.key], self._send_alone)
+        finally:
+            await asyncio.to_thread(self._ledger.write_noted)
 
     @activity.defn(name=SEND_EMAIL_BATCH)
     async def send_email_batch(self, requests: list[EmailRequest]) -> list[BatchItemResult]:
@@ -157,6 +160,7 @@ class EmailActivities:
                 return await send_each_async(
                     requests,
                     lambda request: self._send_claimed(request, claimed[request.key], send),
+                    self._ledger,
                 )
 
     async def _send_alone(self, message: Message) -> None:
@@ -188,14 +192,12 @@ class EmailActivities:
         try:
             await send(build_message(request, self._smtp.mail_from))
         except (aiosmtplib.SMTPRecipientsRefused, aiosmtplib.SMTPResponseException) as error:
-            await self._refused(request, error)
+            self._refused(request, error)
         except (aiosmtplib.SMTPException, OSError):
             log.warning("email.outcome_unknown", step=request.step)
             raise
         provider_id = message_id(request.key)
-        await asyncio.to_thread(
-            self._ledger.mark, request.key, OutboxStatus.SENT, provider_id=provider_id
-        )
+        self._ledger.note(request.key, OutboxStatus.SENT, provider_id=provider_id)
         if unsure:
             log.warning("email.possible_duplicate", step=request.step)
         log.info("email.sent", step=request.step, attachments=len(request.attachments))
@@ -206,7 +208,7 @@ class EmailActivities:
             duplicate_suspected=unsure,
         )
 
-    async def _refused(
+    def _refused(
         self,
         request: EmailRequest,
         error: aiosmtplib.SMTPRecipientsRefused | aiosmtplib.SMTPResponseException,
@@ -217,12 +219,10 @@ class EmailActivities:
         else:
             code = error.code
         if code >= 500:
-            await asyncio.to_thread(
-                self._ledger.mark, request.key, OutboxStatus.FAILED, error_code=str(code)
-            )
+            self._ledger.note(request.key, OutboxStatus.FAILED, error_code=str(code))
             log.warning("email.refused", step=request.step, code=code)
             permanent_failure("email", str(code))
-        await asyncio.to_thread(self._ledger.mark, request.key, OutboxStatus.PENDING)
+        self._ledger.note(request.key, OutboxStatus.PENDING)
         raise ApplicationError(f"serveur SMTP indisponible ({code})", str(code))
 
     @property

@@ -1,10 +1,20 @@
 """The outbox as a sending activity uses it: claim the message's row before the
-provider call, mark it after, and give up for good on a permanent refusal."""
+provider call, note what became of it after, and give up for good on a permanent
+refusal.
+
+A batch's outcomes are written together, a few times a second, not one
+transaction per message: written one by one, most SMS threads of a national
+hand-over stood in line for the database. A worker that dies loses at most the
+outcomes noted since the last write; their rows stay ``sending``, which the SMS
+sender reconciles with the provider and the email sender counts as a possible
+duplicate (same Message-ID).
+"""
 
 import asyncio
 import contextlib
 import contextvars
 import threading
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import NoReturn, Protocol, TypeVar
@@ -26,6 +36,10 @@ from store.database import Store
 from store.outbox import OutboxClaim, OutboxMark
 
 OPTED_OUT = "opted_out"
+NOTED_MARKS_WRITTEN_AT = 20
+NOTED_MARKS_WRITTEN_WITHIN_SECONDS = 0.2
+"""A delivery receipt that comes before its message's sid is written waits for it
+(see gateway/twilio_webhooks.py); this keeps that wait short."""
 HEARTBEAT_EVERY_SECONDS = 5.0
 """A batch's heartbeat says its worker is alive, not how far it got (the outbox
 knows): it beats on a timer, however long one provider call takes, so that a
@@ -110,26 +124,40 @@ async def heartbeating_async() -> AsyncIterator[None]:
 
 
 def send_each(
-    requests: Sequence[Request], send: Callable[[Request], SendResult]
+    requests: Sequence[Request], send: Callable[[Request], SendResult], ledger: "OutboxLedger"
 ) -> list[BatchItemResult]:
+    """Each request in turn; the outcomes noted are written as they fall due and,
+    whatever happens, before the batch ends."""
     results = []
-    for request in requests:
-        try:
-            results.append(BatchItemResult(key=request.key, result=send(request)))
-        except ApplicationError as error:
-            results.append(_refused(request.key, error))
+    try:
+        for request in requests:
+            try:
+                results.append(BatchItemResult(key=request.key, result=send(request)))
+            except ApplicationError as error:
+                results.append(_refused(request.key, error))
+            if ledger.writing_due:
+                ledger.write_noted()
+    finally:
+        ledger.write_noted()
     return results
 
 
 async def send_each_async(
-    requests: Sequence[Request], send: Callable[[Request], Awaitable[SendResult]]
+    requests: Sequence[Request],
+    send: Callable[[Request], Awaitable[SendResult]],
+    ledger: "OutboxLedger",
 ) -> list[BatchItemResult]:
     results = []
-    for request in requests:
-        try:
-            results.append(BatchItemResult(key=request.key, result=await send(request)))
-        except ApplicationError as error:
-            results.append(_refused(request.key, error))
+    try:
+        for request in requests:
+            try:
+                results.append(BatchItemResult(key=request.key, result=await send(request)))
+            except ApplicationError as error:
+                results.append(_refused(request.key, error))
+            if ledger.writing_due:
+                await asyncio.to_thread(ledger.write_noted)
+    finally:
+        await asyncio.to_thread(ledger.write_noted)
     return results
 
 
@@ -157,6 +185,9 @@ class OutboxLedger:
     def __init__(self, store: Store, channel: Channel) -> None:
         self._store = store
         self._channel = channel
+        self._noted: list[OutboxMark] = []
+        self._noted_since = 0.0
+        self._noting = threading.Lock()
 
     def claim_all(self, claims: Sequence[OutboxClaim]) -> dict[str, OutboxEntry]:
         """The rows of these messages by key, in one transaction, each as it stood
@@ -186,6 +217,46 @@ class OutboxLedger:
                 )
         return entries
 
+    def note(
+        self,
+        key: str,
+        status: OutboxStatus,
+        *,
+        provider_id: str | None = None,
+        error_code: str | None = None,
+    ) -> None:
+        """Kept for the next ``write_noted``, by whichever thread calls it."""
+        with self._noting:
+            if not self._noted:
+                self._noted_since = time.monotonic()
+            self._noted.append(OutboxMark(key, status, provider_id, error_code))
+
+    @property
+    def writing_due(self) -> bool:
+        return len(self._noted) >= NOTED_MARKS_WRITTEN_AT or (
+            bool(self._noted)
+            and time.monotonic() - self._noted_since >= NOTED_MARKS_WRITTEN_WITHIN_SECONDS
+        )
+
+    def write_noted(self) -> None:
+        """Every mark noted so far, in one transaction. Taken after the writer
+        lock, so that marks another thread was writing are written when it returns;
+        kept for the next write when this one fails."""
+        with self._writing:
+            with self._noting:
+                marks, self._noted = self._noted, []
+            if not marks:
+                return
+            try:
+                with self._store.session() as session:
+                    outbox.mark_all(session, marks, datetime.now(UTC))
+                    session.commit()
+            except Exception:
+                with self._noting:
+                    self._noted[:0] = marks
+                raise
+        _count(self._channel, marks)
+
     def mark(
         self,
         key: str,
@@ -194,8 +265,6 @@ class OutboxLedger:
         provider_id: str | None = None,
         error_code: str | None = None,
     ) -> None:
-        marks = [OutboxMark(key, status, provider_id, error_code)]
-        with self._writing, self._store.session() as session:
-            outbox.mark_all(session, marks, datetime.now(UTC))
-            session.commit()
-        _count(self._channel, marks)
+        """Written when it returns, with whatever else was noted."""
+        self.note(key, status, provider_id=provider_id, error_code=error_code)
+        self.write_noted()

@@ -117,7 +117,10 @@ class SmsActivities:
 
     @activity.defn(name=SEND_SMS)
     def send_sms(self, request: SmsRequest) -> SendResult:
-        return self._send_once(request)
+        try:
+            return self._send_once(request)
+        finally:
+            self._ledger.write_noted()
 
     @activity.defn(name=SEND_SMS_BATCH)
     def send_sms_batch(self, requests: list[SmsRequest]) -> list[BatchItemResult]:
@@ -127,6 +130,7 @@ class SmsActivities:
             return send_each(
                 requests,
                 lambda request: self._send_claimed(request, claimed[request.key]),
+                self._ledger,
             )
 
     def _send_once(self, request: SmsRequest) -> SendResult:
@@ -158,17 +162,17 @@ class SmsActivities:
         return result.model_copy(update={"duplicate_suspected": unsure})
 
     def _record(self, request: SmsRequest, status: OutboxStatus, sid: str) -> SendResult:
-        self._ledger.mark(request.key, status, provider_id=sid)
+        self._ledger.note(request.key, status, provider_id=sid)
         return SendResult(key=request.key, status=status, provider_id=sid)
 
     def _refused(self, request: SmsRequest, error: TwilioRestException) -> NoReturn:
         """429 and 5xx are retried by Temporal; any other refusal is permanent."""
         code = str(error.code or error.status)
         if error.status == 429 or error.status >= 500:
-            self._ledger.mark(request.key, OutboxStatus.PENDING)
+            self._ledger.note(request.key, OutboxStatus.PENDING)
             log.warning("sms.provider_busy", step=request.step, status=error.status, code=code)
             raise ApplicationError(f"fournisseur SMS indisponible ({error.status})", code)
-        self._ledger.mark(request.key, OutboxStatus.FAILED, error_code=code)
+        self._ledger.note(request.key, OutboxStatus.FAILED, error_code=code)
         log.warning("sms.refused", step=request.step, code=code)
         permanent_failure("SMS", code)
 

@@ -4,12 +4,18 @@ workflow's history comes near Temporal's limits."""
 
 from dataclasses import replace
 
+from temporalio.api.enums.v1 import EventType as HistoryEventType
+from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from definitions.event import EventDeclaration
 from definitions.event_type import EventType
 from definitions.loader import Definitions
-from definitions.temporal_names import mobilisation_workflow_id
+from definitions.temporal_names import (
+    SEND_EMAIL_BATCH,
+    SEND_SMS_BATCH,
+    mobilisation_workflow_id,
+)
 from definitions.territory import load_territory
 from gateway.mobilisation_reads import MobilisationReads
 from store.database import Store
@@ -22,6 +28,22 @@ from worker.sandbox.twilio_server import TwilioSandbox
 
 HISTORY_WARNING = 10_000
 SUPPORT_REQUEST_MARK = "votre centre est-il mobilis"
+LARGEST_DEPARTMENT = "59"
+
+
+async def _batches_in_order(client: Client, workflow_id: str) -> list[tuple[str, str]]:
+    """(what happened, which batch activity) in history order."""
+    scheduled: dict[int, str] = {}
+    order = []
+    async for event in client.get_workflow_handle(workflow_id).fetch_history_events():
+        if event.event_type == HistoryEventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            name = event.activity_task_scheduled_event_attributes.activity_type.name
+            scheduled[event.event_id] = name
+            order.append(("scheduled", name))
+        elif event.event_type == HistoryEventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+            attributes = event.activity_task_completed_event_attributes
+            order.append(("completed", scheduled[attributes.scheduled_event_id]))
+    return order
 
 
 async def test_every_demo_centre_is_asked_once_and_histories_stay_small(
@@ -73,5 +95,12 @@ async def test_every_demo_centre_is_asked_once_and_histories_stay_small(
         event = await handle.describe()
         lengths["event"] = event.raw_description.workflow_execution_info.history_length
         assert max(lengths.values()) < HISTORY_WARNING, lengths
+        # The largest department has four SMS batches: its email leaves alongside them.
+        batches = await _batches_in_order(
+            client, mobilisation_workflow_id(handle.id, LARGEST_DEPARTMENT)
+        )
+        first_email = batches.index(("scheduled", SEND_EMAIL_BATCH))
+        sms_done = [i for i, step in enumerate(batches) if step == ("completed", SEND_SMS_BATCH)]
+        assert len(sms_done) >= 4 and first_email < sms_done[0], batches
         await stand_down(handle)
     assert len(mail_sandbox.received) >= total.centres

@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 from temporalio.worker import Worker
@@ -207,3 +209,39 @@ async def test_a_batch_heartbeats_while_a_slow_provider_keeps_it_busy(
     results = await asyncio.to_thread(environment.run, sender.send_sms_batch, requests)
     assert [item.result is not None for item in results] == [True, True, True]
     assert len(beats) >= 5, beats
+
+
+def _rename_outbox(store: Store, old: str, new: str) -> None:
+    with store.engine.begin() as connection:
+        connection.execute(text(f"ALTER TABLE {old} RENAME TO {new}"))
+
+
+@BOTH_DATABASES
+async def test_a_batch_whose_outcomes_cannot_be_written_is_retried_and_sends_none_twice(
+    store: Store, twilio_sandbox: TwilioSandbox
+) -> None:
+    """A batch writes its outcomes together: when the database fails after the
+    messages left, the batch fails, and its retry finds them at the provider."""
+    twilio_sandbox.timeout_delay = 0.4
+    twilio_sandbox.faults.extend([Fault.TIMEOUT_AFTER_ACCEPT] * 2)
+    sender = sms_sender(store, twilio_sandbox, timeout=5.0)
+    batch = [
+        _request().model_copy(update={"key": f"{_request().key}-{n}", "to": f"+3363998004{n}"})
+        for n in (1, 2)
+    ]
+    sending = asyncio.create_task(
+        asyncio.to_thread(ActivityEnvironment().run, sender.send_sms_batch, batch)
+    )
+    await asyncio.sleep(0.2)
+    _rename_outbox(store, "outbox", "outbox_away")
+    with pytest.raises(DBAPIError):
+        await sending
+    _rename_outbox(store, "outbox_away", "outbox")
+    assert {_row(store, request.key).status for request in batch} == {OutboxStatus.SENDING}
+    results = await asyncio.to_thread(ActivityEnvironment().run, sender.send_sms_batch, batch)
+    sids = {message.to: message.sid for message in twilio_sandbox.messages}
+    assert len(twilio_sandbox.messages) == 2
+    for request, item in zip(batch, results, strict=True):
+        assert item.result is not None and item.result.provider_id == sids[request.to]
+        row = _row(store, request.key)
+        assert (row.status, row.provider_id) == (OutboxStatus.QUEUED, sids[request.to])

@@ -42,6 +42,10 @@ SEND_TIMEOUT = timedelta(seconds=60)
 GIVE_UP_AFTER = timedelta(hours=6)
 BATCH_SIZE = 50
 BATCHES_IN_FLIGHT = 4
+"""Per channel: a step's SMS and email batches go out side by side."""
+BATCHES_BY_CHANNEL_PATCH = "batches-by-channel"
+"""Runs from before it sent a step's batches in waves of four, SMS first: a large
+department's email waited for all its SMS, and each wave for its slowest batch."""
 BATCH_TIMEOUT = timedelta(minutes=30)
 BATCH_HEARTBEAT = timedelta(seconds=15)
 """A live batch heartbeats every 5 s on a timer; one whose worker died is given to
@@ -89,6 +93,7 @@ class Outreach:
     sms_task_queue: str
     email_task_queue: str
     crisis_log: CrisisLogWriter
+    batches_by_channel: bool
 
     @classmethod
     async def for_event(
@@ -100,6 +105,9 @@ class Outreach:
     ) -> "Outreach":
         """The calling workflow's outreach for one event, with its type's templates."""
         info = workflow.info()
+        # Asked before any await, as every patch of these workflows (see TMPRL1100
+        # in workflows/department_mobilisation.py).
+        batches_by_channel = workflow.patched(BATCHES_BY_CHANNEL_PATCH)
         templates = await call_store(LOAD_TEMPLATES, declaration.type, result_type=TemplateSet)
         return cls(
             workflow_id=info.workflow_id,
@@ -110,6 +118,7 @@ class Outreach:
             sms_task_queue=sms_task_queue(info.task_queue),
             email_task_queue=email_task_queue(info.task_queue),
             crisis_log=crisis_log,
+            batches_by_channel=batches_by_channel,
         )
 
     def _task_queue(self, channel: Channel) -> str:
@@ -233,22 +242,46 @@ class Outreach:
             for channel, chunk in requests.items()
             for start in range(0, len(chunk), BATCH_SIZE)
         ]
-        for wave in range(0, len(batches), BATCHES_IN_FLIGHT):
-            outcomes = await asyncio.gather(
-                *(
-                    self._send_batch(channel, batch)
-                    for channel, batch in batches[wave : wave + BATCHES_IN_FLIGHT]
+        if self.batches_by_channel:
+            outcomes = await self._send_in_lanes(batches)
+        else:
+            outcomes = []
+            for wave in range(0, len(batches), BATCHES_IN_FLIGHT):
+                outcomes += await asyncio.gather(
+                    *(
+                        self._send_batch(channel, batch)
+                        for channel, batch in batches[wave : wave + BATCHES_IN_FLIGHT]
+                    )
                 )
-            )
-            for items in outcomes:
-                for item in items:
-                    contact_id, channel = owners[item.key]
-                    delivery = deliveries[contact_id]
-                    if item.result is not None:
-                        delivery.sent.add(channel)
-                        delivery.refused.pop(channel, None)
-                    else:
-                        delivery.refused[channel] = item.refused or "?"
+        for items in outcomes:
+            for item in items:
+                contact_id, channel = owners[item.key]
+                delivery = deliveries[contact_id]
+                if item.result is not None:
+                    delivery.sent.add(channel)
+                    delivery.refused.pop(channel, None)
+                else:
+                    delivery.refused[channel] = item.refused or "?"
+
+    async def _send_in_lanes(
+        self, batches: list[tuple[Channel, list[SmsRequest | EmailRequest]]]
+    ) -> list[list[BatchItemResult]]:
+        """BATCHES_IN_FLIGHT lanes per channel, each sending its batches one after
+        the other: a lane's next batch starts as soon as its last one has ended,
+        whatever the other lanes and the other channel are doing."""
+        lanes = [
+            [batch for batch in batches if batch[0] is channel][lane::BATCHES_IN_FLIGHT]
+            for channel in Channel
+            for lane in range(BATCHES_IN_FLIGHT)
+        ]
+
+        async def send_lane(
+            lane: list[tuple[Channel, list[SmsRequest | EmailRequest]]],
+        ) -> list[list[BatchItemResult]]:
+            return [await self._send_batch(channel, batch) for channel, batch in lane]
+
+        sent = await asyncio.gather(*(send_lane(lane) for lane in lanes if lane))
+        return [items for lane in sent for items in lane]
 
     async def _send_batch(
         self, channel: Channel, batch: list[SmsRequest | EmailRequest]
