@@ -11,7 +11,7 @@ the deliveries of support requests, which the departments count, go in bundles.
 import asyncio
 import secrets
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, NamedTuple
 from xml.etree import ElementTree
 
 import structlog
@@ -69,6 +69,21 @@ def signed_inbound_sms(
 def twiml_messages(twiml: str) -> list[str]:
     """The texts of a TwiML answer, as the phone would receive them."""
     return [node.text or "" for node in ElementTree.fromstring(twiml).iter("Message")]
+
+
+class RecordedDelivery(NamedTuple):
+    """A delivery callback recorded on its message, and the task its workflow
+    awaits an answer for, when the workflow is to hear of it."""
+
+    entry: OutboxEntry
+    task: ReplyCodeRow | None
+
+
+def _told_to_workflow(entry: OutboxEntry, delivery: OutboxStatus) -> bool:
+    """Bounces always; deliveries of the steps whose workflow counts them."""
+    if delivery is OutboxStatus.DELIVERED:
+        return entry.step in DELIVERY_TRACKED_STEPS
+    return delivery in (OutboxStatus.UNDELIVERED, OutboxStatus.FAILED)
 
 
 def _twiml(text: str | None) -> Response:
@@ -189,17 +204,12 @@ class TwilioWebhooks:
         )
         return _twiml(routing.answer)
 
-    async def _signal_task(self, entry: OutboxEntry, delivery: OutboxStatus) -> None:
+    async def _signal_task(
+        self, entry: OutboxEntry, delivery: OutboxStatus, task: ReplyCodeRow
+    ) -> None:
         """A bounce reaches the task's workflow at once; a delivery the workflow
         counts goes with the next bundle of receipts."""
-        delivered = delivery is OutboxStatus.DELIVERED
-        if delivered and entry.step not in DELIVERY_TRACKED_STEPS:
-            return
-        with self._store.session() as session:
-            task = reply_codes.awaiting_message(session, entry.recipient, entry.key)
-        if task is None:
-            return
-        if delivered:
+        if delivery is OutboxStatus.DELIVERED:
             receipt = DeliveryReceipt(
                 task_key=task.task_key, contact_id=task.contact_id, step=entry.step
             )
@@ -223,25 +233,35 @@ class TwilioWebhooks:
 
     async def _record_delivery(
         self, message_sid: str, delivery: OutboxStatus, error_code: str | None
-    ) -> OutboxEntry | None:
-        """The message's entry once the receipt is recorded on it; None when no
-        message of Tocsin's has this sid after the wait."""
+    ) -> RecordedDelivery | None:
+        """The receipt once recorded on its message; None when no message of
+        Tocsin's has this sid after the wait."""
         deadline = asyncio.get_running_loop().time() + RECEIPT_WAIT_SECONDS
         while True:
-            entry = await asyncio.to_thread(self._record_receipt, message_sid, delivery, error_code)
-            if entry is not None or asyncio.get_running_loop().time() >= deadline:
-                return entry
+            receipt = await asyncio.to_thread(
+                self._record_receipt, message_sid, delivery, error_code
+            )
+            if receipt is not None or asyncio.get_running_loop().time() >= deadline:
+                return receipt
             await asyncio.sleep(RECEIPT_RETRY_SECONDS)
 
     def _record_receipt(
         self, message_sid: str, delivery: OutboxStatus, error_code: str | None
-    ) -> OutboxEntry | None:
+    ) -> RecordedDelivery | None:
+        """In a thread, with the task to tell in the same session: a delivery
+        callback does no store work in the event loop, where the replies wait."""
         with self._store.session() as session:
             entry = outbox.record_delivery(
                 session, message_sid, delivery, error_code, datetime.now(UTC)
             )
             session.commit()
-        return entry
+            if entry is None:
+                return None
+            told = _told_to_workflow(entry, delivery)
+            task = (
+                reply_codes.awaiting_message(session, entry.recipient, entry.key) if told else None
+            )
+        return RecordedDelivery(entry, task)
 
     def _count(self, delivery: OutboxStatus) -> None:
         if delivery is OutboxStatus.DELIVERED:
@@ -261,18 +281,15 @@ class TwilioWebhooks:
         if delivery is None or not form.get("MessageSid"):
             log.info("webhook.status_ignored", status=form.get("MessageStatus"))
             return Response(status_code=status.HTTP_204_NO_CONTENT)
-        entry = await self._record_delivery(form["MessageSid"], delivery, form.get("ErrorCode"))
-        if entry is None:
+        receipt = await self._record_delivery(form["MessageSid"], delivery, form.get("ErrorCode"))
+        if receipt is None:
             log.info("webhook.status_unknown_message", message_sid=form["MessageSid"])
         else:
+            entry = receipt.entry
             log.info("sms.delivery", event_id=entry.event_id, step=entry.step, status=delivery)
             self._count(delivery)
-            if delivery in (
-                OutboxStatus.DELIVERED,
-                OutboxStatus.UNDELIVERED,
-                OutboxStatus.FAILED,
-            ):
-                await self._signal_task(entry, delivery)
+            if receipt.task is not None:
+                await self._signal_task(entry, delivery, receipt.task)
         return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
