@@ -232,7 +232,11 @@ async def test_a_batch_whose_outcomes_cannot_be_written_is_retried_and_sends_non
     sending = asyncio.create_task(
         asyncio.to_thread(ActivityEnvironment().run, sender.send_sms_batch, batch)
     )
-    await asyncio.sleep(0.2)
+    async with asyncio.timeout(10):
+        while True:
+            if twilio_sandbox.messages:
+                break
+            await asyncio.sleep(0.01)
     _rename_outbox(store, "outbox", "outbox_away")
     with pytest.raises(DBAPIError):
         await sending
