@@ -22,6 +22,10 @@ from twilio.request_validator import RequestValidator
 
 API_PREFIX = "/2010-04-01/Accounts/{account_sid}"
 CALLBACKS_IN_FLIGHT = 16
+CALLBACK_KEEPALIVE_SECONDS = 2.0
+"""Below the gateway's 5 s (uvicorn's default): at the same 5 s, a callback now and
+then went out on a connection the gateway was closing, and was lost (a fault test
+counted 33 deliveries of 34 SMS)."""
 
 
 class Fault(StrEnum):
@@ -232,7 +236,11 @@ class TwilioSandbox:
         outcome = ("undelivered", 30003) if undelivered else ("delivered", None)
         if self._callback_client is None or self._callback_gate is None:
             self._callback_client = httpx.AsyncClient(
-                timeout=10, limits=httpx.Limits(max_connections=CALLBACKS_IN_FLIGHT)
+                timeout=10,
+                limits=httpx.Limits(
+                    max_connections=CALLBACKS_IN_FLIGHT,
+                    keepalive_expiry=CALLBACK_KEEPALIVE_SECONDS,
+                ),
             )
             self._callback_gate = asyncio.Semaphore(CALLBACKS_IN_FLIGHT)
         client, gate = self._callback_client, self._callback_gate
