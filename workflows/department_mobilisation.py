@@ -10,6 +10,7 @@ for status reads. The history stays bounded by continuing as new, carrying the
 whole state.
 """
 
+import asyncio
 import contextlib
 from datetime import datetime, timedelta
 from typing import NoReturn
@@ -87,6 +88,9 @@ CENTRE_RECORDS_PATCH = "centre-records"
 """Runs from before each turn wrote the centres that changed to the store."""
 RECORDS_BATCHED_PATCH = "records-batched"
 """Runs that took a turn to record each bundle of delivery receipts at once."""
+STEADY_TIMER_PATCH = "steady-timer"
+"""Runs that started a timer for the next deadline at each wait and cancelled it at
+each answer, two more events and timer tasks for the server per answer."""
 ANSWERED = {ReplyKeyword.MOBILISED: "mobilisé", ReplyKeyword.HELP: "besoin de soutien"}
 
 
@@ -139,6 +143,9 @@ class DepartmentMobilisationWorkflow:
         self._answers_logged_at_once = False
         self._recording = False
         self._records_batched = False
+        self._steady_timer = False
+        self._timer: asyncio.Task[None] | None = None
+        self._timer_deadline: datetime | None = None
         # Here, not in run(): answers that came with the run's start reach the
         # handlers before run() begins, and what they change must be recorded.
         self._records = CentreRecorder(
@@ -157,6 +164,7 @@ class DepartmentMobilisationWorkflow:
         # the same workflow task failed the replay of legacy queries (TMPRL1100).
         self._recording = workflow.patched(CENTRE_RECORDS_PATCH)
         self._records_batched = self._recording and workflow.patched(RECORDS_BATCHED_PATCH)
+        self._steady_timer = workflow.patched(STEADY_TIMER_PATCH)
         self._outreach = await Outreach.for_event(
             start.event_id, start.declaration, start.header, self._writer
         )
@@ -179,8 +187,13 @@ class DepartmentMobilisationWorkflow:
             timeout = None if deadline is None else deadline - workflow.now()
             if timeout is not None and timeout <= timedelta(0):
                 continue
+            if self._steady_timer:
+                await self._work_or(deadline)
+                continue
             with contextlib.suppress(TimeoutError):
                 await workflow.wait_condition(self._has_work, timeout=timeout)
+        if self._timer is not None:
+            self._timer.cancel()
         if workflow.patched(SUMMARY_PATCH):
             self._summarise()
         await call_store(CLOSE_REPLY_CODES, ReplyCodeClosure(workflow_id=info.workflow_id))
@@ -344,6 +357,25 @@ class DepartmentMobilisationWorkflow:
                 "reinforcement_offers": offers,
             },
         )
+
+    async def _work_or(self, deadline: datetime | None) -> None:
+        """Until there is work or the deadline comes. The deadline's timer outlives
+        the turns that leave it where it is: answers come and go without a timer
+        cancelled and another started each time."""
+        if deadline != self._timer_deadline:
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer = None
+            if deadline is not None:
+                seconds = (deadline - workflow.now()).total_seconds()
+                self._timer = asyncio.create_task(asyncio.sleep(seconds))
+            self._timer_deadline = deadline
+        timer = self._timer
+        await workflow.wait_condition(
+            lambda: self._has_work() or (timer is not None and timer.done())
+        )
+        if timer is not None and timer.done():
+            self._timer, self._timer_deadline = None, None
 
     def _has_work(self) -> bool:
         return bool(
