@@ -189,9 +189,9 @@ class DepartmentMobilisationWorkflow:
                 continue
             if self._steady_timer:
                 await self._work_or(deadline)
-                continue
-            with contextlib.suppress(TimeoutError):
-                await workflow.wait_condition(self._has_work, timeout=timeout)
+            else:
+                with contextlib.suppress(TimeoutError):
+                    await workflow.wait_condition(self._has_work, timeout=timeout)
         if self._timer is not None:
             self._timer.cancel()
         if workflow.patched(SUMMARY_PATCH):
