@@ -23,7 +23,7 @@ class CentreRecordActivities:
     def record_centres(self, records: CentreRecords) -> None:
         with self._store.session() as session:
             written = centre_supports.record_centres(session, records)
-            added = sum(events.append_entry(session, entry) for entry in records.entries)
+            added = events.append_entries(session, records.entries)
             session.commit()
         log.info(
             "mobilisation.centres_recorded",

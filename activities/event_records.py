@@ -50,7 +50,7 @@ class EventRecordActivities:
     def append_crisis_log_entries(self, entries: list[CrisisLogEntry]) -> None:
         """Many entries in one transaction: a busy department's answers of a moment."""
         with self._store.session() as session:
-            added = sum(events.append_entry(session, entry) for entry in entries)
+            added = events.append_entries(session, entries)
             session.commit()
         log.info("crisis_log.appended", entries=len(entries), new_entries=added)
 

@@ -5,9 +5,11 @@ finishing late) changes nothing."""
 
 from collections import defaultdict
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, func, select
 
 from definitions.mobilisation import CentreRecords, CentreSupport, SupportCounts, SupportState
+from store.conflict_inserts import ConflictInsert, insert_rows
 from store.tables import CentreSupportRow
 
 COUNTED_STATES = {
@@ -20,47 +22,46 @@ COUNTED_STATES = {
 
 def record_centres(session: Session, records: CentreRecords) -> int:
     """Writes the centres unless a newer revision is there; says how many it wrote."""
-    by_id = {centre.organisation_id: centre for centre in records.centres}
-    stored = {
-        row.organisation_id: row
-        for row in session.exec(
-            select(CentreSupportRow).where(
-                CentreSupportRow.workflow_id == records.workflow_id,
-                col(CentreSupportRow.organisation_id).in_(list(by_id)),
-            )
+    table = CentreSupportRow.__table__
+    rows = [
+        {
+            "workflow_id": records.workflow_id,
+            "organisation_id": centre.organisation_id,
+            "event_id": records.event_id,
+            "department_code": records.department_code,
+            "revision": records.revision,
+            "state": centre.state.value,
+            "requested": centre.requested_at is not None,
+            "delivered": centre.delivered,
+            "support": centre.model_dump(mode="json"),
+        }
+        for centre in {centre.organisation_id: centre for centre in records.centres}.values()
+    ]
+
+    def newer_only(insert: ConflictInsert) -> ConflictInsert:
+        changed = ("revision", "state", "requested", "delivered", "support")
+        return insert.on_conflict_do_update(
+            index_elements=[table.c.workflow_id, table.c.organisation_id],
+            set_={name: insert.excluded[name] for name in changed},
+            where=table.c.revision <= insert.excluded.revision,
         )
-    }
-    written = 0
-    for organisation_id, centre in by_id.items():
-        row = stored.get(organisation_id) or CentreSupportRow(
-            workflow_id=records.workflow_id,
-            organisation_id=organisation_id,
-            event_id=records.event_id,
-            department_code=records.department_code,
-            revision=-1,
-            state="",
-            requested=False,
-            delivered=False,
-            support={},
-        )
-        if row.revision > records.revision:
-            continue
-        row.revision = records.revision
-        row.state = centre.state.value
-        row.requested = centre.requested_at is not None
-        row.delivered = centre.delivered
-        row.support = centre.model_dump(mode="json")
-        session.add(row)
-        written += 1
-    return written
+
+    return insert_rows(session, table, rows, newer_only)
+
+
+CENTRES = select(CentreSupportRow.support).where(
+    CentreSupportRow.workflow_id == bindparam("workflow_id"),
+    col(CentreSupportRow.organisation_id).in_(bindparam("organisation_ids", expanding=True)),
+)
+"""Built once and run on the connection, like ``accounts.TOKEN_ACCOUNT``: the status
+read a phone or a console polls."""
 
 
 def centres(session: Session, workflow_id: str, organisation_ids: list[str]) -> list[CentreSupport]:
-    query = select(CentreSupportRow.support).where(
-        CentreSupportRow.workflow_id == workflow_id,
-        col(CentreSupportRow.organisation_id).in_(organisation_ids),
+    found = session.connection().execute(
+        CENTRES, {"workflow_id": workflow_id, "organisation_ids": organisation_ids}
     )
-    return [CentreSupport.model_validate(support) for support in session.exec(query)]
+    return [CentreSupport.model_validate(support) for support in found.scalars()]
 
 
 def department_recorded(session: Session, workflow_id: str) -> bool:

@@ -3,11 +3,11 @@ that a retried activity changes nothing the second time."""
 
 from datetime import datetime
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from definitions.crisis_log import CrisisLogEntry, CrisisLogKind, DeclarationRecord
 from definitions.event import Phase
+from store.conflict_inserts import insert_new
 from store.tables import CrisisLogRow, EventRow
 
 
@@ -44,24 +44,16 @@ def set_phase(session: Session, event_id: str, phase: Phase, at: datetime) -> No
     session.flush()
 
 
-def _has_entry(session: Session, entry_key: str) -> bool:
-    query = select(CrisisLogRow.id).where(CrisisLogRow.entry_key == entry_key)
-    return session.exec(query).first() is not None
+def append_entries(session: Session, entries: list[CrisisLogEntry]) -> int:
+    """Adds the entries whose key is not there yet; says how many. An entry of an
+    unknown event is refused (the integrity error goes on)."""
+    rows = [entry.model_dump(mode="python") for entry in entries]
+    return insert_new(session, CrisisLogRow.__table__, rows)
 
 
 def append_entry(session: Session, entry: CrisisLogEntry) -> bool:
-    """Add the entry unless its key is already there; says whether it was added.
-    An entry of an unknown event is refused (the integrity error goes on)."""
-    if _has_entry(session, entry.entry_key):
-        return False
-    try:
-        with session.begin_nested():
-            session.add(CrisisLogRow(**entry.model_dump(mode="python")))
-    except IntegrityError:
-        if not _has_entry(session, entry.entry_key):
-            raise
-        return False
-    return True
+    """Says whether the entry was added (False: its key was already there)."""
+    return append_entries(session, [entry]) == 1
 
 
 def crisis_log(session: Session, event_id: str, limit: int | None = None) -> list[CrisisLogEntry]:

@@ -3,9 +3,9 @@
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from store.conflict_inserts import insert_new
 from store.tables import InboundSmsRow, SmsOptOutRow
 
 
@@ -13,22 +13,14 @@ def record_first(
     session: Session, message_sid: str, *, sender: str, body: str, outcome: str, now: datetime
 ) -> bool:
     """Keep the message unless its MessageSid was seen; says whether it is new."""
-    if seen(session, message_sid):
-        return False
-    try:
-        with session.begin_nested():
-            session.add(
-                InboundSmsRow(
-                    message_sid=message_sid,
-                    sender=sender,
-                    body=body,
-                    outcome=outcome,
-                    received_at=now,
-                )
-            )
-    except IntegrityError:
-        return False
-    return True
+    row = {
+        "message_sid": message_sid,
+        "sender": sender,
+        "body": body,
+        "outcome": outcome,
+        "received_at": now,
+    }
+    return insert_new(session, InboundSmsRow.__table__, [row]) == 1
 
 
 def seen(session: Session, message_sid: str) -> bool:

@@ -7,7 +7,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
-from sqlalchemy.exc import DatabaseError
+from sqlalchemy.exc import DatabaseError, IntegrityError
 from sqlmodel import SQLModel
 
 from activities.centre_records import CentreRecordActivities
@@ -141,3 +141,25 @@ def test_a_late_write_of_an_older_revision_undoes_no_answer(store: Store) -> Non
     assert counts == {"29": SupportCounts.of([answered, delivered])}
     assert counts["29"].mobilised == 1 and counts["29"].delivered == 2
     assert [entry.entry_key for entry in lines] == [record.entry.entry_key, "wf/7"]
+
+
+def test_a_batch_of_crisis_log_lines_adds_only_the_new_ones(store: Store) -> None:
+    """A retried turn writes its lines again with some new ones: those alone land.
+    A batch with a line of an unknown event is refused whole."""
+    record = _declare(store)
+    lines = [
+        record.entry.model_copy(update={"entry_key": f"wf/{number}", "text": f"ligne {number}"})
+        for number in range(3)
+    ]
+    stranger = lines[0].model_copy(update={"entry_key": "wf/9", "event_id": "inconnu"})
+    with store.session() as session:
+        assert events.append_entries(session, lines[:2]) == 2
+        assert events.append_entries(session, [*lines, lines[2]]) == 1
+        session.commit()
+    with store.session() as session, pytest.raises(IntegrityError):
+        events.append_entries(
+            session, [lines[0].model_copy(update={"entry_key": "wf/8"}), stranger]
+        )
+    with store.session() as session:
+        keys = [entry.entry_key for entry in events.crisis_log(session, record.event_id)]
+    assert keys == [record.entry.entry_key, "wf/0", "wf/1", "wf/2"]
