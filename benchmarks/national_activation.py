@@ -79,6 +79,12 @@ up to 25 ms: precise while answers show fast, without flooding a loaded gateway
 A figure is late by at most its last interval: with 100 ms, an answer shown after
 210 ms was counted at about 308, so the p99 told more of the polling than of Tocsin
 where the target lies."""
+STATUS_READERS = 4
+"""The answers' status reads share four connections, as a few consoles and scripts
+would: when the gateway slows, the reads wait their turn instead of piling up on it
+(with a hundred connections, a slow start had every waiting phone read every 25 ms,
+and the reads became most of the load they measured, up to 2 s late)."""
+PACE_LOOP = 5_000_000
 SUPPORT_REQUEST_MARK = "votre centre est-il mobilis"
 NATIONAL = EventDeclaration(
     type=EventType.INONDATION,
@@ -111,6 +117,16 @@ def _cpu_used(phase: str, before: dict[str, float], after: dict[str, float]) -> 
     return {f"{phase}_cpu_{name}_s": after[name] - before[name] for name in before}
 
 
+def _machine_pace() -> float:
+    """CPU seconds of a fixed loop of Python: this VM's speed drifts by half from one
+    hour to the next, so runs are compared only at a like pace."""
+    started = time.process_time()
+    total = 0
+    for number in range(PACE_LOOP):
+        total += number % 7
+    return time.process_time() - started
+
+
 def _percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
@@ -140,6 +156,7 @@ class Stack:
     twilio: TwilioSandbox
     mail: MailSandbox
     http: httpx.AsyncClient
+    readers: httpx.AsyncClient
     event_id: str = ""
 
     def cpu(self) -> dict[str, float]:
@@ -231,13 +248,24 @@ async def running_stack(state_dir: Path, sms_per_second: float, noop: bool) -> A
     await until_healthy(settings.public_url, gateway)
     await until_polled(client, settings.task_queue)
     try:
-        async with httpx.AsyncClient(
-            base_url=settings.public_url,
-            timeout=30,
-            headers=_reader_token(store),
-            limits=httpx.Limits(keepalive_expiry=CLIENT_KEEPALIVE_SECONDS),
-        ) as http:
-            yield Stack(settings, store, client, server, worker, gateway, twilio, mail, http)
+        async with (
+            httpx.AsyncClient(
+                base_url=settings.public_url,
+                timeout=30,
+                limits=httpx.Limits(keepalive_expiry=CLIENT_KEEPALIVE_SECONDS),
+            ) as http,
+            httpx.AsyncClient(
+                base_url=settings.public_url,
+                timeout=30,
+                headers=_reader_token(store),
+                limits=httpx.Limits(
+                    max_connections=STATUS_READERS, keepalive_expiry=CLIENT_KEEPALIVE_SECONDS
+                ),
+            ) as readers,
+        ):
+            yield Stack(
+                settings, store, client, server, worker, gateway, twilio, mail, http, readers
+            )
     finally:
         await _stopped(gateway)
         await _stopped(worker)
@@ -323,15 +351,16 @@ async def _requested(stack: Stack, noop: bool) -> dict[str, int]:
     return await asyncio.to_thread(_handed_over, stack.store)
 
 
-async def _answer_all(stack: Stack, event_id: str) -> tuple[list[float], list[float]]:
+async def _answer_all(stack: Stack, event_id: str) -> tuple[list[float], list[float], int]:
     """OK from every centre through the webhook, in a random order at a steady pace;
     seconds until the gateway acknowledges each answer, and until its API shows the
-    centre mobilised."""
+    centre mobilised; how many status reads that took."""
     departments = await MobilisationReads(stack.client, stack.store).departments(event_id)
     centres = [(d.department_code, c) for d in departments for c in d.centres]
     random.Random(REPLY_ORDER_SEED).shuffle(centres)
     acknowledged: list[float] = []
     latencies: list[float] = []
+    reads = 0
 
     async def answer(department: str, centre: CentreSupport, delay: float) -> None:
         phone = centre.recipients[0].phone
@@ -342,8 +371,10 @@ async def _answer_all(stack: Stack, event_id: str) -> tuple[list[float], list[fl
         await stack.reply(phone, f"OK {centre.code}")
         acknowledged.append(time.perf_counter() - started)
         interval = STATUS_POLL_FIRST_SECONDS
+        nonlocal reads
         while True:
-            response = await stack.http.get(path)
+            reads += 1
+            response = await stack.readers.get(path)
             response.raise_for_status()
             seen = CentreSupport.model_validate_json(response.content)
             if seen.state is SupportState.MOBILISED:
@@ -358,7 +389,7 @@ async def _answer_all(stack: Stack, event_id: str) -> tuple[list[float], list[fl
             for index, (department, centre) in enumerate(centres)
         )
     )
-    return acknowledged, latencies
+    return acknowledged, latencies, reads
 
 
 async def national(state_dir: Path, expected: int, noop: bool) -> dict[str, float]:
@@ -384,10 +415,11 @@ async def national(state_dir: Path, expected: int, noop: bool) -> dict[str, floa
         }
         print(f"  handed over: {figures}", flush=True)
         answering_cpu = stack.cpu()
-        acknowledged, latencies = await _answer_all(stack, event_id)
+        acknowledged, latencies, reads = await _answer_all(stack, event_id)
         figures |= _cpu_used("replies", answering_cpu, stack.cpu())
         figures |= {
             "replies": len(latencies),
+            "status_reads": reads,
             "reply_p50_ms": 1000 * statistics.median(latencies),
             "reply_p99_ms": 1000 * _percentile(latencies, 0.99),
             "acknowledged_p50_ms": 1000 * statistics.median(acknowledged),
@@ -417,6 +449,7 @@ def _print_figures(title: str, figures: dict[str, float]) -> None:
     print(f"{title}:")
     for name, value in figures.items():
         print(f"  {name}: {value:.3f}" if isinstance(value, float) else f"  {name}: {value}")
+    print(f"  machine pace afterwards: {_machine_pace():.3f} s")
 
 
 async def main(stages: list[str]) -> None:
@@ -434,6 +467,7 @@ async def main(stages: list[str]) -> None:
             f"machine: {platform.platform()}, {os.cpu_count()} CPU, Python {sys.version.split()[0]}"
         )
         print(f"centres to mobilise: {expected} in {len(NATIONAL.departments)} departments")
+        print(f"machine pace (lower is faster): {_machine_pace():.3f} s")
         handed_over: dict[str, float] = {}
         if "national" in stages:
             real = await national(root / "real", expected, noop=False)
