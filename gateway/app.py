@@ -3,7 +3,7 @@ signed links and webhooks, and a health check."""
 
 import html
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -35,7 +35,7 @@ from gateway.mobilisation_routes import mobilisation_router
 from gateway.questionnaire_pages import questionnaire_router
 from gateway.review_routes import review_router
 from gateway.security_headers import SecurityHeaders
-from gateway.twilio_webhooks import twilio_router
+from gateway.twilio_webhooks import TwilioWebhooks, twilio_router
 from store.database import Store
 
 log = structlog.get_logger(__name__)
@@ -134,10 +134,18 @@ def create_app(
     answer links only when a secret can check theirs; the console's phone simulator
     only in the local sandbox, where its SMS come from ``phone_simulator_sender``."""
     metrics = client_metrics(client)
+    webhooks = (
+        TwilioWebhooks(store, client, metrics, twilio_auth_token, public_url)
+        if twilio_auth_token
+        else None
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        async with refreshing_open_events(store, metrics):
+        async with (
+            refreshing_open_events(store, metrics),
+            webhooks.landing_parked_receipts() if webhooks else nullcontext(),
+        ):
             yield
 
     app = FastAPI(
@@ -164,8 +172,8 @@ def create_app(
         event_actions_router(client, store, pages, guards),
         declaration_router(client, store, task_queue, guards),
     ]
-    if twilio_auth_token:
-        routers.append(twilio_router(store, client, metrics, twilio_auth_token, public_url))
+    if webhooks:
+        routers.append(twilio_router(webhooks))
     app.state.phone_simulator = bool(twilio_auth_token) and phone_simulator_sender is not None
     if app.state.phone_simulator:
         routers.append(

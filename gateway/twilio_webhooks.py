@@ -6,16 +6,21 @@ kept once per MessageSid, so a replayed webhook is answered with silence; a
 reply to a waiting task reaches its workflow as a signal, which Temporal accepts
 even while no worker runs. A bounced SMS that awaited an answer is signalled too;
 the deliveries of support requests, which the departments count, go in bundles.
+A receipt for a sid that no message carries yet is parked until one does.
 """
 
 import asyncio
+import contextlib
 import secrets
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, NamedTuple
 from xml.etree import ElementTree
 
 import structlog
 from fastapi import APIRouter, Header, Request, Response, status
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 from twilio.request_validator import RequestValidator
@@ -35,7 +40,7 @@ from definitions.replies import Reply, parse_reply
 from definitions.temporal_names import DELIVERY_FAILED_SIGNAL, REPLY_SIGNAL
 from gateway.delivery_receipts import DeliveryReceiptRelay
 from gateway.reply_routing import CLOSED, UNAVAILABLE, Outcome, Routing, route
-from store import inbound, outbox, reply_codes
+from store import inbound, outbox, parked_receipts, reply_codes
 from store.database import Store
 from store.tables import ReplyCodeRow
 
@@ -46,6 +51,11 @@ RECEIPT_WAIT_SECONDS = 5.0
 """How long a receipt waits for the sending activity to record its message's sid:
 Twilio may call back before the activity has written what the API answered."""
 RECEIPT_RETRY_SECONDS = 0.2
+PARKED_SWEEP_SECONDS = 2.0
+"""How often the receipts kept for sids not recorded yet are tried again."""
+PARKED_PER_SWEEP = 500
+PARKED_KEPT = timedelta(days=1)
+"""A receipt whose sid no message took within a day was never Tocsin's."""
 PREFIX = "/webhooks/twilio"
 INBOUND_SMS_PATH = PREFIX + "/sms"
 
@@ -254,14 +264,68 @@ class TwilioWebhooks:
             entry = outbox.record_delivery(
                 session, message_sid, delivery, error_code, datetime.now(UTC)
             )
+            recorded = None if entry is None else self._recorded(session, entry, delivery)
             session.commit()
-            if entry is None:
-                return None
-            told = _told_to_workflow(entry, delivery)
-            task = (
-                reply_codes.awaiting_message(session, entry.recipient, entry.key) if told else None
-            )
+        return recorded
+
+    @staticmethod
+    def _recorded(session: Session, entry: OutboxEntry, delivery: OutboxStatus) -> RecordedDelivery:
+        told = _told_to_workflow(entry, delivery)
+        task = reply_codes.awaiting_message(session, entry.recipient, entry.key) if told else None
         return RecordedDelivery(entry, task)
+
+    def _park(self, message_sid: str, delivery: OutboxStatus, error_code: str | None) -> None:
+        with self._store.session() as session:
+            parked_receipts.park(session, message_sid, delivery, error_code, datetime.now(UTC))
+            session.commit()
+
+    def _land_parked(self) -> list[tuple[RecordedDelivery, OutboxStatus]]:
+        """The parked receipts whose sid is now recorded, each in its own transaction;
+        those kept past ``PARKED_KEPT`` are dropped."""
+        now = datetime.now(UTC)
+        with self._store.session() as session:
+            dropped = parked_receipts.drop_received_before(session, now - PARKED_KEPT)
+            waiting = parked_receipts.parked(session, PARKED_PER_SWEEP)
+            session.commit()
+        if dropped:
+            log.warning("webhook.parked_receipts_dropped", receipts=dropped)
+        landed = []
+        for receipt in waiting:
+            with self._store.session() as session:
+                entry = parked_receipts.land(session, receipt, now)
+                if entry is None:
+                    continue
+                landed.append((self._recorded(session, entry, receipt.status), receipt.status))
+                session.commit()
+            log.info("webhook.parked_receipt_landed", message_sid=receipt.message_sid)
+        return landed
+
+    async def land_parked(self) -> None:
+        for recorded, delivery in await asyncio.to_thread(self._land_parked):
+            await self._tell(recorded, delivery)
+
+    @contextlib.asynccontextmanager
+    async def landing_parked_receipts(
+        self, every: float = PARKED_SWEEP_SECONDS
+    ) -> AsyncIterator[None]:
+        """While the gateway runs: receipts parked by this gateway, another one, or
+        before a restart land once their sid is recorded."""
+
+        async def land_forever() -> None:
+            while True:
+                await asyncio.sleep(every)
+                try:
+                    await self.land_parked()
+                except SQLAlchemyError as error:
+                    log.warning("webhook.parked_receipts_unread", error=str(error))
+
+        landing = asyncio.create_task(land_forever())
+        try:
+            yield
+        finally:
+            landing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await landing
 
     def _count(self, delivery: OutboxStatus) -> None:
         if delivery is OutboxStatus.DELIVERED:
@@ -281,22 +345,25 @@ class TwilioWebhooks:
         if delivery is None or not form.get("MessageSid"):
             log.info("webhook.status_ignored", status=form.get("MessageStatus"))
             return Response(status_code=status.HTTP_204_NO_CONTENT)
-        receipt = await self._record_delivery(form["MessageSid"], delivery, form.get("ErrorCode"))
+        message_sid, error_code = form["MessageSid"], form.get("ErrorCode")
+        receipt = await self._record_delivery(message_sid, delivery, error_code)
         if receipt is None:
-            log.info("webhook.status_unknown_message", message_sid=form["MessageSid"])
+            await asyncio.to_thread(self._park, message_sid, delivery, error_code)
+            log.info("webhook.status_parked", message_sid=message_sid, status=delivery)
         else:
-            entry = receipt.entry
-            log.info("sms.delivery", event_id=entry.event_id, step=entry.step, status=delivery)
-            self._count(delivery)
-            if receipt.task is not None:
-                await self._signal_task(entry, delivery, receipt.task)
+            await self._tell(receipt, delivery)
         return Response(status_code=status.HTTP_204_NO_CONTENT)
 
+    async def _tell(self, receipt: RecordedDelivery, delivery: OutboxStatus) -> None:
+        """The metrics, and the task's workflow when it is to hear of it."""
+        entry = receipt.entry
+        log.info("sms.delivery", event_id=entry.event_id, step=entry.step, status=delivery)
+        self._count(delivery)
+        if receipt.task is not None:
+            await self._signal_task(entry, delivery, receipt.task)
 
-def twilio_router(
-    store: Store, client: Client, metrics: TocsinMetrics, auth_token: str, public_url: str
-) -> APIRouter:
-    webhooks = TwilioWebhooks(store, client, metrics, auth_token, public_url)
+
+def twilio_router(webhooks: TwilioWebhooks) -> APIRouter:
     router = APIRouter(prefix=PREFIX, tags=["webhooks"])
     router.post("/sms")(webhooks.inbound_sms)
     router.post("/status", status_code=status.HTTP_204_NO_CONTENT)(webhooks.delivery_status)

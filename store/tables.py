@@ -138,6 +138,19 @@ class InboundSmsRow(SQLModel, table=True):
     received_at: datetime = Field(sa_column=_utc_column())
 
 
+class ParkedReceiptRow(SQLModel, table=True):
+    """A delivery callback for a sid no message carries yet: the sending activity
+    died between the provider's answer and its record, and its retry will find the
+    message at the provider. Kept until then, each status once."""
+
+    __tablename__ = "parked_receipts"
+
+    message_sid: str = Field(primary_key=True, max_length=64)
+    status: str = Field(primary_key=True, max_length=32)
+    error_code: str | None = Field(default=None, max_length=32)
+    received_at: datetime = Field(sa_column=_utc_column(index=True))
+
+
 class SmsOptOutRow(SQLModel, table=True):
     """Numbers that answered STOP: no more SMS to them, email instead."""
 

@@ -351,13 +351,17 @@ async def workflow_count(env: WorkflowEnvironment, task_queue: str) -> int:
 async def in_process_gateway(
     client: Client, store: Store, public_url: str, headers: dict[str, str] | None = None
 ) -> AsyncIterator[httpx.AsyncClient]:
-    """The gateway called in-process, as Twilio or a script would call it."""
+    """The gateway called in-process, as Twilio or a script would call it, its
+    background tasks running."""
     app = create_app(
         client, store, "unused", twilio_auth_token=TWILIO_AUTH_TOKEN, public_url=public_url
     )
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://gateway", headers=headers
-    ) as http:
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://gateway", headers=headers
+        ) as http,
+    ):
         yield http
 
 

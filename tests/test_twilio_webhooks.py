@@ -20,7 +20,7 @@ from definitions.outgoing import (
     idempotency_key,
 )
 from gateway.reply_routing import NOT_UNDERSTOOD, NOTHING_AWAITED, OPTED_OUT
-from store import outbox
+from store import outbox, parked_receipts
 from store.database import Store
 from store.tables import InboundSmsRow
 from tests.conftest import TWILIO_AUTH_TOKEN, Phone, in_process_gateway, sms_sender
@@ -50,6 +50,12 @@ async def _sms(
     return await gateway.post(
         "/webhooks/twilio/sms", data=params, headers=_signed("/webhooks/twilio/sms", params)
     )
+
+
+async def _receipt(gateway: httpx.AsyncClient, sid: str) -> int:
+    params = {"MessageSid": sid, "MessageStatus": "delivered", "To": PHONE}
+    path = "/webhooks/twilio/status"
+    return (await gateway.post(path, data=params, headers=_signed(path, params))).status_code
 
 
 def _inbound_count(store: Store) -> int:
@@ -161,16 +167,46 @@ async def test_a_receipt_that_outruns_the_record_of_its_sid_waits_for_it(
             outbox.mark_all(session, [outbox.OutboxMark(key, OutboxStatus.QUEUED, "SMlate")], now)
             session.commit()
 
-    async def receipt(sid: str) -> int:
-        params = {"MessageSid": sid, "MessageStatus": "delivered", "To": PHONE}
-        path = "/webhooks/twilio/status"
-        return (await gateway.post(path, data=params, headers=_signed(path, params))).status_code
-
     recording = asyncio.create_task(record_sid_late())
-    assert await receipt("SMlate") == 204
+    assert await _receipt(gateway, "SMlate") == 204
     await recording
     with store.session() as session:
         entries = outbox.entries(session)
     assert [(entry.provider_id, entry.status) for entry in entries] == [
         ("SMlate", OutboxStatus.DELIVERED)
     ]
+
+
+async def test_a_receipt_whose_sid_is_recorded_after_its_wait_is_kept_until_then(
+    gateway: httpx.AsyncClient, store: Store
+) -> None:
+    """A worker killed between the provider's answer and the record of the sid: the
+    retry of its batch finds the message at the provider and records the sid about
+    15 s later, after the receipt's wait. The receipt is parked, then lands."""
+    key = idempotency_key("e", "support_request", "ccas", Channel.SMS)
+    claim = outbox.OutboxClaim(key, "e", Channel.SMS, "support_request", PHONE, "x")
+    with store.session() as session:
+        now = datetime.now(UTC)
+        outbox.claim_all(session, [claim], now)
+        outbox.mark_all(session, [outbox.OutboxMark(key, OutboxStatus.SENDING)], now)
+        session.commit()
+    assert await _receipt(gateway, "SMparked") == 204
+    with store.session() as session:
+        [entry] = outbox.entries(session)
+        waiting = parked_receipts.parked(session, limit=10)
+    assert (entry.provider_id, entry.status) == (None, OutboxStatus.SENDING)
+    assert [(receipt.message_sid, receipt.status) for receipt in waiting] == [
+        ("SMparked", OutboxStatus.DELIVERED)
+    ]
+    with store.session() as session:
+        marks = [outbox.OutboxMark(key, OutboxStatus.QUEUED, "SMparked")]
+        outbox.mark_all(session, marks, datetime.now(UTC))
+        session.commit()
+    for _ in range(100):
+        with store.session() as session:
+            [entry] = outbox.entries(session)
+            waiting = parked_receipts.parked(session, limit=10)
+        if entry.status is OutboxStatus.DELIVERED:
+            break
+        await asyncio.sleep(0.05)
+    assert (entry.provider_id, entry.status, waiting) == ("SMparked", OutboxStatus.DELIVERED, [])
