@@ -148,12 +148,15 @@ class TwilioWebhooks:
             if error.status is not RPCStatusCode.NOT_FOUND:
                 log.error("sms.routing_failed", workflow_id=task.workflow_id, error=str(error))
                 return Routing(Outcome.UNAVAILABLE, UNAVAILABLE)
-            with self._store.session() as session:
-                closure = ReplyCodeClosure(workflow_id=task.workflow_id)
-                reply_codes.close_codes(session, closure, datetime.now(UTC))
-                session.commit()
+            await asyncio.to_thread(self._close_codes, task.workflow_id)
             return Routing(Outcome.CLOSED, CLOSED)
         return routing
+
+    def _close_codes(self, workflow_id: str) -> None:
+        with self._store.session() as session:
+            closure = ReplyCodeClosure(workflow_id=workflow_id)
+            reply_codes.close_codes(session, closure, datetime.now(UTC))
+            session.commit()
 
     def _codes_unless_seen(self, message_sid: str, sender: str) -> list[ReplyCodeRow] | None:
         """Every code this phone was given; None for a webhook already taken. In a

@@ -12,6 +12,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 from twilio.request_validator import RequestValidator
 
+from definitions.awaited_replies import AwaitedRecipient, AwaitedTask
 from definitions.outgoing import (
     PERMANENT_DELIVERY_ERROR,
     Channel,
@@ -19,8 +20,9 @@ from definitions.outgoing import (
     SmsRequest,
     idempotency_key,
 )
-from gateway.reply_routing import NOT_UNDERSTOOD, NOTHING_AWAITED, OPTED_OUT
-from store import outbox, parked_receipts
+from definitions.replies import ReplyKeyword
+from gateway.reply_routing import CLOSED, NOT_UNDERSTOOD, NOTHING_AWAITED, OPTED_OUT
+from store import outbox, parked_receipts, reply_codes
 from store.database import Store
 from store.tables import InboundSmsRow
 from tests.conftest import TWILIO_AUTH_TOKEN, Phone, in_process_gateway, sms_sender
@@ -210,3 +212,24 @@ async def test_a_receipt_whose_sid_is_recorded_after_its_wait_is_kept_until_then
             break
         await asyncio.sleep(0.05)
     assert (entry.provider_id, entry.status, waiting) == ("SMparked", OutboxStatus.DELIVERED, [])
+
+
+async def test_an_answer_to_a_workflow_that_has_ended_is_told_so_and_closes_its_code(
+    gateway: httpx.AsyncClient, store: Store
+) -> None:
+    """The code was still open when its workflow ended (a crash between the two): the
+    phone is told the request is closed, and the code is closed with it."""
+    task = AwaitedTask(
+        task_key="ccas-29019",
+        keywords=[ReplyKeyword.MOBILISED],
+        recipients=[AwaitedRecipient(contact_id="c-1", phone=PHONE)],
+    )
+    with store.session() as session:
+        codes = reply_codes.open_codes(session, "ended-workflow", "e", [task], datetime.now(UTC))
+        session.commit()
+    answer = f"OK {codes['ccas-29019']}"
+    closed = await _sms(gateway, answer, "SM300")
+    assert f"<Message>{CLOSED}</Message>" in closed.text
+    with store.session() as session:
+        [row] = reply_codes.codes_of_phone(session, PHONE)
+    assert row.closed_at is not None
