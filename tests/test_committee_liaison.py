@@ -447,6 +447,10 @@ async def test_an_event_enters_its_committee_phase_and_closes(
             committee_workflow_id(event_id), result_type=CommitteeStatus
         )
         assert (await liaison.result()).finished
+        after = (await phone.http.get(f"/api/events/{event_id}/committee")).json()
+        assert after["finished"] is True, "read after closure, the liaison says it finished"
+        mobilisation = (await phone.http.get(f"/api/events/{event_id}/mobilisation")).json()
+        assert mobilisation and all(department["finished"] for department in mobilisation)
         with demo_store.session() as session:
             kinds = [entry.kind for entry in events.crisis_log(session, event_id)]
         assert CrisisLogKind.LIAISON_OPENED in kinds and CrisisLogKind.LIAISON_CLOSED in kinds

@@ -74,6 +74,9 @@ class AfterActionReviewWorkflow:
     @workflow.init
     def __init__(self, start: ReviewStart) -> None:
         self._start = start
+        self._ended = False
+        """Set as the run returns: a query of the closed run, which Temporal answers by
+        replaying its history, says it finished."""
         rules = start.rules
         self._rounds = [
             self._round(ReviewRound.HOT, start.closed_at + rules.hot_debrief_after),
@@ -133,10 +136,11 @@ class AfterActionReviewWorkflow:
                 "faite(s).",
             )
             await self._log.flush()
-        return self.status(finished=True)
+        self._ended = True
+        return self.status()
 
     @workflow.query(name=STATUS_QUERY)
-    def status(self, finished: bool = False) -> ReviewStatus:
+    def status(self) -> ReviewStatus:
         return ReviewStatus(
             event_id=self._start.event_id,
             questions=self._start.questions,
@@ -144,7 +148,7 @@ class AfterActionReviewWorkflow:
             tasks=self._tasks.all,
             report_version=self._report.version if self._report else 0,
             compiled_at=self._compiled_at,
-            finished=finished,
+            finished=self._ended,
         )
 
     @workflow.signal(name=REPLY_SIGNAL)

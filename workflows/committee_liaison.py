@@ -81,6 +81,9 @@ class CommitteeLiaisonWorkflow:
     @workflow.init
     def __init__(self, start: CommitteeStart) -> None:
         self._start = start
+        self._ended = False
+        """Set as the run returns: a query of the closed run, which Temporal answers by
+        replaying its history, says it finished."""
         carried = start.carried
         self._started_at = carried.started_at if carried else workflow.now()
         self._generation = carried.generation + 1 if carried else 1
@@ -135,10 +138,11 @@ class CommitteeLiaisonWorkflow:
         await workflow.wait_condition(workflow.all_handlers_finished)
         async with self._busy:
             await self._close()
-        return self.status(finished=True)
+        self._ended = True
+        return self.status()
 
     @workflow.query(name=STATUS_QUERY)
-    def status(self, finished: bool = False) -> CommitteeStatus:
+    def status(self) -> CommitteeStatus:
         return CommitteeStatus(
             event_id=self._start.event_id,
             started_at=self._started_at,
@@ -149,7 +153,7 @@ class CommitteeLiaisonWorkflow:
             tasks=self._tasks.all,
             checkpoints=self._checkpoints,
             centres_needing_support=self._start.centres_needing_support,
-            finished=finished,
+            finished=self._ended,
         )
 
     @workflow.signal(name=REPLY_SIGNAL)

@@ -122,6 +122,9 @@ class DepartmentMobilisationWorkflow:
     @workflow.init
     def __init__(self, start: MobilisationStart) -> None:
         self._start = start
+        self._ended = False
+        """Set as the run returns: a query of the closed run, which Temporal answers by
+        replaying its history, says it finished."""
         carried = start.carried
         info = workflow.info()
         self._centres = {c.organisation_id: c for c in carried.centres} if carried else {}
@@ -199,10 +202,11 @@ class DepartmentMobilisationWorkflow:
         await call_store(CLOSE_REPLY_CODES, ReplyCodeClosure(workflow_id=info.workflow_id))
         await self._write()
         await workflow.wait_condition(workflow.all_handlers_finished)
-        return self.status(finished=True)
+        self._ended = True
+        return self.status()
 
     @workflow.query(name=STATUS_QUERY)
-    def status(self, finished: bool = False) -> MobilisationStatus:
+    def status(self) -> MobilisationStatus:
         centres = list(self._centres.values())
         return MobilisationStatus(
             department_code=self._start.department.code,
@@ -211,7 +215,7 @@ class DepartmentMobilisationWorkflow:
             centres=centres,
             actions=list(self._actions.values()),
             reports_sent=self._reports_sent,
-            finished=finished,
+            finished=self._ended,
         )
 
     @workflow.query(name=COUNTS_QUERY)
