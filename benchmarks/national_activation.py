@@ -22,7 +22,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -80,10 +80,12 @@ A figure is late by at most its last interval: with 100 ms, an answer shown afte
 210 ms was counted at about 308, so the p99 told more of the polling than of Tocsin
 where the target lies."""
 STATUS_READERS = 4
-"""The answers' status reads share four connections, as a few consoles and scripts
-would: when the gateway slows, the reads wait their turn instead of piling up on it
-(with a hundred connections, a slow start had every waiting phone read every 25 ms,
-and the reads became most of the load they measured, up to 2 s late)."""
+"""At most four status reads at once, as a few consoles and scripts would make them:
+when the gateway slows, the reads wait their turn instead of piling up on it (with a
+hundred at once, a slow start had every waiting phone read every 25 ms, and the reads
+became most of the load they measured). A semaphore, not httpx's pool: four pooled
+connections made the thousands of queued reads cost the benchmark's process more CPU
+than everything else (httpx walks its queue at every release)."""
 PACE_LOOP = 5_000_000
 SUPPORT_REQUEST_MARK = "votre centre est-il mobilis"
 NATIONAL = EventDeclaration(
@@ -156,7 +158,7 @@ class Stack:
     twilio: TwilioSandbox
     mail: MailSandbox
     http: httpx.AsyncClient
-    readers: httpx.AsyncClient
+    reading: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(STATUS_READERS))
     event_id: str = ""
 
     def cpu(self) -> dict[str, float]:
@@ -248,24 +250,13 @@ async def running_stack(state_dir: Path, sms_per_second: float, noop: bool) -> A
     await until_healthy(settings.public_url, gateway)
     await until_polled(client, settings.task_queue)
     try:
-        async with (
-            httpx.AsyncClient(
-                base_url=settings.public_url,
-                timeout=30,
-                limits=httpx.Limits(keepalive_expiry=CLIENT_KEEPALIVE_SECONDS),
-            ) as http,
-            httpx.AsyncClient(
-                base_url=settings.public_url,
-                timeout=30,
-                headers=_reader_token(store),
-                limits=httpx.Limits(
-                    max_connections=STATUS_READERS, keepalive_expiry=CLIENT_KEEPALIVE_SECONDS
-                ),
-            ) as readers,
-        ):
-            yield Stack(
-                settings, store, client, server, worker, gateway, twilio, mail, http, readers
-            )
+        async with httpx.AsyncClient(
+            base_url=settings.public_url,
+            timeout=30,
+            headers=_reader_token(store),
+            limits=httpx.Limits(keepalive_expiry=CLIENT_KEEPALIVE_SECONDS),
+        ) as http:
+            yield Stack(settings, store, client, server, worker, gateway, twilio, mail, http)
     finally:
         await _stopped(gateway)
         await _stopped(worker)
@@ -374,7 +365,8 @@ async def _answer_all(stack: Stack, event_id: str) -> tuple[list[float], list[fl
         nonlocal reads
         while True:
             reads += 1
-            response = await stack.readers.get(path)
+            async with stack.reading:
+                response = await stack.http.get(path)
             response.raise_for_status()
             seen = CentreSupport.model_validate_json(response.content)
             if seen.state is SupportState.MOBILISED:
