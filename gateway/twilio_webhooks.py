@@ -283,12 +283,13 @@ class TwilioWebhooks:
             session.commit()
 
     def _land_parked(self) -> list[tuple[RecordedDelivery, OutboxStatus]]:
-        """The parked receipts whose sid is now recorded, each in its own transaction;
-        those kept past ``PARKED_KEPT`` are dropped."""
+        """The parked receipts whose sid is now recorded, each in its own transaction
+        (the next sweep takes any beyond ``PARKED_PER_SWEEP``); those kept past
+        ``PARKED_KEPT`` are dropped."""
         now = datetime.now(UTC)
         with self._store.session() as session:
             dropped = parked_receipts.drop_received_before(session, now - PARKED_KEPT)
-            waiting = parked_receipts.parked(session, PARKED_PER_SWEEP)
+            waiting = parked_receipts.landable(session, PARKED_PER_SWEEP)
             session.commit()
         if dropped:
             log.warning("webhook.parked_receipts_dropped", receipts=dropped)

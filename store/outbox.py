@@ -133,12 +133,6 @@ def mark_all(session: Session, marks: Sequence[OutboxMark], now: datetime) -> No
     )
 
 
-def carries(session: Session, provider_id: str) -> bool:
-    """Whether a message of Tocsin's has this provider id."""
-    query = select(_outbox.c.id).where(_outbox.c.provider_id == provider_id).limit(1)
-    return session.execute(query).first() is not None
-
-
 def record_delivery(
     session: Session, provider_id: str, status: OutboxStatus, error_code: str | None, now: datetime
 ) -> OutboxEntry | None:

@@ -13,7 +13,7 @@ from sqlmodel import Session, col, delete, select
 from definitions.outgoing import OutboxEntry, OutboxStatus
 from store import outbox
 from store.conflict_inserts import insert_new
-from store.tables import ParkedReceiptRow
+from store.tables import OutboxRow, ParkedReceiptRow
 
 
 @dataclass(frozen=True)
@@ -40,9 +40,15 @@ def park(
     insert_new(session, ParkedReceiptRow.__table__, [row])
 
 
-def parked(session: Session, limit: int) -> list[ParkedReceipt]:
-    """The oldest first, as the provider sent them."""
-    query = select(ParkedReceiptRow).order_by(col(ParkedReceiptRow.received_at)).limit(limit)
+def landable(session: Session, limit: int) -> list[ParkedReceipt]:
+    """Those whose sid a message now carries, the oldest first, as the provider sent
+    them: receipts that will never land do not hold up those that can."""
+    query = (
+        select(ParkedReceiptRow)
+        .join(OutboxRow, col(OutboxRow.provider_id) == col(ParkedReceiptRow.message_sid))
+        .order_by(col(ParkedReceiptRow.received_at))
+        .limit(limit)
+    )
     return [
         ParkedReceipt(row.message_sid, OutboxStatus(row.status), row.error_code)
         for row in session.exec(query)
@@ -50,10 +56,8 @@ def parked(session: Session, limit: int) -> list[ParkedReceipt]:
 
 
 def land(session: Session, receipt: ParkedReceipt, now: datetime) -> OutboxEntry | None:
-    """Records the receipt on its message and forgets it, once the sid is there;
-    None (nothing changed) while it is not, or when another gateway took it."""
-    if not outbox.carries(session, receipt.message_sid):
-        return None
+    """Records a landable receipt on its message and forgets it; None when another
+    gateway took it first. In a session of its own, committed only on success."""
     taken = session.execute(
         delete(ParkedReceiptRow).where(
             col(ParkedReceiptRow.message_sid) == receipt.message_sid,

@@ -22,9 +22,9 @@ from definitions.outgoing import (
 )
 from definitions.replies import ReplyKeyword
 from gateway.reply_routing import CLOSED, NOT_UNDERSTOOD, NOTHING_AWAITED, OPTED_OUT
-from store import outbox, parked_receipts, reply_codes
+from store import outbox, reply_codes
 from store.database import Store
-from store.tables import InboundSmsRow
+from store.tables import InboundSmsRow, ParkedReceiptRow
 from tests.conftest import TWILIO_AUTH_TOKEN, Phone, in_process_gateway, sms_sender
 from worker.sandbox.twilio_server import Fault, TwilioSandbox
 
@@ -195,11 +195,9 @@ async def test_a_receipt_whose_sid_is_recorded_after_its_wait_is_kept_until_then
     assert await _receipt(gateway, "SMparked") == 204
     with store.session() as session:
         [entry] = outbox.entries(session)
-        waiting = parked_receipts.parked(session, limit=10)
+        waiting = session.exec(select(ParkedReceiptRow.message_sid, ParkedReceiptRow.status)).all()
     assert (entry.provider_id, entry.status) == (None, OutboxStatus.SENDING)
-    assert [(receipt.message_sid, receipt.status) for receipt in waiting] == [
-        ("SMparked", OutboxStatus.DELIVERED)
-    ]
+    assert waiting == [("SMparked", OutboxStatus.DELIVERED.value)]
     with store.session() as session:
         marks = [outbox.OutboxMark(key, OutboxStatus.QUEUED, "SMparked")]
         outbox.mark_all(session, marks, datetime.now(UTC))
@@ -207,7 +205,7 @@ async def test_a_receipt_whose_sid_is_recorded_after_its_wait_is_kept_until_then
     for _ in range(100):
         with store.session() as session:
             [entry] = outbox.entries(session)
-            waiting = parked_receipts.parked(session, limit=10)
+            waiting = session.exec(select(ParkedReceiptRow)).all()
         if entry.status is OutboxStatus.DELIVERED:
             break
         await asyncio.sleep(0.05)
