@@ -22,7 +22,7 @@ from definitions.outgoing import (
 )
 from definitions.replies import ReplyKeyword
 from gateway.reply_routing import CLOSED, NOT_UNDERSTOOD, NOTHING_AWAITED, OPTED_OUT
-from store import outbox, reply_codes
+from store import outbox, parked_receipts, reply_codes
 from store.database import Store
 from store.tables import InboundSmsRow, ParkedReceiptRow
 from tests.conftest import TWILIO_AUTH_TOKEN, Phone, in_process_gateway, sms_sender
@@ -184,20 +184,25 @@ async def test_a_receipt_whose_sid_is_recorded_after_its_wait_is_kept_until_then
 ) -> None:
     """A worker killed between the provider's answer and the record of the sid: the
     retry of its batch finds the message at the provider and records the sid about
-    15 s later, after the receipt's wait. The receipt is parked, then lands."""
+    15 s later, after the receipt's wait. The receipt is parked, then lands, past an
+    older one whose sid never comes."""
     key = idempotency_key("e", "support_request", "ccas", Channel.SMS)
     claim = outbox.OutboxClaim(key, "e", Channel.SMS, "support_request", PHONE, "x")
     with store.session() as session:
         now = datetime.now(UTC)
         outbox.claim_all(session, [claim], now)
         outbox.mark_all(session, [outbox.OutboxMark(key, OutboxStatus.SENDING)], now)
+        parked_receipts.park(session, "SMforeign", OutboxStatus.DELIVERED, None, now)
         session.commit()
     assert await _receipt(gateway, "SMparked") == 204
     with store.session() as session:
         [entry] = outbox.entries(session)
         waiting = session.exec(select(ParkedReceiptRow.message_sid, ParkedReceiptRow.status)).all()
     assert (entry.provider_id, entry.status) == (None, OutboxStatus.SENDING)
-    assert waiting == [("SMparked", OutboxStatus.DELIVERED.value)]
+    assert sorted(waiting) == [
+        ("SMforeign", OutboxStatus.DELIVERED.value),
+        ("SMparked", OutboxStatus.DELIVERED.value),
+    ]
     with store.session() as session:
         marks = [outbox.OutboxMark(key, OutboxStatus.QUEUED, "SMparked")]
         outbox.mark_all(session, marks, datetime.now(UTC))
@@ -205,11 +210,12 @@ async def test_a_receipt_whose_sid_is_recorded_after_its_wait_is_kept_until_then
     for _ in range(100):
         with store.session() as session:
             [entry] = outbox.entries(session)
-            waiting = session.exec(select(ParkedReceiptRow)).all()
+            waiting = session.exec(select(ParkedReceiptRow.message_sid)).all()
         if entry.status is OutboxStatus.DELIVERED:
             break
         await asyncio.sleep(0.05)
-    assert (entry.provider_id, entry.status, waiting) == ("SMparked", OutboxStatus.DELIVERED, [])
+    assert (entry.provider_id, entry.status) == ("SMparked", OutboxStatus.DELIVERED)
+    assert waiting == ["SMforeign"], "a receipt no message takes waits without holding others"
 
 
 async def test_an_answer_to_a_workflow_that_has_ended_is_told_so_and_closes_its_code(
