@@ -5,18 +5,14 @@ reports the same figure (the dashboard takes the maximum)."""
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
 
-import structlog
-from sqlalchemy.exc import SQLAlchemyError
 from temporalio.client import Client
 from temporalio.runtime import Runtime
 
 from definitions.metrics import TocsinMetrics
+from gateway.store_loops import repeating
 from store import events
 from store.database import Store
-
-log = structlog.get_logger(__name__)
 
 REFRESH_SECONDS = 15.0
 
@@ -34,22 +30,9 @@ def _refresh(store: Store, metrics: TocsinMetrics) -> None:
         metrics.open_events(open_events.get(exercise, 0), exercise=exercise)
 
 
-@contextlib.asynccontextmanager
-async def refreshing_open_events(
+def refreshing_open_events(
     store: Store, metrics: TocsinMetrics, every: float = REFRESH_SECONDS
-) -> AsyncIterator[None]:
-    async def refresh_forever() -> None:
-        while True:
-            try:
-                await asyncio.to_thread(_refresh, store, metrics)
-            except SQLAlchemyError as error:
-                log.warning("metrics.open_events_unread", error=str(error))
-            await asyncio.sleep(every)
-
-    refreshing = asyncio.create_task(refresh_forever())
-    try:
-        yield
-    finally:
-        refreshing.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await refreshing
+) -> contextlib.AbstractAsyncContextManager[None]:
+    return repeating(
+        lambda: asyncio.to_thread(_refresh, store, metrics), every, "metrics.open_events_unread"
+    )

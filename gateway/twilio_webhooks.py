@@ -12,14 +12,12 @@ A receipt for a sid that no message carries yet is parked until one does.
 import asyncio
 import contextlib
 import secrets
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, NamedTuple
 from xml.etree import ElementTree
 
 import structlog
 from fastapi import APIRouter, Header, Request, Response, status
-from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
@@ -40,6 +38,7 @@ from definitions.replies import Reply, parse_reply
 from definitions.temporal_names import DELIVERY_FAILED_SIGNAL, REPLY_SIGNAL
 from gateway.delivery_receipts import DeliveryReceiptRelay
 from gateway.reply_routing import CLOSED, UNAVAILABLE, Outcome, Routing, route
+from gateway.store_loops import repeating
 from store import inbound, outbox, parked_receipts, reply_codes
 from store.database import Store
 from store.tables import ReplyCodeRow
@@ -308,28 +307,12 @@ class TwilioWebhooks:
         for recorded, delivery in await asyncio.to_thread(self._land_parked):
             await self._tell(recorded, delivery)
 
-    @contextlib.asynccontextmanager
-    async def landing_parked_receipts(
+    def landing_parked_receipts(
         self, every: float = PARKED_SWEEP_SECONDS
-    ) -> AsyncIterator[None]:
+    ) -> contextlib.AbstractAsyncContextManager[None]:
         """While the gateway runs: receipts parked by this gateway, another one, or
         before a restart land once their sid is recorded."""
-
-        async def land_forever() -> None:
-            while True:
-                await asyncio.sleep(every)
-                try:
-                    await self.land_parked()
-                except SQLAlchemyError as error:
-                    log.warning("webhook.parked_receipts_unread", error=str(error))
-
-        landing = asyncio.create_task(land_forever())
-        try:
-            yield
-        finally:
-            landing.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await landing
+        return repeating(self.land_parked, every, "webhook.parked_receipts_unread")
 
     def _count(self, delivery: OutboxStatus) -> None:
         if delivery is OutboxStatus.DELIVERED:
