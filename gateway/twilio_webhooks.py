@@ -18,6 +18,7 @@ from xml.etree import ElementTree
 
 import structlog
 from fastapi import APIRouter, Header, Request, Response, status
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
@@ -283,8 +284,8 @@ class TwilioWebhooks:
 
     def _land_parked(self) -> list[tuple[RecordedDelivery, OutboxStatus]]:
         """The parked receipts whose sid is now recorded, each in its own transaction
-        (the next sweep takes any beyond ``PARKED_PER_SWEEP``); those kept past
-        ``PARKED_KEPT`` are dropped."""
+        (the next sweep takes any beyond ``PARKED_PER_SWEEP``, or after a failed one);
+        those kept past ``PARKED_KEPT`` are dropped."""
         now = datetime.now(UTC)
         with self._store.session() as session:
             dropped = parked_receipts.drop_received_before(session, now - PARKED_KEPT)
@@ -294,12 +295,17 @@ class TwilioWebhooks:
             log.warning("webhook.parked_receipts_dropped", receipts=dropped)
         landed = []
         for receipt in waiting:
-            with self._store.session() as session:
-                entry = parked_receipts.land(session, receipt, now)
-                if entry is None:
-                    continue
-                landed.append((self._recorded(session, entry, receipt.status), receipt.status))
-                session.commit()
+            try:
+                with self._store.session() as session:
+                    entry = parked_receipts.land(session, receipt, now)
+                    if entry is None:
+                        continue
+                    recorded = self._recorded(session, entry, receipt.status)
+                    session.commit()
+            except SQLAlchemyError as error:
+                log.warning("webhook.parked_receipt_unlanded", error=str(error))
+                break
+            landed.append((recorded, receipt.status))
             log.info("webhook.parked_receipt_landed", message_sid=receipt.message_sid)
         return landed
 
