@@ -31,7 +31,7 @@ from sqlalchemy import text
 from temporalio.client import Client
 from twilio.request_validator import RequestValidator
 
-from activities.mobilisation import MobilisationActivities
+from activities.mobilisation_targets import MobilisationActivities
 from definitions.accounts import AccountRequest, Role
 from definitions.designation import RepresentativeChange
 from definitions.event import EventDeclaration
@@ -39,8 +39,8 @@ from definitions.event_type import EventType
 from definitions.mobilisation import CentreSupport, SupportState, TargetsRequest
 from definitions.outgoing import OutboxStatus
 from definitions.territory import load_territory
-from gateway import event_control
-from gateway.mobilisation_reads import MobilisationReads
+from operations import event_control
+from operations.mobilisation_reads import MobilisationReads
 from store import accounts
 from store.database import Store
 from store.directory import replace_directory
@@ -187,7 +187,7 @@ class Stack:
         response.raise_for_status()
 
 
-TOCSIN = ["-c", "from worker.cli import main; main()"]
+TOCSIN = ["-c", "from cli.main import main; main()"]
 
 
 async def _started(arguments: list[str], log: Path) -> asyncio.subprocess.Process:

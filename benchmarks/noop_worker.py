@@ -14,7 +14,7 @@ from temporalio import activity
 from temporalio.worker import Worker
 
 from activities.event_preparation import EventPreparationActivities
-from activities.mobilisation import MobilisationActivities
+from activities.mobilisation_targets import MobilisationActivities
 from activities.people import PeopleActivities
 from definitions.answer_links import AnswerLink
 from definitions.awaited_replies import ReplyCodeClosure, ReplyCodeRequest

@@ -1,1 +1,1 @@
-"""The HTTP gateway: REST API, Twilio webhooks and, later, the web console."""
+"""The HTTP gateway: REST API, Twilio webhooks and the web console."""

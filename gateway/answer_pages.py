@@ -31,8 +31,8 @@ from definitions.metrics import ReplyChannel, TocsinMetrics
 from definitions.mobilisation import CentreSupport
 from definitions.replies import ReplyKeyword
 from definitions.temporal_names import REPLY_SIGNAL, STATUS_QUERY
-from gateway.mobilisation_reads import MobilisationReads
 from gateway.reply_routing import Outcome
+from operations.mobilisation_reads import MobilisationReads
 from store import reply_codes
 from store.database import Store
 

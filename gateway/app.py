@@ -17,11 +17,9 @@ from sqlalchemy import text
 from temporalio.client import Client
 
 from definitions.validation import describe_errors
-from gateway import event_control
 from gateway.access import ForbiddenError, Guards, NotSignedInError, document_roles
 from gateway.answer_pages import answer_router, page
 from gateway.body_limit import BodyLimit
-from gateway.committee_control import UnknownPeopleError
 from gateway.committee_routes import committee_router
 from gateway.console.declaration import declaration_router
 from gateway.console.event_actions import event_actions_router
@@ -30,12 +28,14 @@ from gateway.console.login import LOGIN_PATH, login_router
 from gateway.console.phone_simulator import phone_simulator_router
 from gateway.event_routes import event_router
 from gateway.metrics import client_metrics, refreshing_open_events
-from gateway.mobilisation_reads import DepartmentNotMobilisedError, MobilisationReads
 from gateway.mobilisation_routes import mobilisation_router
 from gateway.questionnaire_pages import questionnaire_router
 from gateway.review_routes import review_router
 from gateway.security_headers import SecurityHeaders
 from gateway.twilio_webhooks import TwilioWebhooks, twilio_router
+from operations import event_control
+from operations.committee_control import UnknownPeopleError
+from operations.mobilisation_reads import DepartmentNotMobilisedError, MobilisationReads
 from store.database import Store
 
 log = structlog.get_logger(__name__)

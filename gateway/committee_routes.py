@@ -21,9 +21,9 @@ from definitions.committee import (
     ParisDateTime,
 )
 from definitions.event_status import EventStatus
-from gateway import committee_control, event_control
 from gateway.access import CallerOf, Guards
 from gateway.api_common import Actor, EventIdPath, acted_by
+from operations import committee_control, event_control
 from store.database import Store
 
 log = structlog.get_logger(__name__)

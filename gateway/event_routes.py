@@ -13,9 +13,9 @@ from definitions.crisis_log import CrisisLogEntry
 from definitions.designation import RepresentativeChange
 from definitions.event import CloseRequest, EventDeclaration
 from definitions.event_status import EventStatus
-from gateway import event_control
 from gateway.access import CallerOf, Guards
 from gateway.api_common import EventIdPath
+from operations import event_control
 from store import accounts
 from store import events as stored_events
 from store.database import Store

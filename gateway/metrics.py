@@ -10,7 +10,7 @@ from temporalio.client import Client
 from temporalio.runtime import Runtime
 
 from definitions.metrics import TocsinMetrics
-from gateway.store_loops import repeating
+from gateway.repeating_tasks import repeating
 from store import events
 from store.database import Store
 

@@ -18,10 +18,10 @@ from definitions.mobilisation import (
     MobilisationStatus,
     SituationReport,
 )
-from gateway import event_control
 from gateway.access import CallerOf, Guards
 from gateway.api_common import EventIdPath
-from gateway.mobilisation_reads import MobilisationReads
+from operations import event_control
+from operations.mobilisation_reads import MobilisationReads
 
 log = structlog.get_logger(__name__)
 

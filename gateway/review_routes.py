@@ -10,10 +10,10 @@ from temporalio.client import Client
 
 from definitions.event_type import EventType
 from definitions.review import GuideEntry, PlannedAction, ReviewStatus
-from gateway import event_control, review_control
 from gateway.access import CallerOf, Guards
 from gateway.api_common import Actor, EventIdPath, acted_by
 from gateway.console.pages import render
+from operations import event_control, review_control
 from store import reviews
 from store.database import Store
 from store.tables import ReviewReportRow

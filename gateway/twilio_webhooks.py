@@ -38,8 +38,8 @@ from definitions.privacy import mask_phone_numbers
 from definitions.replies import Reply, parse_reply
 from definitions.temporal_names import DELIVERY_FAILED_SIGNAL, REPLY_SIGNAL
 from gateway.delivery_receipts import DeliveryReceiptRelay
+from gateway.repeating_tasks import repeating
 from gateway.reply_routing import CLOSED, UNAVAILABLE, Outcome, Routing, route
-from gateway.store_loops import repeating
 from store import inbound, outbox, parked_receipts, reply_codes
 from store.database import Store
 from store.tables import ReplyCodeRow

@@ -43,9 +43,9 @@ from tests.postgres_server import PostgresServer, running_postgres
 from worker.asgi_server import AsgiServer
 from worker.demo_directory import demo_directory
 from worker.ports import free_port
-from worker.runner import Messaging
 from worker.sandbox.smtp_server import MailSandbox
 from worker.sandbox.twilio_server import TwilioSandbox
+from worker.temporal_workers import Messaging
 from workflows.major_event import MajorEventWorkflow
 
 SCRIPTS = Path(sysconfig.get_path("scripts"))

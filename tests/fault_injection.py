@@ -27,7 +27,7 @@ from temporalio.api.history.v1 import ActivityTaskStartedEventAttributes
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError
 
-from activities.mobilisation import MobilisationActivities
+from activities.mobilisation_targets import MobilisationActivities
 from definitions.designation import RepresentativeChange
 from definitions.event import CloseRequest, EventDeclaration
 from definitions.event_type import EventType
@@ -35,8 +35,8 @@ from definitions.loader import load_definitions
 from definitions.mobilisation import SupportState, SupportTarget, TargetsRequest
 from definitions.temporal_names import mobilisation_workflow_id
 from definitions.territory import load_territory
-from gateway import event_control
-from gateway.mobilisation_reads import MobilisationReads
+from operations import event_control
+from operations.mobilisation_reads import MobilisationReads
 from store import events
 from store.database import Store
 from store.directory import replace_directory

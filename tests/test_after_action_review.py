@@ -39,8 +39,8 @@ from tests.conftest import (
     until_department,
     until_status,
 )
-from worker.runner import Messaging, running_workers
 from worker.sandbox.smtp_server import MailSandbox
+from worker.temporal_workers import Messaging, running_workers
 
 REPRESENTATIVE = ("unccas-representant-1@example.org", "+33639980004")
 ACIGNE = ("ccas-35001-direction@example.org", "+33639981338")

@@ -38,9 +38,9 @@ from tests.conftest import (
     until_department,
     until_status,
 )
-from worker.runner import Messaging, running_workers
 from worker.sandbox.smtp_server import MailSandbox
 from worker.sandbox.twilio_server import TwilioSandbox
+from worker.temporal_workers import Messaging, running_workers
 from workflows.committee_liaison import CommitteeLiaisonWorkflow
 
 REPRESENTATIVE = Person(

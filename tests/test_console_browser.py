@@ -19,7 +19,7 @@ from store.database import Store
 from tests.conftest import ACCOUNT_PASSWORD, LINK_SECRET, TWILIO_AUTH_TOKEN, create_account
 from worker.asgi_server import AsgiServer
 from worker.ports import free_port
-from worker.runner import Messaging, running_workers
+from worker.temporal_workers import Messaging, running_workers
 
 ARTEFACTS = Path(__file__).parent.parent / "test-artefacts" / "console"
 CHROMIUM = shutil.which("chromium")

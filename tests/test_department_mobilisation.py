@@ -55,9 +55,9 @@ from tests.conftest import (
     until_department,
     until_status,
 )
-from worker.runner import Messaging, running_workers
 from worker.sandbox.smtp_server import MailSandbox
 from worker.sandbox.twilio_server import Fault, TwilioSandbox
+from worker.temporal_workers import Messaging, running_workers
 from workflows.department_mobilisation import DepartmentMobilisationWorkflow
 
 DEPARTMENT = "35"

@@ -16,6 +16,7 @@ import typer.main
 import yaml
 from sqlalchemy.engine import make_url
 
+from cli import main as cli
 from definitions.metrics import (
     MESSAGES_DELIVERED,
     MESSAGES_FAILED,
@@ -36,9 +37,8 @@ from tests.deploy_files import (
     kubernetes_files,
 )
 from tests.postgres_server import PostgresServer
-from worker import cli
-from worker.runner import GRACEFUL_SHUTDOWN
 from worker.settings import Settings
+from worker.temporal_workers import GRACEFUL_SHUTDOWN
 
 PYPROJECT = DEPLOY.parent / "pyproject.toml"
 VERSION = tomllib.loads(PYPROJECT.read_text())["project"]["version"]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from cli.directory import import_files
 from definitions.directory import ContactRole, OrganisationKind
 from definitions.directory_csv import (
     DirectoryImportError,
@@ -19,7 +20,6 @@ from store import directory as stored_directory
 from store.database import Store
 from tests.conftest import SCRIPTS
 from worker.demo_directory import demo_directory
-from worker.directory_cli import import_files
 from worker.settings import Settings
 
 ORGANISATIONS = """id,kind,name,insee_code,epci_siren,department_code,email,phone,note

@@ -17,7 +17,7 @@ import pytest
 import pytest_asyncio
 
 from definitions.metrics import MESSAGES_FAILED
-from gateway.mobilisation_reads import MobilisationReads
+from operations.mobilisation_reads import MobilisationReads
 from tests.deploy_files import dashboard_queries
 from tests.fault_injection import (
     FaultOutcome,

@@ -12,8 +12,8 @@ from definitions.loader import Definitions
 from gateway.app import create_app
 from store.database import Store
 from tests.conftest import api_headers, workflow_count
-from worker.runner import Messaging, running_workers
 from worker.sandbox.smtp_server import MailSandbox
+from worker.temporal_workers import Messaging, running_workers
 
 
 @pytest_asyncio.fixture(loop_scope="session")

@@ -14,7 +14,7 @@ from definitions.event import CloseRequest, EventDeclaration, Phase
 from definitions.event_status import EventStatus
 from definitions.event_type import EventType
 from definitions.loader import Definitions, load_definitions
-from gateway import event_control
+from operations import event_control
 from store import events
 from store.database import Store
 from tests.conftest import (
@@ -25,7 +25,7 @@ from tests.conftest import (
     until_department,
     until_status,
 )
-from worker.runner import Messaging, running_workers
+from worker.temporal_workers import Messaging, running_workers
 from workflows.major_event import MajorEventWorkflow
 
 DECLARATION = EventDeclaration(

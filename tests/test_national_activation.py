@@ -17,14 +17,14 @@ from definitions.temporal_names import (
     mobilisation_workflow_id,
 )
 from definitions.territory import load_territory
-from gateway.mobilisation_reads import MobilisationReads
+from operations.mobilisation_reads import MobilisationReads
 from store.database import Store
 from store.directory import replace_directory
 from tests.conftest import Phone, stand_down, start_event, until_status
 from worker.demo_directory import demo_directory
-from worker.runner import Messaging, running_workers
 from worker.sandbox.smtp_server import MailSandbox
 from worker.sandbox.twilio_server import TwilioSandbox
+from worker.temporal_workers import Messaging, running_workers
 
 HISTORY_WARNING = 10_000
 SUPPORT_REQUEST_MARK = "votre centre est-il mobilis"

@@ -15,7 +15,7 @@ from definitions.temporal_names import designation_workflow_id
 from store.database import Store
 from tests.conftest import SCRIPTS, candidates_asked, start_event, until_status
 from worker.payload_codec import EncryptionCodec, PayloadKeyError, encrypted_converter, parse_key
-from worker.runner import Messaging, running_workers
+from worker.temporal_workers import Messaging, running_workers
 
 SECRET = "Rappeler Camille au +33639980001"
 

@@ -35,7 +35,7 @@ from tests.conftest import (
     until_department,
     until_status,
 )
-from worker.runner import Messaging, running_workers
+from worker.temporal_workers import Messaging, running_workers
 from workflows.after_action_review import AfterActionReviewWorkflow
 from workflows.committee_liaison import CommitteeLiaisonWorkflow
 from workflows.department_mobilisation import DepartmentMobilisationWorkflow

@@ -22,7 +22,7 @@ from definitions.event_status import EventStatus
 from definitions.event_type import EventType
 from definitions.loader import Definitions
 from definitions.temporal_names import designation_workflow_id
-from gateway import event_control
+from operations import event_control
 from store import events
 from store.database import Store
 from tests.conftest import (
@@ -33,9 +33,9 @@ from tests.conftest import (
     start_event,
     until_status,
 )
-from worker.runner import Messaging, running_workers
 from worker.sandbox.smtp_server import MailSandbox
 from worker.sandbox.twilio_server import Fault, TwilioSandbox
+from worker.temporal_workers import Messaging, running_workers
 from workflows.major_event import MajorEventWorkflow
 
 T = TypeVar("T")

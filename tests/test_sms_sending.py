@@ -31,8 +31,8 @@ from store.database import Store
 from store.outbox import OutboxClaim, OutboxMark
 from tests.conftest import BOTH_DATABASES, sms_sender
 from tests.sms_burst import SmsBurstWorkflow
-from worker.runner import Messaging, running_workers
 from worker.sandbox.twilio_server import Fault, TwilioSandbox
+from worker.temporal_workers import Messaging, running_workers
 
 TO = "+33639980042"
 

@@ -1,1 +1,2 @@
-"""Processes: the worker, the embedded dev stack, settings and the CLI."""
+"""Processes: the worker, the gateway server, settings and the embedded dev stack
+with its sandboxes."""

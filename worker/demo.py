@@ -9,8 +9,8 @@ from temporalio.client import Client
 from definitions.event import CloseRequest, EventDeclaration, Phase
 from definitions.event_status import EventStatus
 from definitions.event_type import EventType
-from gateway import event_control
-from gateway.mobilisation_reads import MobilisationReads
+from operations import event_control
+from operations.mobilisation_reads import MobilisationReads
 from store import directory
 from store.database import Store
 from worker.phone_replies import send_sms_reply

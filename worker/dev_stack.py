@@ -9,19 +9,19 @@ from datetime import UTC, datetime
 import structlog
 from temporalio.worker import Worker
 
+from cli.directory import write_and_import_demo
 from definitions.accounts import AccountRequest, Role
 from store import accounts, directory
 from store.database import Store
 from worker.asgi_server import AsgiServer, AsgiServerError
 from worker.demo import run_demo
 from worker.dev_server import DevServerError, TemporalDevServer
-from worker.directory_cli import write_and_import_demo
 from worker.ports import busy_ports_message
 from worker.process_signals import run_until_stopped, stop_on_signals
-from worker.runner import build_workers, messaging_from
+from worker.processes import gateway_app, load_definitions_or_explain
 from worker.sandbox.providers import SandboxProviders, start_sandboxes
-from worker.services import gateway_app, load_definitions_or_explain
 from worker.settings import Settings
+from worker.temporal_workers import build_workers, messaging_from
 
 log = structlog.get_logger(__name__)
 

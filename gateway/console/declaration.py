@@ -18,9 +18,9 @@ from definitions.territory import load_territory
 from definitions.territory.declared_area import affected_communes
 from definitions.territory.lookup import Territory, name_key
 from definitions.validation import describe_errors
-from gateway import event_control
 from gateway.access import CallerOf, Guards
 from gateway.console.pages import render
+from operations import event_control
 from store import directory
 from store.database import Store
 

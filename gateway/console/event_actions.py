@@ -17,12 +17,12 @@ from definitions.designation import RepresentativeChange
 from definitions.event import CloseRequest
 from definitions.mobilisation import SITUATION_REPORT_MAX_LENGTH, AreaExtension, SituationReport
 from definitions.validation import describe_errors
-from gateway import committee_control, event_control
 from gateway.access import CallerOf, Guards
 from gateway.api_common import EventIdPath
-from gateway.committee_control import UnknownPeopleError
 from gateway.console.declaration import split_places
 from gateway.console.event_pages import EventPages
+from operations import committee_control, event_control
+from operations.committee_control import UnknownPeopleError
 from store.database import Store
 
 log = structlog.get_logger(__name__)

@@ -19,11 +19,11 @@ from definitions.event_status import EventStatus
 from definitions.mobilisation import CentreSupport, MobilisationStatus, SupportCounts
 from definitions.territory import load_territory
 from definitions.territory.declared_area import affected_communes
-from gateway import committee_control, event_control
 from gateway.access import CallerOf, Guards
 from gateway.api_common import EventIdPath
 from gateway.console.pages import render
-from gateway.mobilisation_reads import MobilisationReads
+from operations import committee_control, event_control
+from operations.mobilisation_reads import MobilisationReads
 from store import accounts, directory, events
 from store.database import Store
 

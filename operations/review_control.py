@@ -5,8 +5,8 @@ from temporalio.client import Client
 
 from definitions.review import PlannedAction, ReviewStatus
 from definitions.temporal_names import PLAN_ACTION_UPDATE, review_workflow_id
-from gateway import event_control
-from gateway.committee_control import check_people
+from operations import event_control
+from operations.committee_control import check_people
 from store.database import Store
 
 NO_REVIEW = (

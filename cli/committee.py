@@ -9,6 +9,8 @@ import typer
 from pydantic import BaseModel, ValidationError
 from temporalio.client import Client
 
+from cli.client_command import CLI_ACTOR, run_client_command, run_with_store
+from cli.common import load_settings, refuse
 from definitions.committee import (
     ActionItem,
     CommitteePhaseRequest,
@@ -21,10 +23,8 @@ from definitions.committee import (
     in_paris,
 )
 from definitions.validation import describe_validation_error
-from gateway import committee_control, event_control
+from operations import committee_control, event_control
 from store.database import Store
-from worker.cli_common import load_settings, refuse
-from worker.client_command import CLI_ACTOR, run_client_command, run_with_store
 
 committee_app = typer.Typer(
     help="Phase de suivi des comités locaux d'aide aux victimes (CLAV).", no_args_is_help=True

@@ -31,7 +31,7 @@ from definitions.temporal_names import (
     STATUS_QUERY,
     mobilisation_workflow_id,
 )
-from gateway import event_control
+from operations import event_control
 from store import centre_supports
 from store.database import Store
 

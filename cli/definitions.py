@@ -2,9 +2,9 @@
 
 import typer
 
+from cli.common import EXIT_FAILED, load_settings
 from definitions.definitions_check import check_definitions
 from definitions.loader import DefinitionsError, load_definitions
-from worker.cli_common import EXIT_FAILED, load_settings
 
 definitions_app = typer.Typer(help="Protocoles et modèles de messages.", no_args_is_help=True)
 

@@ -9,20 +9,20 @@ import typer
 from pydantic import ValidationError
 from temporalio.client import Client
 
-from definitions.committee import in_paris
-from definitions.event_type import EventType
-from definitions.review import PlannedAction, ReviewStatus
-from definitions.validation import describe_validation_error
-from gateway import review_control
-from store import reviews
-from worker.cli_common import (
+from cli.client_command import CLI_ACTOR, run_client_command, run_with_store
+from cli.common import (
     EXIT_FAILED,
     finish,
     load_settings,
     read_store,
     refuse,
 )
-from worker.client_command import CLI_ACTOR, run_client_command, run_with_store
+from definitions.committee import in_paris
+from definitions.event_type import EventType
+from definitions.review import PlannedAction, ReviewStatus
+from definitions.validation import describe_validation_error
+from operations import review_control
+from store import reviews
 
 review_app = typer.Typer(help="Retour d'expérience d'un événement clos.", no_args_is_help=True)
 

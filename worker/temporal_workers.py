@@ -17,7 +17,7 @@ from activities.centre_records import CentreRecordActivities
 from activities.email import EmailActivities, SmtpSettings
 from activities.event_preparation import EventPreparationActivities
 from activities.event_records import EventRecordActivities
-from activities.mobilisation import MobilisationActivities
+from activities.mobilisation_targets import MobilisationActivities
 from activities.people import PeopleActivities
 from activities.reply_codes import AnswerLinkSettings, ReplyCodeActivities
 from activities.review_questionnaires import ReviewQuestionnaireActivities

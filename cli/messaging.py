@@ -6,11 +6,11 @@ from typing import Annotated
 import httpx
 import typer
 
+from cli.common import EXIT_FAILED, load_settings, read_store, refuse
+from cli.status_view import local_time
 from definitions.privacy import mask_phone_numbers
 from store import outbox
-from worker.cli_common import EXIT_FAILED, load_settings, read_store, refuse
 from worker.phone_replies import ReplyRefusedError, send_sms_reply
-from worker.status_view import local_time
 
 BODY_SHOWN = 70
 

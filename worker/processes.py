@@ -14,9 +14,9 @@ from store.database import Store
 from worker.asgi_server import AsgiServer
 from worker.payload_codec import PayloadKeyError
 from worker.process_signals import run_until_stopped, stop_on_signals
-from worker.runner import build_workers, messaging_from
 from worker.settings import Settings
 from worker.temporal_client import MetricsAddressError, connect_temporal
+from worker.temporal_workers import build_workers, messaging_from
 
 log = structlog.get_logger(__name__)
 

@@ -8,9 +8,9 @@ from typing import TypeVar
 import typer
 from temporalio.client import Client
 
-from gateway import committee_control, event_control
+from cli.common import EXIT_FAILED, EXIT_REFUSED, explain, finish
+from operations import committee_control, event_control
 from store.database import Store
-from worker.cli_common import EXIT_FAILED, EXIT_REFUSED, explain, finish
 from worker.payload_codec import PayloadKeyError
 from worker.settings import Settings
 from worker.temporal_client import connect_temporal

@@ -21,7 +21,7 @@ from definitions.temporal_names import (
     REPORT_MEETING_UPDATE,
     committee_workflow_id,
 )
-from gateway import event_control
+from operations import event_control
 from store import directory
 from store.database import Store
 

@@ -9,10 +9,10 @@ import typer
 from pydantic import TypeAdapter, ValidationError
 from sqlmodel import Session
 
+from cli.common import EXIT_FAILED, load_settings, read_store, refuse, write_store
 from definitions.accounts import AccountRequest, Password, Role
 from definitions.validation import describe_error, describe_validation_error
 from store import accounts, directory
-from worker.cli_common import EXIT_FAILED, load_settings, read_store, refuse, write_store
 
 user_app = typer.Typer(help="Comptes de la console (permanence, représentants).")
 token_app = typer.Typer(help="Jetons d'API pour les scripts.")

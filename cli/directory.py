@@ -5,12 +5,12 @@ from typing import Annotated
 
 import typer
 
+from cli.common import load_settings, read_store, refuse
 from definitions.directory import Directory
 from definitions.directory_csv import DirectoryImportError, read_directory, write_directory
 from definitions.territory import load_territory
 from store import directory as stored_directory
 from store.database import Store
-from worker.cli_common import load_settings, read_store, refuse
 from worker.demo_directory import demo_directory
 from worker.settings import Settings
 

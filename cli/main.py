@@ -12,16 +12,10 @@ from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 from temporalio.client import Client
 
-from definitions.designation import RepresentativeChange
-from definitions.event import CloseRequest, EventDeclaration
-from definitions.mobilisation import AreaExtension, SituationReport
-from definitions.validation import describe_validation_error
-from gateway import event_control
-from gateway.mobilisation_reads import MobilisationReads
-from store import events as stored_events
-from store.database import Store
-from worker.accounts_cli import token_app, user_app
-from worker.cli_common import (
+from cli.accounts import token_app, user_app
+from cli.client_command import CLI_ACTOR, run_client_command
+from cli.committee import committee_app
+from cli.common import (
     EXIT_FAILED,
     EXIT_REFUSED,
     explain,
@@ -29,13 +23,19 @@ from worker.cli_common import (
     load_settings,
     refuse,
 )
-from worker.client_command import CLI_ACTOR, run_client_command
-from worker.committee_cli import committee_app
-from worker.definitions_cli import definitions_app
-from worker.directory_cli import directory_app
-from worker.messaging_cli import outbox_command, sms_reply_command
-from worker.review_cli import guide, review_app
-from worker.status_view import render_centres, render_status
+from cli.definitions import definitions_app
+from cli.directory import directory_app
+from cli.messaging import outbox_command, sms_reply_command
+from cli.review import guide, review_app
+from cli.status_view import render_centres, render_status
+from definitions.designation import RepresentativeChange
+from definitions.event import CloseRequest, EventDeclaration
+from definitions.mobilisation import AreaExtension, SituationReport
+from definitions.validation import describe_validation_error
+from operations import event_control
+from operations.mobilisation_reads import MobilisationReads
+from store import events as stored_events
+from store.database import Store
 
 STATUS_LOG_LINES = 12
 
@@ -294,7 +294,7 @@ def migrate() -> None:
 @app.command("worker")
 def worker_command() -> None:
     """Lancer un worker Temporal (toutes les workflows et activités)."""
-    from worker.services import run_worker
+    from worker.processes import run_worker
 
     finish(asyncio.run(run_worker(load_settings())))
 
@@ -302,7 +302,7 @@ def worker_command() -> None:
 @app.command("api")
 def api_command() -> None:
     """Lancer la passerelle HTTP."""
-    from worker.services import run_gateway
+    from worker.processes import run_gateway
 
     finish(asyncio.run(run_gateway(load_settings())))
 
