@@ -2,6 +2,7 @@
 in GSM-7 when it is an SMS, and within its protocol's segment budget, counted on
 the longest plausible values of a drill (the longest header)."""
 
+from collections.abc import Mapping
 from string import Template
 
 from pydantic import BaseModel
@@ -45,7 +46,10 @@ def _variable_problems(where: str, step: MessageStep, text: str) -> list[str]:
 
 
 def _missing(event_type: EventType, templates: TemplateSet) -> list[str]:
-    present = {Channel.SMS: templates.sms, Channel.EMAIL: templates.email}
+    present: dict[Channel, Mapping[MessageStep, object]] = {
+        Channel.SMS: templates.sms,
+        Channel.EMAIL: templates.email,
+    }
     return [
         f"{event_type.value}/{step.value} : modèle {channel.value} manquant"
         for step, spec in STEPS.items()

@@ -1,9 +1,9 @@
 """French descriptions of validation errors, shared by the CLI and the API."""
 
 from collections.abc import Sequence
-from typing import Any
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 _FIELD_LABELS = {
     "type": "type",
@@ -14,7 +14,7 @@ _FIELD_LABELS = {
 }
 
 
-def describe_error(error: dict[str, Any]) -> str:
+def describe_error(error: ErrorDetails) -> str:
     """Why one pydantic error happened, in French, without its location."""
     kind = error["type"]
     context = error.get("ctx") or {}
@@ -57,7 +57,7 @@ def _location(loc: Sequence[int | str]) -> str:
     return ".".join([head, *parts[1:]])
 
 
-def describe_errors(errors: Sequence[dict[str, Any]]) -> list[str]:
+def describe_errors(errors: Sequence[ErrorDetails]) -> list[str]:
     """One line per problem: ``field : why``, in French."""
     return [f"{_location(error['loc'])} : {describe_error(error)}" for error in errors]
 

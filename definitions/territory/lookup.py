@@ -114,12 +114,9 @@ class Territory:
 
     def distance_km(self, first: Commune, second: Commune) -> float | None:
         """Great-circle distance between two town halls; None if one is not located."""
-        if None in (first.lat, first.lon, second.lat, second.lon):
+        if first.lat is None or first.lon is None or second.lat is None or second.lon is None:
             return None
-        lat1, lon1, lat2, lon2 = map(
-            math.radians,
-            (first.lat, first.lon, second.lat, second.lon),  # type: ignore[arg-type]
-        )
+        lat1, lon1, lat2, lon2 = map(math.radians, (first.lat, first.lon, second.lat, second.lon))
         haversine = (
             math.sin((lat2 - lat1) / 2) ** 2
             + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
