@@ -253,9 +253,6 @@ class MobilisationCarry(BaseModel):
     pending_offers: list[tuple[str, str]]
     stopped: bool
     generation: int = Field(default=0, description="runs continued as new before this one")
-    centres_recorded: bool = Field(
-        default=False, description="the run before recorded its centres in the store"
-    )
     unwritten_entries: list[CrisisLogEntry] = Field(
         default_factory=list, description="crisis-log lines the run before had not written"
     )

@@ -1,6 +1,14 @@
 """Determinism: recorded histories of every workflow type replay against the
-current code. A change that would break an event already running fails here, and
-must be guarded with ``workflow.patched``. ``make histories`` records them anew."""
+current code, so that a change which would break an event already running fails here.
+
+Tocsin 1.0 starts from histories without any patch: no run from before it is
+replayed. After 1.0, a change that breaks replay goes through Temporal's stages,
+each released on its own: ``workflow.patched`` (the old path kept for the runs that
+started before), then ``workflow.deprecate_patch`` once no run predates the patch,
+then removal once no run predates the deprecation. The recorded histories of each
+stage stay beside the new ones, named ``<id>--<type>--before-<patch>.json``, until
+the patch is removed. ``make histories`` records the current ones anew (see
+docs/development.md, "Versioning workflows")."""
 
 import asyncio
 import contextlib
@@ -109,12 +117,8 @@ async def test_record_histories(
     """A designation by SMS, a CCAS answering OK, then closure and the after-action
     review up to its report; a search stopped by closure without review; an event
     through its committee phase (a committee, a meeting, its report with an action
-    done by SMS). Files of the same name are overwritten; others stay: the
-    ``recorded-designated`` histories come from before mobilisation
-    (``department-mobilisation`` patch) and prove that events of that time replay;
-    a file named ``<id>--<type>--<what came after>.json`` keeps the history of a
-    workflow id from before a later patch (``--before-answers-logged-at-once``,
-    ``--before-local-store-reads``)."""
+    done by SMS). Files of the same name are overwritten; the others stay, as a
+    ``<id>--<type>--before-<patch>.json`` kept while that patch is in the code."""
     parts = (store_with_network, task_queue, definitions, messaging)
     for answer in ("OUI", None):
         async with _recording(*parts) as recording:

@@ -11,8 +11,7 @@ whole state.
 """
 
 import asyncio
-import contextlib
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import NoReturn
 
 from temporalio import workflow
@@ -79,18 +78,6 @@ NEIGHBOURS_ASKED = 3
 CENTRES_NAMED = 2
 SEEN_MESSAGES_KEPT = 1000
 REINFORCEMENT_PREFIX = "renfort:"
-ANSWERS_LOGGED_AT_ONCE_PATCH = "answers-logged-at-once"
-"""Answers reach the crisis log at the next turn, not at the next deadline; and a
-run hands over only once the answers it holds are written."""
-SUMMARY_PATCH = "mobilisation-summary"
-"""Departments stopped before it left no summary line for the after-action report."""
-CENTRE_RECORDS_PATCH = "centre-records"
-"""Runs from before each turn wrote the centres that changed to the store."""
-RECORDS_BATCHED_PATCH = "records-batched"
-"""Runs that took a turn to record each bundle of delivery receipts at once."""
-STEADY_TIMER_PATCH = "steady-timer"
-"""Runs that started a timer for the next deadline at each wait and cancelled it at
-each answer, two more events and timer tasks for the server per answer."""
 ANSWERED = {ReplyKeyword.MOBILISED: "mobilisé", ReplyKeyword.HELP: "besoin de soutien"}
 
 
@@ -143,10 +130,6 @@ class DepartmentMobilisationWorkflow:
         self._needs: list[str] = carried.pending_needs if carried else []
         self._offers: list[tuple[str, str]] = carried.pending_offers if carried else []
         self._stopped = carried.stopped if carried else False
-        self._answers_logged_at_once = False
-        self._recording = False
-        self._records_batched = False
-        self._steady_timer = False
         self._timer: asyncio.Task[None] | None = None
         self._timer_deadline: datetime | None = None
         # Here, not in run(): answers that came with the run's start reach the
@@ -154,20 +137,12 @@ class DepartmentMobilisationWorkflow:
         self._records = CentreRecorder(
             start.event_id, start.department.code, carried.generation if carried else 0
         )
-        if carried and carried.centres_recorded:
+        if carried:
             self._records.changed(*(self._centres[key] for key in carried.unrecorded))
-        else:
-            self._records.changed(*self._centres.values())
 
     @workflow.run
     async def run(self, start: MobilisationStart) -> MobilisationStatus:
         info = workflow.info()
-        self._answers_logged_at_once = workflow.patched(ANSWERS_LOGGED_AT_ONCE_PATCH)
-        # Asked before any await: a patch marker that followed local activities in
-        # the same workflow task failed the replay of legacy queries (TMPRL1100).
-        self._recording = workflow.patched(CENTRE_RECORDS_PATCH)
-        self._records_batched = self._recording and workflow.patched(RECORDS_BATCHED_PATCH)
-        self._steady_timer = workflow.patched(STEADY_TIMER_PATCH)
         self._outreach = await Outreach.for_event(
             start.event_id, start.declaration, start.header, self._writer
         )
@@ -177,28 +152,17 @@ class DepartmentMobilisationWorkflow:
             await self._turn()
             if self._stopped:
                 break
-            if self._recording and history_is_long(self._start.history_limit):
+            if history_is_long(self._start.history_limit):
                 await self._hand_over()
             if self._has_work():
                 continue
-            if history_is_long(self._start.history_limit):
-                await workflow.wait_condition(workflow.all_handlers_finished)
-                if self._answers_logged_at_once and self._has_work():
-                    continue
-                workflow.continue_as_new(start.model_copy(update={"carried": self._carry()}))
             deadline = self._next_deadline()
-            timeout = None if deadline is None else deadline - workflow.now()
-            if timeout is not None and timeout <= timedelta(0):
+            if deadline is not None and deadline <= workflow.now():
                 continue
-            if self._steady_timer:
-                await self._work_or(deadline)
-            else:
-                with contextlib.suppress(TimeoutError):
-                    await workflow.wait_condition(self._has_work, timeout=timeout)
+            await self._work_or(deadline)
         if self._timer is not None:
             self._timer.cancel()
-        if workflow.patched(SUMMARY_PATCH):
-            self._summarise()
+        self._summarise()
         await call_store(CLOSE_REPLY_CODES, ReplyCodeClosure(workflow_id=info.workflow_id))
         await self._write()
         await workflow.wait_condition(workflow.all_handlers_finished)
@@ -334,11 +298,8 @@ class DepartmentMobilisationWorkflow:
         workflow.continue_as_new(self._start.model_copy(update={"carried": self._carry()}))
 
     async def _write(self) -> None:
-        """The turn's crisis-log lines, with the centres that changed when recorded."""
-        if self._recording:
-            await self._records.write(self._log.take())
-        else:
-            await self._log.flush()
+        """The turn's crisis-log lines, with the centres that changed."""
+        await self._records.write(self._log.take())
 
     def _summarise(self) -> None:
         """The department's reach in one line, with its figures for the report."""
@@ -384,8 +345,7 @@ class DepartmentMobilisationWorkflow:
     def _has_work(self) -> bool:
         return bool(
             self._stopped
-            or (self._answers_logged_at_once and self._log.pending)
-            or (self._recording and not self._records_batched and self._records.pending)
+            or self._log.pending
             or self._reports
             or self._area_changes
             or self._needs
@@ -404,7 +364,7 @@ class DepartmentMobilisationWorkflow:
     def _next_deadline(self) -> datetime | None:
         deadlines = [action.deadline for action in self._actions.values() if not action.closed]
         deadlines += [due for centre in self._centres.values() if (due := self._follow_up(centre))]
-        if self._records_batched and (due := self._records.due):
+        if due := self._records.due:
             deadlines.append(due)
         return min(deadlines, default=None)
 
@@ -453,9 +413,8 @@ class DepartmentMobilisationWorkflow:
             pending_offers=self._offers,
             stopped=self._stopped,
             generation=self._records.generation + 1,
-            centres_recorded=self._recording,
             unwritten_entries=self._log.unwritten,
-            unrecorded=self._records.unrecorded if self._recording else [],
+            unrecorded=self._records.unrecorded,
         )
 
     async def _begin(self) -> None:

@@ -74,15 +74,6 @@ with workflow.unsafe.imports_passed_through():
     from workflows.representative_designation import RepresentativeDesignationWorkflow
     from workflows.store_calls import call_store
 
-ACTIVE_PHASES = (Phase.REPRESENTATIVE, Phase.MOBILISATION, Phase.COMMITTEE)
-REVIEW_PATCH = "after-action-review"
-"""Events closed before it went from review to closed at once, with no review."""
-MOBILISATION_PATCH = "department-mobilisation"
-"""Events declared before it went straight from mobilisation to the committee phase."""
-DEPARTMENTS_AT_ONCE_PATCH = "departments-at-once"
-"""Events mobilised before it started their departments one after the other, each
-waiting for the last one's start: a national event's hundredth began 19 s late."""
-
 
 @workflow.defn(name=MAJOR_EVENT_WORKFLOW)
 class MajorEventWorkflow:
@@ -138,27 +129,24 @@ class MajorEventWorkflow:
     async def run(self, start: EventStart) -> EventStatus:
         await self._record_declaration(start)
         await self._prepare(start)
-        for phase in ACTIVE_PHASES:
-            if self._close_request is not None:
-                break
-            await self._enter(phase)
-            if phase is Phase.REPRESENTATIVE:
-                await self._start_designation(self._early_change)
-                await workflow.wait_condition(
-                    lambda: not self._designation_running or self._close_request is not None
-                )
-            elif phase is Phase.MOBILISATION and workflow.patched(MOBILISATION_PATCH):
-                await self._start_mobilisation()
-                await self._pass_on_representative(
-                    lambda: list(self._departments.values()),
-                    until=lambda: self._committee_request is not None,
-                )
-                if self._committee_request is not None and self._close_request is None:
-                    await self._start_committee()
-                    await self._pass_on_representative(
-                        lambda: [self._committee] if self._committee else [], until=lambda: False
-                    )
-                break
+        if self._close_request is None:
+            await self._enter(Phase.REPRESENTATIVE)
+            await self._start_designation(self._early_change)
+            await workflow.wait_condition(
+                lambda: not self._designation_running or self._close_request is not None
+            )
+        if self._close_request is None:
+            await self._enter(Phase.MOBILISATION)
+            await self._start_mobilisation()
+            await self._pass_on_representative(
+                lambda: list(self._departments.values()),
+                until=lambda: self._committee_request is not None,
+            )
+        if self._committee_request is not None and self._close_request is None:
+            await self._start_committee()
+            await self._pass_on_representative(
+                lambda: [self._committee] if self._committee else [], until=lambda: False
+            )
         await workflow.wait_condition(lambda: self._close_request is not None)
         await self._stop_designation()
         await self._stop_mobilisation()
@@ -166,7 +154,7 @@ class MajorEventWorkflow:
         await self._record_close_request()
         await self._enter(Phase.REVIEW)
         assert self._close_request is not None
-        if self._close_request.review and workflow.patched(REVIEW_PATCH):
+        if self._close_request.review:
             self._closure_recorded = True
             await self._start_review()
             await workflow.wait_condition(lambda: self._review_compiled)
@@ -418,23 +406,13 @@ class MajorEventWorkflow:
         new = [d for d in territory.departments if d.code not in self._departments]
         assert previous is not None or not known
         change = AreaChange(declaration=declaration, previous=previous) if previous else None
-        if workflow.patched(DEPARTMENTS_AT_ONCE_PATCH):
-            started, _ = await asyncio.gather(
-                asyncio.gather(*(self._start_department(d, declaration, previous) for d in new)),
-                asyncio.gather(
-                    *(self._departments[d.code].signal(AREA_CHANGE_SIGNAL, change) for d in known)
-                ),
-            )
-            self._departments.update(zip((d.code for d in new), started, strict=True))
-        else:
-            for department in territory.departments:
-                handle = self._departments.get(department.code)
-                if handle is not None:
-                    await handle.signal(AREA_CHANGE_SIGNAL, change)
-                    continue
-                self._departments[department.code] = await self._start_department(
-                    department, declaration, previous
-                )
+        started, _ = await asyncio.gather(
+            asyncio.gather(*(self._start_department(d, declaration, previous) for d in new)),
+            asyncio.gather(
+                *(self._departments[d.code].signal(AREA_CHANGE_SIGNAL, change) for d in known)
+            ),
+        )
+        self._departments.update(zip((d.code for d in new), started, strict=True))
         self._status.mobilised_departments = list(self._departments)
 
     def _start_department(

@@ -43,9 +43,6 @@ GIVE_UP_AFTER = timedelta(hours=6)
 BATCH_SIZE = 50
 BATCHES_IN_FLIGHT = 4
 """Per channel: a step's SMS and email batches go out side by side."""
-BATCHES_BY_CHANNEL_PATCH = "batches-by-channel"
-"""Runs from before it sent a step's batches in waves of four, SMS first: a large
-department's email waited for all its SMS, and each wave for its slowest batch."""
 BATCH_TIMEOUT = timedelta(minutes=30)
 BATCH_HEARTBEAT = timedelta(seconds=15)
 """A live batch heartbeats every 5 s on a timer; one whose worker died is given to
@@ -93,7 +90,6 @@ class Outreach:
     sms_task_queue: str
     email_task_queue: str
     crisis_log: CrisisLogWriter
-    batches_by_channel: bool
 
     @classmethod
     async def for_event(
@@ -105,9 +101,6 @@ class Outreach:
     ) -> "Outreach":
         """The calling workflow's outreach for one event, with its type's templates."""
         info = workflow.info()
-        # Asked before any await, as every patch of these workflows (see TMPRL1100
-        # in workflows/department_mobilisation.py).
-        batches_by_channel = workflow.patched(BATCHES_BY_CHANNEL_PATCH)
         templates = await call_store(LOAD_TEMPLATES, declaration.type, result_type=TemplateSet)
         return cls(
             workflow_id=info.workflow_id,
@@ -118,7 +111,6 @@ class Outreach:
             sms_task_queue=sms_task_queue(info.task_queue),
             email_task_queue=email_task_queue(info.task_queue),
             crisis_log=crisis_log,
-            batches_by_channel=batches_by_channel,
         )
 
     def _task_queue(self, channel: Channel) -> str:
@@ -242,18 +234,7 @@ class Outreach:
             for channel, chunk in requests.items()
             for start in range(0, len(chunk), BATCH_SIZE)
         ]
-        if self.batches_by_channel:
-            outcomes = await self._send_in_lanes(batches)
-        else:
-            outcomes = []
-            for wave in range(0, len(batches), BATCHES_IN_FLIGHT):
-                outcomes += await asyncio.gather(
-                    *(
-                        self._send_batch(channel, batch)
-                        for channel, batch in batches[wave : wave + BATCHES_IN_FLIGHT]
-                    )
-                )
-        for items in outcomes:
+        for items in await self._send_in_lanes(batches):
             for item in items:
                 contact_id, channel = owners[item.key]
                 delivery = deliveries[contact_id]

@@ -39,8 +39,6 @@ STORE_READS = frozenset(
         names.UNANSWERED_QUESTIONNAIRES,
     }
 )
-LOCAL_STORE_READS_PATCH = "local-store-reads"
-"""Runs recorded before it read the store through ordinary activities."""
 
 
 async def call_store(
@@ -52,6 +50,6 @@ async def call_store(
         "start_to_close_timeout": STORE_TIMEOUT,
         "retry_policy": STORE_RETRY,
     }
-    if activity_name in STORE_READS and workflow.patched(LOCAL_STORE_READS_PATCH):
+    if activity_name in STORE_READS:
         return await workflow.execute_local_activity(activity_name, **options)
     return await workflow.execute_activity(activity_name, **options)
