@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
 from sqlalchemy import bindparam, case, delete, func
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from definitions.accounts import Account, AccountRequest, ApiTokenInfo, Role
@@ -171,9 +172,18 @@ def create_token(session: Session, login: str, name: str, now: datetime) -> tupl
 
 
 TOKEN_ACCOUNT = (
-    select(AccountRow.id, AccountRow.login, AccountRow.name, AccountRow.role, AccountRow.contact_id)
+    core_select(
+        col(AccountRow.id),
+        col(AccountRow.login),
+        col(AccountRow.name),
+        col(AccountRow.role),
+        col(AccountRow.contact_id),
+    )
     .join(ApiTokenRow, col(ApiTokenRow.account_id) == col(AccountRow.id))
-    .where(ApiTokenRow.token_hash == bindparam("token_hash"), col(ApiTokenRow.revoked_at).is_(None))
+    .where(
+        col(ApiTokenRow.token_hash) == bindparam("token_hash"),
+        col(ApiTokenRow.revoked_at).is_(None),
+    )
 )
 """Built once and run on the connection: every API call asks it, and the ORM's
 statement building and loading took most of a status read's time."""

@@ -6,11 +6,12 @@ finishing late) changes nothing."""
 from collections import defaultdict
 
 from sqlalchemy import bindparam
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, func, select
 
 from definitions.mobilisation import CentreRecords, CentreSupport, SupportCounts, SupportState
 from store.conflict_inserts import ConflictInsert, insert_rows
-from store.tables import CentreSupportRow
+from store.tables import CentreSupportRow, table_of
 
 COUNTED_STATES = {
     SupportState.MOBILISED.value,
@@ -22,7 +23,7 @@ COUNTED_STATES = {
 
 def record_centres(session: Session, records: CentreRecords) -> int:
     """Writes the centres unless a newer revision is there; says how many it wrote."""
-    table = CentreSupportRow.__table__
+    table = table_of(CentreSupportRow)
     rows = [
         {
             "workflow_id": records.workflow_id,
@@ -74,23 +75,23 @@ def department_recorded(session: Session, workflow_id: str) -> bool:
 def counts_by_department(session: Session, event_id: str) -> dict[str, SupportCounts]:
     """The same figures as ``SupportCounts.of``, counted by the database."""
     query = (
-        select(
-            CentreSupportRow.department_code,
-            CentreSupportRow.state,
-            CentreSupportRow.requested,
-            CentreSupportRow.delivered,
+        core_select(
+            col(CentreSupportRow.department_code),
+            col(CentreSupportRow.state),
+            col(CentreSupportRow.requested),
+            col(CentreSupportRow.delivered),
             func.count(),
         )
-        .where(CentreSupportRow.event_id == event_id)
+        .where(col(CentreSupportRow.event_id) == event_id)
         .group_by(
-            CentreSupportRow.department_code,
-            CentreSupportRow.state,
-            CentreSupportRow.requested,
-            CentreSupportRow.delivered,
+            col(CentreSupportRow.department_code),
+            col(CentreSupportRow.state),
+            col(CentreSupportRow.requested),
+            col(CentreSupportRow.delivered),
         )
     )
     figures: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for department, state, requested, delivered, count in session.exec(query):
+    for department, state, requested, delivered, count in session.execute(query):
         tally = figures[department]
         tally["centres"] += count
         tally["requested"] += count * requested

@@ -32,7 +32,7 @@ def insert_rows(
     session: Session,
     table: Table,
     rows: Sequence[dict[str, Any]],
-    on_conflict: Callable[[ConflictInsert], Any],
+    on_conflict: Callable[[ConflictInsert], ConflictInsert],
 ) -> int:
     """Inserts ``rows``, ``on_conflict`` saying what becomes of a row whose key is
     there; says how many rows were inserted or changed."""
@@ -41,7 +41,7 @@ def insert_rows(
         chunk = rows[start : start + ROWS_PER_STATEMENT]
         statement = on_conflict(_insert(session, table).values(chunk))
         counted = statement.execution_options(preserve_rowcount=True)
-        changed += session.execute(counted).rowcount
+        changed += session.exec(counted).rowcount
     return changed
 
 

@@ -110,11 +110,11 @@ def centres_of(
     """The CCAS of these communes and the CIAS of these EPCI."""
     query = select(OrganisationRow).where(
         (
-            (OrganisationRow.kind == OrganisationKind.CCAS.value)
+            (col(OrganisationRow.kind) == OrganisationKind.CCAS.value)
             & col(OrganisationRow.insee_code).in_(sorted(insee_codes))
         )
         | (
-            (OrganisationRow.kind == OrganisationKind.CIAS.value)
+            (col(OrganisationRow.kind) == OrganisationKind.CIAS.value)
             & col(OrganisationRow.epci_siren).in_(sorted(epci_sirens))
         )
     )

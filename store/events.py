@@ -8,7 +8,7 @@ from sqlmodel import Session, col, func, select
 from definitions.crisis_log import CrisisLogEntry, CrisisLogKind, DeclarationRecord
 from definitions.event import Phase
 from store.conflict_inserts import insert_new
-from store.tables import CrisisLogRow, EventRow
+from store.tables import CrisisLogRow, EventRow, table_of
 
 
 def save_event(session: Session, record: DeclarationRecord) -> None:
@@ -48,7 +48,7 @@ def append_entries(session: Session, entries: list[CrisisLogEntry]) -> int:
     """Adds the entries whose key is not there yet; says how many. An entry of an
     unknown event is refused (the integrity error goes on)."""
     rows = [entry.model_dump(mode="python") for entry in entries]
-    return insert_new(session, CrisisLogRow.__table__, rows)
+    return insert_new(session, table_of(CrisisLogRow), rows)
 
 
 def append_entry(session: Session, entry: CrisisLogEntry) -> bool:

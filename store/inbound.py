@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from store.conflict_inserts import insert_new
-from store.tables import InboundSmsRow, SmsOptOutRow
+from store.tables import InboundSmsRow, SmsOptOutRow, table_of
 
 
 def record_first(
@@ -20,7 +20,7 @@ def record_first(
         "outcome": outcome,
         "received_at": now,
     }
-    return insert_new(session, InboundSmsRow.__table__, [row]) == 1
+    return insert_new(session, table_of(InboundSmsRow), [row]) == 1
 
 
 def seen(session: Session, message_sid: str) -> bool:

@@ -14,9 +14,9 @@ from sqlalchemy import Row, bindparam, func, insert, select, update
 from sqlmodel import Session
 
 from definitions.outgoing import Channel, OutboxEntry, OutboxStatus
-from store.tables import OutboxRow
+from store.tables import OutboxRow, table_of
 
-_outbox = OutboxRow.__table__  # type: ignore[attr-defined]
+_outbox = table_of(OutboxRow)
 _KEYS_PER_QUERY = 500
 
 

@@ -13,7 +13,7 @@ from sqlmodel import Session, col, delete, select
 from definitions.outgoing import OutboxEntry, OutboxStatus
 from store import outbox
 from store.conflict_inserts import insert_new
-from store.tables import OutboxRow, ParkedReceiptRow
+from store.tables import OutboxRow, ParkedReceiptRow, table_of
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ def park(
         "error_code": error_code,
         "received_at": now,
     }
-    insert_new(session, ParkedReceiptRow.__table__, [row])
+    insert_new(session, table_of(ParkedReceiptRow), [row])
 
 
 def landable(session: Session, limit: int) -> list[ParkedReceipt]:
@@ -58,7 +58,7 @@ def landable(session: Session, limit: int) -> list[ParkedReceipt]:
 def land(session: Session, receipt: ParkedReceipt, now: datetime) -> OutboxEntry | None:
     """Records a landable receipt on its message and forgets it; None when another
     gateway took it first. In a session of its own, committed only on success."""
-    taken = session.execute(
+    taken = session.exec(
         delete(ParkedReceiptRow).where(
             col(ParkedReceiptRow.message_sid) == receipt.message_sid,
             col(ParkedReceiptRow.status) == receipt.status.value,
@@ -73,7 +73,7 @@ def land(session: Session, receipt: ParkedReceipt, now: datetime) -> OutboxEntry
 
 def drop_received_before(session: Session, before: datetime) -> int:
     """Says how many were dropped: callbacks for messages that never were Tocsin's."""
-    dropped = session.execute(
+    dropped = session.exec(
         delete(ParkedReceiptRow).where(col(ParkedReceiptRow.received_at) < before)
     )
     return dropped.rowcount

@@ -83,10 +83,12 @@ def open_codes(
 
 
 def close_codes(session: Session, closure: ReplyCodeClosure, now: datetime) -> int:
-    statement = update(ReplyCodeRow).where(IS_OPEN, ReplyCodeRow.workflow_id == closure.workflow_id)
+    statement = update(ReplyCodeRow).where(
+        IS_OPEN, col(ReplyCodeRow.workflow_id) == closure.workflow_id
+    )
     if closure.task_keys:
         statement = statement.where(col(ReplyCodeRow.task_key).in_(closure.task_keys))
-    result = session.execute(statement.values(closed_at=now))
+    result = session.exec(statement.values(closed_at=now))
     return result.rowcount
 
 

@@ -110,7 +110,7 @@ def record_answers(
         )
         .values(answered_at=now)
     )
-    if session.execute(closing).rowcount != 1:
+    if session.exec(closing).rowcount != 1:
         return False
     for question_id, text in answers.items():
         session.add(

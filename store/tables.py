@@ -3,8 +3,18 @@
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, LargeBinary, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    LargeBinary,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
 from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import class_mapper
 from sqlmodel import Field, SQLModel
 
 
@@ -29,6 +39,15 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 def _utc_column(*, nullable: bool = False, index: bool = False) -> Column[datetime]:
     return Column(UTCDateTime(), nullable=nullable, index=index)
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table of a table model, for statements written without the ORM
+    (SQLModel sets ``__table__`` on such a model but does not declare it)."""
+    table = class_mapper(model, configure=False).local_table
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} is not mapped to a table")
+    return table
 
 
 class EventRow(SQLModel, table=True):
