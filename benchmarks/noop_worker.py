@@ -8,6 +8,7 @@ Run by benchmarks/national_activation.py with the same TOCSIN_* environment.
 import asyncio
 import itertools
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from temporalio import activity
@@ -164,17 +165,18 @@ class PrecomputedReads:
         mobilisation = MobilisationActivities(store)
         territory = preparation.resolve_territory(declaration)
         protocol = definitions.protocols[declaration.type]
-        self._results = {
+        roster = people.load_roster()
+        self._results: dict[str, object] = {
             "load_protocol": protocol,
             "load_templates": definitions.templates[declaration.type],
             "resolve_territory": territory,
-            "load_roster": people.load_roster(),
+            "load_roster": roster,
             "load_on_call_staff": people.load_on_call_staff(),
             "load_state_recipients": people.load_state_recipients(
                 [department.code for department in territory.departments]
             ),
         }
-        self._people = {person.contact_id: person for person in self._results["load_roster"]}
+        self._people = {person.contact_id: person for person in roster}
         self._targets = {
             department.code: mobilisation.load_support_targets(
                 TargetsRequest(
@@ -186,7 +188,7 @@ class PrecomputedReads:
             for department in territory.departments
         }
 
-    def activities(self) -> list[object]:
+    def activities(self) -> list[Callable[..., object]]:
         results = self._results
 
         @activity.defn(name="load_protocol")
@@ -233,7 +235,7 @@ class PrecomputedReads:
         ]
 
 
-NOOP_ACTIVITIES = [
+NOOP_ACTIVITIES: list[Callable[..., object]] = [
     record_declaration,
     record_phase,
     append_crisis_log,

@@ -29,8 +29,8 @@ def _event_id_from_temporal(_: WrappedLogger, __: str, event_dict: EventDict) ->
     )
     if isinstance(details, dict) and details.get("workflow_id"):
         event_dict["event_id"] = event_id_of(details["workflow_id"])
-    elif activity.in_activity() and activity.info().workflow_id:
-        event_dict["event_id"] = event_id_of(activity.info().workflow_id)
+    elif activity.in_activity() and (workflow_id := activity.info().workflow_id):
+        event_dict["event_id"] = event_id_of(workflow_id)
     return event_dict
 
 

@@ -27,7 +27,7 @@ async def run_until_stopped(stop: asyncio.Event, *tasks: asyncio.Task[object]) -
     done, _ = await asyncio.wait({waiter, *tasks}, return_when=asyncio.FIRST_COMPLETED)
     waiter.cancel()
     for task in done:
-        if task is not waiter and not task.cancelled() and task.exception() is not None:
-            raise task.exception()  # type: ignore[misc]
+        if task is not waiter and not task.cancelled() and (error := task.exception()) is not None:
+            raise error
         if task is not waiter:
             log.warning("process.task_ended", task=task.get_name())
