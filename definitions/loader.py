@@ -51,6 +51,19 @@ def _layers(folder: str, name: str, override_dir: Path | None) -> list[Path]:
     ]
 
 
+def _unknown_types(override_dir: Path) -> list[str]:
+    """Override files named for no event type: each would otherwise change nothing,
+    unseen (a protocol written before its type exists, a misspelt name)."""
+    known = {event_type.value for event_type in EventType}
+    names = {PROTOCOLS: known, TEMPLATES: known | {COMMON_TEMPLATES}}
+    return [
+        f"{path} : type d'événement inconnu « {path.stem} » (types connus : {', '.join(EventType)})"
+        for folder, allowed in names.items()
+        for path in sorted((override_dir / folder).glob("*.toml"))
+        if path.stem not in allowed
+    ]
+
+
 def _read(paths: list[Path], problems: list[str]) -> dict[str, Any]:
     merged: dict[str, Any] = {}
     for path in paths:
@@ -74,7 +87,7 @@ def load_definitions(override_dir: Path | None = None) -> Definitions:
     every problem of every file."""
     if override_dir is not None and not override_dir.is_dir():
         raise DefinitionsError([f"{override_dir} : dossier de définitions introuvable"])
-    problems: list[str] = []
+    problems = _unknown_types(override_dir) if override_dir is not None else []
     protocols: dict[EventType, Protocol] = {}
     templates: dict[EventType, TemplateSet] = {}
     for event_type in EventType:

@@ -73,6 +73,23 @@ def test_broken_overrides_are_refused_with_every_problem(tmp_path: Path) -> None
     assert "canicule.toml : colour" in problems
 
 
+def test_an_override_for_an_unknown_event_type_is_refused(tmp_path: Path) -> None:
+    """A file meant for a type that does not exist yet would otherwise change nothing,
+    unseen: the operator learns which file at start."""
+    _override(tmp_path, "protocols", "cyclone", '[designation]\nanswer_deadline = "5min"\n')
+    _override(tmp_path, "templates", "volcan", '[sms]\nsupport_reminder = "$header"\n')
+    _override(tmp_path, "templates", "common", "# les modèles de tous les types\n")
+    with pytest.raises(DefinitionsError) as refused:
+        load_definitions(tmp_path)
+    known = ", ".join(EventType)
+    assert refused.value.problems == [
+        f"{tmp_path / 'protocols' / 'cyclone.toml'} : type d'événement inconnu « cyclone » "
+        f"(types connus : {known})",
+        f"{tmp_path / 'templates' / 'volcan.toml'} : type d'événement inconnu « volcan » "
+        f"(types connus : {known})",
+    ]
+
+
 def test_the_check_catches_bad_templates(tmp_path: Path) -> None:
     _override(
         tmp_path,
