@@ -5,6 +5,7 @@ with BOM, as French Excel expects)."""
 import asyncio
 import csv
 import io
+from collections.abc import Callable
 
 import structlog
 from temporalio import activity
@@ -111,5 +112,5 @@ class BriefingActivities:
         return await self._email.send_email(email)
 
     @property
-    def all(self) -> list[object]:
+    def all(self) -> list[Callable[..., object]]:
         return [self.send_representative_briefing]

@@ -38,4 +38,5 @@ def invitation_ics(invite: CalendarInvite, organizer: str, attendee: str) -> byt
     )
     calendar.add_component(event)
     calendar.add_missing_timezones()
-    return calendar.to_ical()
+    ical: bytes = calendar.to_ical()
+    return ical

@@ -1,6 +1,8 @@
 """Recording a department's centres as they change, with the crisis-log lines of
 the same turn: the read side that status reads use."""
 
+from collections.abc import Callable
+
 import structlog
 from temporalio import activity
 
@@ -33,5 +35,5 @@ class CentreRecordActivities:
         )
 
     @property
-    def all(self) -> list[object]:
+    def all(self) -> list[Callable[..., object]]:
         return [self.record_centres]

@@ -2,6 +2,8 @@
 templates and who is competent for its area, read from the definitions and the
 crisis directory."""
 
+from collections.abc import Callable
+
 import structlog
 from temporalio import activity
 
@@ -52,5 +54,5 @@ class EventPreparationActivities:
         return summary
 
     @property
-    def all(self) -> list[object]:
+    def all(self) -> list[Callable[..., object]]:
         return [self.load_protocol, self.load_templates, self.resolve_territory]

@@ -1,5 +1,7 @@
 """Recording an event's declaration and phases in the store and its crisis log."""
 
+from collections.abc import Callable
+
 import structlog
 from temporalio import activity
 
@@ -55,7 +57,7 @@ class EventRecordActivities:
         log.info("crisis_log.appended", entries=len(entries), new_entries=added)
 
     @property
-    def all(self) -> list[object]:
+    def all(self) -> list[Callable[..., object]]:
         return [
             self.record_declaration,
             self.record_phase,

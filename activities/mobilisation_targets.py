@@ -6,6 +6,7 @@ belongs to when it is competent there, else by the first other one.
 """
 
 from collections import defaultdict
+from collections.abc import Callable
 
 import structlog
 from sqlmodel import Session
@@ -162,5 +163,5 @@ class MobilisationActivities:
         ]
 
     @property
-    def all(self) -> list[object]:
+    def all(self) -> list[Callable[..., object]]:
         return [self.load_support_targets, self.load_neighbours]

@@ -1,7 +1,7 @@
 """Who a workflow writes to, read from the crisis directory, with each phone's
 opt-out; and the record of who represents which event."""
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
 import structlog
@@ -30,7 +30,7 @@ UNKNOWN_CONTACT = "UnknownContact"
 
 
 def _opted_out(session: Session, phone: str | None) -> bool:
-    return bool(phone) and bool(inbound.opted_out_among(session, [phone]))
+    return bool(phone and inbound.opted_out_among(session, [phone]))
 
 
 def _person(contact: Contact, organisation: Organisation | None, stopped: set[str]) -> Person:
@@ -202,7 +202,7 @@ class PeopleActivities:
         return outcome
 
     @property
-    def all(self) -> list[object]:
+    def all(self) -> list[Callable[..., object]]:
         return [
             self.load_roster,
             self.load_person,

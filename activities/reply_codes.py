@@ -1,5 +1,6 @@
 """Opening and closing the codes people quote when they answer by SMS."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -78,5 +79,5 @@ class ReplyCodeActivities:
         log.info("reply_codes.closed", rows=closed)
 
     @property
-    def all(self) -> list[object]:
+    def all(self) -> list[Callable[..., object]]:
         return [self.open_reply_codes, self.open_answer_links, self.close_reply_codes]

@@ -225,8 +225,8 @@ def map_points(
         )
         for code in organisation.communes:
             status_of[code] = status
-    for commune in resolution.uncovered:
-        status_of[commune.insee_code] = MapStatus.UNCOVERED
+    for uncovered in resolution.uncovered:
+        status_of[uncovered.insee_code] = MapStatus.UNCOVERED
     points = []
     for code, status in status_of.items():
         commune = territory.commune(code)

@@ -1,6 +1,7 @@
 """The after-action questionnaire's invitations: who answers for each respondent,
 their invitation recorded, and their own signed link to the form."""
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import structlog
@@ -111,7 +112,7 @@ class ReviewQuestionnaireActivities:
         return count
 
     @property
-    def all(self) -> list[object]:
+    def all(self) -> list[Callable[..., object]]:
         return [
             self.open_questionnaires,
             self.unanswered_questionnaires,

@@ -2,6 +2,7 @@
 answers, figures, HTML and PDF, kept in the database with its lessons and actions
 as data for the guide of good practice."""
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -58,14 +59,14 @@ class ReviewReportActivities:
         facts = review_facts(compilation, entries, lessons, resolution, territory)
         compiled_at = datetime.now(UTC)
         chart = mobilisation_chart(facts.curves, facts.declared_at)
-        communes = commune_map(facts.points)
-        html = report_html(facts, compilation.version, compiled_at, chart, communes)
+        map_svg = commune_map(facts.points)
+        html = report_html(facts, compilation.version, compiled_at, chart, map_svg)
         header = (
             f"{facts.type_label} - déclaré le {in_paris(facts.declared_at)} - référence "
             f"{facts.event_id} - rapport version {compilation.version}, établi le "
             f"{in_paris(compiled_at)}."
         )
-        pdf = report_pdf(facts, chart, communes, header)
+        pdf = report_pdf(facts, chart, map_svg, header)
         row = ReviewReportRow(
             event_id=compilation.event_id,
             version=compilation.version,
@@ -102,5 +103,5 @@ class ReviewReportActivities:
         )
 
     @property
-    def all(self) -> list[object]:
+    def all(self) -> list[Callable[..., object]]:
         return [self.compile_review_report]

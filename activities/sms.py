@@ -8,6 +8,7 @@ the rare exception, and it is counted.
 """
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NoReturn
@@ -100,7 +101,8 @@ class SmsActivities:
         )
         for message in messages:
             if message.body == request.body:
-                return message.sid
+                sid: str = message.sid
+                return sid
         return None
 
     def _send(self, request: SmsRequest) -> tuple[str, str]:
@@ -177,5 +179,5 @@ class SmsActivities:
         permanent_failure("SMS", code)
 
     @property
-    def all(self) -> list[object]:
+    def all(self) -> list[Callable[..., object]]:
         return [self.send_sms, self.send_sms_batch]
