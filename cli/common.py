@@ -7,7 +7,7 @@ Exit codes: 0 done, 1 the operation failed (unknown event, Temporal unreachable)
 import os
 import sys
 from collections.abc import Callable
-from typing import NoReturn, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import typer
 from pydantic import ValidationError
@@ -24,8 +24,9 @@ EXIT_REFUSED = 2
 
 def load_settings(**overrides: object) -> Settings:
     """Environment first, then the command's flags (those given)."""
+    given: dict[str, Any] = {key: value for key, value in overrides.items() if value is not None}
     try:
-        settings = Settings(**{key: value for key, value in overrides.items() if value is not None})
+        settings = Settings(**given)
     except ValidationError as error:
         refuse("Configuration refusée :", describe_validation_error(error))
     configure_logging(settings.log_format, settings.log_level)
