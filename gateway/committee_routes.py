@@ -32,32 +32,32 @@ MeetingIdPath = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[a-
 
 
 class CommitteePhaseBody(CommitteePhaseRequest):
-    requested_by: Actor
+    requested_by: Actor = ""
 
 
 class CommitteeBody(CommitteeRegistration):
-    registered_by: Actor
+    registered_by: Actor = ""
 
 
 class MeetingBody(MeetingRegistration):
-    registered_by: Actor
+    registered_by: Actor = ""
 
 
 class MoveBody(BaseModel):
     starts_at: ParisDateTime = Field(description="heure de Paris si sans décalage")
     place: str | None = Field(default=None, max_length=300)
-    requested_by: Actor
+    requested_by: Actor = ""
 
 
 class CancelBody(BaseModel):
     reason: str = Field(default="", max_length=300)
-    requested_by: Actor
+    requested_by: Actor = ""
 
 
 class ReportBody(BaseModel):
     summary: str = Field(min_length=1, max_length=SUMMARY_MAX_LENGTH)
     actions: list[ActionItem] = Field(default_factory=list, max_length=MAX_ACTIONS)
-    recorded_by: Actor
+    recorded_by: Actor = ""
 
 
 def committee_router(client: Client, store: Store, guards: Guards) -> APIRouter:

@@ -25,7 +25,7 @@ NO_REPORT = "le rapport de retour d'expérience n'est pas encore établi"
 
 
 class PlannedActionBody(PlannedAction):
-    planned_by: Actor
+    planned_by: Actor = ""
 
 
 def review_router(client: Client, store: Store, guards: Guards) -> APIRouter:
