@@ -5,31 +5,48 @@ from typing import Annotated
 
 import httpx
 import typer
+from pydantic import TypeAdapter
 
 from cli.common import EXIT_FAILED, load_settings, read_store, refuse
 from cli.status_view import local_time
+from definitions.outgoing import OutboxEntry
 from definitions.privacy import mask_phone_numbers
 from store import outbox
 from worker.phone_replies import ReplyRefusedError, send_sms_reply
 
 BODY_SHOWN = 70
+_ENTRIES = TypeAdapter(list[OutboxEntry])
+
+
+def _outbox_line(entry: OutboxEntry) -> str:
+    body = entry.subject or entry.body
+    shown = body if len(body) <= BODY_SHOWN else body[: BODY_SHOWN - 1] + "…"
+    return (
+        f"{local_time(entry.created_at)}  {entry.channel.value:<5} {entry.status.value:<11} "
+        f"{entry.recipient:<32} {entry.step:<24} {shown}\n"
+        f"    id fournisseur {entry.provider_id or '-'}, clé {entry.key}"
+    )
 
 
 def outbox_command(
     event: Annotated[str | None, typer.Option(help="seulement cet événement")] = None,
     limit: Annotated[int, typer.Option(min=1, max=1000, help="nombre de messages")] = 30,
+    as_json: Annotated[bool, typer.Option("--json", help="sortie JSON")] = False,
 ) -> None:
-    """Lister les derniers messages envoyés (SMS et email) et leur état."""
+    """Lister les derniers messages envoyés (SMS et email), leur état, l'identifiant
+    du fournisseur (sid Twilio, Message-ID) et la clé d'idempotence."""
     entries = read_store(
         load_settings(), lambda session: outbox.entries(session, event_id=event, limit=limit)
     )
-    for entry in reversed(entries):
-        body = entry.subject or entry.body
-        shown = body if len(body) <= BODY_SHOWN else body[: BODY_SHOWN - 1] + "…"
-        typer.echo(
-            f"{local_time(entry.created_at)}  {entry.channel.value:<5} {entry.status.value:<11} "
-            f"{mask_phone_numbers(entry.recipient):<32} {entry.step:<24} {shown}"
-        )
+    shown = [
+        entry.model_copy(update={"recipient": mask_phone_numbers(entry.recipient)})
+        for entry in reversed(entries)
+    ]
+    if as_json:
+        typer.echo(_ENTRIES.dump_json(shown, indent=2).decode())
+        return
+    for entry in shown:
+        typer.echo(_outbox_line(entry))
     typer.echo(f"{len(entries)} message(s).")
 
 

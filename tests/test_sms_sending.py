@@ -2,6 +2,9 @@
 once, whatever the retries, timeouts and crashes; permanent refusals stop."""
 
 import asyncio
+import json
+import os
+import subprocess
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -29,7 +32,7 @@ from definitions.temporal_names import sms_task_queue
 from store import outbox
 from store.database import Store
 from store.outbox import OutboxClaim, OutboxMark
-from tests.conftest import BOTH_DATABASES, sms_sender
+from tests.conftest import BOTH_DATABASES, SCRIPTS, sms_sender
 from tests.sms_burst import SmsBurstWorkflow
 from worker.sandbox.twilio_server import Fault, TwilioSandbox
 from worker.temporal_workers import Messaging, running_workers
@@ -73,6 +76,32 @@ async def test_a_message_is_sent_once_even_when_asked_twice(
     assert message.sid == first.provider_id and message.from_ == "+33639989999"
     row = _row(store, first.key)
     assert (row.status, row.provider_calls) == (OutboxStatus.QUEUED, 1)
+
+
+def _outbox_command(store: Store, *args: str) -> str:
+    listed = subprocess.run(
+        [str(SCRIPTS / "tocsin"), "outbox", *args],
+        env={**os.environ, "TOCSIN_DATABASE_URL": store.url},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return listed.stdout
+
+
+async def test_the_outbox_command_shows_the_provider_id_and_the_key(
+    store: Store, twilio_sandbox: TwilioSandbox
+) -> None:
+    """What an operator needs to find a message in the provider's console."""
+    result = await _attempt(_sender(store, twilio_sandbox), _request())
+    [message] = twilio_sandbox.sent_to(TO)
+    [entry] = json.loads(_outbox_command(store, "--json"))
+    assert (entry["provider_id"], entry["key"]) == (message.sid, result.key)
+    assert (entry["status"], entry["recipient"]) == ("queued", "+33 6 ** ** ** 42")
+    assert entry["body"] == _request().body
+    text = _outbox_command(store)
+    assert message.sid in text and result.key in text and "+33 6 ** ** ** 42" in text
 
 
 @BOTH_DATABASES
