@@ -104,17 +104,18 @@ def status(
     settings = load_settings()
 
     async def show(client: Client, store: Store) -> int:
-        event_status = await event_control.status(client, event_id)
-        if as_json:
-            typer.echo(event_status.model_dump_json(indent=2))
-            return 0
         reads = MobilisationReads(client, store)
         if department is not None:
             departments = await reads.departments(event_id, department)
             if not departments:
                 explain("Centres :", [f"aucune mobilisation dans le département {department}"])
                 return EXIT_REFUSED
-            typer.echo(render_centres(departments[0]))
+            shown = departments[0]
+            typer.echo(shown.model_dump_json(indent=2) if as_json else render_centres(shown))
+            return 0
+        event_status = await event_control.status(client, event_id)
+        if as_json:
+            typer.echo(event_status.model_dump_json(indent=2))
             return 0
         overview = await reads.overview(event_id)
         with store.session() as session:

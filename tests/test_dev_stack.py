@@ -203,6 +203,12 @@ def test_activate_status_close_and_restart(stack: DevStack) -> None:
             answered.stdout.strip() == f"UNCCAS : réponse OUI {attempt['code']} bien reçue, merci."
         )
         status = stack.wait_for(event_id, lambda s: s["mobilised_departments"] == ["59", "62"])
+        centres = stack.command("status", event_id, "--department", "59", "--json")
+        assert centres.returncode == 0, centres.stderr
+        nord = json.loads(centres.stdout)
+        assert (nord["department_code"], nord["department_name"]) == ("59", "Nord")
+        assert "CCAS de Lille" in {centre["name"] for centre in nord["centres"]}
+        assert nord["counts"]["centres"] == len(nord["centres"])
         name = status["representative"]["person"]["name"]
         assert name == attempt["name"]
         mail = _mailbox(stack.state_dir / "sandbox-mail")
