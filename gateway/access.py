@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import structlog
+from anyio import to_thread
 from fastapi import Depends, FastAPI, Request
 from fastapi.routing import APIRoute
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
@@ -64,10 +65,22 @@ async def _sent_csrf_token(request: Request) -> str:
     return ""
 
 
+@dataclass(frozen=True)
+class _Identified:
+    """What the store says of a request's credentials."""
+
+    account: Account
+    csrf_token: str | None
+    represents_event: bool
+    """Whether the account represents the event in the path (asked only when it matters)."""
+
+
 class RoleGuard:
     """A route's dependency: lets through the roles it names (a representative only
     for the event in the path when ``own_event``), and leaves the caller in
-    ``request.state.caller``. The OpenAPI schema lists each route's roles from it."""
+    ``request.state.caller``. The OpenAPI schema lists each route's roles from it.
+    It guards every request, so its store reads run in a thread: a slow database
+    holds up the request that asked, not the event loop."""
 
     def __init__(self, store: Store, roles: tuple[Role, ...], *, own_event: bool) -> None:
         self.store = store
@@ -80,47 +93,60 @@ class RoleGuard:
         bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)],
         cookie: Annotated[str | None, Depends(COOKIE)],
     ) -> Caller:
-        caller = await self._identify(request, bearer, cookie)
+        event_id = request.path_params.get("event_id")
+        token = None if bearer is None else bearer.credentials
+        identified = await to_thread.run_sync(self._identify, token, cookie, event_id)
+        if identified is None:
+            if token is not None:
+                log.info("access.token_refused", path=request.url.path)
+                raise NotSignedInError("jeton d'API inconnu ou révoqué")
+            raise NotSignedInError("connexion requise")
+        if (
+            identified.csrf_token is not None
+            and request.method not in SAFE_METHODS
+            and not secrets.compare_digest(await _sent_csrf_token(request), identified.csrf_token)
+        ):
+            log.warning("access.csrf_refused", path=request.url.path)
+            raise ForbiddenError("jeton CSRF absent ou faux : rechargez la page")
+        caller = Caller(identified.account, identified.csrf_token)
         if caller.account.role not in self.roles:
             log.info("access.role_refused", login=caller.account.login, path=request.url.path)
             raise ForbiddenError("votre rôle ne permet pas cette action")
-        event_id = request.path_params.get("event_id")
-        if self.own_event and caller.account.role is not Role.STAFF:
-            with self.store.session() as session:
-                allowed = event_id is not None and accounts.represents(
-                    session, caller.account, event_id
-                )
-            if not allowed:
-                log.info("access.event_refused", login=caller.account.login, event_id=event_id)
-                raise ForbiddenError("vous ne représentez pas UNCCAS pour cet événement")
+        if (
+            self.own_event
+            and caller.account.role is not Role.STAFF
+            and not identified.represents_event
+        ):
+            log.info("access.event_refused", login=caller.account.login, event_id=event_id)
+            raise ForbiddenError("vous ne représentez pas UNCCAS pour cet événement")
         request.state.caller = caller
         return caller
 
-    async def _identify(
-        self,
-        request: Request,
-        bearer: HTTPAuthorizationCredentials | None,
-        cookie: str | None,
-    ) -> Caller:
-        now = datetime.now(UTC)
-        if bearer is not None:
-            with self.store.session() as session:
-                account = accounts.token_account(session, bearer.credentials)
+    def _identify(
+        self, token: str | None, cookie: str | None, event_id: str | None
+    ) -> _Identified | None:
+        """The account an API token (first) or a session cookie signs in, in one
+        session; None when neither does."""
+        with self.store.session() as session:
+            if token is not None:
+                account = accounts.token_account(session, token)
+                csrf_token = None
+            elif cookie:
+                signed_in = accounts.session_account(session, cookie, datetime.now(UTC))
+                if signed_in is None:
+                    return None
+                account, csrf_token = signed_in.account, signed_in.csrf_token
+            else:
+                return None
             if account is None:
-                log.info("access.token_refused", path=request.url.path)
-                raise NotSignedInError("jeton d'API inconnu ou révoqué")
-            return Caller(account, None)
-        if cookie:
-            with self.store.session() as session:
-                signed_in = accounts.session_account(session, cookie, now)
-            if signed_in is not None:
-                if request.method not in SAFE_METHODS and not secrets.compare_digest(
-                    await _sent_csrf_token(request), signed_in.csrf_token
-                ):
-                    log.warning("access.csrf_refused", path=request.url.path)
-                    raise ForbiddenError("jeton CSRF absent ou faux : rechargez la page")
-                return Caller(signed_in.account, signed_in.csrf_token)
-        raise NotSignedInError("connexion requise")
+                return None
+            represents = (
+                self.own_event
+                and account.role is not Role.STAFF
+                and event_id is not None
+                and accounts.represents(session, account, event_id)
+            )
+        return _Identified(account, csrf_token, represents)
 
 
 @dataclass(frozen=True)
@@ -179,7 +205,7 @@ def document_roles(app: FastAPI) -> None:
             continue
         roles = [role.value for role in guard.roles]
         scope = " (ses propres événements)" if guard.own_event else ""
-        for method in route.methods:
+        for method in route.methods or ():
             operation = schema["paths"][route.path_format][method.lower()]
             operation["x-roles"] = roles
             labels = ", ".join(role.label for role in guard.roles)

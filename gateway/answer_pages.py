@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import structlog
+from anyio import to_thread
 from fastapi import APIRouter, Form, Path
 from fastapi.responses import HTMLResponse
 from temporalio.client import Client
@@ -83,7 +84,7 @@ class AnswerPages:
 
     def _open_claim(self, token: str) -> tuple[AnswerLinkClaim, list[ReplyKeyword]] | HTMLResponse:
         """The link's claim and the answers its task takes while it is still open,
-        else the page to show."""
+        else the page to show. Reads the store: called in a thread."""
         try:
             claim = read_link(self._secret, token, AnswerLinkClaim)
         except ForgedLinkError as error:
@@ -140,7 +141,7 @@ class AnswerPages:
         return f"<p>Demande de soutien de l'UNCCAS pour <strong>{name}</strong>.</p>{current}"
 
     async def show(self, token: TokenPath) -> HTMLResponse:
-        opened = self._open_claim(token)
+        opened = await to_thread.run_sync(self._open_claim, token)
         if isinstance(opened, HTMLResponse):
             return opened
         claim, answers = opened
@@ -162,7 +163,7 @@ class AnswerPages:
     async def answer(
         self, token: TokenPath, answer: Annotated[str, Form(max_length=10)]
     ) -> HTMLResponse:
-        opened = self._open_claim(token)
+        opened = await to_thread.run_sync(self._open_claim, token)
         if isinstance(opened, HTMLResponse):
             return opened
         claim, answers = opened

@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import structlog
+from anyio import to_thread
 from fastapi import APIRouter, FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -197,6 +198,11 @@ def create_app(
     return app
 
 
+def _database_answers(store: Store) -> None:
+    with store.session() as session:
+        session.connection().execute(text("SELECT 1"))
+
+
 def health_router(client: Client, store: Store) -> APIRouter:
     router = APIRouter(tags=["santé"])
 
@@ -210,8 +216,7 @@ def health_router(client: Client, store: Store) -> APIRouter:
             temporal = f"injoignable : {error}"
         database = "ok"
         try:
-            with store.session() as session:
-                session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+            await to_thread.run_sync(_database_answers, store)
         except Exception as error:
             database = f"injoignable : {error}"
         healthy = temporal == "ok" and database == "ok"

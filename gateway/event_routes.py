@@ -60,7 +60,7 @@ def event_router(client: Client, store: Store, task_queue: str, guards: Guards) 
         return Me(**caller.account.model_dump(), csrf_token=caller.csrf_token)
 
     @router.get("/api/events", dependencies=[guards.anyone])
-    async def list_events(caller: CallerOf) -> list[EventSummary]:
+    def list_events(caller: CallerOf) -> list[EventSummary]:
         """Active events first, newest first; a representative sees only theirs."""
         with store.session() as session:
             rows = accounts.visible_events(session, caller.account)
@@ -77,7 +77,7 @@ def event_router(client: Client, store: Store, task_queue: str, guards: Guards) 
         return await event_control.status(client, event_id)
 
     @router.get("/api/events/{event_id}/crisis-log", dependencies=[guards.event_member])
-    async def event_crisis_log(event_id: EventIdPath) -> list[CrisisLogEntry]:
+    def event_crisis_log(event_id: EventIdPath) -> list[CrisisLogEntry]:
         with store.session() as session:
             entries = stored_events.crisis_log(session, event_id)
         if not entries:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import structlog
+from anyio import to_thread
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
@@ -50,6 +51,8 @@ class QuestionnairePages:
         self._secret = secret
 
     def _open_invitation(self, token: str) -> ReviewInvitationRow | HTMLResponse:
+        """The invitation a link opens while it awaits answers, else the page to
+        show. Reads the store: called in a thread."""
         try:
             claim = read_link(self._secret, token, QuestionnaireClaim)
         except ForgedLinkError as error:
@@ -88,14 +91,14 @@ class QuestionnairePages:
     async def _questions(self, invitation: ReviewInvitationRow) -> list[ReviewQuestion] | None:
         handle = self._client.get_workflow_handle(review_workflow_id(invitation.event_id))
         try:
-            status = await handle.query(STATUS_QUERY, result_type=ReviewStatus)
+            status: ReviewStatus = await handle.query(STATUS_QUERY, result_type=ReviewStatus)
         except RPCError as error:
             log.warning("questionnaire.query_failed", error=str(error))
             return None
         return status.questions
 
     async def show(self, token: TokenPath) -> HTMLResponse:
-        opened = self._open_invitation(token)
+        opened = await to_thread.run_sync(self._open_invitation, token)
         if isinstance(opened, HTMLResponse):
             return opened
         questions = await self._questions(opened)
@@ -117,7 +120,7 @@ class QuestionnairePages:
         )
 
     async def answer(self, token: TokenPath, request: Request) -> HTMLResponse:
-        opened = self._open_invitation(token)
+        opened = await to_thread.run_sync(self._open_invitation, token)
         if isinstance(opened, HTMLResponse):
             return opened
         if int(request.headers.get("content-length") or 0) > FORM_MAX_BYTES:
@@ -140,14 +143,26 @@ class QuestionnairePages:
             problems = "; ".join(str(problem["msg"]) for problem in error.errors())
             log.info("questionnaire.refused", invitation=opened.id, problems=problems)
             return _refusal("Réponses refusées", problems, 422)
+        if not await to_thread.run_sync(self._record, opened, answers):
+            log.info("questionnaire.too_late", invitation=opened.id)
+            return _refusal(
+                "Réponse non enregistrée", "Ce questionnaire est déjà rempli ou clos.", 410
+            )
+        log.info("questionnaire.answered", invitation=opened.id, answers=len(answers.answers))
+        return page(
+            "Merci",
+            "<p>Vos réponses sont enregistrées ; elles nourriront le rapport de retour "
+            "d'expérience et le guide des bonnes pratiques du réseau.</p>",
+        )
+
+    def _record(self, opened: ReviewInvitationRow, answers: QuestionnaireAnswers) -> bool:
+        """The answers and their crisis-log line, in one transaction; False when the
+        questionnaire was answered or closed meanwhile."""
         assert opened.id is not None
         now = datetime.now(UTC)
         with self._store.session() as session:
             if not reviews.record_answers(session, opened.id, answers.answers, now):
-                log.info("questionnaire.too_late", invitation=opened.id)
-                return _refusal(
-                    "Réponse non enregistrée", "Ce questionnaire est déjà rempli ou clos.", 410
-                )
+                return False
             events.append_entry(
                 session,
                 CrisisLogEntry(
@@ -163,12 +178,7 @@ class QuestionnairePages:
                 ),
             )
             session.commit()
-        log.info("questionnaire.answered", invitation=opened.id, answers=len(answers.answers))
-        return page(
-            "Merci",
-            "<p>Vos réponses sont enregistrées ; elles nourriront le rapport de retour "
-            "d'expérience et le guide des bonnes pratiques du réseau.</p>",
-        )
+        return True
 
 
 def questionnaire_router(store: Store, client: Client, secret: str) -> APIRouter:

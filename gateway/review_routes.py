@@ -56,14 +56,14 @@ def review_router(client: Client, store: Store, guards: Guards) -> APIRouter:
         response_class=HTMLResponse,
         dependencies=[guards.event_member],
     )
-    async def report_html(event_id: EventIdPath) -> HTMLResponse:
+    def report_html(event_id: EventIdPath) -> HTMLResponse:
         """Served with its own policy: the stored report carries its styles inline."""
         return HTMLResponse(
             stored_report(event_id).html, headers={"Content-Security-Policy": REPORT_POLICY}
         )
 
     @router.get("/api/events/{event_id}/review/report.pdf", dependencies=[guards.event_member])
-    async def report_pdf(event_id: EventIdPath) -> Response:
+    def report_pdf(event_id: EventIdPath) -> Response:
         return Response(
             stored_report(event_id).pdf,
             media_type="application/pdf",
@@ -71,12 +71,12 @@ def review_router(client: Client, store: Store, guards: Guards) -> APIRouter:
         )
 
     @router.get("/api/guide/{event_type}", dependencies=[guards.anyone])
-    async def guide_data(event_type: EventType) -> list[GuideEntry]:
+    def guide_data(event_type: EventType) -> list[GuideEntry]:
         with store.session() as session:
             return reviews.guide(session, event_type.value)
 
     @router.get("/guide", response_class=HTMLResponse, dependencies=[guards.anyone])
-    async def guide(
+    def guide(
         request: Request,
         event_type: Annotated[EventType, Query(alias="type")] = EventType.ATTENTAT,
     ) -> HTMLResponse:

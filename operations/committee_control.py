@@ -1,7 +1,8 @@
 """What staff and the representative do in the committee phase (committees, meetings,
 reports), for the API and the CLI alike. People are checked against the directory
-here; the workflow looks them up itself."""
+here, in a thread; the workflow looks them up itself."""
 
+from anyio import to_thread
 from pydantic import BaseModel
 from temporalio.client import Client
 
@@ -68,7 +69,7 @@ async def status(client: Client, event_id: str) -> CommitteeStatus:
 async def register_committee(
     client: Client, store: Store, event_id: str, registration: CommitteeRegistration
 ) -> CommitteeStatus:
-    check_people(store, registration.member_ids)
+    await to_thread.run_sync(check_people, store, registration.member_ids)
     return await _update(client, event_id, REGISTER_COMMITTEE_UPDATE, registration)
 
 
@@ -76,7 +77,7 @@ async def register_meeting(
     client: Client, store: Store, event_id: str, registration: MeetingRegistration
 ) -> CommitteeStatus:
     """Answers once every invitation has left."""
-    check_people(store, registration.invitee_ids)
+    await to_thread.run_sync(check_people, store, registration.invitee_ids)
     return await _update(client, event_id, REGISTER_MEETING_UPDATE, registration)
 
 
@@ -94,5 +95,6 @@ async def report_meeting(
     client: Client, store: Store, event_id: str, report: MeetingReport
 ) -> CommitteeStatus:
     """The summary, and each action item becomes a task its assignee is told of."""
-    check_people(store, [item.assignee_id for item in report.actions])
+    assignees = [item.assignee_id for item in report.actions]
+    await to_thread.run_sync(check_people, store, assignees)
     return await _update(client, event_id, REPORT_MEETING_UPDATE, report)

@@ -1,9 +1,11 @@
 """What staff do to an event (activate, read, designate, broadcast, extend, close),
-for the API and the CLI alike."""
+for the API and the CLI alike. Their store reads and area checks run in a thread:
+the gateway's event loop serves the other requests meanwhile."""
 
 from datetime import UTC, datetime
 from typing import TypeVar
 
+from anyio import to_thread
 from pydantic import BaseModel
 from temporalio.api.enums.v1 import WorkflowExecutionStatus
 from temporalio.client import Client, WorkflowUpdateFailedError
@@ -74,7 +76,7 @@ async def activate(
     client: Client, task_queue: str, declaration: EventDeclaration, declared_by: str
 ) -> str:
     """Start the event's workflow once its area is checked, and give back its id."""
-    check_area(declaration)
+    await to_thread.run_sync(check_area, declaration)
     event_id = new_event_id(declaration.type, datetime.now(UTC).date())
     await client.start_workflow(
         MAJOR_EVENT_WORKFLOW,
@@ -88,11 +90,12 @@ async def activate(
 async def status(client: Client, event_id: str) -> EventStatus:
     handle = client.get_workflow_handle(event_id)
     try:
-        return await handle.query(STATUS_QUERY, result_type=EventStatus)
+        current: EventStatus = await handle.query(STATUS_QUERY, result_type=EventStatus)
     except RPCError as error:
         if error.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.INVALID_ARGUMENT):
             raise EventNotFoundError(event_id) from error
         raise
+    return current
 
 
 async def close(client: Client, event_id: str, request: CloseRequest) -> EventStatus:
@@ -107,13 +110,18 @@ async def change_representative(
     The event, then the contact, are checked here: the workflow trusts what it is given."""
     await status(client, event_id)
     if change.contact_id is not None:
-        with store.session() as session:
-            contact = directory.contact(session, change.contact_id)
-        if contact is None:
-            raise UnknownContactError(change.contact_id)
-        if not contact.phone and not contact.email:
-            raise UnreachableContactError(change.contact_id)
+        await to_thread.run_sync(check_contact, store, change.contact_id)
     return await _update(client, event_id, CHANGE_REPRESENTATIVE_UPDATE, change)
+
+
+def check_contact(store: Store, contact_id: str) -> None:
+    """The contact exists and can be reached."""
+    with store.session() as session:
+        contact = directory.contact(session, contact_id)
+    if contact is None:
+        raise UnknownContactError(contact_id)
+    if not contact.phone and not contact.email:
+        raise UnreachableContactError(contact_id)
 
 
 async def broadcast(client: Client, event_id: str, report: SituationReport) -> EventStatus:
@@ -130,7 +138,7 @@ async def extend(client: Client, event_id: str, extension: AreaExtension) -> Eve
         departments=extension.departments,
         title=current.title,
     )
-    check_area(added)
+    await to_thread.run_sync(check_area, added)
     cleaned = extension.model_copy(
         update={"communes": added.communes, "departments": added.departments}
     )
@@ -156,7 +164,7 @@ async def query_status(
     """The status of one of the event's workflows; a missing workflow as an unknown
     event, or as ``not_running`` (the event is not in the phase it serves)."""
     try:
-        return await client.get_workflow_handle(workflow_id).query(
+        found: Result = await client.get_workflow_handle(workflow_id).query(
             STATUS_QUERY, result_type=result_type
         )
     except RPCError as error:
@@ -164,6 +172,7 @@ async def query_status(
             raise
         await status(client, event_id)
         raise EventConflictError(not_running) from error
+    return found
 
 
 async def update_workflow(
@@ -181,7 +190,7 @@ async def update_workflow(
     is not in the phase that workflow serves)."""
     handle = client.get_workflow_handle(workflow_id)
     try:
-        return await handle.execute_update(name, argument, result_type=result_type)
+        updated: Result = await handle.execute_update(name, argument, result_type=result_type)
     except WorkflowUpdateFailedError as error:
         cause = error.cause
         reason = cause.message if isinstance(cause, ApplicationError) else str(cause)
@@ -200,3 +209,4 @@ async def update_workflow(
         if not_running is not None:
             raise EventConflictError(not_running) from error
         raise
+    return updated

@@ -2,8 +2,9 @@
 
 A centre and the counts are read from the store, where each department workflow
 records its centres as they change: readers never wait for a busy workflow, and a
-national event's answers cost the workflows nothing to read. A department that has
-recorded nothing (a run from before it did) and the full status are queried.
+national event's answers cost the workflows nothing to read (in a thread, so that a
+slow store holds up no other request). A department that has recorded nothing (a
+run from before it did) and the full status are queried.
 
 While a workflow works on a task, the Temporal server holds one query for it and
 refuses any other ("consistent query buffer is full"); the client retries those with a
@@ -16,6 +17,7 @@ from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from anyio import to_thread
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -86,8 +88,7 @@ class MobilisationReads:
     async def overview(self, event_id: str) -> MobilisationOverview:
         """Counts per department and in all, without reading every centre."""
         codes = await self._departments_of(event_id)
-        with self._store.session() as session:
-            recorded = centre_supports.counts_by_department(session, event_id)
+        recorded = await to_thread.run_sync(self._recorded_counts, event_id)
         counts: list[SupportCounts] = list(
             await asyncio.gather(
                 *(self._counts(event_id, code, recorded.get(code)) for code in codes)
@@ -97,13 +98,28 @@ class MobilisationReads:
             departments=dict(zip(codes, counts, strict=True)), total=sum(counts, SupportCounts())
         )
 
+    def _recorded_counts(self, event_id: str) -> dict[str, SupportCounts]:
+        with self._store.session() as session:
+            return centre_supports.counts_by_department(session, event_id)
+
     async def centre(self, workflow_id: str, organisation_id: str) -> CentreSupport | None:
         """One centre as its department's workflow last recorded it (None if unknown)."""
+        recorded, centre = await to_thread.run_sync(
+            self._recorded_centre, workflow_id, organisation_id
+        )
+        if recorded:
+            return centre
+        return await self._queried_centre(workflow_id, organisation_id)
+
+    def _recorded_centre(
+        self, workflow_id: str, organisation_id: str
+    ) -> tuple[bool, CentreSupport | None]:
+        """Whether the department has recorded its centres, and this one if it has."""
         with self._store.session() as session:
             found = centre_supports.centres(session, workflow_id, [organisation_id])
             if found or centre_supports.department_recorded(session, workflow_id):
-                return next(iter(found), None)
-        return await self._queried_centre(workflow_id, organisation_id)
+                return True, next(iter(found), None)
+        return False, None
 
     async def _counts(
         self, event_id: str, department: str, recorded: SupportCounts | None
@@ -147,7 +163,8 @@ class MobilisationReads:
         try:
             async with reads.turn:
                 handle = self._client.get_workflow_handle(workflow_id)
-                return await handle.query(name, result_type=result_type)
+                result: Result = await handle.query(name, result_type=result_type)
+                return result
         finally:
             self._leave(workflow_id, reads)
 

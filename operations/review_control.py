@@ -1,6 +1,7 @@
 """What staff do with an event's after-action review, for the API and the CLI alike:
 read where it stands, add an action to its plan."""
 
+from anyio import to_thread
 from temporalio.client import Client
 
 from definitions.review import PlannedAction, ReviewStatus
@@ -29,7 +30,7 @@ async def plan_action(
     client: Client, store: Store, event_id: str, action: PlannedAction
 ) -> ReviewStatus:
     """Answers once the owner has been told."""
-    check_people(store, [action.owner_id])
+    await to_thread.run_sync(check_people, store, [action.owner_id])
     return await event_control.update_workflow(
         client,
         review_workflow_id(event_id),

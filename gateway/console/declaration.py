@@ -6,6 +6,7 @@ import re
 from typing import Annotated
 
 import structlog
+from anyio import to_thread
 from fastapi import APIRouter, Form, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field, ValidationError
@@ -105,9 +106,7 @@ def declaration_router(client: Client, store: Store, task_queue: str, guards: Gu
         return form(request, values={})
 
     @router.post("/declarer", dependencies=[guards.staff])
-    async def confirm(
-        request: Request, declared: Annotated[DeclarationForm, Form()]
-    ) -> HTMLResponse:
+    def confirm(request: Request, declared: Annotated[DeclarationForm, Form()]) -> HTMLResponse:
         """Nothing starts here: the page shows what the codes resolve to."""
         values = declared.model_dump(by_alias=True)
         try:
@@ -146,7 +145,7 @@ def declaration_router(client: Client, store: Store, task_queue: str, guards: Gu
         request: Request, caller: CallerOf, declared: Annotated[DeclarationForm, Form()]
     ) -> Response:
         try:
-            declaration = declared.declaration()
+            declaration = await to_thread.run_sync(declared.declaration)
         except (ValidationError, event_control.DeclarationRefusedError):
             return form(
                 request,
@@ -159,7 +158,7 @@ def declaration_router(client: Client, store: Store, task_queue: str, guards: Gu
         return RedirectResponse(f"/evenements/{event_id}", status.HTTP_303_SEE_OTHER)
 
     @router.get("/territoire", dependencies=[guards.staff])
-    async def places(
+    def places(
         request: Request, q: Annotated[str, Query(min_length=1, max_length=100)]
     ) -> HTMLResponse:
         return render(

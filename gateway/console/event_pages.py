@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Annotated
 
+from anyio import to_thread
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from temporalio.client import Client
@@ -14,6 +15,7 @@ from activities.review_figures import commune_map
 from definitions.committee import CommitteeStatus
 from definitions.competence import TerritoryResolution, resolve_competence
 from definitions.crisis_log import CrisisLogEntry
+from definitions.directory import Contact
 from definitions.event import EventDeclaration, Phase
 from definitions.event_status import EventStatus
 from definitions.mobilisation import CentreSupport, MobilisationStatus, SupportCounts
@@ -77,6 +79,9 @@ def _resolution(store: Store, area: str) -> TerritoryResolution:
 
 
 class EventPages:
+    """What the event's pages show. The store is read in threads: the workflows'
+    side is awaited, the store's side must not hold up the event loop."""
+
     def __init__(self, client: Client, store: Store, reads: MobilisationReads) -> None:
         self._client = client
         self._store = store
@@ -97,11 +102,21 @@ class EventPages:
 
     async def area_map(self, event_id: str) -> str:
         status = await event_control.status(self._client, event_id)
+        return await to_thread.run_sync(self._drawn_map, status)
+
+    def _drawn_map(self, status: EventStatus) -> str:
         area = EventDeclaration.model_validate(status.model_dump(include=AREA_FIELDS))
         resolution = _resolution(self._store, area.model_dump_json())
         with self._store.session() as session:
             entries = events.crisis_log(session, status.event_id)
         return commune_map(map_points(entries, resolution, load_territory()))
+
+    def _roster_and_timeline(
+        self, event_id: str
+    ) -> tuple[list[Contact], list[tuple[int, CrisisLogEntry]]]:
+        with self._store.session() as session:
+            roster = directory.roster(session)
+        return roster, self.timeline(event_id, 0)
 
     async def page(
         self,
@@ -113,14 +128,13 @@ class EventPages:
         status_code: int = 200,
     ) -> HTMLResponse:
         situation = await self.situation(event_id)
-        with self._store.session() as session:
-            roster = directory.roster(session)
+        roster, timeline = await to_thread.run_sync(self._roster_and_timeline, event_id)
         return render(
             request,
             "console/event.html",
             status_code,
             situation=situation,
-            timeline=self.timeline(event_id, 0),
+            timeline=timeline,
             roster=roster,
             notice=notice,
             error=error,
@@ -131,7 +145,7 @@ def event_pages_router(pages: EventPages, store: Store, guards: Guards) -> APIRo
     router = APIRouter(include_in_schema=False)
 
     @router.get("/", dependencies=[guards.anyone])
-    async def events_list(request: Request, caller: CallerOf) -> HTMLResponse:
+    def events_list(request: Request, caller: CallerOf) -> HTMLResponse:
         with store.session() as session:
             rows = accounts.visible_events(session, caller.account)
         return render(request, "console/events.html", events=rows)
@@ -151,7 +165,7 @@ def event_pages_router(pages: EventPages, store: Store, guards: Guards) -> APIRo
         return render(request, "console/situation.html", situation=situation)
 
     @router.get("/evenements/{event_id}/journal", dependencies=[guards.event_member])
-    async def timeline_part(
+    def timeline_part(
         request: Request, event_id: EventIdPath, apres: Annotated[int, Query(ge=0)] = 0
     ) -> HTMLResponse:
         return render(request, "console/timeline.html", timeline=pages.timeline(event_id, apres))

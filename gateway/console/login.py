@@ -32,7 +32,7 @@ def login_router(store: Store, guards: Guards, *, secure_cookie: bool) -> APIRou
         return render(request, "console/login.html", next=_safe_next(next), login="")
 
     @router.post(LOGIN_PATH)
-    async def login(
+    def login(
         request: Request,
         login: Annotated[str, Form(max_length=FIELD_MAX_LENGTH)],
         password: Annotated[str, Form(max_length=FIELD_MAX_LENGTH)],
@@ -82,7 +82,7 @@ def login_router(store: Store, guards: Guards, *, secure_cookie: bool) -> APIRou
         return response
 
     @router.post("/deconnexion", dependencies=[guards.anyone])
-    async def logout(request: Request, caller: CallerOf) -> Response:
+    def logout(request: Request, caller: CallerOf) -> Response:
         with store.session() as session:
             accounts.close_session(session, request.cookies.get(SESSION_COOKIE, ""))
             session.commit()

@@ -28,13 +28,13 @@ def phone_simulator_router(
     router = APIRouter(prefix="/telephones", include_in_schema=False)
 
     @router.get("", dependencies=[guards.staff])
-    async def phone_list(request: Request) -> HTMLResponse:
+    def phone_list(request: Request) -> HTMLResponse:
         with store.session() as session:
             lines = sms_threads.phones(session)
         return render(request, "console/phones.html", phones=lines)
 
     @router.get("/{number}", dependencies=[guards.staff])
-    async def phone(
+    def phone(
         request: Request,
         number: NumberPath,
         reponse: Annotated[list[str] | None, Query(max_length=5)] = None,
@@ -47,7 +47,7 @@ def phone_simulator_router(
         )
 
     @router.get("/{number}/fil", dependencies=[guards.staff])
-    async def phone_thread(request: Request, number: NumberPath) -> HTMLResponse:
+    def phone_thread(request: Request, number: NumberPath) -> HTMLResponse:
         with store.session() as session:
             thread = sms_threads.thread(session, number)
         return render(request, "console/phone_thread.html", thread=thread)
