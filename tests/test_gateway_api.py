@@ -4,6 +4,8 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest_asyncio
+from structlog.testing import capture_logs
+from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from definitions.event import Phase
@@ -12,6 +14,7 @@ from definitions.loader import Definitions
 from gateway.app import create_app
 from store.database import Store
 from tests.conftest import api_headers, workflow_count
+from worker.ports import free_port
 from worker.sandbox.smtp_server import MailSandbox
 from worker.temporal_workers import Messaging, running_workers
 
@@ -181,3 +184,29 @@ async def test_health_reports_temporal_and_database(api: httpx.AsyncClient) -> N
     response = await api.get("/healthz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "temporal": "ok", "database": "ok"}
+
+
+async def test_health_names_a_failing_part_but_not_its_error() -> None:
+    """Probes are open to all: they learn which part fails; why (addresses, driver
+    messages) goes to the log only."""
+    temporal_port, database_port = free_port(), free_port()
+    temporal = await Client.connect(f"127.0.0.1:{temporal_port}", lazy=True)
+    store = Store(f"postgresql+psycopg://tocsin@127.0.0.1:{database_port}/tocsin")
+    transport = httpx.ASGITransport(app=create_app(temporal, store, "unused"))
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as http:
+            with capture_logs() as logs:
+                response = await http.get("/healthz")
+    finally:
+        store.dispose()
+    assert response.status_code == 503
+    assert response.json() == {
+        "status": "dégradé",
+        "temporal": "injoignable",
+        "database": "injoignable",
+    }
+    assert "127.0.0.1" not in response.text
+    why = {
+        line["part"]: line["error"] for line in logs if line["event"] == "health.part_unreachable"
+    }
+    assert str(temporal_port) in why["temporal"] and str(database_port) in why["database"]
