@@ -51,7 +51,8 @@ def page(title: str, body: str, status_code: int = 200) -> HTMLResponse:
     return HTMLResponse(
         f'<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8">'
         f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f'<title>{html.escape(title)}</title><link rel="stylesheet" href="/static/tocsin.css">'
+        f'<title>{html.escape(title)}</title><link rel="icon" href="/favicon.ico">'
+        '<link rel="stylesheet" href="/static/tocsin.css">'
         f'</head><body class="link-page"><main><h1>{html.escape(title)}</h1>{body}</main>'
         "</body></html>",
         status_code=status_code,

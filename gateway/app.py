@@ -11,7 +11,7 @@ import structlog
 from anyio import to_thread
 from fastapi import APIRouter, FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 from sqlalchemy import text
@@ -42,6 +42,8 @@ from store.database import Store
 log = structlog.get_logger(__name__)
 
 STATIC_DIR = Path(__file__).parent / "static"
+ICON_PATH = "/favicon.ico"
+"""Where browsers look for a site's icon when a page names none, and where ours name it."""
 HEALTH_PATH = "/healthz"
 """Ready when Temporal and the database answer: probes and health checks call it."""
 UNREACHABLE = "injoignable"
@@ -169,6 +171,7 @@ def create_app(
         committee_router(client, store, guards),
         review_router(client, store, guards),
         health_router(client, store),
+        icon_router(),
         login_router(store, guards, secure_cookie=public_url.startswith("https://")),
         event_pages_router(pages, store, guards),
         event_actions_router(client, store, pages, guards),
@@ -197,6 +200,21 @@ def create_app(
     app.add_middleware(BodyLimit)
     app.add_middleware(SecurityHeaders, https=public_url.startswith("https://"))
     return app
+
+
+def icon_router() -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+
+    @router.get(ICON_PATH)
+    async def icon() -> FileResponse:
+        """Open to all: the console's pages and the link pages show it."""
+        return FileResponse(
+            STATIC_DIR / "favicon.ico",
+            media_type="image/x-icon",
+            headers={"Cache-Control": "public, max-age=86400"},
+        )
+
+    return router
 
 
 def _database_answers(store: Store) -> None:

@@ -39,13 +39,15 @@ from tests.conftest import (
 REPRESENTATIVE = "unccas-representant-2"
 OPEN_ROUTES = {
     "/healthz",
+    "/favicon.ico",
     "/connexion",
     "/r/{token}",
     "/q/{token}",
     "/webhooks/twilio/sms",
     "/webhooks/twilio/status",
 }
-"""Open to all: the login page, probes, and what checks its own signature."""
+"""Open to all: the login page, probes, the site's icon, and what checks its own
+signature."""
 PATH_VALUES = {
     "event_id": "inondation-20261122-abcd",
     "department": "35",

@@ -1,7 +1,8 @@
 """The console's forms under bad input: a declaration that names wrong places is
 shown again with suggestions and starts nothing; the confirmation starts nothing
 either; the place search finds names, codes and postal codes; the phone simulator
-exists only beside the local SMS sandbox."""
+exists only beside the local SMS sandbox; every page names the site's icon, which is
+served."""
 
 import html
 from collections.abc import AsyncIterator
@@ -10,6 +11,7 @@ import httpx
 import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
+from gateway import answer_pages
 from gateway.app import create_app
 from store.database import Store
 from tests.conftest import TWILIO_AUTH_TOKEN, create_account, sign_in, workflow_count
@@ -115,3 +117,18 @@ async def test_the_phone_simulator_lives_only_beside_the_sandbox(
             assert (await client.get("/telephones")).status_code == expected
             page = await client.get("/")
             assert ("/telephones" in page.text) is (expected == 200)
+
+
+async def test_every_page_names_the_icon_that_is_served(
+    console: tuple[httpx.AsyncClient, str],
+) -> None:
+    client, _ = console
+    refusal = answer_pages.page("Lien invalide", "<p>Ce lien n'est pas valide.</p>")
+    link_page = bytes(refusal.body).decode()
+    shown = {path: (await client.get(path)).text for path in ("/", "/declarer", "/guide")}
+    for path, text in {**shown, "/r/…": link_page}.items():
+        assert '<link rel="icon" href="/favicon.ico">' in text, path
+    icon = await client.get("/favicon.ico")
+    assert icon.status_code == 200
+    assert icon.headers["content-type"] == "image/x-icon"
+    assert icon.content.startswith(b"\x00\x00\x01\x00"), "an ICO file"
