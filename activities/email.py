@@ -34,6 +34,7 @@ from activities.outbox_ledger import (
     permanent_failure,
     send_each_async,
 )
+from definitions.contact_points import sender_domain
 from definitions.outgoing import (
     Attachment,
     BatchItemResult,
@@ -49,7 +50,6 @@ from store.outbox import OutboxClaim
 
 log = structlog.get_logger(__name__)
 
-MAIL_DOMAIN = "tocsin.example.org"
 INVITATION_FILE = "invitation.ics"
 """Calendars that do not read the inline text/calendar part open this attachment."""
 UTF8 = Charset("utf-8")
@@ -68,9 +68,10 @@ class SmtpSettings:
     timeout_seconds: float = 30.0
 
 
-def message_id(key: str) -> str:
-    """Stable across retries: the same message always has the same Message-ID."""
-    return f"<{hashlib.sha256(key.encode()).hexdigest()[:32]}@{MAIL_DOMAIN}>"
+def message_id(key: str, domain: str) -> str:
+    """Stable across retries: the same message always has the same Message-ID, in
+    the sender's domain (a domain the deployment does not own counts against it)."""
+    return f"<{hashlib.sha256(key.encode()).hexdigest()[:32]}@{domain}>"
 
 
 def _html(text: str) -> str:
@@ -89,7 +90,7 @@ def _attached(attachment: Attachment) -> MIMEBase:
     return part
 
 
-def build_message(request: EmailRequest, mail_from: str) -> Message:
+def build_message(request: EmailRequest, mail_from: str, domain: str) -> Message:
     """Built with the classic MIME classes: the modern ``Message`` parses every
     header it is given, and cost more than the SMTP exchange at national scale."""
     message = MIMEMultipart("alternative")
@@ -114,7 +115,7 @@ def build_message(request: EmailRequest, mail_from: str) -> Message:
     message["To"] = request.to
     message["Subject"] = Header(request.subject, UTF8)  # type: ignore[assignment]  # see above
     message["Date"] = format_datetime(datetime.now(UTC))
-    message["Message-ID"] = message_id(request.key)
+    message["Message-ID"] = message_id(request.key, domain)
     if request.in_reply_to:
         message["In-Reply-To"] = request.in_reply_to
         message["References"] = request.in_reply_to
@@ -138,6 +139,7 @@ class EmailActivities:
     def __init__(self, store: Store, smtp: SmtpSettings) -> None:
         self._ledger = OutboxLedger(store, Channel.EMAIL)
         self._smtp = smtp
+        self._domain = sender_domain(smtp.mail_from)
 
     @activity.defn(name=SEND_EMAIL)
     async def send_email(self, request: EmailRequest) -> SendResult:
@@ -192,13 +194,13 @@ class EmailActivities:
         if unsure:
             await asyncio.to_thread(self._ledger.mark, request.key, OutboxStatus.SENDING)
         try:
-            await send(build_message(request, self._smtp.mail_from))
+            await send(build_message(request, self._smtp.mail_from, self._domain))
         except (aiosmtplib.SMTPRecipientsRefused, aiosmtplib.SMTPResponseException) as error:
             self._refused(request, error)
         except (aiosmtplib.SMTPException, OSError):
             log.warning("email.outcome_unknown", step=request.step)
             raise
-        provider_id = message_id(request.key)
+        provider_id = message_id(request.key, self._domain)
         self._ledger.note(request.key, OutboxStatus.SENT, provider_id=provider_id)
         if unsure:
             log.warning("email.possible_duplicate", step=request.step)

@@ -1,6 +1,7 @@
 """Sending email to a real SMTP server and reading it back as MIME."""
 
 import pytest
+from pydantic import ValidationError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
@@ -17,14 +18,17 @@ from store import outbox
 from store.database import Store
 from tests.conftest import BOTH_DATABASES
 from worker.sandbox.smtp_server import MailSandbox
+from worker.settings import Settings
 
 TO = "prefecture-59@example.org"
 EVENT = "inondation-20261122-k3f9"
 
 
-def _sender(store: Store, sandbox: MailSandbox) -> EmailActivities:
+def _sender(
+    store: Store, sandbox: MailSandbox, mail_from: str = "tocsin@example.org"
+) -> EmailActivities:
     return EmailActivities(
-        store, SmtpSettings(host="127.0.0.1", port=sandbox.port, mail_from="tocsin@example.org")
+        store, SmtpSettings(host="127.0.0.1", port=sandbox.port, mail_from=mail_from)
     )
 
 
@@ -54,7 +58,7 @@ async def test_a_french_multipart_mail_with_attachment_arrives_once(
     sender = _sender(store, mail_sandbox)
     result = await ActivityEnvironment().run(sender.send_email, _request())
     again = await ActivityEnvironment().run(sender.send_email, _request())
-    assert again.provider_id == result.provider_id == message_id(_request().key)
+    assert again.provider_id == result.provider_id == message_id(_request().key, "example.org")
     [mail] = mail_sandbox.sent_to(TO)
     assert mail["Subject"] == "UNCCAS - INONDATION Nord (59) : représentant(e) de l'UNCCAS"
     assert mail["Message-ID"] == result.provider_id
@@ -76,13 +80,28 @@ async def test_replies_stay_in_their_thread(store: Store, mail_sandbox: MailSand
     first = _request()
     follow_up = _request(
         key=idempotency_key(EVENT, "handover", "prefecture-59", Channel.EMAIL),
-        in_reply_to=message_id(first.key),
+        in_reply_to=message_id(first.key, "example.org"),
     )
     sender = _sender(store, mail_sandbox)
     await ActivityEnvironment().run(sender.send_email, first)
     await ActivityEnvironment().run(sender.send_email, follow_up)
     original, reply = mail_sandbox.sent_to(TO)
     assert reply["In-Reply-To"] == original["Message-ID"] == reply["References"]
+
+
+async def test_message_ids_name_the_sender_s_domain(
+    store: Store, mail_sandbox: MailSandbox
+) -> None:
+    """A deployment claims no domain but its own: spam filters hold a foreign one
+    against it."""
+    sender = _sender(store, mail_sandbox, mail_from="UNCCAS Tocsin <alerte@crise.example.org>")
+    result = await ActivityEnvironment().run(sender.send_email, _request())
+    [mail] = mail_sandbox.sent_to(TO)
+    assert mail["Message-ID"] == result.provider_id
+    assert mail["Message-ID"].endswith("@crise.example.org>")
+    assert mail["From"] == "UNCCAS Tocsin <alerte@crise.example.org>"
+    with pytest.raises(ValidationError, match="expéditeur sans domaine"):
+        Settings(mail_from="UNCCAS Tocsin <alerte>")
 
 
 @BOTH_DATABASES

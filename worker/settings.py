@@ -4,8 +4,10 @@ import secrets
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import Field, FilePath, model_validator
+from pydantic import Field, FilePath, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from definitions.contact_points import sender_domain
 
 
 class LogFormat(StrEnum):
@@ -73,6 +75,13 @@ class Settings(BaseSettings):
     )
     log_format: LogFormat = LogFormat.CONSOLE
     log_level: str = "INFO"
+
+    @field_validator("mail_from")
+    @classmethod
+    def _sender_with_domain(cls, mail_from: str) -> str:
+        """Message-IDs are written in the sender's domain."""
+        sender_domain(mail_from)
+        return mail_from
 
     @model_validator(mode="after")
     def _client_certificate_whole(self) -> "Settings":
