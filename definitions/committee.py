@@ -7,7 +7,7 @@ from enum import StrEnum
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from pydantic import AfterValidator, BaseModel, Field, field_validator
+from pydantic import AfterValidator, BaseModel, Field, computed_field, field_validator
 
 from definitions.durations import Duration
 from definitions.event import DEPARTMENT_CODE, EventDeclaration
@@ -154,8 +154,10 @@ class CommitteeTask(BaseModel):
     done_at: datetime | None = None
     done_by: str | None = None
 
+    @computed_field  # type: ignore[prop-decorator]  # mypy cannot see through pydantic's decorator
     @property
     def state(self) -> TaskState:
+        """Also in the task's JSON, so that API clients need not work it out."""
         if self.done_at is not None:
             return TaskState.DONE
         if self.escalated_at is not None:

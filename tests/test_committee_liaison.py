@@ -238,6 +238,7 @@ async def _first_meeting_and_its_actions(
         },
     )
     census, landlords, files = (CommitteeStatus.model_validate(report)).tasks
+    assert [task["state"] for task in report["tasks"]] == ["open", "open", "open"]
     [assigned] = [m.body for m in twilio_sandbox.sent_to(DIRECTOR_ACIGNE[1]) if "FAIT" in m.body]
     assert f"FAIT {census.code}" in assigned
 
@@ -299,6 +300,19 @@ def _check_tasks(
     assert any("en retard" in m.body for m in twilio_sandbox.sent_to(STAFF_PHONE))
 
 
+async def _check_task_states_in_the_api(liaison: Liaison, assigned: list[CommitteeTask]) -> None:
+    """API clients read each task's state, the one the CLI shows, as a word."""
+    response = await liaison.phone.http.get(f"/api/events/{liaison.event_id}/committee")
+    assert response.status_code == 200, response.text
+    states = {task["task_id"]: task["state"] for task in response.json()["tasks"]}
+    census, landlords, files = assigned
+    assert states == {
+        census.task_id: "done",
+        landlords.task_id: "done",
+        files.task_id: "escalated",
+    }
+
+
 def _check_meetings(liaison: Liaison, status: CommitteeStatus, mail_sandbox: MailSandbox) -> None:
     meetings = {m.meeting_id: m for m in status.meetings}
     assert meetings["reunion-2"].starts_at == liaison.at(102, 15)
@@ -335,6 +349,7 @@ async def test_eighteen_months_of_liaison(
     status = await liaison.status()
     assert status.generation >= 3, "the liaison continued as new"
     _check_tasks(status, twilio_sandbox, assigned)
+    await _check_task_states_in_the_api(liaison, assigned)
     _check_meetings(liaison, status, mail_sandbox)
     _check_checkpoints(status, twilio_sandbox)
 
