@@ -11,10 +11,8 @@ A receipt for a sid that no message carries yet is parked until one does.
 
 import asyncio
 import contextlib
-import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, NamedTuple
-from xml.etree import ElementTree
 
 import structlog
 from fastapi import APIRouter, Header, Request, Response, status
@@ -38,6 +36,7 @@ from definitions.privacy import mask_phone_numbers
 from definitions.replies import Reply, parse_reply
 from definitions.temporal_names import DELIVERY_FAILED_SIGNAL, REPLY_SIGNAL
 from gateway.delivery_receipts import DeliveryReceiptRelay
+from gateway.inbound_sms import PREFIX
 from gateway.repeating_tasks import repeating
 from gateway.reply_routing import CLOSED, UNAVAILABLE, Outcome, Routing, route
 from store import inbound, outbox, parked_receipts, reply_codes
@@ -56,29 +55,6 @@ PARKED_SWEEP_SECONDS = 2.0
 PARKED_PER_SWEEP = 500
 PARKED_KEPT = timedelta(days=1)
 """A receipt whose sid no message took within a day was never Tocsin's."""
-PREFIX = "/webhooks/twilio"
-INBOUND_SMS_PATH = PREFIX + "/sms"
-
-
-def signed_inbound_sms(
-    auth_token: str, public_url: str, *, sender: str, to: str, text: str
-) -> tuple[dict[str, str], str]:
-    """An SMS as Twilio posts it to us, and its signature: how the sandbox's phones
-    answer (``tocsin sms-reply``, the console's phone simulator)."""
-    params = {
-        "MessageSid": "SM" + secrets.token_hex(16),
-        "AccountSid": "sandbox",
-        "From": sender,
-        "To": to,
-        "Body": text,
-    }
-    url = public_url.rstrip("/") + INBOUND_SMS_PATH
-    return params, RequestValidator(auth_token).compute_signature(url, params)
-
-
-def twiml_messages(twiml: str) -> list[str]:
-    """The texts of a TwiML answer, as the phone would receive them."""
-    return [node.text or "" for node in ElementTree.fromstring(twiml).iter("Message")]
 
 
 class RecordedDelivery(NamedTuple):

@@ -1,6 +1,7 @@
 """Accounts, API tokens, browser sessions and refused sign-ins. Secrets handed to
 people (tokens, session cookies) are kept only as SHA-256; passwords as Argon2id."""
 
+import functools
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -23,7 +24,6 @@ from store.tables import (
 )
 
 HASHER = PasswordHasher()
-UNKNOWN_LOGIN_HASH = HASHER.hash("tocsin: no such login")
 """Checked against when the login is unknown, so that both refusals take as long."""
 SESSION_LIFETIME = timedelta(hours=12)
 FAILURE_WINDOW = timedelta(minutes=15)
@@ -44,6 +44,14 @@ class TooManyAttemptsError(RuntimeError):
 class SignedIn:
     account: Account
     csrf_token: str
+
+
+@functools.cache
+def _unknown_login_hash() -> str:
+    """What an unknown login's password is checked against, so that it takes as long
+    as a known one; made at the first sign-in, not at import (every CLI command
+    imports this module, and a hash takes most of a second)."""
+    return HASHER.hash("tocsin: no such login")
 
 
 def _digest(secret: str) -> str:
@@ -110,7 +118,7 @@ def authenticate(
         raise TooManyAttemptsError(login)
     row = session.exec(select(AccountRow).where(AccountRow.login == login)).first()
     try:
-        HASHER.verify(row.password_hash if row else UNKNOWN_LOGIN_HASH, password)
+        HASHER.verify(row.password_hash if row else _unknown_login_hash(), password)
     except (VerifyMismatchError, InvalidHashError):
         row = None
     if row is None:

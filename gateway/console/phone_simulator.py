@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from gateway.access import Guards
 from gateway.console.pages import render
-from gateway.twilio_webhooks import INBOUND_SMS_PATH, signed_inbound_sms, twiml_messages
+from gateway.inbound_sms import INBOUND_SMS_PATH, signed_inbound_sms, twiml_messages
 from store import sms_threads
 from store.database import Store
 
