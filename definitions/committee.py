@@ -9,8 +9,10 @@ from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, BaseModel, Field, computed_field, field_validator
 
+from definitions.awaited_replies import ReplyReceived
 from definitions.durations import Duration
 from definitions.event import DEPARTMENT_CODE, EventDeclaration
+from definitions.long_runs import LongRunState
 from definitions.people import Person
 from definitions.protocol import CommitteeRules
 
@@ -188,18 +190,16 @@ class Checkpoint(BaseModel):
     confirmed_by: str | None = None
 
 
-class CommitteeCarry(BaseModel):
-    """What a run hands to the next when it continues as new."""
+class CommitteeState(LongRunState):
+    """Everything the committee workflow holds, carried as it is over continue-as-new."""
 
     started_at: datetime
-    committees: list[Committee]
-    meetings: list[Meeting]
-    tasks: list[CommitteeTask]
-    checkpoints: list[Checkpoint]
-    log_written: int
-    seen_messages: list[str]
     representative: Person
-    generation: int
+    committees: dict[str, Committee] = Field(default_factory=dict)
+    meetings: dict[str, Meeting] = Field(default_factory=dict)
+    tasks: dict[str, CommitteeTask] = Field(default_factory=dict)
+    checkpoints: list[Checkpoint] = Field(default_factory=list)
+    replies: list[ReplyReceived] = Field(default_factory=list, description="to take")
 
 
 class CommitteeStart(BaseModel):
@@ -212,7 +212,7 @@ class CommitteeStart(BaseModel):
     centres_needing_support: list[str] = Field(
         default_factory=list, description="names of the centres that answered AIDE"
     )
-    carried: CommitteeCarry | None = None
+    state: CommitteeState | None = Field(default=None, description="the run before's")
     history_limit: int = Field(default=2000, description="events before continuing as new")
 
 

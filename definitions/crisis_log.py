@@ -71,6 +71,14 @@ class CrisisLogEntry(BaseModel):
     )
 
 
+class CrisisLogSequence(BaseModel):
+    """Where a workflow stands in its own sequence of entries: how many it has
+    numbered, and those made but not written yet."""
+
+    numbered: int = 0
+    unwritten: list[CrisisLogEntry] = Field(default_factory=list)
+
+
 class DeclarationRecord(BaseModel):
     """The event as the store keeps it, written with its first log entry."""
 

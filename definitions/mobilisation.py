@@ -11,6 +11,7 @@ from definitions.competence import DepartmentTerritory
 from definitions.crisis_log import CrisisLogEntry
 from definitions.directory import OrganisationKind
 from definitions.event import EventDeclaration
+from definitions.long_runs import LongRunState
 from definitions.outgoing import Channel
 from definitions.people import Person
 from definitions.protocol import MobilisationRules
@@ -236,28 +237,28 @@ class SituationReport(BaseModel):
     author: str = Field(min_length=1, max_length=100)
 
 
-class MobilisationCarry(BaseModel):
-    """Everything a department's workflow holds, carried over continue-as-new."""
+class MobilisationState(LongRunState):
+    """Everything a department's workflow holds, carried as it is over continue-as-new."""
 
-    centres: list[CentreSupport]
-    actions: list[SupportAction]
-    ud: list[Person]
     representative: Person
-    seen_messages: list[str]
-    log_written: int
-    reports_sent: int
-    escalations: int
-    pending_reports: list[SituationReport]
-    pending_area_changes: list[AreaChange]
-    pending_needs: list[str]
-    pending_offers: list[tuple[str, str]]
-    stopped: bool
-    generation: int = Field(default=0, description="runs continued as new before this one")
-    unwritten_entries: list[CrisisLogEntry] = Field(
-        default_factory=list, description="crisis-log lines the run before had not written"
+    ud: list[Person] = Field(default_factory=list)
+    centres: dict[str, CentreSupport] = Field(default_factory=dict)
+    actions: dict[str, SupportAction] = Field(
+        default_factory=dict, description="by the organisation_id of the centre in need"
     )
-    unrecorded: list[str] = Field(
-        default_factory=list, description="centres changed since the run before recorded them"
+    reports_sent: int = 0
+    escalations: int = 0
+    reports: list[SituationReport] = Field(default_factory=list, description="to send")
+    area_changes: list[AreaChange] = Field(default_factory=list, description="to mobilise")
+    needs: list[str] = Field(
+        default_factory=list, description="centres that answered AIDE, their action to open"
+    )
+    offers: list[tuple[str, str]] = Field(
+        default_factory=list, description="(centre in need, helper) offers to pass on"
+    )
+    unrecorded: dict[str, datetime] = Field(
+        default_factory=dict,
+        description="centres changed since the store last recorded them, and since when",
     )
 
 
@@ -273,4 +274,4 @@ class MobilisationStart(BaseModel):
     rules: MobilisationRules
     representative: Person
     history_limit: int = Field(default=4000, description="events before continuing as new")
-    carried: MobilisationCarry | None = None
+    state: MobilisationState | None = Field(default=None, description="the run before's")

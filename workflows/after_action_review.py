@@ -11,16 +11,15 @@ meanwhile is then followed like the committees' actions, until every action is d
 """
 
 import asyncio
-import contextlib
 from datetime import datetime, timedelta
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from definitions.awaited_replies import ReplyCodeClosure, ReplyReceived
+    from definitions.awaited_replies import ReplyReceived
     from definitions.committee import CommitteeTask, in_paris, task_due_at
     from definitions.crisis_log import SYSTEM_ACTOR, CrisisLogKind
+    from definitions.long_runs import SeenMessages
     from definitions.messages import MessageStep
     from definitions.people import Person
     from definitions.review import (
@@ -42,7 +41,6 @@ with workflow.unsafe.imports_passed_through():
     from definitions.temporal_names import (
         AFTER_ACTION_REVIEW_WORKFLOW,
         CLOSE_QUESTIONNAIRES,
-        CLOSE_REPLY_CODES,
         COMPILE_REVIEW_REPORT,
         LOAD_ON_CALL_STAFF,
         LOAD_PEOPLE,
@@ -54,9 +52,9 @@ with workflow.unsafe.imports_passed_through():
         UNANSWERED_QUESTIONNAIRES,
     )
     from workflows.crisis_log import CrisisLogBuffer, CrisisLogWriter
-    from workflows.long_runs import SeenMessages
+    from workflows.long_runs import LongRun, refusal
     from workflows.outreach import Outreach
-    from workflows.store_calls import call_store
+    from workflows.store_calls import call_store, close_all_reply_codes, close_reply_codes
     from workflows.tracked_tasks import TrackedTasks
 
 PAGE_SIZE = 200
@@ -65,18 +63,12 @@ REPORT_TIMEOUT = timedelta(minutes=10)
 REVIEW_ORIGIN = "Au titre du plan d'action du retour d'expérience"
 
 
-def _refuse(message: str, kind: str) -> ApplicationError:
-    return ApplicationError(message, type=kind, non_retryable=True)
-
-
 @workflow.defn(name=AFTER_ACTION_REVIEW_WORKFLOW)
 class AfterActionReviewWorkflow:
     @workflow.init
     def __init__(self, start: ReviewStart) -> None:
         self._start = start
-        self._ended = False
-        """Set as the run returns: a query of the closed run, which Temporal answers by
-        replaying its history, says it finished."""
+        self._run = LongRun()
         rules = start.rules
         self._rounds = [
             self._round(ReviewRound.HOT, start.closed_at + rules.hot_debrief_after),
@@ -84,8 +76,8 @@ class AfterActionReviewWorkflow:
         ]
         self._writer = CrisisLogWriter(start.event_id, workflow.info().workflow_id)
         self._log = CrisisLogBuffer(self._writer)
-        self._tasks = TrackedTasks(start.task_rules, self._log, [], REVIEW_ORIGIN)
-        self._seen = SeenMessages(SEEN_MESSAGES_KEPT)
+        self._tasks = TrackedTasks(start.task_rules, self._log, {}, REVIEW_ORIGIN)
+        self._seen = SeenMessages(kept=SEEN_MESSAGES_KEPT)
         self._replies: list[ReplyReceived] = []
         self._staff: list[Person] = []
         self._report: CompiledReport | None = None
@@ -114,29 +106,13 @@ class AfterActionReviewWorkflow:
                 f"{in_paris(hot.deadline_at)}), retour formel le {in_paris(formal.opens_at)} "
                 f"(jusqu'au {in_paris(formal.deadline_at)}).",
             )
-        while not self._finished():
+        while True:
             async with self._busy:
                 await self._turn()
-            if self._finished() or self._replies:
-                continue
-            timeout = self._next_deadline() - workflow.now()
-            if timeout <= timedelta(0):
-                continue
-            with contextlib.suppress(TimeoutError):
-                await workflow.wait_condition(lambda: bool(self._replies), timeout=timeout)
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        async with self._busy:
-            await call_store(
-                CLOSE_REPLY_CODES, ReplyCodeClosure(workflow_id=workflow.info().workflow_id)
-            )
-            self._log.add(
-                CrisisLogKind.REVIEW_FINISHED,
-                SYSTEM_ACTOR,
-                f"Retour d'expérience terminé : {len(self._tasks.by_id)} action(s) du plan "
-                "faite(s).",
-            )
-            await self._log.flush()
-        self._ended = True
+            if self._finished():
+                break
+            await self._run.between_turns(self._next_deadline(), lambda: bool(self._replies))
+        await self._run.end(self._close)
         return self.status()
 
     @workflow.query(name=STATUS_QUERY)
@@ -148,7 +124,7 @@ class AfterActionReviewWorkflow:
             tasks=self._tasks.all,
             report_version=self._report.version if self._report else 0,
             compiled_at=self._compiled_at,
-            finished=self._ended,
+            finished=self._run.ended,
         )
 
     @workflow.signal(name=REPLY_SIGNAL)
@@ -179,14 +155,14 @@ class AfterActionReviewWorkflow:
     def _validate_action(self, action: PlannedAction) -> None:
         self._refuse_if_compiled()
         if task_due_at(action.due) <= workflow.now():
-            raise _refuse(
+            raise refusal(
                 f"l'échéance est passée : {in_paris(task_due_at(action.due))}", "DueInThePast"
             )
 
     def _refuse_if_compiled(self) -> None:
         """The plan is part of the report: it is written while answers come in."""
         if self._report is not None:
-            raise _refuse(
+            raise refusal(
                 "le rapport du retour d'expérience est établi : le plan d'action est arrêté",
                 "ReviewCompiled",
             )
@@ -194,7 +170,9 @@ class AfterActionReviewWorkflow:
     def _finished(self) -> bool:
         return self._report is not None and self._tasks.open == 0
 
-    def _next_deadline(self) -> datetime:
+    def _next_deadline(self) -> datetime | None:
+        """None once only FAIT answers are awaited: a task escalated to on-call staff
+        has no deadline left."""
         deadlines = self._tasks.next_deadlines()
         for progress in self._rounds:
             if not progress.sent:
@@ -203,7 +181,7 @@ class AfterActionReviewWorkflow:
                 deadlines.append(self._reminder_at(progress))
             elif not progress.closed:
                 deadlines.append(progress.deadline_at)
-        return min(deadlines)
+        return min(deadlines, default=None)
 
     async def _turn(self) -> None:
         await self._take_replies()
@@ -222,6 +200,17 @@ class AfterActionReviewWorkflow:
         await self._tasks.follow_due(self._outreach, self._start.representative, self._staff)
         await self._log.flush()
 
+    async def _close(self) -> None:
+        async with self._busy:
+            await close_all_reply_codes()
+            self._log.add(
+                CrisisLogKind.REVIEW_FINISHED,
+                SYSTEM_ACTOR,
+                f"Retour d'expérience terminé : {len(self._tasks.by_id)} action(s) du plan "
+                "faite(s).",
+            )
+            await self._log.flush()
+
     def _reminder_at(self, progress: RoundProgress) -> datetime:
         return progress.opens_at + self._start.rules.reminder_after
 
@@ -234,11 +223,7 @@ class AfterActionReviewWorkflow:
         for reply in replies:
             if self._tasks.take_done(reply, self._tasks.replier(reply, known)):
                 closed.append(reply.task_key)
-        if closed:
-            await call_store(
-                CLOSE_REPLY_CODES,
-                ReplyCodeClosure(workflow_id=workflow.info().workflow_id, task_keys=closed),
-            )
+        await close_reply_codes(closed)
 
     def _values(self, progress: RoundProgress, invite: QuestionnaireInvite) -> dict[str, str]:
         return {

@@ -16,7 +16,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from definitions.crisis_log import CrisisLogEntry
-    from definitions.mobilisation import CentreRecords, CentreSupport
+    from definitions.mobilisation import CentreRecords, CentreSupport, MobilisationState
     from definitions.temporal_names import RECORD_CENTRES
     from workflows.store_calls import call_store
 
@@ -29,37 +29,29 @@ turn of the workflow each."""
 
 
 class CentreRecorder:
-    def __init__(self, event_id: str, department_code: str, generation: int) -> None:
+    """The centres changed and not written yet are kept in the department's state,
+    so that a run continued as new writes them."""
+
+    def __init__(self, event_id: str, department_code: str, state: MobilisationState) -> None:
         self._event_id = event_id
         self._department_code = department_code
-        self.generation = generation
-        self._changed: dict[str, CentreSupport] = {}
-        self._first_change: datetime | None = None
-
-    @property
-    def pending(self) -> bool:
-        return bool(self._changed)
-
-    @property
-    def unrecorded(self) -> list[str]:
-        return list(self._changed)
+        self._state = state
 
     @property
     def due(self) -> datetime | None:
         """When the changes not written yet must be, at the latest."""
-        if not self._changed or self._first_change is None:
-            return None
-        return self._first_change + WRITTEN_WITHIN
+        first = next(iter(self._state.unrecorded.values()), None)
+        return None if first is None else first + WRITTEN_WITHIN
 
     def changed(self, *centres: CentreSupport) -> None:
-        if centres and not self._changed:
-            self._first_change = workflow.now()
-        self._changed.update((centre.organisation_id, centre) for centre in centres)
+        now = workflow.now()
+        for centre in centres:
+            self._state.unrecorded.setdefault(centre.organisation_id, now)
 
     async def write(self, entries: list[CrisisLogEntry]) -> None:
-        if not (self._changed or entries):
+        if not (self._state.unrecorded or entries):
             return
-        changed, self._changed = self._changed, {}
+        changed, self._state.unrecorded = self._state.unrecorded, {}
         info = workflow.info()
         await call_store(
             RECORD_CENTRES,
@@ -67,8 +59,9 @@ class CentreRecorder:
                 workflow_id=info.workflow_id,
                 event_id=self._event_id,
                 department_code=self._department_code,
-                revision=self.generation * REVISIONS_PER_RUN + info.get_current_history_length(),
-                centres=list(changed.values()),
+                revision=self._state.generation * REVISIONS_PER_RUN
+                + info.get_current_history_length(),
+                centres=[self._state.centres[key] for key in changed],
                 entries=entries,
             ),
         )

@@ -10,25 +10,18 @@ when staff close the committee phase.
 """
 
 import asyncio
-import contextlib
 from datetime import datetime, timedelta
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from definitions.awaited_replies import (
-        AwaitedTask,
-        ReplyCodeClosure,
-        ReplyCodeRequest,
-        ReplyReceived,
-    )
+    from definitions.awaited_replies import AwaitedTask, ReplyCodeRequest, ReplyReceived
     from definitions.committee import (
         Checkpoint,
         Committee,
-        CommitteeCarry,
         CommitteeRegistration,
         CommitteeStart,
+        CommitteeState,
         CommitteeStatus,
         CommitteeTask,
         Meeting,
@@ -40,13 +33,13 @@ with workflow.unsafe.imports_passed_through():
         task_due_at,
     )
     from definitions.crisis_log import SYSTEM_ACTOR, CrisisLogKind
+    from definitions.long_runs import SeenMessages
     from definitions.messages import MessageStep
     from definitions.outgoing import CalendarInvite, CalendarMethod, Channel
     from definitions.people import Person
     from definitions.replies import ReplyKeyword
     from definitions.temporal_names import (
         CANCEL_MEETING_UPDATE,
-        CLOSE_REPLY_CODES,
         COMMITTEE_LIAISON_WORKFLOW,
         LOAD_ON_CALL_STAFF,
         LOAD_PEOPLE,
@@ -61,9 +54,9 @@ with workflow.unsafe.imports_passed_through():
         STOP_SIGNAL,
     )
     from workflows.crisis_log import CrisisLogBuffer, CrisisLogWriter
-    from workflows.long_runs import SeenMessages, history_is_long
+    from workflows.long_runs import LongRun, refusal
     from workflows.outreach import Outreach
-    from workflows.store_calls import call_store
+    from workflows.store_calls import call_store, close_all_reply_codes, close_reply_codes
     from workflows.tracked_tasks import TrackedTasks
 
 SEEN_MESSAGES_KEPT = 200
@@ -72,36 +65,24 @@ CENTRES_NAMED = 5
 COMMITTEE_ORIGIN = "À l'issue du comité local d'aide aux victimes"
 
 
-def _refuse(message: str, kind: str) -> ApplicationError:
-    return ApplicationError(message, type=kind, non_retryable=True)
-
-
 @workflow.defn(name=COMMITTEE_LIAISON_WORKFLOW)
 class CommitteeLiaisonWorkflow:
     @workflow.init
     def __init__(self, start: CommitteeStart) -> None:
         self._start = start
-        self._ended = False
-        """Set as the run returns: a query of the closed run, which Temporal answers by
-        replaying its history, says it finished."""
-        carried = start.carried
-        self._started_at = carried.started_at if carried else workflow.now()
-        self._generation = carried.generation + 1 if carried else 1
-        self._committees = {c.committee_id: c for c in carried.committees} if carried else {}
-        self._meetings = {m.meeting_id: m for m in carried.meetings} if carried else {}
-        self._checkpoints: list[Checkpoint] = carried.checkpoints if carried else []
-        self._representative = carried.representative if carried else start.representative
-        self._seen = SeenMessages(SEEN_MESSAGES_KEPT, carried.seen_messages if carried else [])
-        self._writer = CrisisLogWriter(
-            start.event_id, workflow.info().workflow_id, carried.log_written if carried else 0
+        self._state = start.state or CommitteeState(
+            started_at=workflow.now(),
+            representative=start.representative,
+            seen=SeenMessages(kept=SEEN_MESSAGES_KEPT),
         )
+        self._run = LongRun(
+            start.history_limit,
+            lambda: start.model_copy(update={"state": self._state.next_generation()}),
+        )
+        self._writer = CrisisLogWriter(start.event_id, workflow.info().workflow_id, self._state.log)
         self._log = CrisisLogBuffer(self._writer)
-        self._tasks = TrackedTasks(
-            start.rules, self._log, carried.tasks if carried else [], COMMITTEE_ORIGIN
-        )
-        self._replies: list[ReplyReceived] = []
+        self._tasks = TrackedTasks(start.rules, self._log, self._state.tasks, COMMITTEE_ORIGIN)
         self._staff: list[Person] = []
-        self._stopped = False
         self._busy = asyncio.Lock()
         self._outreach: Outreach | None = None
 
@@ -112,69 +93,57 @@ class CommitteeLiaisonWorkflow:
                 start.event_id, start.declaration, start.header, self._writer
             )
             self._staff = await call_store(LOAD_ON_CALL_STAFF, result_type=list[Person])
-        if start.carried is None:
+        if start.state is None:
             self._log.add(
                 CrisisLogKind.LIAISON_OPENED,
                 SYSTEM_ACTOR,
                 "Suivi des comités locaux d'aide aux victimes ouvert ; premier point d'étape le "
                 f"{in_paris(self._next_checkpoint_at())}.",
             )
-        while not self._stopped:
+        while True:
             async with self._busy:
                 await self._turn()
-            if self._stopped or self._has_work():
-                continue
-            if history_is_long(self._start.history_limit):
-                await workflow.wait_condition(workflow.all_handlers_finished)
-                if not (self._stopped or self._has_work()):
-                    workflow.continue_as_new(start.model_copy(update={"carried": self._carry()}))
-            timeout = self._next_deadline() - workflow.now()
-            if timeout <= timedelta(0):
-                continue
-            with contextlib.suppress(TimeoutError):
-                await workflow.wait_condition(
-                    lambda: self._stopped or self._has_work(), timeout=timeout
-                )
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        async with self._busy:
-            await self._close()
-        self._ended = True
+            if self._state.stopped:
+                break
+            await self._run.between_turns(self._next_deadline(), self._has_work)
+        await self._run.end(self._close)
         return self.status()
 
     @workflow.query(name=STATUS_QUERY)
     def status(self) -> CommitteeStatus:
+        state = self._state
         return CommitteeStatus(
             event_id=self._start.event_id,
-            started_at=self._started_at,
-            generation=self._generation,
-            representative=self._representative,
-            committees=list(self._committees.values()),
-            meetings=list(self._meetings.values()),
+            started_at=state.started_at,
+            generation=state.generation + 1,
+            representative=state.representative,
+            committees=list(state.committees.values()),
+            meetings=list(state.meetings.values()),
             tasks=self._tasks.all,
-            checkpoints=self._checkpoints,
+            checkpoints=state.checkpoints,
             centres_needing_support=self._start.centres_needing_support,
-            finished=self._ended,
+            finished=self._run.ended,
         )
 
     @workflow.signal(name=REPLY_SIGNAL)
     def reply(self, reply: ReplyReceived) -> None:
-        if self._seen.first_time(reply.message_sid):
-            self._replies.append(reply)
+        if self._state.seen.first_time(reply.message_sid):
+            self._state.replies.append(reply)
 
     @workflow.signal(name=REPRESENTATIVE_SIGNAL)
     def representative(self, person: Person) -> None:
-        self._representative = person
+        self._state.representative = person
 
     @workflow.signal(name=STOP_SIGNAL)
     def stop(self) -> None:
-        self._stopped = True
+        self._state.stopped = True
 
     @workflow.update(name=REGISTER_COMMITTEE_UPDATE)
     async def register_committee(self, registration: CommitteeRegistration) -> CommitteeStatus:
         people = await self._people(registration.member_ids)
         code = registration.department_code
         async with self._busy:
-            same = sum(1 for c in self._committees.values() if c.department_code == code)
+            same = sum(1 for c in self._state.committees.values() if c.department_code == code)
             committee_id = f"clav-{code}" + (f"-{same + 1}" if same else "")
             committee = Committee(
                 committee_id=committee_id,
@@ -185,7 +154,7 @@ class CommitteeLiaisonWorkflow:
                 registered_by=registration.registered_by,
                 registered_at=workflow.now(),
             )
-            self._committees[committee_id] = committee
+            self._state.committees[committee_id] = committee
             self._log.add(
                 CrisisLogKind.COMMITTEE_REGISTERED,
                 registration.registered_by,
@@ -200,7 +169,7 @@ class CommitteeLiaisonWorkflow:
         self._refuse_if_stopped()
         code = registration.department_code
         if code not in self._start.departments:
-            raise _refuse(
+            raise refusal(
                 f"le département {code} n'est pas touché par cet événement "
                 f"(départements : {', '.join(self._start.departments)})",
                 "UnknownDepartment",
@@ -208,15 +177,15 @@ class CommitteeLiaisonWorkflow:
 
     @workflow.update(name=REGISTER_MEETING_UPDATE)
     async def register_meeting(self, registration: MeetingRegistration) -> CommitteeStatus:
-        committee = self._committees[registration.committee_id]
+        committee = self._state.committees[registration.committee_id]
         people = await self._people(registration.invitee_ids)
-        invitees = [self._representative] + [
+        invitees = [self._state.representative] + [
             people[key]
             for key in registration.invitee_ids
-            if key != self._representative.contact_id
+            if key != self._state.representative.contact_id
         ]
         async with self._busy:
-            meeting_id = f"reunion-{len(self._meetings) + 1}"
+            meeting_id = f"reunion-{len(self._state.meetings) + 1}"
             meeting = Meeting(
                 meeting_id=meeting_id,
                 committee_id=committee.committee_id,
@@ -227,7 +196,7 @@ class CommitteeLiaisonWorkflow:
                 invitees=invitees,
             )
             meeting.reminders_sent = self._reminders_passed(meeting)
-            self._meetings[meeting_id] = meeting
+            self._state.meetings[meeting_id] = meeting
             self._log.add(
                 CrisisLogKind.MEETING_SCHEDULED,
                 registration.registered_by,
@@ -240,17 +209,17 @@ class CommitteeLiaisonWorkflow:
     @register_meeting.validator
     def _validate_meeting(self, registration: MeetingRegistration) -> None:
         self._refuse_if_stopped()
-        if registration.committee_id not in self._committees:
-            raise _refuse(
+        if registration.committee_id not in self._state.committees:
+            raise refusal(
                 f"comité inconnu : {registration.committee_id} "
-                f"(comités : {', '.join(self._committees) or 'aucun'})",
+                f"(comités : {', '.join(self._state.committees) or 'aucun'})",
                 "UnknownCommittee",
             )
         self._refuse_if_past(registration.starts_at)
 
     @workflow.update(name=MOVE_MEETING_UPDATE)
     async def move_meeting(self, move: MeetingMove) -> CommitteeStatus:
-        meeting = self._meetings[move.meeting_id]
+        meeting = self._state.meetings[move.meeting_id]
         async with self._busy:
             before = meeting.starts_at
             length = meeting.ends_at - meeting.starts_at
@@ -281,7 +250,7 @@ class CommitteeLiaisonWorkflow:
 
     @workflow.update(name=CANCEL_MEETING_UPDATE)
     async def cancel_meeting(self, cancellation: MeetingCancellation) -> CommitteeStatus:
-        meeting = self._meetings[cancellation.meeting_id]
+        meeting = self._state.meetings[cancellation.meeting_id]
         async with self._busy:
             meeting.sequence += 1
             meeting.cancelled_at = workflow.now()
@@ -301,11 +270,11 @@ class CommitteeLiaisonWorkflow:
 
     @workflow.update(name=REPORT_MEETING_UPDATE)
     async def report_meeting(self, report: MeetingReport) -> CommitteeStatus:
-        meeting = self._meetings[report.meeting_id]
+        meeting = self._state.meetings[report.meeting_id]
         people = await self._people([item.assignee_id for item in report.actions])
         async with self._busy:
             if meeting.summary is not None:
-                raise _refuse(f"compte rendu déjà enregistré : {meeting.meeting_id}", "Reported")
+                raise refusal(f"compte rendu déjà enregistré : {meeting.meeting_id}", "Reported")
             meeting.summary = report.summary
             tasks = [
                 CommitteeTask(
@@ -331,15 +300,15 @@ class CommitteeLiaisonWorkflow:
     @report_meeting.validator
     def _validate_report(self, report: MeetingReport) -> None:
         self._refuse_if_stopped()
-        meeting = self._meetings.get(report.meeting_id)
+        meeting = self._state.meetings.get(report.meeting_id)
         if meeting is None or meeting.cancelled_at is not None:
-            raise _refuse(f"réunion inconnue ou annulée : {report.meeting_id}", "UnknownMeeting")
+            raise refusal(f"réunion inconnue ou annulée : {report.meeting_id}", "UnknownMeeting")
         if meeting.summary is not None:
-            raise _refuse(
+            raise refusal(
                 f"le compte rendu de {meeting.meeting_id} est déjà enregistré", "AlreadyReported"
             )
         if workflow.now() < meeting.starts_at:
-            raise _refuse(
+            raise refusal(
                 f"la réunion {meeting.meeting_id} n'a pas encore eu lieu "
                 f"({in_paris(meeting.starts_at)})",
                 "NotHeldYet",
@@ -353,40 +322,27 @@ class CommitteeLiaisonWorkflow:
         return await call_store(LOAD_PEOPLE, sorted(set(ids)), result_type=dict[str, Person])
 
     def _refuse_if_stopped(self) -> None:
-        if self._stopped:
-            raise _refuse("la phase de suivi des comités est close", "CommitteePhaseClosed")
+        if self._state.stopped:
+            raise refusal("la phase de suivi des comités est close", "CommitteePhaseClosed")
 
     def _refuse_if_past(self, starts_at: datetime) -> None:
         if starts_at <= workflow.now():
-            raise _refuse(
+            raise refusal(
                 f"la date de réunion est passée : {in_paris(starts_at)}", "MeetingInThePast"
             )
 
     def _upcoming(self, meeting_id: str) -> Meeting:
-        meeting = self._meetings.get(meeting_id)
+        meeting = self._state.meetings.get(meeting_id)
         if meeting is None:
-            raise _refuse(f"réunion inconnue : {meeting_id}", "UnknownMeeting")
+            raise refusal(f"réunion inconnue : {meeting_id}", "UnknownMeeting")
         if meeting.cancelled_at is not None:
-            raise _refuse(f"la réunion {meeting_id} est déjà annulée", "MeetingCancelled")
+            raise refusal(f"la réunion {meeting_id} est déjà annulée", "MeetingCancelled")
         if meeting.starts_at <= workflow.now():
-            raise _refuse(f"la réunion {meeting_id} a déjà commencé", "MeetingStarted")
+            raise refusal(f"la réunion {meeting_id} a déjà commencé", "MeetingStarted")
         return meeting
 
     def _has_work(self) -> bool:
-        return bool(self._replies or self._log.pending)
-
-    def _carry(self) -> CommitteeCarry:
-        return CommitteeCarry(
-            started_at=self._started_at,
-            committees=list(self._committees.values()),
-            meetings=list(self._meetings.values()),
-            tasks=self._tasks.all,
-            checkpoints=self._checkpoints,
-            log_written=self._writer.written,
-            seen_messages=self._seen.sids,
-            representative=self._representative,
-            generation=self._generation,
-        )
+        return bool(self._state.stopped or self._state.replies or self._log.pending)
 
     @property
     def _reminders_before(self) -> list[timedelta]:
@@ -400,7 +356,8 @@ class CommitteeLiaisonWorkflow:
         return sum(1 for before in self._reminders_before if meeting.starts_at - before <= now)
 
     def _next_checkpoint_at(self) -> datetime:
-        return self._started_at + self._start.rules.checkpoint_every * (len(self._checkpoints) + 1)
+        every = self._start.rules.checkpoint_every
+        return self._state.started_at + every * (len(self._state.checkpoints) + 1)
 
     def _meeting_deadlines(self, meeting: Meeting) -> list[datetime]:
         if meeting.cancelled_at is not None or meeting.reminders_sent >= len(
@@ -411,27 +368,27 @@ class CommitteeLiaisonWorkflow:
 
     def _next_deadline(self) -> datetime:
         deadlines = [self._next_checkpoint_at()]
-        for meeting in self._meetings.values():
+        for meeting in self._state.meetings.values():
             deadlines += self._meeting_deadlines(meeting)
         return min(deadlines + self._tasks.next_deadlines())
 
     async def _turn(self) -> None:
         await self._take_replies()
         now = workflow.now()
-        for meeting in self._meetings.values():
+        for meeting in self._state.meetings.values():
             if any(due <= now for due in self._meeting_deadlines(meeting)):
                 await self._remind_meeting(meeting)
         assert self._outreach is not None
-        await self._tasks.follow_due(self._outreach, self._representative, self._staff)
+        await self._tasks.follow_due(self._outreach, self._state.representative, self._staff)
         if self._next_checkpoint_at() <= now:
             await self._checkpoint()
         await self._log.flush()
 
     async def _take_replies(self) -> None:
-        replies, self._replies = self._replies, []
+        replies, self._state.replies = self._state.replies, []
         closed: list[str] = []
         for reply in replies:
-            by = self._tasks.replier(reply, [self._representative, *self._staff])
+            by = self._tasks.replier(reply, [self._state.representative, *self._staff])
             if self._tasks.take_done(reply, by):
                 closed.append(reply.task_key)
                 continue
@@ -445,20 +402,16 @@ class CommitteeLiaisonWorkflow:
                     by,
                     f"Point d'étape n°{checkpoint.number} : {by} confirme que le suivi continue.",
                 )
-        if closed:
-            await call_store(
-                CLOSE_REPLY_CODES,
-                ReplyCodeClosure(workflow_id=workflow.info().workflow_id, task_keys=closed),
-            )
+        await close_reply_codes(closed)
 
     def _checkpoint_of(self, task_key: str) -> Checkpoint | None:
         if not task_key.startswith(CHECKPOINT_PREFIX):
             return None
         number = task_key.removeprefix(CHECKPOINT_PREFIX)
-        return next((c for c in self._checkpoints if str(c.number) == number), None)
+        return next((c for c in self._state.checkpoints if str(c.number) == number), None)
 
     def _meeting_values(self, meeting: Meeting) -> dict[str, str]:
-        committee = self._committees[meeting.committee_id]
+        committee = self._state.committees[meeting.committee_id]
         return {
             "meeting": committee.name,
             "when": in_paris(meeting.starts_at),
@@ -469,7 +422,7 @@ class CommitteeLiaisonWorkflow:
         """Every invitee with an email gets the invitation's new version."""
         assert self._outreach is not None
         cancelled = meeting.cancelled_at is not None
-        committee = self._committees[meeting.committee_id]
+        committee = self._state.committees[meeting.committee_id]
         invite = CalendarInvite(
             uid=meeting.uid,
             sequence=meeting.sequence,
@@ -522,9 +475,9 @@ class CommitteeLiaisonWorkflow:
         assert self._outreach is not None
         now = workflow.now()
         since = now - self._start.rules.checkpoint_every
-        number = len(self._checkpoints) + 1
+        number = len(self._state.checkpoints) + 1
         task_key = f"{CHECKPOINT_PREFIX}{number}"
-        told = [self._representative, *self._staff]
+        told = [self._state.representative, *self._staff]
         codes = await call_store(
             OPEN_REPLY_CODES,
             ReplyCodeRequest(
@@ -539,7 +492,7 @@ class CommitteeLiaisonWorkflow:
             number=number,
             at=now,
             meetings_held=sum(
-                1 for m in self._meetings.values() if m.held and since <= m.starts_at <= now
+                1 for m in self._state.meetings.values() if m.held and since <= m.starts_at <= now
             ),
             tasks_done=sum(
                 1 for t in self._tasks.all if t.done_at is not None and since <= t.done_at
@@ -548,7 +501,7 @@ class CommitteeLiaisonWorkflow:
             centres_needing_support=needing,
             code=codes[task_key],
         )
-        self._checkpoints.append(checkpoint)
+        self._state.checkpoints.append(checkpoint)
         named = ", ".join(needing[:CENTRES_NAMED]) + (
             f" et {len(needing) - CENTRES_NAMED} autre(s)" if len(needing) > CENTRES_NAMED else ""
         )
@@ -573,16 +526,16 @@ class CommitteeLiaisonWorkflow:
         )
 
     async def _close(self) -> None:
-        await self._take_replies()
-        await call_store(
-            CLOSE_REPLY_CODES, ReplyCodeClosure(workflow_id=workflow.info().workflow_id)
-        )
-        held = sum(1 for m in self._meetings.values() if m.held)
-        self._log.add(
-            CrisisLogKind.LIAISON_CLOSED,
-            SYSTEM_ACTOR,
-            f"Suivi des comités clos : {held} réunion(s) tenue(s), {len(self._tasks.by_id)} "
-            f"action(s) dont {self._tasks.open} encore ouverte(s), "
-            f"{len(self._checkpoints)} point(s) d'étape.",
-        )
-        await self._log.flush()
+        """The last replies taken, every code closed, the liaison's figures logged."""
+        async with self._busy:
+            await self._take_replies()
+            await close_all_reply_codes()
+            held = sum(1 for m in self._state.meetings.values() if m.held)
+            self._log.add(
+                CrisisLogKind.LIAISON_CLOSED,
+                SYSTEM_ACTOR,
+                f"Suivi des comités clos : {held} réunion(s) tenue(s), "
+                f"{len(self._tasks.by_id)} action(s) dont {self._tasks.open} encore "
+                f"ouverte(s), {len(self._state.checkpoints)} point(s) d'étape.",
+            )
+            await self._log.flush()

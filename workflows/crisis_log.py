@@ -4,16 +4,22 @@ each entry's key is stable across retries and replays."""
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from definitions.crisis_log import CrisisLogEntry, CrisisLogKind
+    from definitions.crisis_log import CrisisLogEntry, CrisisLogKind, CrisisLogSequence
     from definitions.temporal_names import APPEND_CRISIS_LOG, APPEND_CRISIS_LOG_ENTRIES
     from workflows.store_calls import call_store
 
 
 class CrisisLogWriter:
-    def __init__(self, event_id: str, key_prefix: str, written: int = 0) -> None:
+    def __init__(
+        self, event_id: str, key_prefix: str, sequence: CrisisLogSequence | None = None
+    ) -> None:
         self._event_id = event_id
         self._key_prefix = key_prefix
-        self.written = written
+        self.sequence = sequence or CrisisLogSequence()
+
+    @property
+    def numbered(self) -> int:
+        return self.sequence.numbered
 
     def entry(
         self,
@@ -24,9 +30,9 @@ class CrisisLogWriter:
         subject: str = "",
         figures: dict[str, int] | None = None,
     ) -> CrisisLogEntry:
-        self.written += 1
+        self.sequence.numbered += 1
         return CrisisLogEntry(
-            entry_key=f"{self._key_prefix}/{self.written}",
+            entry_key=f"{self._key_prefix}/{self.sequence.numbered}",
             event_id=self._event_id,
             at=workflow.now(),
             actor=actor,
@@ -42,21 +48,16 @@ class CrisisLogWriter:
 
 class CrisisLogBuffer:
     """Entries made while handling signals, where nothing may be awaited, written
-    together at the next step: one activity for a whole wave of answers."""
+    together at the next step: one activity for a whole wave of answers. They wait
+    in the writer's sequence, which a workflow carries over continue-as-new."""
 
-    def __init__(
-        self, writer: CrisisLogWriter, entries: list[CrisisLogEntry] | None = None
-    ) -> None:
+    def __init__(self, writer: CrisisLogWriter) -> None:
         self._writer = writer
-        self._entries = entries or []
+        self._sequence = writer.sequence
 
     @property
     def pending(self) -> bool:
-        return bool(self._entries)
-
-    @property
-    def unwritten(self) -> list[CrisisLogEntry]:
-        return list(self._entries)
+        return bool(self._sequence.unwritten)
 
     def add(
         self,
@@ -67,15 +68,15 @@ class CrisisLogBuffer:
         subject: str = "",
         figures: dict[str, int] | None = None,
     ) -> None:
-        self._entries.append(
+        self._sequence.unwritten.append(
             self._writer.entry(kind, actor, text, subject=subject, figures=figures)
         )
 
     def take(self) -> list[CrisisLogEntry]:
         """The entries not written yet, for a caller that writes them with more."""
-        entries, self._entries = self._entries, []
+        entries, self._sequence.unwritten = self._sequence.unwritten, []
         return entries
 
     async def flush(self) -> None:
-        if self._entries:
+        if self._sequence.unwritten:
             await call_store(APPEND_CRISIS_LOG_ENTRIES, self.take())

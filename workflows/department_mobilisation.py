@@ -10,9 +10,7 @@ for status reads. The history stays bounded by continuing as new, carrying the
 whole state.
 """
 
-import asyncio
 from datetime import datetime
-from typing import NoReturn
 
 from temporalio import workflow
 
@@ -22,19 +20,19 @@ with workflow.unsafe.imports_passed_through():
         AwaitedTask,
         DeliveryFailed,
         DeliveryReceipts,
-        ReplyCodeClosure,
         ReplyCodeRequest,
         ReplyReceived,
     )
     from definitions.crisis_log import SYSTEM_ACTOR, CrisisLogKind
     from definitions.durations import format_duration
     from definitions.event import EventDeclaration
+    from definitions.long_runs import SeenMessages
     from definitions.messages import MessageStep
     from definitions.mobilisation import (
         AreaChange,
         CentreSupport,
-        MobilisationCarry,
         MobilisationStart,
+        MobilisationState,
         MobilisationStatus,
         NeighboursRequest,
         ReinforcementOffer,
@@ -51,7 +49,6 @@ with workflow.unsafe.imports_passed_through():
     from definitions.temporal_names import (
         AREA_CHANGE_SIGNAL,
         CENTRES_QUERY,
-        CLOSE_REPLY_CODES,
         COUNTS_QUERY,
         DELIVERIES_SIGNAL,
         DELIVERY_FAILED_SIGNAL,
@@ -69,9 +66,9 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.centre_records import CentreRecorder
     from workflows.crisis_log import CrisisLogBuffer, CrisisLogWriter
-    from workflows.long_runs import SeenMessages, history_is_long
+    from workflows.long_runs import LongRun
     from workflows.outreach import Delivery, Outreach
-    from workflows.store_calls import call_store
+    from workflows.store_calls import call_store, close_all_reply_codes, close_reply_codes
 
 SUPPORT_KEYWORDS = [ReplyKeyword.MOBILISED, ReplyKeyword.HELP]
 NEIGHBOURS_ASKED = 3
@@ -109,92 +106,60 @@ class DepartmentMobilisationWorkflow:
     @workflow.init
     def __init__(self, start: MobilisationStart) -> None:
         self._start = start
-        self._ended = False
-        """Set as the run returns: a query of the closed run, which Temporal answers by
-        replaying its history, says it finished."""
-        carried = start.carried
-        info = workflow.info()
-        self._centres = {c.organisation_id: c for c in carried.centres} if carried else {}
-        self._actions = {a.organisation_id: a for a in carried.actions} if carried else {}
-        self._ud: list[Person] = carried.ud if carried else []
-        self._representative = carried.representative if carried else start.representative
-        self._seen = SeenMessages(SEEN_MESSAGES_KEPT, carried.seen_messages if carried else [])
-        self._writer = CrisisLogWriter(
-            start.event_id, info.workflow_id, carried.log_written if carried else 0
+        self._state = start.state or MobilisationState(
+            representative=start.representative, seen=SeenMessages(kept=SEEN_MESSAGES_KEPT)
         )
-        self._log = CrisisLogBuffer(self._writer, carried.unwritten_entries if carried else None)
-        self._reports_sent = carried.reports_sent if carried else 0
-        self._escalations = carried.escalations if carried else 0
-        self._reports: list[SituationReport] = carried.pending_reports if carried else []
-        self._area_changes: list[AreaChange] = carried.pending_area_changes if carried else []
-        self._needs: list[str] = carried.pending_needs if carried else []
-        self._offers: list[tuple[str, str]] = carried.pending_offers if carried else []
-        self._stopped = carried.stopped if carried else False
-        self._timer: asyncio.Task[None] | None = None
-        self._timer_deadline: datetime | None = None
+        self._run = LongRun(
+            start.history_limit,
+            lambda: start.model_copy(update={"state": self._state.next_generation()}),
+        )
+        self._writer = CrisisLogWriter(start.event_id, workflow.info().workflow_id, self._state.log)
+        self._log = CrisisLogBuffer(self._writer)
         # Here, not in run(): answers that came with the run's start reach the
         # handlers before run() begins, and what they change must be recorded.
-        self._records = CentreRecorder(
-            start.event_id, start.department.code, carried.generation if carried else 0
-        )
-        if carried:
-            self._records.changed(*(self._centres[key] for key in carried.unrecorded))
+        self._records = CentreRecorder(start.event_id, start.department.code, self._state)
 
     @workflow.run
     async def run(self, start: MobilisationStart) -> MobilisationStatus:
-        info = workflow.info()
         self._outreach = await Outreach.for_event(
             start.event_id, start.declaration, start.header, self._writer
         )
-        if start.carried is None:
+        if start.state is None:
             await self._begin()
         while True:
             await self._turn()
-            if self._stopped:
+            if self._state.stopped:
                 break
-            if history_is_long(self._start.history_limit):
-                await self._hand_over()
-            if self._has_work():
-                continue
-            deadline = self._next_deadline()
-            if deadline is not None and deadline <= workflow.now():
-                continue
-            await self._work_or(deadline)
-        if self._timer is not None:
-            self._timer.cancel()
-        self._summarise()
-        await call_store(CLOSE_REPLY_CODES, ReplyCodeClosure(workflow_id=info.workflow_id))
-        await self._write()
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        self._ended = True
+            await self._run.between_turns(self._next_deadline(), self._has_work)
+        await self._run.end(self._close)
         return self.status()
 
     @workflow.query(name=STATUS_QUERY)
     def status(self) -> MobilisationStatus:
-        centres = list(self._centres.values())
+        centres = list(self._state.centres.values())
         return MobilisationStatus(
             department_code=self._start.department.code,
             department_name=self._start.department.name,
             counts=SupportCounts.of(centres),
             centres=centres,
-            actions=list(self._actions.values()),
-            reports_sent=self._reports_sent,
-            finished=self._ended,
+            actions=list(self._state.actions.values()),
+            reports_sent=self._state.reports_sent,
+            finished=self._run.ended,
         )
 
     @workflow.query(name=COUNTS_QUERY)
     def counts(self) -> SupportCounts:
-        return SupportCounts.of(list(self._centres.values()))
+        return SupportCounts.of(list(self._state.centres.values()))
 
     @workflow.query(name=CENTRES_QUERY)
     def centres(self, organisation_ids: list[str]) -> list[CentreSupport]:
         """The named centres (unknown ids left out), for readers of a few at once."""
-        return [self._centres[key] for key in organisation_ids if key in self._centres]
+        return [self._state.centres[key] for key in organisation_ids if key in self._state.centres]
 
     @workflow.signal(name=REPLY_SIGNAL)
     def reply(self, reply: ReplyReceived) -> None:
         """Applied at once, so that a status read right after shows it."""
-        if not self._seen.first_time(reply.message_sid):
+        if not self._state.seen.first_time(reply.message_sid):
             return
         if reply.task_key.startswith(REINFORCEMENT_PREFIX):
             self._reinforcement_answer(reply)
@@ -204,7 +169,7 @@ class DepartmentMobilisationWorkflow:
     @workflow.signal(name=DELIVERIES_SIGNAL)
     def deliveries(self, bundle: DeliveryReceipts) -> None:
         for receipt in bundle.receipts:
-            centre = self._centres.get(receipt.task_key)
+            centre = self._state.centres.get(receipt.task_key)
             if centre is not None and centre.delivered_at is None:
                 centre.delivered_at = workflow.now()
                 self._records.changed(centre)
@@ -212,7 +177,7 @@ class DepartmentMobilisationWorkflow:
     @workflow.signal(name=DELIVERY_FAILED_SIGNAL)
     def delivery_failed(self, failure: DeliveryFailed) -> None:
         """A bounced request: the centre is unreachable once no channel is left."""
-        centre = self._centres.get(failure.task_key)
+        centre = self._state.centres.get(failure.task_key)
         if centre is None or failure.step != MessageStep.SUPPORT_REQUEST.value:
             return
         centre.reached = [
@@ -224,22 +189,22 @@ class DepartmentMobilisationWorkflow:
 
     @workflow.signal(name=SITUATION_REPORT_SIGNAL)
     def situation_report(self, report: SituationReport) -> None:
-        self._reports.append(report)
+        self._state.reports.append(report)
 
     @workflow.signal(name=AREA_CHANGE_SIGNAL)
     def area_change(self, change: AreaChange) -> None:
-        self._area_changes.append(change)
+        self._state.area_changes.append(change)
 
     @workflow.signal(name=REPRESENTATIVE_SIGNAL)
     def representative(self, person: Person) -> None:
-        self._representative = person
+        self._state.representative = person
 
     @workflow.signal(name=STOP_SIGNAL)
     def stop(self) -> None:
-        self._stopped = True
+        self._state.stopped = True
 
     def _centre_answer(self, reply: ReplyReceived) -> None:
-        centre = self._centres.get(reply.task_key)
+        centre = self._state.centres.get(reply.task_key)
         if centre is None or reply.keyword not in ANSWERED:
             return
         if centre.answer == reply.keyword.value:
@@ -262,15 +227,15 @@ class DepartmentMobilisationWorkflow:
             figures={"needs_support": int(reply.keyword is ReplyKeyword.HELP)},
         )
         opens_action = reply.keyword is ReplyKeyword.HELP and centre.organisation_id not in (
-            *self._actions,
-            *self._needs,
+            *self._state.actions,
+            *self._state.needs,
         )
         if opens_action:
-            self._needs.append(centre.organisation_id)
+            self._state.needs.append(centre.organisation_id)
 
     def _reinforcement_answer(self, reply: ReplyReceived) -> None:
         needy_id, _, helper_id = reply.task_key.removeprefix(REINFORCEMENT_PREFIX).partition(":")
-        action = self._actions.get(needy_id)
+        action = self._state.actions.get(needy_id)
         helper = (
             next((n for n in action.neighbours if n.organisation_id == helper_id), None)
             if action
@@ -289,22 +254,23 @@ class DepartmentMobilisationWorkflow:
             f"{helper.name} {offer} à {action.name}.",
         )
         if reply.accepts:
-            self._offers.append((needy_id, helper_id))
-
-    async def _hand_over(self) -> NoReturn:
-        """Continues as new even while answers keep coming, lest the history grow
-        with them: what is left to write or to do goes to the next run."""
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        workflow.continue_as_new(self._start.model_copy(update={"carried": self._carry()}))
+            self._state.offers.append((needy_id, helper_id))
 
     async def _write(self) -> None:
         """The turn's crisis-log lines, with the centres that changed."""
         await self._records.write(self._log.take())
 
+    async def _close(self) -> None:
+        """The summary line, the codes closed, and what is left written."""
+        self._summarise()
+        await close_all_reply_codes()
+        await self._write()
+
     def _summarise(self) -> None:
         """The department's reach in one line, with its figures for the report."""
-        counts = SupportCounts.of(list(self._centres.values()))
-        offers = sum(len(action.offers) for action in self._actions.values())
+        counts = SupportCounts.of(list(self._state.centres.values()))
+        actions = self._state.actions
+        offers = sum(len(action.offers) for action in actions.values())
         department = self._start.department
         self._log.add(
             CrisisLogKind.MOBILISATION_SUMMARY,
@@ -313,43 +279,24 @@ class DepartmentMobilisationWorkflow:
             f"{counts.centres} CCAS/CIAS, {counts.requested} demande(s) remise(s) aux "
             f"fournisseurs, {counts.delivered} reçue(s), {counts.mobilised} mobilisé(s), "
             f"{counts.needs_support} avec besoin de soutien, {counts.unanswered} sans réponse, "
-            f"{counts.unreachable} injoignable(s) ; {len(self._actions)} action(s) de soutien, "
+            f"{counts.unreachable} injoignable(s) ; {len(actions)} action(s) de soutien, "
             f"{offers} renfort(s) proposé(s).",
             subject=department.code,
             figures={
                 **counts.model_dump(),
-                "support_actions": len(self._actions),
+                "support_actions": len(actions),
                 "reinforcement_offers": offers,
             },
         )
 
-    async def _work_or(self, deadline: datetime | None) -> None:
-        """Until there is work or the deadline comes. The deadline's timer outlives
-        the turns that leave it where it is: answers come and go without a timer
-        cancelled and another started each time."""
-        if deadline != self._timer_deadline:
-            if self._timer is not None:
-                self._timer.cancel()
-            self._timer = None
-            if deadline is not None:
-                seconds = (deadline - workflow.now()).total_seconds()
-                self._timer = asyncio.create_task(asyncio.sleep(seconds))
-            self._timer_deadline = deadline
-        timer = self._timer
-        await workflow.wait_condition(
-            lambda: self._has_work() or (timer is not None and timer.done())
-        )
-        if timer is not None and timer.done():
-            self._timer, self._timer_deadline = None, None
-
     def _has_work(self) -> bool:
         return bool(
-            self._stopped
+            self._state.stopped
             or self._log.pending
-            or self._reports
-            or self._area_changes
-            or self._needs
-            or self._offers
+            or self._state.reports
+            or self._state.area_changes
+            or self._state.needs
+            or self._state.offers
             or self._unrequested()
             or self._to_flag()
         )
@@ -357,13 +304,14 @@ class DepartmentMobilisationWorkflow:
     def _to_flag(self) -> list[CentreSupport]:
         return [
             centre
-            for centre in self._centres.values()
+            for centre in self._state.centres.values()
             if centre.state is SupportState.UNREACHABLE and centre.escalated_at is None
         ]
 
     def _next_deadline(self) -> datetime | None:
-        deadlines = [action.deadline for action in self._actions.values() if not action.closed]
-        deadlines += [due for centre in self._centres.values() if (due := self._follow_up(centre))]
+        state = self._state
+        deadlines = [action.deadline for action in state.actions.values() if not action.closed]
+        deadlines += [due for centre in state.centres.values() if (due := self._follow_up(centre))]
         if due := self._records.due:
             deadlines.append(due)
         return min(deadlines, default=None)
@@ -384,7 +332,7 @@ class DepartmentMobilisationWorkflow:
         now = workflow.now()
         return [
             centre
-            for centre in self._centres.values()
+            for centre in self._state.centres.values()
             if (due := self._follow_up(centre)) is not None
             and due <= now
             and (centre.reminded_at is not None) == reminded
@@ -393,36 +341,16 @@ class DepartmentMobilisationWorkflow:
     def _unrequested(self) -> list[CentreSupport]:
         return [
             centre
-            for centre in self._centres.values()
+            for centre in self._state.centres.values()
             if centre.requested_at is None and centre.unreachable_at is None
         ]
 
-    def _carry(self) -> MobilisationCarry:
-        return MobilisationCarry(
-            centres=list(self._centres.values()),
-            actions=list(self._actions.values()),
-            ud=self._ud,
-            representative=self._representative,
-            seen_messages=self._seen.sids,
-            log_written=self._writer.written,
-            reports_sent=self._reports_sent,
-            escalations=self._escalations,
-            pending_reports=self._reports,
-            pending_area_changes=self._area_changes,
-            pending_needs=self._needs,
-            pending_offers=self._offers,
-            stopped=self._stopped,
-            generation=self._records.generation + 1,
-            unwritten_entries=self._log.unwritten,
-            unrecorded=self._records.unrecorded,
-        )
-
     async def _begin(self) -> None:
         start = self._start
-        state = await call_store(
+        recipients = await call_store(
             LOAD_STATE_RECIPIENTS, [start.department.code], result_type=StateRecipients
         )
-        self._ud = state.uds
+        self._state.ud = recipients.uds
         targets = await self._targets(start.declaration, start.previous)
         department = start.department
         self._log.add(
@@ -446,19 +374,19 @@ class DepartmentMobilisationWorkflow:
             ),
             result_type=list[SupportTarget],
         )
-        new = [target for target in targets if target.organisation_id not in self._centres]
+        new = [target for target in targets if target.organisation_id not in self._state.centres]
         for target in new:
-            self._centres[target.organisation_id] = CentreSupport(
+            self._state.centres[target.organisation_id] = CentreSupport(
                 organisation_id=target.organisation_id,
                 kind=target.kind,
                 name=target.name,
                 recipients=target.recipients,
             )
-        self._records.changed(*(self._centres[target.organisation_id] for target in new))
+        self._records.changed(*(self._state.centres[target.organisation_id] for target in new))
         return new
 
     async def _turn(self) -> None:
-        if not self._stopped:
+        if not self._state.stopped:
             await self._extend_area()
             await self._request_support()
             await self._open_support_actions()
@@ -470,8 +398,8 @@ class DepartmentMobilisationWorkflow:
         await self._write()
 
     async def _extend_area(self) -> None:
-        while self._area_changes:
-            change = self._area_changes.pop(0)
+        while self._state.area_changes:
+            change = self._state.area_changes.pop(0)
             new = await self._targets(change.declaration, change.previous)
             self._log.add(
                 CrisisLogKind.AREA_EXTENDED,
@@ -481,7 +409,7 @@ class DepartmentMobilisationWorkflow:
             )
 
     def _representative_values(self) -> dict[str, str]:
-        person = self._representative
+        person = self._state.representative
         return {
             "representative_name": person.name,
             "representative_phone": person.phone or "non renseigné",
@@ -579,18 +507,18 @@ class DepartmentMobilisationWorkflow:
         for centres, reason in groups:
             if not centres:
                 continue
-            self._escalations += 1
+            self._state.escalations += 1
             values = {
                 "count": str(len(centres)),
                 "reason": reason,
                 "centres": _named(centres),
                 "details": _details(centres),
             }
-            people = [*self._ud, self._representative]
+            people = [*self._state.ud, self._state.representative]
             deliveries = await self._outreach.send_many(
                 MessageStep.SUPPORT_ESCALATION,
                 [(person, values) for person in people],
-                instance=f"#{self._escalations}",
+                instance=f"#{self._state.escalations}",
             )
             now = workflow.now()
             for centre in centres:
@@ -607,8 +535,8 @@ class DepartmentMobilisationWorkflow:
     async def _open_support_actions(self) -> None:
         """AIDE: the representative and the UD are told, and the nearest CCAS of the
         department are asked whether they can send reinforcement."""
-        while self._needs:
-            centre = self._centres[self._needs.pop(0)]
+        while self._state.needs:
+            centre = self._state.centres[self._state.needs.pop(0)]
             now = workflow.now()
             action = SupportAction(
                 organisation_id=centre.organisation_id,
@@ -616,7 +544,7 @@ class DepartmentMobilisationWorkflow:
                 opened_at=now,
                 deadline=now + self._start.rules.reinforcement_answer_deadline,
             )
-            self._actions[centre.organisation_id] = action
+            self._state.actions[centre.organisation_id] = action
             contact = centre.recipients[0]
             values = {
                 "organisation_name": centre.name,
@@ -625,7 +553,7 @@ class DepartmentMobilisationWorkflow:
             }
             await self._outreach.send_many(
                 MessageStep.SUPPORT_ACTION,
-                [(person, values) for person in [self._representative, *self._ud]],
+                [(person, values) for person in [self._state.representative, *self._state.ud]],
                 instance=f"#{centre.organisation_id}",
             )
             action.neighbours = await self._ask_neighbours(centre)
@@ -642,7 +570,7 @@ class DepartmentMobilisationWorkflow:
     async def _ask_neighbours(self, centre: CentreSupport) -> list[ReinforcementOffer]:
         in_need = [
             organisation_id
-            for organisation_id, other in self._centres.items()
+            for organisation_id, other in self._state.centres.items()
             if other.state is SupportState.NEEDS_SUPPORT
         ]
         neighbours = await call_store(
@@ -691,12 +619,11 @@ class DepartmentMobilisationWorkflow:
 
     async def _pass_offers(self) -> None:
         """Each offer goes to the centre in need and to the representative."""
-        while self._offers:
-            needy_id, helper_id = self._offers.pop(0)
-            needy = self._centres[needy_id]
-            helper = next(
-                n for n in self._actions[needy_id].neighbours if n.organisation_id == helper_id
-            )
+        while self._state.offers:
+            needy_id, helper_id = self._state.offers.pop(0)
+            needy = self._state.centres[needy_id]
+            neighbours = self._state.actions[needy_id].neighbours
+            helper = next(n for n in neighbours if n.organisation_id == helper_id)
             values = {
                 "helper_name": helper.name,
                 "organisation_name": needy.name,
@@ -705,24 +632,20 @@ class DepartmentMobilisationWorkflow:
             }
             await self._outreach.send_many(
                 MessageStep.REINFORCEMENT_OFFER,
-                [(person, values) for person in [*needy.recipients, self._representative]],
+                [(person, values) for person in [*needy.recipients, self._state.representative]],
                 instance=f"#{needy_id}:{helper_id}",
             )
 
     async def _close_support_actions(self) -> None:
         now = workflow.now()
-        due = [a for a in self._actions.values() if not a.closed and a.deadline <= now]
+        due = [a for a in self._state.actions.values() if not a.closed and a.deadline <= now]
         for action in due:
             action.closed = True
-            await call_store(
-                CLOSE_REPLY_CODES,
-                ReplyCodeClosure(
-                    workflow_id=workflow.info().workflow_id,
-                    task_keys=[
-                        _reinforcement_task(action.organisation_id, n.organisation_id)
-                        for n in action.neighbours
-                    ],
-                ),
+            await close_reply_codes(
+                [
+                    _reinforcement_task(action.organisation_id, n.organisation_id)
+                    for n in action.neighbours
+                ]
             )
             offers = action.offers
             if not offers:
@@ -732,7 +655,7 @@ class DepartmentMobilisationWorkflow:
                 }
                 await self._outreach.send_many(
                     MessageStep.REINFORCEMENT_NONE,
-                    [(person, values) for person in [self._representative, *self._ud]],
+                    [(person, values) for person in [self._state.representative, *self._state.ud]],
                     instance=f"#{action.organisation_id}",
                 )
             self._log.add(
@@ -747,19 +670,19 @@ class DepartmentMobilisationWorkflow:
             )
 
     async def _send_reports(self) -> None:
-        while self._reports:
-            report = self._reports.pop(0)
-            self._reports_sent += 1
+        while self._state.reports:
+            report = self._state.reports.pop(0)
+            self._state.reports_sent += 1
             centres = [
                 centre
-                for centre in self._centres.values()
+                for centre in self._state.centres.values()
                 if centre.state in (SupportState.MOBILISED, SupportState.NEEDS_SUPPORT)
             ]
             values = {"report": report.text, "author": report.author}
             deliveries = await self._outreach.send_many(
                 MessageStep.SITUATION_REPORT,
                 [(person, values) for centre in centres for person in centre.recipients],
-                instance=f"#{self._reports_sent}",
+                instance=f"#{self._state.reports_sent}",
             )
             reached = sum(
                 any(deliveries[person.contact_id].reached for person in centre.recipients)

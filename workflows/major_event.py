@@ -561,7 +561,7 @@ class MajorEventWorkflow:
 
     def _next_entry(self, kind: CrisisLogKind, actor: str, text: str) -> CrisisLogEntry:
         entry = self._log.entry(kind, actor, text)
-        self._status.counters.crisis_log_entries = self._log.written
+        self._status.counters.crisis_log_entries = self._log.numbered
         return entry
 
     async def _record_declaration(self, start: EventStart) -> None:

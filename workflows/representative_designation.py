@@ -19,7 +19,6 @@ with workflow.unsafe.imports_passed_through():
     from definitions.awaited_replies import (
         AwaitedTask,
         DeliveryFailed,
-        ReplyCodeClosure,
         ReplyCodeRequest,
         ReplyReceived,
     )
@@ -37,6 +36,7 @@ with workflow.unsafe.imports_passed_through():
         RepresentativeClaim,
     )
     from definitions.durations import format_duration
+    from definitions.long_runs import SeenMessages
     from definitions.messages import MessageStep
     from definitions.outgoing import Channel
     from definitions.people import Person, StateRecipients
@@ -44,7 +44,6 @@ with workflow.unsafe.imports_passed_through():
     from definitions.temporal_names import (
         BUSY_REPRESENTATIVES,
         CLAIM_REPRESENTATIVE,
-        CLOSE_REPLY_CODES,
         DELIVERY_FAILED_SIGNAL,
         DESIGNATE_SIGNAL,
         DESIGNATION_PROGRESS_SIGNAL,
@@ -60,9 +59,8 @@ with workflow.unsafe.imports_passed_through():
         STOP_SIGNAL,
     )
     from workflows.crisis_log import CrisisLogWriter
-    from workflows.long_runs import SeenMessages
     from workflows.outreach import GIVE_UP_AFTER, SEND_RETRY, SEND_TIMEOUT, Delivery, Outreach
-    from workflows.store_calls import call_store
+    from workflows.store_calls import call_store, close_all_reply_codes
 
 DESIGNATION_KEYWORDS = [ReplyKeyword.YES, ReplyKeyword.NO]
 SEEN_MESSAGES_KEPT = 500
@@ -80,7 +78,7 @@ class RepresentativeDesignationWorkflow:
         self._changes: list[RepresentativeChange] = [start.manual] if start.manual else []
         self._bounces: list[DeliveryFailed] = []
         self._stopped = False
-        self._seen = SeenMessages(SEEN_MESSAGES_KEPT)
+        self._seen = SeenMessages(kept=SEEN_MESSAGES_KEPT)
         self._people: dict[str, Person] = {}
         self._allow_busy = False
 
@@ -99,7 +97,7 @@ class RepresentativeDesignationWorkflow:
         if representative is not None:
             await self._announce(representative)
         await self._release_waiting()
-        await call_store(CLOSE_REPLY_CODES, ReplyCodeClosure(workflow_id=info.workflow_id))
+        await close_all_reply_codes()
         self._status.searching = False
         self._status.finished = True
         await self._report()

@@ -18,6 +18,7 @@ from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from definitions import temporal_names as names
+    from definitions.awaited_replies import ReplyCodeClosure
 
 Result = TypeVar("Result")
 
@@ -53,3 +54,19 @@ async def call_store(
     if activity_name in STORE_READS:
         return await workflow.execute_local_activity(activity_name, **options)
     return await workflow.execute_activity(activity_name, **options)
+
+
+async def close_reply_codes(task_keys: list[str]) -> None:
+    """The calling workflow's codes of these tasks, answered or no longer awaited."""
+    if task_keys:
+        await call_store(
+            names.CLOSE_REPLY_CODES,
+            ReplyCodeClosure(workflow_id=workflow.info().workflow_id, task_keys=task_keys),
+        )
+
+
+async def close_all_reply_codes() -> None:
+    """Every code of the calling workflow, as it ends."""
+    await call_store(
+        names.CLOSE_REPLY_CODES, ReplyCodeClosure(workflow_id=workflow.info().workflow_id)
+    )

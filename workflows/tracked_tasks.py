@@ -24,13 +24,19 @@ with workflow.unsafe.imports_passed_through():
 
 
 class TrackedTasks:
+    """Follows ``tasks``, the workflow's own by task id (its state, when carried)."""
+
     def __init__(
-        self, rules: CommitteeRules, log: CrisisLogBuffer, tasks: list[CommitteeTask], origin: str
+        self,
+        rules: CommitteeRules,
+        log: CrisisLogBuffer,
+        tasks: dict[str, CommitteeTask],
+        origin: str,
     ) -> None:
         self._rules = rules
         self._log = log
         self._origin = origin
-        self.by_id = {task.task_id: task for task in tasks}
+        self.by_id = tasks
 
     @property
     def all(self) -> list[CommitteeTask]:
