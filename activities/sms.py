@@ -4,7 +4,8 @@ The outbox row is written before the provider call and updated after it. When a
 retry finds a row left ``sending`` (the worker died, or the provider's answer
 was lost in a timeout), it first asks the provider which messages already went
 to that number, and only sends again when none matches: a duplicate is then
-the rare exception, and it is counted.
+the rare exception, and it is counted. It is only possible, and reported, when
+the number received more messages in the window than the look-up reads.
 """
 
 import threading
@@ -94,16 +95,17 @@ class SmsActivities:
             self._local.client = client
         return client
 
-    def _already_sent(self, request: SmsRequest, since: datetime) -> str | None:
-        """The sid of a message to this number with this body sent since ``since``."""
+    def _already_sent(self, request: SmsRequest, since: datetime) -> tuple[str | None, bool]:
+        """The sid of a message to this number with this body sent since ``since``,
+        and whether the look-up read every message to the number since then (if
+        not, one it did not read may be this one)."""
         messages = self._client().messages.list(
             to=request.to, date_sent_after=since, page_size=LOOKUP_PAGE, limit=LOOKUP_PAGE
         )
         for message in messages:
             if message.body == request.body:
-                sid: str = message.sid
-                return sid
-        return None
+                return str(message.sid), True
+        return None, len(messages) < LOOKUP_PAGE
 
     def _send(self, request: SmsRequest) -> tuple[str, str]:
         twilio = self._twilio
@@ -143,8 +145,10 @@ class SmsActivities:
         if (earlier := earlier_outcome(entry, "SMS")) is not None:
             return earlier
         unsure = entry.status is OutboxStatus.SENDING
+        maybe_sent = False
         if unsure:
-            found = self._already_sent(request, entry.created_at - RECONCILE_WINDOW)
+            found, read_all = self._already_sent(request, entry.created_at - RECONCILE_WINDOW)
+            maybe_sent = not read_all
             if found is not None:
                 log.info("sms.reconciled", step=request.step, sid=found)
                 return self._record(request, OutboxStatus.QUEUED, found)
@@ -157,7 +161,7 @@ class SmsActivities:
         except requests.RequestException:
             log.warning("sms.outcome_unknown", step=request.step)
             raise
-        if unsure:
+        if maybe_sent:
             log.warning("sms.possible_duplicate", step=request.step, sid=sid)
         result = self._record(request, provider_status(status) or OutboxStatus.QUEUED, sid)
         log.info("sms.sent", step=request.step, to=mask_phone_numbers(request.to), sid=sid)

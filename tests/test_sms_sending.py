@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
+import structlog
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from temporalio.exceptions import ApplicationError
@@ -17,7 +18,7 @@ from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities import outbox_ledger
-from activities.sms import SmsActivities
+from activities.sms import LOOKUP_PAGE, SmsActivities
 from definitions.loader import Definitions
 from definitions.outgoing import (
     PERMANENT_DELIVERY_ERROR,
@@ -136,12 +137,8 @@ async def test_a_lost_answer_is_reconciled_with_the_provider_not_resent(
     assert _row(store, result.key).provider_calls == 1
 
 
-@BOTH_DATABASES
-async def test_a_crash_before_the_provider_call_sends_once_and_is_counted(
-    store: Store, twilio_sandbox: TwilioSandbox
-) -> None:
-    request = _request()
-    sender = _sender(store, twilio_sandbox)
+def _left_sending(store: Store, request: SmsRequest) -> None:
+    """The row of a worker that died after marking the message ``sending``."""
     with store.session() as session:
         claim = OutboxClaim(
             key=request.key,
@@ -154,10 +151,47 @@ async def test_a_crash_before_the_provider_call_sends_once_and_is_counted(
         outbox.claim_all(session, [claim], datetime.now(UTC))
         outbox.mark_all(session, [OutboxMark(request.key, OutboxStatus.SENDING)], datetime.now(UTC))
         session.commit()
+
+
+@BOTH_DATABASES
+async def test_a_crash_before_the_provider_call_sends_once_and_is_counted(
+    store: Store, twilio_sandbox: TwilioSandbox
+) -> None:
+    request = _request()
+    sender = _sender(store, twilio_sandbox)
+    _left_sending(store, request)
     result = await _attempt(sender, request)
     assert len(twilio_sandbox.sent_to(TO)) == 1
     assert result.duplicate_suspected
     assert _row(store, request.key).provider_calls == 2
+
+
+async def test_a_duplicate_is_reported_only_when_the_provider_may_have_the_message(
+    store: Store, twilio_sandbox: TwilioSandbox
+) -> None:
+    """A message the provider's list shows it never had leaves without a warning;
+    when the list is longer than the look-up reads, an unread one may be it."""
+    sender = _sender(store, twilio_sandbox)
+    request = _request()
+    _left_sending(store, request)
+    with structlog.testing.capture_logs() as quiet:
+        await _attempt(sender, request)
+    assert [m.body for m in twilio_sandbox.sent_to(TO)] == [request.body]
+    assert "sms.possible_duplicate" not in {line["event"] for line in quiet}
+
+    others = [
+        _request(f"situation_report_{n}").model_copy(update={"body": f"Point n°{n}"})
+        for n in range(LOOKUP_PAGE)
+    ]
+    await asyncio.to_thread(ActivityEnvironment().run, sender.send_sms_batch, others)
+    reminder = _request("support_reminder")
+    _left_sending(store, reminder)
+    with structlog.testing.capture_logs() as warned:
+        await _attempt(sender, reminder)
+    assert len(twilio_sandbox.sent_to(TO)) == LOOKUP_PAGE + 2
+    assert [line["step"] for line in warned if line["event"] == "sms.possible_duplicate"] == [
+        "support_reminder"
+    ]
 
 
 @BOTH_DATABASES
