@@ -30,9 +30,9 @@ from activities.calendar_invites import invitation_ics
 from activities.outbox_ledger import (
     OutboxLedger,
     earlier_outcome,
-    heartbeating_async,
+    heartbeating,
     permanent_failure,
-    send_each_async,
+    send_each,
 )
 from definitions.contact_points import sender_domain
 from definitions.outgoing import (
@@ -152,7 +152,7 @@ class EmailActivities:
     @activity.defn(name=SEND_EMAIL_BATCH)
     async def send_email_batch(self, requests: list[EmailRequest]) -> list[BatchItemResult]:
         """Each email once, over one SMTP connection; a retry skips those already sent."""
-        async with heartbeating_async():
+        with heartbeating():
             claimed = await asyncio.to_thread(
                 self._ledger.claim_all, [_claim(request) for request in requests]
             )
@@ -161,7 +161,7 @@ class EmailActivities:
                 async def send(message: Message) -> None:
                     await connection.send_message(message)
 
-                return await send_each_async(
+                return await send_each(
                     requests,
                     lambda request: self._send_claimed(request, claimed[request.key], send),
                     self._ledger,

@@ -15,7 +15,7 @@ import contextlib
 import contextvars
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import NoReturn, Protocol, TypeVar
 
@@ -82,19 +82,35 @@ def _refused(key: str, error: ApplicationError) -> BatchItemResult:
     return BatchItemResult(key=key, refused=str(error.details[0]) if error.details else "?")
 
 
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
 @contextlib.contextmanager
 def heartbeating() -> Iterator[None]:
-    """For a batch run in a thread: heartbeats from a timer thread of its own (the
-    SDK hands a thread's heartbeat to the worker's event loop)."""
+    """Heartbeats from a timer thread of its own, for a batch run in a thread (the
+    SDK hands a thread's heartbeat to the worker's event loop) or on the event loop
+    (each beat is handed to that loop): a beat never waits for the batch."""
     stop = threading.Event()
     context = contextvars.copy_context()
+    loop = _running_loop()
+
+    def beat_once() -> None:
+        # A loop too busy to take a beat within 10 s (TimeoutError), or closing
+        # (RuntimeError), loses that beat only.
+        with contextlib.suppress(TimeoutError, RuntimeError):
+            context.run(activity.heartbeat)
 
     def beat() -> None:
         while not stop.wait(HEARTBEAT_EVERY_SECONDS):
-            # A loop too busy to take a beat within 10 s (TimeoutError), or closing
-            # (RuntimeError), loses that beat only.
-            with contextlib.suppress(TimeoutError, RuntimeError):
-                context.run(activity.heartbeat)
+            if loop is None:
+                beat_once()
+            else:
+                with contextlib.suppress(RuntimeError):
+                    loop.call_soon_threadsafe(beat_once)
 
     beater = threading.Thread(target=beat, name="heartbeat", daemon=True)
     beater.start()
@@ -105,48 +121,14 @@ def heartbeating() -> Iterator[None]:
         beater.join()
 
 
-@contextlib.asynccontextmanager
-async def heartbeating_async() -> AsyncIterator[None]:
-    """For a batch run on the event loop: heartbeats from a task beside it."""
-
-    async def beat() -> None:
-        while True:
-            await asyncio.sleep(HEARTBEAT_EVERY_SECONDS)
-            activity.heartbeat()
-
-    beater = asyncio.create_task(beat())
-    try:
-        yield
-    finally:
-        beater.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await beater
-
-
-def send_each(
-    requests: Sequence[Request], send: Callable[[Request], SendResult], ledger: "OutboxLedger"
-) -> list[BatchItemResult]:
-    """Each request in turn; the outcomes noted are written as they fall due and,
-    whatever happens, before the batch ends."""
-    results = []
-    try:
-        for request in requests:
-            try:
-                results.append(BatchItemResult(key=request.key, result=send(request)))
-            except ApplicationError as error:
-                results.append(_refused(request.key, error))
-            if ledger.writing_due:
-                ledger.write_noted()
-    finally:
-        ledger.write_noted()
-    return results
-
-
-async def send_each_async(
+async def send_each(
     requests: Sequence[Request],
     send: Callable[[Request], Awaitable[SendResult]],
     ledger: "OutboxLedger",
 ) -> list[BatchItemResult]:
+    """Each request in turn; the outcomes noted are written as they fall due (in a
+    thread, the event loop's work goes on meanwhile) and, whatever happens, before
+    the batch ends."""
     results = []
     try:
         for request in requests:

@@ -8,6 +8,7 @@ the rare exception, and it is counted. It is only possible, and reported, when
 the number received more messages in the window than the look-up reads.
 """
 
+import asyncio
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -128,14 +129,17 @@ class SmsActivities:
 
     @activity.defn(name=SEND_SMS_BATCH)
     def send_sms_batch(self, requests: list[SmsRequest]) -> list[BatchItemResult]:
-        """Each SMS once, at the provider's pace; a retry skips those already sent."""
+        """Each SMS once, at the provider's pace; a retry skips those already sent.
+        The batch loop is the email sender's, run on an event loop of this thread
+        alone: each SMS leaves from this thread, with its Twilio client, and may
+        hold that loop while it does."""
         with heartbeating():
             claimed = self._ledger.claim_all([_claim(request) for request in requests])
-            return send_each(
-                requests,
-                lambda request: self._send_claimed(request, claimed[request.key]),
-                self._ledger,
-            )
+
+            async def send(request: SmsRequest) -> SendResult:
+                return self._send_claimed(request, claimed[request.key])
+
+            return asyncio.run(send_each(requests, send, self._ledger))
 
     def _send_once(self, request: SmsRequest) -> SendResult:
         claimed = self._ledger.claim_all([_claim(request)])
