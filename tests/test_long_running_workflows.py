@@ -14,7 +14,11 @@ from definitions.loader import Definitions
 from definitions.mobilisation import MobilisationStart, SupportState
 from definitions.people import Person
 from definitions.review import PlannedAction, ReviewStart, ReviewStatus
-from definitions.temporal_names import mobilisation_workflow_id, review_workflow_id
+from definitions.temporal_names import (
+    PLAN_ACTION_UPDATE,
+    mobilisation_workflow_id,
+    review_workflow_id,
+)
 from definitions.territory import load_territory
 from definitions.territory.declared_area import affected_communes
 from store import directory
@@ -85,13 +89,14 @@ async def test_an_action_escalated_before_the_report_is_still_awaited_after_it(
             task_queue=task_queue,
         )
         planned = await handle.execute_update(
-            AfterActionReviewWorkflow.plan_action,
+            PLAN_ACTION_UPDATE,
             PlannedAction(
                 what="Tenir à jour les numéros d'astreinte",
                 owner_id=ARGENTRE_DIRECTOR[0],
                 due=(closed_at + review.formal_review_after + timedelta(days=7)).date(),
                 planned_by="astreinte",
             ),
+            result_type=ReviewStatus,
         )
         [task] = planned.tasks
         await env.sleep(review.formal_review_after + review.answer_deadline + timedelta(days=1))

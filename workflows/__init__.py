@@ -1,1 +1,2 @@
-"""Temporal workflows: deterministic, no I/O; they call activities by name."""
+"""Temporal workflows: deterministic, no I/O; they call activities through the typed
+stubs of activity_stubs.py."""

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    import workflows.activity_stubs as stubs
     from definitions.awaited_replies import ReplyReceived
     from definitions.committee import CommitteeTask, in_paris, task_due_at
     from definitions.crisis_log import SYSTEM_ACTOR, CrisisLogKind
@@ -24,9 +25,7 @@ with workflow.unsafe.imports_passed_through():
     from definitions.people import Person
     from definitions.review import (
         ACTION_PLAN_MEETING,
-        AnswerCount,
         CompiledReport,
-        InvitePage,
         PlannedAction,
         QuestionnaireClosing,
         QuestionnaireInvite,
@@ -40,16 +39,10 @@ with workflow.unsafe.imports_passed_through():
     )
     from definitions.temporal_names import (
         AFTER_ACTION_REVIEW_WORKFLOW,
-        CLOSE_QUESTIONNAIRES,
-        COMPILE_REVIEW_REPORT,
-        LOAD_ON_CALL_STAFF,
-        LOAD_PEOPLE,
-        OPEN_QUESTIONNAIRES,
         PLAN_ACTION_UPDATE,
         REPLY_SIGNAL,
         REVIEW_COMPILED_SIGNAL,
         STATUS_QUERY,
-        UNANSWERED_QUESTIONNAIRES,
     )
     from workflows.crisis_log import CrisisLogBuffer, CrisisLogWriter
     from workflows.long_runs import LongRun, refusal
@@ -96,7 +89,7 @@ class AfterActionReviewWorkflow:
             self._outreach = await Outreach.for_event(
                 start.event_id, start.declaration, start.header, self._writer
             )
-            self._staff = await call_store(LOAD_ON_CALL_STAFF, result_type=list[Person])
+            self._staff = await call_store(stubs.load_on_call_staff)
             hot, formal = self._rounds
             self._log.add(
                 CrisisLogKind.REVIEW_OPENED,
@@ -135,7 +128,7 @@ class AfterActionReviewWorkflow:
     @workflow.update(name=PLAN_ACTION_UPDATE)
     async def plan_action(self, action: PlannedAction) -> ReviewStatus:
         """An action of the plan, assigned at once and followed until done."""
-        people = await call_store(LOAD_PEOPLE, [action.owner_id], result_type=dict[str, Person])
+        people = await call_store(stubs.load_people, [action.owner_id])
         async with self._busy:
             self._refuse_if_compiled()
             task = CommitteeTask(
@@ -241,14 +234,13 @@ class AfterActionReviewWorkflow:
             progress.reminder_sent = True
         for first in range(0, len(respondents), PAGE_SIZE):
             invites = await call_store(
-                OPEN_QUESTIONNAIRES,
+                stubs.open_questionnaires,
                 QuestionnaireOpening(
                     event_id=self._start.event_id,
                     round=progress.round,
                     respondents=respondents[first : first + PAGE_SIZE],
                     deadline_at=progress.deadline_at,
                 ),
-                result_type=list[QuestionnaireInvite],
             )
             progress.invited += len(invites)
             await self._outreach.send_many(
@@ -270,14 +262,13 @@ class AfterActionReviewWorkflow:
         after = ""
         while True:
             page = await call_store(
-                UNANSWERED_QUESTIONNAIRES,
+                stubs.unanswered_questionnaires,
                 QuestionnairePage(
                     event_id=self._start.event_id,
                     round=progress.round,
                     after=after,
                     limit=PAGE_SIZE,
                 ),
-                result_type=InvitePage,
             )
             if not page.last:
                 break
@@ -298,9 +289,8 @@ class AfterActionReviewWorkflow:
     async def _close_round(self, progress: RoundProgress) -> None:
         progress.closed = True
         count = await call_store(
-            CLOSE_QUESTIONNAIRES,
+            stubs.close_questionnaires,
             QuestionnaireClosing(event_id=self._start.event_id, round=progress.round),
-            result_type=AnswerCount,
         )
         progress.answered = count.answered
         self._log.add(
@@ -315,7 +305,7 @@ class AfterActionReviewWorkflow:
         """The report with what came in; the event learns it is there."""
         await self._log.flush()
         self._report = await workflow.execute_activity(
-            COMPILE_REVIEW_REPORT,
+            stubs.compile_review_report,
             ReviewCompilation(
                 event_id=self._start.event_id,
                 declaration=self._start.declaration,
@@ -324,7 +314,6 @@ class AfterActionReviewWorkflow:
                 rounds=self._rounds,
                 actions=self._tasks.all,
             ),
-            result_type=CompiledReport,
             start_to_close_timeout=REPORT_TIMEOUT,
         )
         self._compiled_at = workflow.now()

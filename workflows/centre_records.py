@@ -15,9 +15,9 @@ from datetime import datetime, timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    import workflows.activity_stubs as stubs
     from definitions.crisis_log import CrisisLogEntry
     from definitions.mobilisation import CentreRecords, CentreSupport, MobilisationState
-    from definitions.temporal_names import RECORD_CENTRES
     from workflows.store_calls import call_store
 
 REVISIONS_PER_RUN = 1_000_000
@@ -54,7 +54,7 @@ class CentreRecorder:
         changed, self._state.unrecorded = self._state.unrecorded, {}
         info = workflow.info()
         await call_store(
-            RECORD_CENTRES,
+            stubs.record_centres,
             CentreRecords(
                 workflow_id=info.workflow_id,
                 event_id=self._event_id,

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    import workflows.activity_stubs as stubs
     from definitions.awaited_replies import AwaitedTask, ReplyCodeRequest, ReplyReceived
     from definitions.committee import (
         Checkpoint,
@@ -41,10 +42,7 @@ with workflow.unsafe.imports_passed_through():
     from definitions.temporal_names import (
         CANCEL_MEETING_UPDATE,
         COMMITTEE_LIAISON_WORKFLOW,
-        LOAD_ON_CALL_STAFF,
-        LOAD_PEOPLE,
         MOVE_MEETING_UPDATE,
-        OPEN_REPLY_CODES,
         REGISTER_COMMITTEE_UPDATE,
         REGISTER_MEETING_UPDATE,
         REPLY_SIGNAL,
@@ -92,7 +90,7 @@ class CommitteeLiaisonWorkflow:
             self._outreach = await Outreach.for_event(
                 start.event_id, start.declaration, start.header, self._writer
             )
-            self._staff = await call_store(LOAD_ON_CALL_STAFF, result_type=list[Person])
+            self._staff = await call_store(stubs.load_on_call_staff)
         if start.state is None:
             self._log.add(
                 CrisisLogKind.LIAISON_OPENED,
@@ -319,7 +317,7 @@ class CommitteeLiaisonWorkflow:
         """Contacts or organisations of the directory (the gateway checked they exist)."""
         if not ids:
             return {}
-        return await call_store(LOAD_PEOPLE, sorted(set(ids)), result_type=dict[str, Person])
+        return await call_store(stubs.load_people, sorted(set(ids)))
 
     def _refuse_if_stopped(self) -> None:
         if self._state.stopped:
@@ -479,13 +477,12 @@ class CommitteeLiaisonWorkflow:
         task_key = f"{CHECKPOINT_PREFIX}{number}"
         told = [self._state.representative, *self._staff]
         codes = await call_store(
-            OPEN_REPLY_CODES,
+            stubs.open_reply_codes,
             ReplyCodeRequest(
                 workflow_id=workflow.info().workflow_id,
                 event_id=self._start.event_id,
                 tasks=[AwaitedTask.from_people(task_key, [ReplyKeyword.YES], told)],
             ),
-            result_type=dict[str, str],
         )
         needing = self._start.centres_needing_support
         checkpoint = Checkpoint(

@@ -4,8 +4,8 @@ each entry's key is stable across retries and replays."""
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    import workflows.activity_stubs as stubs
     from definitions.crisis_log import CrisisLogEntry, CrisisLogKind, CrisisLogSequence
-    from definitions.temporal_names import APPEND_CRISIS_LOG, APPEND_CRISIS_LOG_ENTRIES
     from workflows.store_calls import call_store
 
 
@@ -43,7 +43,7 @@ class CrisisLogWriter:
         )
 
     async def append(self, kind: CrisisLogKind, actor: str, text: str) -> None:
-        await call_store(APPEND_CRISIS_LOG, self.entry(kind, actor, text))
+        await call_store(stubs.append_crisis_log, self.entry(kind, actor, text))
 
 
 class CrisisLogBuffer:
@@ -79,4 +79,4 @@ class CrisisLogBuffer:
 
     async def flush(self) -> None:
         if self._sequence.unwritten:
-            await call_store(APPEND_CRISIS_LOG_ENTRIES, self.take())
+            await call_store(stubs.append_crisis_log_entries, self.take())

@@ -15,7 +15,8 @@ from datetime import datetime
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from definitions.answer_links import ANSWER_LINK_VALIDITY, WEB_ANSWER, AnswerLink
+    import workflows.activity_stubs as stubs
+    from definitions.answer_links import ANSWER_LINK_VALIDITY, WEB_ANSWER
     from definitions.awaited_replies import (
         AwaitedTask,
         DeliveryFailed,
@@ -44,7 +45,7 @@ with workflow.unsafe.imports_passed_through():
         TargetsRequest,
     )
     from definitions.outgoing import Channel
-    from definitions.people import Person, StateRecipients
+    from definitions.people import Person
     from definitions.replies import ReplyKeyword
     from definitions.temporal_names import (
         AREA_CHANGE_SIGNAL,
@@ -53,11 +54,6 @@ with workflow.unsafe.imports_passed_through():
         DELIVERIES_SIGNAL,
         DELIVERY_FAILED_SIGNAL,
         DEPARTMENT_MOBILISATION_WORKFLOW,
-        LOAD_NEIGHBOURS,
-        LOAD_STATE_RECIPIENTS,
-        LOAD_SUPPORT_TARGETS,
-        OPEN_ANSWER_LINKS,
-        OPEN_REPLY_CODES,
         REPLY_SIGNAL,
         REPRESENTATIVE_SIGNAL,
         SITUATION_REPORT_SIGNAL,
@@ -347,9 +343,7 @@ class DepartmentMobilisationWorkflow:
 
     async def _begin(self) -> None:
         start = self._start
-        recipients = await call_store(
-            LOAD_STATE_RECIPIENTS, [start.department.code], result_type=StateRecipients
-        )
+        recipients = await call_store(stubs.load_state_recipients, [start.department.code])
         self._state.ud = recipients.uds
         targets = await self._targets(start.declaration, start.previous)
         department = start.department
@@ -365,14 +359,13 @@ class DepartmentMobilisationWorkflow:
     ) -> list[SupportTarget]:
         """Adds the centres competent for ``declaration`` and not for ``previous``."""
         targets = await call_store(
-            LOAD_SUPPORT_TARGETS,
+            stubs.load_support_targets,
             TargetsRequest(
                 department_code=self._start.department.code,
                 declaration=declaration,
                 previous=previous,
                 ask_deputy=self._start.rules.ask_deputy,
             ),
-            result_type=list[SupportTarget],
         )
         new = [target for target in targets if target.organisation_id not in self._state.centres]
         for target in new:
@@ -420,7 +413,7 @@ class DepartmentMobilisationWorkflow:
         if not centres:
             return
         links = await call_store(
-            OPEN_ANSWER_LINKS,
+            stubs.open_answer_links,
             ReplyCodeRequest(
                 workflow_id=workflow.info().workflow_id,
                 event_id=self._start.event_id,
@@ -431,7 +424,6 @@ class DepartmentMobilisationWorkflow:
                     for centre in centres
                 ],
             ),
-            result_type=dict[str, AnswerLink],
         )
         common = {
             **self._representative_values(),
@@ -574,19 +566,18 @@ class DepartmentMobilisationWorkflow:
             if other.state is SupportState.NEEDS_SUPPORT
         ]
         neighbours = await call_store(
-            LOAD_NEIGHBOURS,
+            stubs.load_neighbours,
             NeighboursRequest(
                 organisation_id=centre.organisation_id,
                 department_code=self._start.department.code,
                 count=NEIGHBOURS_ASKED,
                 excluded=in_need,
             ),
-            result_type=list[ReinforcementOffer],
         )
         if not neighbours:
             return []
         codes = await call_store(
-            OPEN_REPLY_CODES,
+            stubs.open_reply_codes,
             ReplyCodeRequest(
                 workflow_id=workflow.info().workflow_id,
                 event_id=self._start.event_id,
@@ -599,7 +590,6 @@ class DepartmentMobilisationWorkflow:
                     for n in neighbours
                 ],
             ),
-            result_type=dict[str, str],
         )
         messages = []
         for neighbour in neighbours:

@@ -9,8 +9,9 @@ from temporalio.exceptions import ApplicationError
 from temporalio.workflow import ChildWorkflowHandle, ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
+    import workflows.activity_stubs as stubs
     from definitions.committee import CommitteePhaseRequest, CommitteeStart, CommitteeStatus
-    from definitions.competence import DepartmentTerritory, TerritorySummary
+    from definitions.competence import DepartmentTerritory
     from definitions.crisis_log import (
         SYSTEM_ACTOR,
         CrisisLogEntry,
@@ -40,10 +41,8 @@ with workflow.unsafe.imports_passed_through():
         SituationReport,
         SupportState,
     )
-    from definitions.protocol import Protocol
     from definitions.review import CompiledReport, Respondent, RespondentRole, ReviewStart
     from definitions.temporal_names import (
-        APPEND_CRISIS_LOG,
         AREA_CHANGE_SIGNAL,
         BROADCAST_UPDATE,
         CHANGE_REPRESENTATIVE_UPDATE,
@@ -52,12 +51,8 @@ with workflow.unsafe.imports_passed_through():
         DESIGNATION_PROGRESS_SIGNAL,
         ENTER_COMMITTEE_UPDATE,
         EXTEND_AREA_UPDATE,
-        LOAD_PROTOCOL,
         MAJOR_EVENT_WORKFLOW,
-        RECORD_DECLARATION,
-        RECORD_PHASE,
         REPRESENTATIVE_SIGNAL,
-        RESOLVE_TERRITORY,
         REVIEW_COMPILED_SIGNAL,
         SITUATION_REPORT_SIGNAL,
         STATUS_QUERY,
@@ -306,9 +301,7 @@ class MajorEventWorkflow:
                     ),
                 }
             )
-            territory = await call_store(
-                RESOLVE_TERRITORY, declaration, result_type=TerritorySummary
-            )
+            territory = await call_store(stubs.resolve_territory, declaration)
             self._start = self._start.model_copy(update={"declaration": declaration})
             self._status.communes = declaration.communes
             self._status.departments = declaration.departments
@@ -557,7 +550,7 @@ class MajorEventWorkflow:
         )
 
     async def _next_entry_written(self, kind: CrisisLogKind, actor: str, text: str) -> None:
-        await call_store(APPEND_CRISIS_LOG, self._next_entry(kind, actor, text))
+        await call_store(stubs.append_crisis_log, self._next_entry(kind, actor, text))
 
     def _next_entry(self, kind: CrisisLogKind, actor: str, text: str) -> CrisisLogEntry:
         entry = self._log.entry(kind, actor, text)
@@ -580,16 +573,12 @@ class MajorEventWorkflow:
             declared_at=self._status.declared_at,
             entry=entry,
         )
-        await call_store(RECORD_DECLARATION, record)
+        await call_store(stubs.record_declaration, record)
 
     async def _prepare(self, start: EventStart) -> None:
         """The protocol and the competent territory, held for every later phase."""
-        self._status.protocol = await call_store(
-            LOAD_PROTOCOL, start.declaration.type, result_type=Protocol
-        )
-        territory = await call_store(
-            RESOLVE_TERRITORY, start.declaration, result_type=TerritorySummary
-        )
+        self._status.protocol = await call_store(stubs.load_protocol, start.declaration.type)
+        territory = await call_store(stubs.resolve_territory, start.declaration)
         self._status.territory = territory
         self._header = message_header(self._status.protocol.sms_label, territory)
         text = (
@@ -598,7 +587,7 @@ class MajorEventWorkflow:
             f"{territory.uncovered_communes} commune(s) sans CCAS ni CIAS."
         )
         entry = self._next_entry(CrisisLogKind.TERRITORY_RESOLVED, SYSTEM_ACTOR, text)
-        await call_store(APPEND_CRISIS_LOG, entry)
+        await call_store(stubs.append_crisis_log, entry)
 
     async def _enter(self, phase: Phase) -> None:
         now = workflow.now()
@@ -611,7 +600,7 @@ class MajorEventWorkflow:
             text = f"Début de la phase « {phase.label} »."
         workflow.logger.info("phase %s started", phase.value)
         entry = self._next_entry(CrisisLogKind.PHASE_STARTED, SYSTEM_ACTOR, text)
-        await call_store(RECORD_PHASE, PhaseRecord(phase=phase, entry=entry))
+        await call_store(stubs.record_phase, PhaseRecord(phase=phase, entry=entry))
 
     async def _record_close_request(self) -> None:
         request = self._close_request
@@ -619,4 +608,4 @@ class MajorEventWorkflow:
         reason = f" : {request.reason}" if request.reason else ""
         text = f"Levée du dispositif demandée par {request.closed_by}{reason}."
         entry = self._next_entry(CrisisLogKind.CLOSE_REQUESTED, request.closed_by, text)
-        await call_store(APPEND_CRISIS_LOG, entry)
+        await call_store(stubs.append_crisis_log, entry)

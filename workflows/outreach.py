@@ -4,14 +4,17 @@ is refused for good (invalid number, STOP, rejected address) tries the other
 one and says so in the crisis log."""
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    import workflows.activity_stubs as stubs
     from definitions.crisis_log import ENTRY_TEXT_MAX_LENGTH, SYSTEM_ACTOR, CrisisLogKind
     from definitions.event import EventDeclaration
     from definitions.messages import MessageStep, TemplateSet, render_email, render_sms
@@ -26,17 +29,11 @@ with workflow.unsafe.imports_passed_through():
         idempotency_key,
     )
     from definitions.people import Person
-    from definitions.temporal_names import (
-        LOAD_TEMPLATES,
-        SEND_EMAIL,
-        SEND_EMAIL_BATCH,
-        SEND_SMS,
-        SEND_SMS_BATCH,
-        email_task_queue,
-        sms_task_queue,
-    )
+    from definitions.temporal_names import email_task_queue, sms_task_queue
     from workflows.crisis_log import CrisisLogWriter
     from workflows.store_calls import call_store
+
+Request = TypeVar("Request", SmsRequest, EmailRequest)
 
 SEND_TIMEOUT = timedelta(seconds=60)
 GIVE_UP_AFTER = timedelta(hours=6)
@@ -101,7 +98,7 @@ class Outreach:
     ) -> "Outreach":
         """The calling workflow's outreach for one event, with its type's templates."""
         info = workflow.info()
-        templates = await call_store(LOAD_TEMPLATES, declaration.type, result_type=TemplateSet)
+        templates = await call_store(stubs.load_templates, declaration.type)
         return cls(
             workflow_id=info.workflow_id,
             event_id=event_id,
@@ -219,22 +216,22 @@ class Outreach:
         instance: str,
     ) -> None:
         """Every (person, channel) asked for, BATCH_SIZE per activity, a few at a time."""
-        requests: dict[Channel, list[SmsRequest | EmailRequest]] = {
-            Channel.SMS: [],
-            Channel.EMAIL: [],
-        }
+        sms: list[SmsRequest] = []
+        email: list[EmailRequest] = []
         owners: dict[str, tuple[str, Channel]] = {}
         for person, values in messages:
             for channel in channels.get(person.contact_id, []):
                 request = self._request(channel, person, step, values, instance)
-                requests[channel].append(request)
+                if isinstance(request, SmsRequest):
+                    sms.append(request)
+                else:
+                    email.append(request)
                 owners[request.key] = (person.contact_id, channel)
-        batches = [
-            (channel, chunk[start : start + BATCH_SIZE])
-            for channel, chunk in requests.items()
-            for start in range(0, len(chunk), BATCH_SIZE)
-        ]
-        for items in await self._send_in_lanes(batches):
+        outcomes = await asyncio.gather(
+            self._send_in_lanes(stubs.send_sms_batch, Channel.SMS, sms),
+            self._send_in_lanes(stubs.send_email_batch, Channel.EMAIL, email),
+        )
+        for items in outcomes:
             for item in items:
                 contact_id, channel = owners[item.key]
                 delivery = deliveries[contact_id]
@@ -245,35 +242,40 @@ class Outreach:
                     delivery.refused[channel] = item.refused or "?"
 
     async def _send_in_lanes(
-        self, batches: list[tuple[Channel, list[SmsRequest | EmailRequest]]]
-    ) -> list[list[BatchItemResult]]:
-        """BATCHES_IN_FLIGHT lanes per channel, each sending its batches one after
-        the other: a lane's next batch starts as soon as its last one has ended,
-        whatever the other lanes and the other channel are doing."""
-        lanes = [
-            [batch for batch in batches if batch[0] is channel][lane::BATCHES_IN_FLIGHT]
-            for channel in Channel
-            for lane in range(BATCHES_IN_FLIGHT)
+        self,
+        send: Callable[[list[Request]], Awaitable[list[BatchItemResult]]],
+        channel: Channel,
+        requests: list[Request],
+    ) -> list[BatchItemResult]:
+        """BATCH_SIZE requests per activity, in BATCHES_IN_FLIGHT lanes that each send
+        their batches one after the other: a lane's next batch starts as soon as its
+        last one has ended, whatever the other lanes and the other channel are doing."""
+        batches = [
+            requests[start : start + BATCH_SIZE] for start in range(0, len(requests), BATCH_SIZE)
         ]
 
-        async def send_lane(
-            lane: list[tuple[Channel, list[SmsRequest | EmailRequest]]],
-        ) -> list[list[BatchItemResult]]:
-            return [await self._send_batch(channel, batch) for channel, batch in lane]
+        async def send_lane(lane: list[list[Request]]) -> list[BatchItemResult]:
+            items: list[BatchItemResult] = []
+            for batch in lane:
+                items += await self._send_batch(send, channel, batch)
+            return items
 
+        lanes = (batches[lane::BATCHES_IN_FLIGHT] for lane in range(BATCHES_IN_FLIGHT))
         sent = await asyncio.gather(*(send_lane(lane) for lane in lanes if lane))
-        return [items for lane in sent for items in lane]
+        return [item for items in sent for item in items]
 
     async def _send_batch(
-        self, channel: Channel, batch: list[SmsRequest | EmailRequest]
+        self,
+        send: Callable[[list[Request]], Awaitable[list[BatchItemResult]]],
+        channel: Channel,
+        batch: list[Request],
     ) -> list[BatchItemResult]:
         """A batch the provider could not take within GIVE_UP_AFTER counts as refused."""
         workflow.logger.info("sending a batch of %d %s", len(batch), channel.value)
         try:
             return await workflow.execute_activity(
-                SEND_SMS_BATCH if channel is Channel.SMS else SEND_EMAIL_BATCH,
+                send,
                 batch,
-                result_type=list[BatchItemResult],
                 start_to_close_timeout=BATCH_TIMEOUT,
                 heartbeat_timeout=BATCH_HEARTBEAT,
                 schedule_to_close_timeout=GIVE_UP_AFTER,
@@ -360,21 +362,27 @@ class Outreach:
         request = self._request(channel, person, step, values, instance, calendar=calendar)
         workflow.logger.info("sending %s %s to %s", channel.value, step.value, person.contact_id)
         try:
-            return await workflow.execute_activity(
-                SEND_SMS if channel is Channel.SMS else SEND_EMAIL,
-                request,
-                result_type=SendResult,
-                start_to_close_timeout=SEND_TIMEOUT,
-                schedule_to_close_timeout=GIVE_UP_AFTER,
-                retry_policy=SEND_RETRY,
-                task_queue=self._task_queue(channel),
-            )
+            if isinstance(request, SmsRequest):
+                return await self._send_one(stubs.send_sms, channel, request)
+            return await self._send_one(stubs.send_email, channel, request)
         except ActivityError as error:
             cause = error.cause
             if isinstance(cause, ApplicationError) and cause.type == PERMANENT_DELIVERY_ERROR:
                 code = str(cause.details[0]) if cause.details else "?"
                 raise DeliveryRefusedError(code) from error
             raise
+
+    async def _send_one(
+        self, send: Callable[[Request], Awaitable[SendResult]], channel: Channel, request: Request
+    ) -> SendResult:
+        return await workflow.execute_activity(
+            send,
+            request,
+            start_to_close_timeout=SEND_TIMEOUT,
+            schedule_to_close_timeout=GIVE_UP_AFTER,
+            retry_policy=SEND_RETRY,
+            task_queue=self._task_queue(channel),
+        )
 
     def email_request(
         self,

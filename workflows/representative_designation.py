@@ -9,13 +9,13 @@ Staff may designate someone by hand at any moment.
 """
 
 import asyncio
-from collections.abc import Callable
 from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
+    import workflows.activity_stubs as stubs
     from definitions.awaited_replies import (
         AwaitedTask,
         DeliveryFailed,
@@ -39,22 +39,14 @@ with workflow.unsafe.imports_passed_through():
     from definitions.long_runs import SeenMessages
     from definitions.messages import MessageStep
     from definitions.outgoing import Channel
-    from definitions.people import Person, StateRecipients
+    from definitions.people import Person
     from definitions.replies import ReplyKeyword
     from definitions.temporal_names import (
-        BUSY_REPRESENTATIVES,
-        CLAIM_REPRESENTATIVE,
         DELIVERY_FAILED_SIGNAL,
         DESIGNATE_SIGNAL,
         DESIGNATION_PROGRESS_SIGNAL,
-        LOAD_ON_CALL_STAFF,
-        LOAD_PERSON,
-        LOAD_ROSTER,
-        LOAD_STATE_RECIPIENTS,
-        OPEN_REPLY_CODES,
         REPLY_SIGNAL,
         REPRESENTATIVE_DESIGNATION_WORKFLOW,
-        SEND_BRIEFING,
         STATUS_QUERY,
         STOP_SIGNAL,
     )
@@ -132,29 +124,23 @@ class RepresentativeDesignationWorkflow:
 
     async def _search(self) -> None:
         start = self._start
-        roster = await call_store(LOAD_ROSTER, result_type=list[Person])
+        roster = await call_store(stubs.load_roster)
         self._people = {person.contact_id: person for person in roster}
         if not roster:
             await self._alert_staff(
                 0, "Aucun(e) représentant(e) d'astreinte dans l'annuaire : désignation à la main"
             )
-            await self._wait(None, lambda: False)
+            await self._wait(None)
         while not self._done():
             self._status.round += 1
-            busy = await call_store(
-                BUSY_REPRESENTATIVES, start.event_id, result_type=dict[str, str]
-            )
+            busy = await call_store(stubs.busy_representatives, start.event_id)
             free = [person for person in roster if person.contact_id not in busy]
             self._allow_busy = not free
             candidates = free or roster
             for person in candidates:
                 if self._done():
                     break
-                attempt = await self._ask(person)
-                await self._wait(
-                    start.rules.answer_deadline,
-                    lambda attempt=attempt: attempt.answer is not Answer.WAITING,
-                )
+                await self._wait(start.rules.answer_deadline, await self._ask(person))
             if self._done():
                 break
             pause = format_duration(start.rules.round_pause)
@@ -163,14 +149,15 @@ class RepresentativeDesignationWorkflow:
                 f"Aucun(e) représentant(e) après le tour {self._status.round} "
                 f"({len(candidates)} sollicité(s)), nouveau tour dans {pause}",
             )
-            await self._wait(start.rules.round_pause, lambda: False)
+            await self._wait(start.rules.round_pause)
 
-    async def _wait(self, duration: timedelta | None, settled: Callable[[], bool]) -> None:
-        """Handles what comes in until ``settled``, the end, or the deadline (if any)."""
+    async def _wait(self, duration: timedelta | None, attempt: Attempt | None = None) -> None:
+        """Handles what comes in until the end, the deadline (if any) or, when waiting
+        for ``attempt``, its answer."""
         deadline = None if duration is None else workflow.now() + duration
         while True:
             await self._handle_pending()
-            if self._done() or settled():
+            if self._done() or (attempt is not None and attempt.answer is not Answer.WAITING):
                 return
             remaining = None if deadline is None else deadline - workflow.now()
             if remaining is not None and remaining <= timedelta(0):
@@ -227,13 +214,12 @@ class RepresentativeDesignationWorkflow:
 
     async def _code_for(self, person: Person) -> str:
         codes = await call_store(
-            OPEN_REPLY_CODES,
+            stubs.open_reply_codes,
             ReplyCodeRequest(
                 workflow_id=workflow.info().workflow_id,
                 event_id=self._start.event_id,
                 tasks=[AwaitedTask.from_people(person.contact_id, DESIGNATION_KEYWORDS, [person])],
             ),
-            result_type=dict[str, str],
         )
         return codes[person.contact_id]
 
@@ -259,7 +245,7 @@ class RepresentativeDesignationWorkflow:
         if self._status.representative is not None or change.contact_id is None:
             return
         try:
-            person = await call_store(LOAD_PERSON, change.contact_id, result_type=Person)
+            person = await call_store(stubs.load_person, change.contact_id)
         except ActivityError as error:
             workflow.logger.warning("manual designation refused: %s", error.cause)
             return
@@ -325,11 +311,10 @@ class RepresentativeDesignationWorkflow:
 
     async def _claim(self, person: Person, allow_busy: bool) -> ClaimOutcome:
         return await call_store(
-            CLAIM_REPRESENTATIVE,
+            stubs.claim_representative,
             RepresentativeClaim(
                 event_id=self._start.event_id, contact_id=person.contact_id, allow_busy=allow_busy
             ),
-            result_type=ClaimOutcome,
         )
 
     async def _designated(self, person: Person, mode: DesignationMode, by: str) -> None:
@@ -347,7 +332,7 @@ class RepresentativeDesignationWorkflow:
         await self._report()
 
     async def _alert_staff(self, asked: int, text: str) -> None:
-        staff = await call_store(LOAD_ON_CALL_STAFF, result_type=list[Person])
+        staff = await call_store(stubs.load_on_call_staff)
         round_number = self._status.round
         deliveries = await asyncio.gather(
             *(
@@ -373,9 +358,8 @@ class RepresentativeDesignationWorkflow:
         start = self._start
         rules = start.recipients
         state = await call_store(
-            LOAD_STATE_RECIPIENTS,
+            stubs.load_state_recipients,
             [department.code for department in start.territory.departments],
-            result_type=StateRecipients,
         )
         person = representative.person
         previous = start.previous
@@ -420,7 +404,12 @@ class RepresentativeDesignationWorkflow:
             reached = sum(delivery.reached for delivery in deliveries)
             return f"{group} {reached}/{len(recipients)}"
 
-        confirmation, briefing, *informed = await asyncio.gather(
+        async def inform_all() -> list[str]:
+            return await asyncio.gather(
+                *(inform(group, people) for group, people in groups.items())
+            )
+
+        confirmation, briefing, informed = await asyncio.gather(
             self._outreach.send(
                 person,
                 MessageStep.DESIGNATION_CONFIRMED,
@@ -428,7 +417,7 @@ class RepresentativeDesignationWorkflow:
                 instance=instance,
             ),
             self._send_briefing(person, competent),
-            *(inform(group, recipients) for group, recipients in groups.items()),
+            inform_all(),
         )
         await self._log.append(
             CrisisLogKind.STATE_INFORMED,
@@ -459,7 +448,7 @@ class RepresentativeDesignationWorkflow:
         )
         try:
             await workflow.execute_activity(
-                SEND_BRIEFING,
+                stubs.send_representative_briefing,
                 BriefingRequest(email=email, declaration=start.declaration),
                 start_to_close_timeout=SEND_TIMEOUT,
                 schedule_to_close_timeout=GIVE_UP_AFTER,

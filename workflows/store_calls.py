@@ -8,18 +8,24 @@ activities: a local activity also runs in workflow task attempts that Temporal t
 discards, and the attempt that commits may differ (more answers arrived meanwhile),
 so a crisis-log entry numbered in the discarded attempt would take the place of the
 committed one in the append-only log.
+
+A read is known by its activity's name: a workflow module that imported the stubs
+otherwise than through the sandbox's passthrough would hold copies of them.
 """
 
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
+    import workflows.activity_stubs as stubs
     from definitions import temporal_names as names
     from definitions.awaited_replies import ReplyCodeClosure
 
+Arg = TypeVar("Arg")
 Result = TypeVar("Result")
 
 STORE_TIMEOUT = timedelta(seconds=30)
@@ -40,27 +46,36 @@ STORE_READS = frozenset(
         names.UNANSWERED_QUESTIONNAIRES,
     }
 )
+"""Stubs are named as their activities (tests/test_activity_contracts.py checks it)."""
 
 
-async def call_store(
-    activity_name: str, *args: object, result_type: type[Result] | None = None
-) -> Result:
-    options: dict[str, Any] = {
-        "args": list(args),
-        "result_type": result_type,
-        "start_to_close_timeout": STORE_TIMEOUT,
-        "retry_policy": STORE_RETRY,
-    }
-    if activity_name in STORE_READS:
-        return await workflow.execute_local_activity(activity_name, **options)
-    return await workflow.execute_activity(activity_name, **options)
+@overload
+async def call_store(activity: Callable[[], Awaitable[Result]]) -> Result: ...
+
+
+@overload
+async def call_store(activity: Callable[[Arg], Awaitable[Result]], arg: Arg, /) -> Result: ...
+
+
+async def call_store(activity: Callable[..., Awaitable[Result]], *args: Any) -> Result:
+    """``activity`` is one of workflows/activity_stubs.py: its types are the call's."""
+    if activity.__name__ in STORE_READS:
+        return await workflow.execute_local_activity(
+            activity,
+            args=list(args),
+            start_to_close_timeout=STORE_TIMEOUT,
+            retry_policy=STORE_RETRY,
+        )
+    return await workflow.execute_activity(
+        activity, args=list(args), start_to_close_timeout=STORE_TIMEOUT, retry_policy=STORE_RETRY
+    )
 
 
 async def close_reply_codes(task_keys: list[str]) -> None:
     """The calling workflow's codes of these tasks, answered or no longer awaited."""
     if task_keys:
         await call_store(
-            names.CLOSE_REPLY_CODES,
+            stubs.close_reply_codes,
             ReplyCodeClosure(workflow_id=workflow.info().workflow_id, task_keys=task_keys),
         )
 
@@ -68,5 +83,5 @@ async def close_reply_codes(task_keys: list[str]) -> None:
 async def close_all_reply_codes() -> None:
     """Every code of the calling workflow, as it ends."""
     await call_store(
-        names.CLOSE_REPLY_CODES, ReplyCodeClosure(workflow_id=workflow.info().workflow_id)
+        stubs.close_reply_codes, ReplyCodeClosure(workflow_id=workflow.info().workflow_id)
     )

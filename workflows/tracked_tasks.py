@@ -8,7 +8,8 @@ from datetime import datetime
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from definitions.answer_links import WEB_ANSWER, AnswerLink
+    import workflows.activity_stubs as stubs
+    from definitions.answer_links import WEB_ANSWER
     from definitions.awaited_replies import AwaitedTask, ReplyCodeRequest, ReplyReceived
     from definitions.committee import CommitteeTask, TaskState, in_paris
     from definitions.crisis_log import SYSTEM_ACTOR, CrisisLogKind
@@ -17,7 +18,6 @@ with workflow.unsafe.imports_passed_through():
     from definitions.people import Person
     from definitions.protocol import CommitteeRules
     from definitions.replies import ReplyKeyword
-    from definitions.temporal_names import OPEN_ANSWER_LINKS
     from workflows.crisis_log import CrisisLogBuffer
     from workflows.outreach import Outreach
     from workflows.store_calls import call_store
@@ -91,7 +91,7 @@ class TrackedTasks:
         if not tasks:
             return
         links = await call_store(
-            OPEN_ANSWER_LINKS,
+            stubs.open_answer_links,
             ReplyCodeRequest(
                 workflow_id=workflow.info().workflow_id,
                 event_id=event_id,
@@ -101,7 +101,6 @@ class TrackedTasks:
                 ],
                 links_valid_until=max(t.due_at for t in tasks) + self._rules.task_escalation_after,
             ),
-            result_type=dict[str, AnswerLink],
         )
         for task in tasks:
             task.code = links[task.task_id].code
