@@ -8,9 +8,9 @@ from typing import TypeVar
 import typer
 from temporalio.client import Client
 
-from cli.common import EXIT_FAILED, EXIT_REFUSED, explain, finish
+from cli.common import EXIT_FAILED, EXIT_REFUSED, explain, finish, open_store
 from operations import committee_control, event_control
-from store.database import Store
+from store.database import SchemaMismatchError, Store
 from worker.payload_codec import PayloadKeyError
 from worker.settings import Settings
 from worker.temporal_client import connect_temporal
@@ -37,6 +37,9 @@ def run_client_command(settings: Settings, command: Callable[[Client], Awaitable
         except (event_control.EventNotFoundError, event_control.EventConflictError) as error:
             typer.echo(f"Erreur : {error}", err=True)
             return EXIT_FAILED
+        except SchemaMismatchError as error:
+            typer.echo(str(error), err=True)
+            return EXIT_FAILED
 
     finish(asyncio.run(connected()))
 
@@ -53,7 +56,7 @@ def run_with_store(
     status it answers; people unknown to the directory are refused."""
 
     async def with_store(client: Client) -> int:
-        store = Store(settings.database_url)
+        store = open_store(settings)
         try:
             status = await command(client, store)
         except committee_control.UnknownPeopleError as error:

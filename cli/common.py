@@ -1,7 +1,13 @@
-"""What every ``tocsin`` command shares: settings, refusals and a clean exit.
+"""What every ``tocsin`` command shares: settings, the database, refusals and a
+clean exit.
 
-Exit codes: 0 done, 1 the operation failed (unknown event, Temporal unreachable),
-2 the input was refused.
+Exit codes: 0 done, 1 the operation failed (unknown event, Temporal unreachable,
+a database schema not at this version's revision), 2 the input was refused.
+
+Only ``tocsin migrate``, the worker, the gateway and ``tocsin dev`` upgrade the
+schema; every other command checks it and changes nothing when it is not current
+(an upgrade takes PostgreSQL's migration lock, and a command older than the
+database cannot upgrade it).
 """
 
 import os
@@ -14,7 +20,7 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 from definitions.validation import describe_validation_error
-from store.database import Store
+from store.database import SchemaMismatchError, Store
 from worker.logging import configure_logging
 from worker.settings import Settings
 
@@ -36,11 +42,32 @@ def load_settings(**overrides: object) -> Settings:
 Read = TypeVar("Read")
 
 
-def read_store(settings: Settings, read: Callable[[Session], Read]) -> Read:
-    """One read of the database, its schema brought up to date first."""
+def open_store(settings: Settings) -> Store:
+    """The database, once its schema is found at this version's revision; raises
+    SchemaMismatchError otherwise."""
     store = Store(settings.database_url)
     try:
-        store.upgrade()
+        store.check_schema()
+    except BaseException:
+        store.dispose()
+        raise
+    return store
+
+
+def checked_store(settings: Settings) -> Store:
+    """``open_store`` for a command that does not talk to Temporal: a schema not
+    current ends it, with what to do."""
+    try:
+        return open_store(settings)
+    except SchemaMismatchError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(EXIT_FAILED) from error
+
+
+def read_store(settings: Settings, read: Callable[[Session], Read]) -> Read:
+    """One read of the database."""
+    store = checked_store(settings)
+    try:
         with store.session() as session:
             return read(session)
     finally:
@@ -49,9 +76,8 @@ def read_store(settings: Settings, read: Callable[[Session], Read]) -> Read:
 
 def write_store(settings: Settings, write: Callable[[Session], Read]) -> Read:
     """One transaction on the database, committed when ``write`` returns."""
-    store = Store(settings.database_url)
+    store = checked_store(settings)
     try:
-        store.upgrade()
         with store.session() as session:
             written = write(session)
             session.commit()

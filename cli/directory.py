@@ -5,12 +5,11 @@ from typing import Annotated
 
 import typer
 
-from cli.common import load_settings, read_store, refuse
+from cli.common import checked_store, load_settings, read_store, refuse
 from definitions.directory import Directory
 from definitions.directory_csv import DirectoryImportError, read_directory, write_directory
 from definitions.territory import load_territory
 from store import directory as stored_directory
-from store.database import Store
 from worker.demo_directory import demo_directory
 from worker.settings import Settings
 
@@ -24,9 +23,8 @@ def import_files(settings: Settings, organisations: Path, contacts: Path) -> Dir
     """All or nothing: raises DirectoryImportError with every problem found, and
     the directory in the database is replaced only when there is none."""
     directory = read_directory(organisations, contacts, load_territory())
-    store = Store(settings.database_url)
+    store = checked_store(settings)
     try:
-        store.upgrade()
         with store.session() as session:
             stored_directory.replace_directory(session, directory)
             session.commit()

@@ -21,6 +21,7 @@ from cli.common import (
     explain,
     finish,
     load_settings,
+    open_store,
     refuse,
 )
 from cli.definitions import definitions_app
@@ -35,7 +36,7 @@ from definitions.validation import describe_validation_error
 from operations import event_control
 from operations.mobilisation_reads import MobilisationReads
 from store import events as stored_events
-from store.database import Store
+from store.database import SchemaMismatchError, Store
 
 STATUS_LOG_LINES = 12
 
@@ -125,7 +126,7 @@ def status(
         return 0
 
     async def command(client: Client) -> int:
-        store = Store(settings.database_url)
+        store = open_store(settings)
         try:
             return await show(client, store)
         finally:
@@ -217,7 +218,7 @@ def _change_representative(event_id: str, contact_id: str | None) -> None:
     change = RepresentativeChange(contact_id=contact_id, requested_by=CLI_ACTOR)
 
     async def command(client: Client) -> int:
-        store = Store(settings.database_url)
+        store = open_store(settings)
         try:
             changed = await event_control.change_representative(client, store, event_id, change)
         except (event_control.UnknownContactError, event_control.UnreachableContactError) as error:
@@ -281,6 +282,9 @@ def migrate() -> None:
     store = Store(settings.database_url)
     try:
         before, after = store.upgrade()
+    except SchemaMismatchError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(EXIT_FAILED) from error
     except SQLAlchemyError as error:
         explain("Base de données inaccessible :", [str(error).splitlines()[0]])
         raise typer.Exit(EXIT_FAILED) from error

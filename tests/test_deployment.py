@@ -9,11 +9,17 @@ import os
 import shlex
 import socket
 import tomllib
+from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy
 import typer.main
 import yaml
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy.engine import make_url
 
 from cli import main as cli
@@ -25,6 +31,7 @@ from definitions.metrics import (
     REPLIES,
 )
 from gateway.app import HEALTH_PATH
+from store.database import MIGRATIONS_DIR, Store
 from tests.conftest import SCRIPTS
 from tests.deploy_files import (
     DEPLOY,
@@ -57,6 +64,51 @@ async def _tocsin(*arguments: str, environment: dict[str, str]) -> tuple[int, st
     )
     output, _ = await process.communicate()
     return process.returncode or 0, output.decode()
+
+
+def _revision(store: Store) -> str | None:
+    with store.engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+async def test_commands_read_only_a_schema_at_their_revision(tmp_path: Path) -> None:
+    """Only ``tocsin migrate``, the worker and the gateway upgrade the schema: any
+    other command leaves the database as it found it and says what to do, for a
+    schema behind this version as for one written by a newer version."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    migrations = ScriptDirectory.from_config(config)
+    head = migrations.get_current_head()
+    assert head is not None
+    previous = migrations.get_revision(head).down_revision
+    store = Store(f"sqlite:///{tmp_path / 'tocsin.db'}")
+    with store.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, str(previous))
+    environment = {"TOCSIN_DATABASE_URL": store.url}
+
+    code, output = await _tocsin("outbox", environment=environment)
+    assert code == 1, output
+    assert output.strip() == (
+        f"Le schéma de la base n'est pas à jour (révision {previous}, attendue {head}) : "
+        "lancez `tocsin migrate`."
+    )
+    assert _revision(store) == previous
+    code, output = await _tocsin("migrate", environment=environment)
+    assert code == 0 and f"révision {previous} → {head}" in output, output
+    code, output = await _tocsin("outbox", environment=environment)
+    assert code == 0 and "0 message(s)." in output, output
+
+    with store.engine.begin() as connection:
+        connection.execute(sqlalchemy.text("UPDATE alembic_version SET version_num = '9999'"))
+    for refused in ("outbox", "migrate"):
+        code, output = await _tocsin(refused, environment=environment)
+        assert code == 1, output
+        assert output.strip() == (
+            "La base est à la révision 9999, inconnue de cette version de Tocsin "
+            f"(la plus récente qu'elle connaisse : {head}) : mettez Tocsin à jour."
+        )
+    store.dispose()
 
 
 async def test_migration_jobs_started_together_upgrade_a_new_postgresql_database_once(

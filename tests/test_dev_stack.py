@@ -174,10 +174,27 @@ def stack(tmp_path: Path) -> DevStack:
     return DevStack(tmp_path / "state")
 
 
-def test_activate_status_close_and_restart(stack: DevStack) -> None:
+def _demo_directory_on_a_new_database(stack: DevStack) -> None:
+    """The schema first, as a deployment's migration job makes it: other commands
+    only read and write a database at their revision."""
+    migrated = stack.command("migrate")
+    assert migrated.returncode == 0, migrated.stderr
     imported = stack.command("directory", "demo")
     assert imported.returncode == 0, imported.stderr
     assert "3664 ccas" in imported.stdout
+
+
+def _nord_centres_as_json(stack: DevStack, event_id: str) -> None:
+    centres = stack.command("status", event_id, "--department", "59", "--json")
+    assert centres.returncode == 0, centres.stderr
+    nord = json.loads(centres.stdout)
+    assert (nord["department_code"], nord["department_name"]) == ("59", "Nord")
+    assert "CCAS de Lille" in {centre["name"] for centre in nord["centres"]}
+    assert nord["counts"]["centres"] == len(nord["centres"])
+
+
+def test_activate_status_close_and_restart(stack: DevStack) -> None:
+    _demo_directory_on_a_new_database(stack)
     with stack.running():
         activated = stack.command(
             "activate",
@@ -203,12 +220,7 @@ def test_activate_status_close_and_restart(stack: DevStack) -> None:
             answered.stdout.strip() == f"UNCCAS : réponse OUI {attempt['code']} bien reçue, merci."
         )
         status = stack.wait_for(event_id, lambda s: s["mobilised_departments"] == ["59", "62"])
-        centres = stack.command("status", event_id, "--department", "59", "--json")
-        assert centres.returncode == 0, centres.stderr
-        nord = json.loads(centres.stdout)
-        assert (nord["department_code"], nord["department_name"]) == ("59", "Nord")
-        assert "CCAS de Lille" in {centre["name"] for centre in nord["centres"]}
-        assert nord["counts"]["centres"] == len(nord["centres"])
+        _nord_centres_as_json(stack, event_id)
         name = status["representative"]["person"]["name"]
         assert name == attempt["name"]
         mail = _mailbox(stack.state_dir / "sandbox-mail")

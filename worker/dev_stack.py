@@ -18,7 +18,7 @@ from worker.demo import run_demo
 from worker.dev_server import DevServerError, TemporalDevServer
 from worker.ports import busy_ports_message
 from worker.process_signals import run_until_stopped, stop_on_signals
-from worker.processes import gateway_app, load_definitions_or_explain
+from worker.processes import gateway_app, load_definitions_or_explain, open_upgraded_store
 from worker.sandbox.providers import SandboxProviders, start_sandboxes
 from worker.settings import Settings
 from worker.temporal_workers import build_workers, messaging_from
@@ -71,8 +71,9 @@ async def run_dev_stack(settings: Settings, demo: bool) -> int:
     if definitions is None:
         return 1
     settings.state_dir.mkdir(parents=True, exist_ok=True)
-    store = Store(settings.database_url)
-    store.upgrade()
+    store = open_upgraded_store(settings)
+    if store is None:
+        return 1
     if demo:
         _ensure_demo_directory(settings, store)
     password = _reset_demo_account(store)

@@ -10,7 +10,7 @@ from temporalio.client import Client
 
 from definitions.loader import Definitions, DefinitionsError, load_definitions
 from gateway.app import create_app
-from store.database import Store
+from store.database import SchemaMismatchError, Store
 from worker.asgi_server import AsgiServer
 from worker.payload_codec import PayloadKeyError
 from worker.process_signals import run_until_stopped, stop_on_signals
@@ -21,9 +21,16 @@ from worker.temporal_workers import build_workers, messaging_from
 log = structlog.get_logger(__name__)
 
 
-def _open_store(settings: Settings) -> Store:
+def open_upgraded_store(settings: Settings) -> Store | None:
+    """The database, its schema brought to this version's revision; None, said
+    why, when a newer version of Tocsin wrote it."""
     store = Store(settings.database_url)
-    store.upgrade()
+    try:
+        store.upgrade()
+    except SchemaMismatchError as error:
+        print(error, file=sys.stderr)
+        store.dispose()
+        return None
     return store
 
 
@@ -74,7 +81,9 @@ async def run_worker(settings: Settings) -> int:
     client = await _connect_or_explain(settings)
     if client is None:
         return 1
-    store = _open_store(settings)
+    store = open_upgraded_store(settings)
+    if store is None:
+        return 1
     stop = stop_on_signals()
     workers = build_workers(
         client, store, settings.task_queue, definitions, messaging_from(settings)
@@ -95,7 +104,9 @@ async def run_gateway(settings: Settings) -> int:
     client = await _connect_or_explain(settings)
     if client is None:
         return 1
-    store = _open_store(settings)
+    store = open_upgraded_store(settings)
+    if store is None:
+        return 1
     stop = stop_on_signals()
     gateway = AsgiServer(
         gateway_app(client, store, settings), settings.http_host, settings.http_port
