@@ -170,6 +170,8 @@ STEPS: dict[MessageStep, StepSpec] = {
             "place": "Préfecture, salle Jean-Moulin",
             "note": "La réunion est reportée au jeudi 24/12/2026 à 09h00 "
             "(demande de la préfecture).",
+            "reminders": "Des rappels vous seront envoyés par SMS 1 jour et 2 heures "
+            "avant la réunion.",
         },
     ),
     MessageStep.MEETING_REMINDER: StepSpec(

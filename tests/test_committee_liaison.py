@@ -25,13 +25,15 @@ from definitions.crisis_log import CrisisLogEntry, CrisisLogKind
 from definitions.event import EventDeclaration
 from definitions.event_type import EventType
 from definitions.loader import Definitions
+from definitions.meeting_reminders import reminders_notice
 from definitions.people import Person
-from definitions.temporal_names import STATUS_QUERY, STOP_SIGNAL, committee_workflow_id
+from definitions.temporal_names import STOP_SIGNAL, committee_workflow_id
 from store import events
 from store.database import Store
 from tests.conftest import (
     Phone,
     idle,
+    plain_text,
     record_event,
     stand_down,
     start_event,
@@ -94,7 +96,7 @@ class Liaison:
         return response.json()
 
     async def status(self) -> CommitteeStatus:
-        return await self.handle.query(STATUS_QUERY, result_type=CommitteeStatus)
+        return await self.handle.query(CommitteeLiaisonWorkflow.status)
 
     def log(self, kind: CrisisLogKind) -> list[CrisisLogEntry]:
         with self.store.session() as session:
@@ -252,7 +254,7 @@ async def _first_meeting_and_its_actions(
         for m in mail_sandbox.sent_to("ud-35@example.org")
         if "action vous est confiée" in m["Subject"]
     ]
-    link = next(w for w in mail.get_body(("plain",)).get_content().split() if "/r/" in w)
+    link = next(w for w in plain_text(mail).split() if "/r/" in w)
     page = await liaison.phone.http.get(urlsplit(link).path)
     assert page.status_code == 200 and "Réunir les bailleurs sociaux" in page.text
     refused = await liaison.phone.http.post(urlsplit(link).path, data={"answer": "OK"})
@@ -363,6 +365,41 @@ async def test_eighteen_months_of_liaison(
     assert "4 réunion(s) tenue(s)" in closing.text
     keys = [e.entry_key for e in liaison.log(CrisisLogKind.TASK_ASSIGNED)]
     assert len(keys) == len(set(keys)) == 3, "nothing written twice across generations"
+
+
+async def test_an_invitation_promises_only_the_reminders_still_to_come(
+    liaison: Liaison, mail_sandbox: MailSandbox
+) -> None:
+    """The protocol reminds a day and two hours before: a meeting set three hours
+    ahead gets one reminder, one set an hour ahead none, and the invitation says so."""
+    await liaison.post(
+        "/committees",
+        {"department_code": "35", "name": "CLAV 35", "place": "Rennes", "member_ids": []},
+        201,
+    )
+    now = await liaison.env.get_current_time()
+    for ahead in (timedelta(days=3), timedelta(hours=3), timedelta(hours=1)):
+        await liaison.post(
+            "/meetings",
+            {"committee_id": "clav-35", "starts_at": (now + ahead).isoformat()},
+            201,
+        )
+    bodies = [plain_text(m) for m in mail_sandbox.sent_to(REPRESENTATIVE.email or "")]
+    notices = [line for body in bodies for line in body.splitlines() if "rappel" in line]
+    assert notices == [
+        "Des rappels vous seront envoyés par SMS 1 jour et 2 heures avant la réunion.",
+        "Un rappel vous sera envoyé par SMS 2 heures avant la réunion.",
+        "Aucun rappel ne sera envoyé par SMS : la réunion est trop proche.",
+    ]
+    assert not any("la veille" in body for body in bodies)
+
+
+def test_an_invitee_without_a_mobile_is_told_no_reminder_will_come() -> None:
+    now = datetime(2027, 3, 1, 9, tzinfo=PARIS)
+    notice = reminders_notice([timedelta(days=1)], now + timedelta(days=3), now, by_sms=False)
+    assert (
+        notice == "Sans numéro de mobile dans l'annuaire, vous ne recevrez pas de rappel par SMS."
+    )
 
 
 async def test_bad_committee_requests_are_refused_and_change_nothing(liaison: Liaison) -> None:

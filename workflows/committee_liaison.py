@@ -35,6 +35,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from definitions.crisis_log import SYSTEM_ACTOR, CrisisLogKind
     from definitions.long_runs import SeenMessages
+    from definitions.meeting_reminders import reminders_notice
     from definitions.messages import MessageStep
     from definitions.outgoing import CalendarInvite, CalendarMethod, Channel
     from definitions.people import Person
@@ -437,7 +438,7 @@ class CommitteeLiaisonWorkflow:
                 self._outreach.send(
                     person,
                     MessageStep.MEETING_INVITATION,
-                    values,
+                    {**values, "reminders": self._reminders_notice(meeting, person)},
                     channels={Channel.EMAIL},
                     instance=f"-{meeting.meeting_id}-{meeting.sequence}",
                     calendar=invite,
@@ -445,6 +446,13 @@ class CommitteeLiaisonWorkflow:
                 for person in meeting.invitees
                 if person.email
             )
+        )
+
+    def _reminders_notice(self, meeting: Meeting, person: Person) -> str:
+        if meeting.cancelled_at is not None:
+            return "Les rappels prévus pour cette réunion ne seront pas envoyés."
+        return reminders_notice(
+            self._reminders_before, meeting.starts_at, workflow.now(), by_sms=bool(person.phone)
         )
 
     async def _remind_meeting(self, meeting: Meeting) -> None:
