@@ -8,6 +8,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
@@ -33,7 +34,7 @@ from definitions.event import CloseRequest, EventDeclaration, EventStart
 from definitions.event_status import EventStatus
 from definitions.loader import Definitions, load_definitions
 from definitions.mobilisation import MobilisationStatus
-from definitions.temporal_names import CLOSE_UPDATE, STATUS_QUERY, mobilisation_workflow_id
+from definitions.temporal_names import CLOSE_UPDATE, mobilisation_workflow_id
 from definitions.territory import load_territory
 from gateway.app import create_app
 from store import accounts, events
@@ -46,6 +47,7 @@ from worker.ports import free_port
 from worker.sandbox.smtp_server import MailSandbox
 from worker.sandbox.twilio_server import TwilioSandbox
 from worker.temporal_workers import Messaging
+from workflows.department_mobilisation import DepartmentMobilisationWorkflow
 from workflows.major_event import MajorEventWorkflow
 
 SCRIPTS = Path(sysconfig.get_path("scripts"))
@@ -407,7 +409,7 @@ async def until_status(
     """Polls the event's status in real time: simulated time stands still meanwhile."""
     status = None
     for _ in range(300):
-        status = await handle.query(STATUS_QUERY, result_type=EventStatus)
+        status = await handle.query(MajorEventWorkflow.status)
         if condition(status):
             return status
         await asyncio.sleep(0.05)
@@ -426,7 +428,7 @@ async def until_department(
     status = None
     for _ in range(attempts):
         with contextlib.suppress(RPCError):
-            status = await handle.query(STATUS_QUERY, result_type=MobilisationStatus)
+            status = await handle.query(DepartmentMobilisationWorkflow.status)
             if condition(status):
                 return status
         await asyncio.sleep(0.05)
@@ -492,6 +494,14 @@ def candidates_asked(count: int) -> Callable[[EventStatus], bool]:
         )
 
     return condition
+
+
+def plain_text(mail: EmailMessage) -> str:
+    """The plain-text body of a received email; the test fails if it has none."""
+    body = mail.get_body(("plain",))
+    assert body is not None, f"no plain-text part in {mail['Subject']!r}"
+    text: str = body.get_content()
+    return text
 
 
 def record_event(

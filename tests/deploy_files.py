@@ -40,7 +40,8 @@ def dashboard_queries() -> list[DashboardQuery]:
 
 
 def compose() -> dict[str, Any]:
-    return yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+    loaded: dict[str, Any] = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+    return loaded
 
 
 def compose_variables() -> dict[str, str]:

@@ -13,6 +13,7 @@ import httpx
 import pytest_asyncio
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
+from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from definitions.accounts import Role
@@ -58,9 +59,9 @@ PATH_VALUES = {
 }
 
 
-def _app(client: object, store: Store, public_url: str = "http://gateway") -> FastAPI:
+def _app(client: Client, store: Store, public_url: str = "http://gateway") -> FastAPI:
     return create_app(
-        client,  # type: ignore[arg-type]
+        client,
         store,
         "unused",
         twilio_auth_token=TWILIO_AUTH_TOKEN,
@@ -85,6 +86,7 @@ def _guarded_requests(app: FastAPI) -> list[tuple[str, str, APIRoute]]:
         path = route.path_format
         for name, value in PATH_VALUES.items():
             path = path.replace("{" + name + "}", value)
+        assert route.methods is not None, route.path
         requests += [(method, path, route) for method in sorted(route.methods)]
     return requests
 

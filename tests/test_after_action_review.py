@@ -26,7 +26,7 @@ from definitions.event_status import EventStatus
 from definitions.event_type import EventType
 from definitions.loader import Definitions
 from definitions.review import ReviewStatus
-from definitions.temporal_names import STATUS_QUERY, review_workflow_id
+from definitions.temporal_names import review_workflow_id
 from store import directory, events
 from store.database import Store
 from tests.conftest import (
@@ -41,6 +41,7 @@ from tests.conftest import (
 )
 from worker.sandbox.smtp_server import MailSandbox
 from worker.temporal_workers import Messaging, running_workers
+from workflows.after_action_review import AfterActionReviewWorkflow
 
 REPRESENTATIVE = ("unccas-representant-1@example.org", "+33639980004")
 ACIGNE = ("ccas-35001-direction@example.org", "+33639981338")
@@ -91,7 +92,7 @@ async def _new_form_path(mail: MailSandbox, address: str, known: list[str]) -> s
 
 async def _review(env: WorkflowEnvironment, event_id: str) -> ReviewStatus:
     handle = env.client.get_workflow_handle(review_workflow_id(event_id))
-    return await handle.query(STATUS_QUERY, result_type=ReviewStatus)
+    return await handle.query(AfterActionReviewWorkflow.status)
 
 
 async def _until_hot_round_sent(env: WorkflowEnvironment, event_id: str) -> ReviewStatus:

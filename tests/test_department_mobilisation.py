@@ -49,6 +49,7 @@ from tests.conftest import (
     LINK_SECRET,
     Phone,
     idle,
+    plain_text,
     record_event,
     stand_down,
     start_event,
@@ -89,7 +90,7 @@ async def mobilised(
 ) -> AsyncIterator[Callable[..., Any]]:
     """Declares a flood on the given communes, has the first representative accept
     by SMS, and gives back the event and its department once requests are out."""
-    handles = []
+    handles: list[WorkflowHandle[Any, EventStatus]] = []
     async with running_workers(
         time_skipping_env.client, demo_store, task_queue, definitions, tracked_messaging
     ):
@@ -139,6 +140,10 @@ def _centre(department: MobilisationStatus, insee_code: str) -> CentreSupport:
     return next(c for c in department.centres if c.organisation_id == f"ccas-{insee_code}")
 
 
+def _mobilised_and_delivered(answered: int) -> Callable[[MobilisationStatus], bool]:
+    return lambda d: d.counts.mobilised == answered and d.counts.delivered == d.counts.requested
+
+
 def _director_phone(centre: CentreSupport) -> str:
     phone = centre.recipients[0].phone
     assert phone is not None
@@ -185,7 +190,7 @@ async def test_competent_centres_are_asked_and_ok_and_aide_are_followed_through(
     assert f"OK {acigne.code}" in request.body and f"AIDE {acigne.code}" in request.body
     assert "CCAS d'Acigné" in request.body or "CCAS d'Acigne" in request.body
     [mail] = mail_sandbox.sent_to(acigne.recipients[0].email or "")
-    assert "/r/" in mail.get_body(("plain",)).get_content()
+    assert "/r/" in plain_text(mail)
 
     assert "OK" in await phone.reply(_director_phone(acigne), f"ok {acigne.code}")
     department = await _department(
@@ -426,7 +431,7 @@ async def test_the_link_in_the_email_is_the_one_that_answers(
     handle, department = await mobilised(ACIGNE)
     acigne = _centre(department, ACIGNE)
     [mail] = mail_sandbox.sent_to(acigne.recipients[0].email or "")
-    text = mail.get_body(("plain",)).get_content()
+    text = plain_text(mail)
     url = next(word for word in text.split() if "/r/" in word)
     answered = await phone.http.post(urlsplit(url).path, data={"answer": "OK"})
     assert answered.status_code == 200
@@ -497,9 +502,7 @@ async def test_a_long_mobilisation_continues_as_new_and_loses_nothing(
                 dev_env.client,
                 start.event_id,
                 DEPARTMENT,
-                lambda d, answered=wave + 20: (
-                    d.counts.mobilised == answered and d.counts.delivered == d.counts.requested
-                ),
+                _mobilised_and_delivered(wave + 20),
                 attempts=600,
             )
         assert final.counts.requested == department.counts.centres

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy
+import typer.core
 import typer.main
 import yaml
 from alembic import command
@@ -141,7 +142,9 @@ async def test_a_metrics_port_already_taken_stops_the_worker_with_a_clear_messag
 
 
 def _tocsin_commands() -> set[str]:
-    return set(typer.main.get_command(cli.app).commands)  # type: ignore[attr-defined]
+    group = typer.main.get_command(cli.app)
+    assert isinstance(group, typer.core.TyperGroup)
+    return set(group.commands)
 
 
 def _dockerfile_environment() -> dict[str, str]:
@@ -151,7 +154,7 @@ def _dockerfile_environment() -> dict[str, str]:
         if keyword == "FROM":
             environment = {}
         elif keyword == "ENV":
-            environment.update(pair.split("=", 1) for pair in shlex.split(rest))
+            environment.update(dict(pair.split("=", 1) for pair in shlex.split(rest)))
     return environment
 
 

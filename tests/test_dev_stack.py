@@ -21,7 +21,7 @@ import httpx
 import pytest
 from temporalio.client import Client
 
-from tests.conftest import SCRIPTS
+from tests.conftest import SCRIPTS, plain_text
 from worker.ports import free_port
 
 TOCSIN = str(SCRIPTS / "tocsin")
@@ -107,7 +107,7 @@ class DevStack:
     @staticmethod
     def _read_banner(process: subprocess.Popen[str]) -> str:
         assert process.stdout is not None
-        lines = []
+        lines: list[str] = []
         while not lines or not lines[-1].startswith("Arrêt"):
             lines.append(process.stdout.readline())
         return "".join(lines)
@@ -225,7 +225,7 @@ def test_activate_status_close_and_restart(stack: DevStack) -> None:
         assert name == attempt["name"]
         mail = _mailbox(stack.state_dir / "sandbox-mail")
         for address in ("diav@example.org", "prefecture-59@example.org"):
-            assert name in mail[address][0].get_body(("plain",)).get_content(), address
+            assert name in plain_text(mail[address][0]), address
         [briefing] = [
             m for m in mail["unccas-representant-1@example.org"] if "briefing" in m["Subject"]
         ]

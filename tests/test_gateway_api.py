@@ -13,7 +13,7 @@ from definitions.event_status import EventStatus
 from definitions.loader import Definitions
 from gateway.app import create_app
 from store.database import Store
-from tests.conftest import api_headers, workflow_count
+from tests.conftest import api_headers, plain_text, workflow_count
 from worker.ports import free_port
 from worker.sandbox.smtp_server import MailSandbox
 from worker.temporal_workers import Messaging, running_workers
@@ -131,7 +131,7 @@ async def test_a_handover_informs_the_state_of_the_change(
     assert status.designation is not None and status.designation.generation == 2
     prefecture = mail_sandbox.sent_to("prefecture-59-cabinet@example.org")
     assert len(prefecture) == 2
-    change = prefecture[-1].get_body(("plain",)).get_content()
+    change = plain_text(prefecture[-1])
     assert "Morgane Dubois" in change and "succède à Alix Martin" in change
     search_during_search = await api.post(f"/api/events/{event_id}/representative/search")
     assert search_during_search.status_code == 200

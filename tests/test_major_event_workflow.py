@@ -14,6 +14,7 @@ from definitions.event import CloseRequest, EventDeclaration, Phase
 from definitions.event_status import EventStatus
 from definitions.event_type import EventType
 from definitions.loader import Definitions, load_definitions
+from definitions.temporal_names import CLOSE_UPDATE
 from operations import event_control
 from store import events
 from store.database import Store
@@ -83,9 +84,10 @@ async def test_event_walks_its_phases_and_closes(
         )
         assert [centre.name for centre in mobilisation.centres] == ["CCAS de Lille"]
 
-        closed = await handle.execute_update(
-            MajorEventWorkflow.close,
+        closed: EventStatus = await handle.execute_update(
+            CLOSE_UPDATE,
             CloseRequest(closed_by="astreinte", reason="décrue", review=False),
+            result_type=EventStatus,
         )
         assert closed.phase is Phase.CLOSED
         assert closed.closed_at is not None
@@ -131,15 +133,16 @@ async def test_closing_during_the_search_stops_it_and_a_second_close_is_refused(
         assert asked.designation is not None
         code = asked.designation.attempts[0].code
         first = await handle.start_update(
-            MajorEventWorkflow.close,
+            CLOSE_UPDATE,
             CloseRequest(closed_by="a", review=False),
             wait_for_stage=WorkflowUpdateStage.ACCEPTED,
+            result_type=EventStatus,
         )
         with pytest.raises(event_control.EventConflictError):
             await event_control.close(
                 time_skipping_env.client, event_id, CloseRequest(closed_by="b")
             )
-        closed = await first.result()
+        closed: EventStatus = await first.result()
         assert closed.phase is Phase.CLOSED
         assert closed.representative is None
         assert closed.designation is not None and closed.designation.finished

@@ -30,7 +30,8 @@ async def gateway(
 async def _events(gateway: httpx.AsyncClient) -> list[object]:
     response = await gateway.get("/api/events")
     assert response.status_code == 200
-    return response.json()
+    events: list[object] = response.json()
+    return events
 
 
 async def test_bodies_past_the_ceiling_are_refused_before_they_are_read(

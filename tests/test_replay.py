@@ -28,6 +28,7 @@ from definitions.event import CloseRequest, EventDeclaration
 from definitions.event_type import EventType
 from definitions.loader import Definitions
 from definitions.temporal_names import (
+    CLOSE_UPDATE,
     committee_workflow_id,
     designation_workflow_id,
     mobilisation_workflow_id,
@@ -149,7 +150,7 @@ async def _record_designation(recording: Recording, answer: str | None) -> None:
         workflows[mobilisation_workflow_id(event_id, "59")] = DepartmentMobilisationWorkflow
         workflows[review_workflow_id(event_id)] = AfterActionReviewWorkflow
     closure = CloseRequest(closed_by="a", review=answer is not None)
-    await handle.execute_update(MajorEventWorkflow.close, closure)
+    await handle.execute_update(CLOSE_UPDATE, closure)
     await handle.result()
     await _save(env, workflows)
 
@@ -185,7 +186,7 @@ async def _record_committee_phase(recording: Recording) -> None:
     assert reported.status_code == 200, reported.text
     code = reported.json()["tasks"][0]["code"]
     assert "bien reçue" in await phone.reply(LILLE_DIRECTOR, f"FAIT {code}")
-    await handle.execute_update(MajorEventWorkflow.close, CloseRequest(closed_by="a"))
+    await handle.execute_update(CLOSE_UPDATE, CloseRequest(closed_by="a"))
     await handle.result()
     await _save(
         env,

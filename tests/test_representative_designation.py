@@ -29,6 +29,7 @@ from tests.conftest import (
     Phone,
     candidates_asked,
     idle,
+    plain_text,
     stand_down,
     start_event,
     until_status,
@@ -179,11 +180,11 @@ async def test_first_candidate_accepts_and_the_state_is_informed(
 
     state_mail = mail_sandbox.sent_to("prefecture-59-cabinet@example.org")
     assert len(state_mail) == 1
-    body = state_mail[0].get_body(("plain",)).get_content()
+    body = plain_text(state_mail[0])
     assert "Alix Martin" in body and first in body and "représentant" in state_mail[0]["Subject"]
     assert len(mail_sandbox.sent_to("diav@example.org")) == 1
     ud_mail = mail_sandbox.sent_to("ud-59-presidence@example.org")
-    assert len(ud_mail) == 1 and "Alix Martin" in ud_mail[0].get_body(("plain",)).get_content()
+    assert len(ud_mail) == 1 and "Alix Martin" in plain_text(ud_mail[0])
     assert any("Alix Martin" in m.body for m in twilio_sandbox.sent_to(UD_PHONE))
     assert twilio_sandbox.sent_to(PHONES["unccas-representant-2"]) == []
 
@@ -469,7 +470,7 @@ async def test_a_permanently_refused_sms_falls_back_to_email(
     thanks = [
         m
         for m in mail_sandbox.sent_to("unccas-representant-1@example.org")
-        if "plus attendue" in m.get_body(("plain",)).get_content()
+        if "plus attendue" in plain_text(m)
     ]
     assert len(thanks) == 1
     texts = [entry.text for entry in _log(store_with_network, handle.id)]

@@ -1,5 +1,7 @@
 """Territory lookups on real codes, and the checking of a declared area."""
 
+from collections.abc import Sequence
+
 import pytest
 
 from definitions.event import EventDeclaration
@@ -52,7 +54,7 @@ def test_distance_between_town_halls(territory: Territory) -> None:
     assert territory.distance_km(lille, paris) is None  # Paris has no town-hall position
 
 
-def _declaration(communes: list[str] = (), departments: list[str] = ()) -> EventDeclaration:
+def _declaration(communes: Sequence[str] = (), departments: Sequence[str] = ()) -> EventDeclaration:
     return EventDeclaration(
         type=EventType.INONDATION,
         communes=list(communes),

@@ -210,12 +210,12 @@ async def test_a_receipt_whose_sid_is_recorded_after_its_wait_is_kept_until_then
     for _ in range(100):
         with store.session() as session:
             [entry] = outbox.entries(session)
-            waiting = session.exec(select(ParkedReceiptRow.message_sid)).all()
+            still_parked = session.exec(select(ParkedReceiptRow.message_sid)).all()
         if entry.status is OutboxStatus.DELIVERED:
             break
         await asyncio.sleep(0.05)
     assert (entry.provider_id, entry.status) == ("SMparked", OutboxStatus.DELIVERED)
-    assert waiting == ["SMforeign"], "a receipt no message takes waits without holding others"
+    assert still_parked == ["SMforeign"], "a receipt no message takes waits without holding others"
 
 
 async def test_an_answer_to_a_workflow_that_has_ended_is_told_so_and_closes_its_code(
