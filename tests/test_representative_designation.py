@@ -147,6 +147,12 @@ def _code_in_sms(sandbox: TwilioSandbox, phone: str) -> str:
     return codes[-1]
 
 
+def _code_of(body: str) -> str:
+    found = re.search(r"OUI (\d{4})", body)
+    assert found is not None, f"no reply code in {body!r}"
+    return found.group(1)
+
+
 def _log(store: Store, event_id: str) -> list[CrisisLogEntry]:
     with store.session() as session:
         return events.crisis_log(session, event_id)
@@ -355,10 +361,7 @@ async def test_two_concurrent_events_get_two_different_representatives(
     roubaix = await declare(LILLE.model_copy(update={"title": "Incendie"}))
     await until_status(roubaix, candidates_asked(1))
     first = PHONES["unccas-representant-1"]
-    lille_code, roubaix_code = (
-        re.search(r"OUI (\d{4})", m.body).group(1)  # type: ignore[union-attr]
-        for m in twilio_sandbox.sent_to(first)
-    )
+    lille_code, roubaix_code = (_code_of(m.body) for m in twilio_sandbox.sent_to(first))
     assert lille_code != roubaix_code
     await phone.reply(first, f"OUI {lille_code}")
     await until_status(lille, _designated)
