@@ -10,6 +10,7 @@ schema; every other command checks it and changes nothing when it is not current
 database cannot upgrade it).
 """
 
+import contextlib
 import os
 import sys
 from collections.abc import Callable
@@ -99,7 +100,9 @@ def refuse(headline: str, problems: list[str]) -> NoReturn:
 
 def finish(code: int) -> NoReturn:
     """Leave without interpreter teardown, which the Temporal SDK can abort
-    (sdk-python issue 300): the exit code must be the command's own."""
-    sys.stdout.flush()
-    sys.stderr.flush()
+    (sdk-python issue 300): the exit code must be the command's own, whatever
+    became of the terminal (a flush to a closed pipe raises)."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
     os._exit(code)

@@ -22,7 +22,7 @@ import pytest
 from temporalio.client import Client
 
 from tests.conftest import SCRIPTS, plain_text
-from worker.ports import free_port
+from worker.ports import free_port, is_port_busy
 
 TOCSIN = str(SCRIPTS / "tocsin")
 START_TIMEOUT = 60.0
@@ -71,22 +71,27 @@ class DevStack:
             [TOCSIN, *args], env=self.env, capture_output=True, text=True, timeout=60, check=False
         )
 
+    def dev_command(self, *options: str) -> list[str]:
+        """``tocsin dev`` on this stack's ports and state folder."""
+        return [
+            TOCSIN,
+            "dev",
+            "--http-port",
+            str(self.http_port),
+            "--temporal-port",
+            str(self.temporal_port),
+            "--temporal-ui-port",
+            str(self.ui_port),
+            "--state-dir",
+            str(self.state_dir),
+            *options,
+        ]
+
     @contextmanager
     def running(self, stop_signal: signal.Signals = signal.SIGTERM) -> Iterator[set[int]]:
         """Yields the pids the stack started; on exit checks none is left alive."""
         process = subprocess.Popen(
-            [
-                TOCSIN,
-                "dev",
-                "--http-port",
-                str(self.http_port),
-                "--temporal-port",
-                str(self.temporal_port),
-                "--temporal-ui-port",
-                str(self.ui_port),
-                "--state-dir",
-                str(self.state_dir),
-            ],
+            self.dev_command(),
             env=self.env,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -380,6 +385,35 @@ def test_busy_port_gives_a_clear_message(stack: DevStack) -> None:
     assert second.returncode == 1
     assert f"{stack.http_port} (--http-port)" in second.stderr
     assert "Traceback" not in second.stderr
+
+
+def test_ctrl_c_stops_the_demo_when_its_terminal_is_gone(stack: DevStack) -> None:
+    """``make demo | tee demo.log`` interrupted: Ctrl-C signals the whole foreground
+    group, the Temporal server and the reader of the output with it, and the output
+    is gone (here both, as when the terminal closes): every later write fails. The
+    stack stops all the same, its port free for the next start."""
+    process = subprocess.Popen(
+        stack.dev_command("--demo"),
+        env=stack.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    try:
+        stack._wait_healthy(process)
+        children = _descendants(process.pid)
+        assert process.stdout is not None and process.stderr is not None
+        process.stdout.close()
+        process.stderr.close()
+        os.killpg(process.pid, signal.SIGINT)
+        code = process.wait(timeout=60)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    assert code == 0
+    assert not {pid for pid in children if _alive(pid)}
+    assert not is_port_busy("127.0.0.1", stack.http_port)
 
 
 def test_cli_without_server_explains(stack: DevStack) -> None:

@@ -3,7 +3,6 @@
 import asyncio
 import contextlib
 import secrets
-import sys
 from datetime import UTC, datetime
 
 import structlog
@@ -16,6 +15,7 @@ from store.database import Store
 from worker.asgi_server import AsgiServer, AsgiServerError
 from worker.demo import run_demo
 from worker.dev_server import DevServerError, TemporalDevServer
+from worker.logging import say
 from worker.ports import busy_ports_message
 from worker.process_signals import run_until_stopped, stop_on_signals
 from worker.processes import gateway_app, load_definitions_or_explain, open_upgraded_store
@@ -65,7 +65,7 @@ async def run_dev_stack(settings: Settings, demo: bool) -> int:
         },
     )
     if busy:
-        print(busy, file=sys.stderr)
+        say(busy, err=True)
         return 1
     definitions = load_definitions_or_explain(settings)
     if definitions is None:
@@ -97,7 +97,7 @@ async def run_dev_stack(settings: Settings, demo: bool) -> int:
             settings.http_port,
         )
         tasks = [*(asyncio.create_task(worker.run()) for worker in workers), await gateway.start()]
-        print(_banner(settings, sandboxes, password), flush=True)
+        say(_banner(settings, sandboxes, password))
         log.info("dev.ready", temporal_pid=server.pid)
         if demo:
             demo_task = asyncio.create_task(
@@ -107,10 +107,10 @@ async def run_dev_stack(settings: Settings, demo: bool) -> int:
         await run_until_stopped(stop, *tasks)
         return 0
     except (DevServerError, AsgiServerError) as error:
-        print(f"Erreur : {error}", file=sys.stderr)
+        say(f"Erreur : {error}", err=True)
         return 1
     finally:
-        print("Arrêt de Tocsin dev…", file=sys.stderr, flush=True)
+        say("Arrêt de Tocsin dev…", err=True)
         if demo_task is not None:
             demo_task.cancel()
         if gateway is not None:
@@ -133,7 +133,7 @@ def _ensure_demo_directory(settings: Settings, store: Store) -> None:
         if not directory.is_empty(session):
             return
     imported = write_and_import_demo(settings, settings.state_dir / "demo-directory")
-    print(f"Annuaire de démonstration importé : {directory.directory_summary(imported)}.")
+    say(f"Annuaire de démonstration importé : {directory.directory_summary(imported)}.")
 
 
 def _reset_demo_account(store: Store) -> str:

@@ -3,11 +3,15 @@
 Temporal's own loggers (``workflow.logger``, ``activity.logger``) go through the
 same renderer; the event id is taken from their workflow id, so every line about
 an event can be found by it. Personal data is masked last, whatever its source.
+
+What a process writes to its terminal is lost, never raised, once the terminal is
+gone (the reader of a pipe ended, the window closed): it must still stop in order.
 """
 
+import contextlib
 import logging
 import sys
-from typing import Any
+from typing import Any, TextIO
 
 import structlog
 from structlog.typing import EventDict, WrappedLogger
@@ -41,6 +45,20 @@ def _mask(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
     }
 
 
+def say(text: str, *, err: bool = False) -> None:
+    """A line for the person at the terminal (standard output, or error)."""
+    with contextlib.suppress(OSError, ValueError):
+        print(text, file=sys.stderr if err else sys.stdout, flush=True)
+
+
+class _TerminalHandler(logging.StreamHandler[TextIO]):
+    """Log lines to standard error, dropped without a word once it is gone."""
+
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802  (logging's name)
+        if not isinstance(sys.exc_info()[1], OSError):
+            super().handleError(record)
+
+
 def configure_logging(log_format: LogFormat = LogFormat.CONSOLE, level: str = "INFO") -> None:
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
@@ -72,7 +90,7 @@ def configure_logging(log_format: LogFormat = LogFormat.CONSOLE, level: str = "I
             renderer,
         ],
     )
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _TerminalHandler(sys.stderr)
     handler.setFormatter(formatter)
     workflow.logger.workflow_info_on_message = False
     activity.logger.activity_info_on_message = False
