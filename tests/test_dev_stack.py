@@ -397,6 +397,7 @@ def test_ctrl_c_stops_the_demo_when_its_terminal_is_gone(stack: DevStack) -> Non
         env=stack.env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        text=True,
         start_new_session=True,
     )
     try:
