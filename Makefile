@@ -36,6 +36,7 @@ postgresql:
 test: $(INSTALLED_TEST) chromium postgresql
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/pytest
 
 histories: $(INSTALLED_TEST)
