@@ -102,16 +102,31 @@ async def _answer_sms(page: Page, base: str, phone: str, keyword: str) -> None:
     await expect(page.locator("#answers")).to_be_visible()
 
 
-async def test_a_drill_from_declaration_to_closure(browser: Browser, console_url: str) -> None:
-    context = await browser.new_context(viewport={"width": 390, "height": 844})
-    page = await context.new_page()
-    await page.goto(console_url)
+async def _sign_in(page: Page, base: str) -> None:
+    await page.goto(base)
     await expect(page).to_have_url(re.compile("/connexion"))
     await page.fill("#login", "permanence")
     await page.fill("#password", ACCOUNT_PASSWORD)
     await _shoot(page, "01-connexion")
     await page.get_by_role("button", name="Se connecter").click()
     await expect(page.get_by_role("heading", name="Événements")).to_be_visible()
+
+
+async def _pause_and_resume(page: Page) -> None:
+    """The page's refresh can be stopped and started again (WCAG 2.2.2)."""
+    pause = page.get_by_role("button", name="Suspendre l'actualisation")
+    await pause.click()
+    resume = page.get_by_role("button", name="Reprendre l'actualisation")
+    await expect(resume).to_have_attribute("aria-pressed", "true")
+    await expect(page.locator("#live-state")).to_contain_text("suspendue")
+    await resume.click()
+    await expect(pause).to_have_attribute("aria-pressed", "false")
+
+
+async def test_a_drill_from_declaration_to_closure(browser: Browser, console_url: str) -> None:
+    context = await browser.new_context(viewport={"width": 390, "height": 844})
+    page = await context.new_page()
+    await _sign_in(page, console_url)
 
     await page.get_by_role("link", name="Déclarer").click()
     await page.get_by_label("Exercice").check()
@@ -131,10 +146,15 @@ async def test_a_drill_from_declaration_to_closure(browser: Browser, console_url
     await expect(page.locator("h1 .badge.drill")).to_have_text("EXERCICE")
     event_url = page.url
 
+    broadcast = page.get_by_role("button", name="Diffuser")
+    await expect(broadcast).to_have_count(0)
+
     phone = await context.new_page()
     await _answer_sms(phone, console_url, REPRESENTATIVE_PHONE, "OUI")
     await _shoot(phone, "04-telephone-representant")
     await expect(page.locator("#representative")).to_contain_text("Alix Martin", timeout=LIVE)
+    await expect(broadcast).to_be_visible(timeout=LIVE)
+    assert page.url == event_url, "the actions followed the phase without reloading the page"
     lille = page.locator('#centres tr[data-organisation="ccas-59350"]')
     await expect(lille).to_contain_text("demande", timeout=LIVE)
 
@@ -144,6 +164,7 @@ async def test_a_drill_from_declaration_to_closure(browser: Browser, console_url
     await expect(page.locator("#timeline")).to_contain_text("CCAS de Lille", timeout=LIVE)
     await _shoot(page, "05-evenement")
 
+    await _pause_and_resume(page)
     await page.get_by_label("lancer le retour d'expérience").uncheck()
     await page.get_by_role("button", name="Clore").click()
     await expect(page.locator(".notice")).to_have_text("Clôture enregistrée.")

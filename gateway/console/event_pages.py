@@ -1,5 +1,6 @@
 """The console's reading pages: the events list and an event's page, whose parts
-(situation, crisis log, map) refresh themselves while it stays open."""
+(situation, crisis log, map, the actions its phase allows) refresh themselves
+while it stays open."""
 
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -111,12 +112,14 @@ class EventPages:
             entries = events.crisis_log(session, status.event_id)
         return commune_map(map_points(entries, resolution, load_territory()))
 
+    def roster(self) -> list[Contact]:
+        with self._store.session() as session:
+            return directory.roster(session)
+
     def _roster_and_timeline(
         self, event_id: str
     ) -> tuple[list[Contact], list[tuple[int, CrisisLogEntry]]]:
-        with self._store.session() as session:
-            roster = directory.roster(session)
-        return roster, self.timeline(event_id, 0)
+        return self.roster(), self.timeline(event_id, 0)
 
     async def page(
         self,
@@ -163,6 +166,13 @@ def event_pages_router(pages: EventPages, store: Store, guards: Guards) -> APIRo
     async def situation_part(request: Request, event_id: EventIdPath) -> HTMLResponse:
         situation = await pages.situation(event_id)
         return render(request, "console/situation.html", situation=situation)
+
+    @router.get("/evenements/{event_id}/actions", dependencies=[guards.event_member])
+    async def actions_part(request: Request, event_id: EventIdPath) -> HTMLResponse:
+        """The forms the phase allows, so that they follow it without a reload."""
+        situation = await pages.situation(event_id)
+        roster = await to_thread.run_sync(pages.roster)
+        return render(request, "console/actions.html", situation=situation, roster=roster)
 
     @router.get("/evenements/{event_id}/journal", dependencies=[guards.event_member])
     def timeline_part(

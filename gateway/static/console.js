@@ -1,9 +1,44 @@
 // Tocsin console: a little plain JavaScript, no framework. Parts of a page refresh
 // themselves from the server (HTML fragments), the crisis log grows in place, and
-// the declaration form suggests places as one types.
+// the declaration form suggests places as one types. A button pauses every
+// refresh (WCAG 2.2.2); a form being filled in is never replaced under the hand.
 "use strict";
 
 const REFRESH_MS = 3000;
+let paused = false;
+
+function every(ms, tick) {
+  setInterval(() => { if (!paused) { tick(); } }, ms);
+}
+
+function pauseButton(button) {
+  const line = button.closest(".live");
+  const state = document.getElementById("live-state");
+  const running = state.textContent;
+  line.hidden = false;
+  button.addEventListener("click", () => {
+    paused = !paused;
+    button.setAttribute("aria-pressed", String(paused));
+    button.textContent = paused ? "Reprendre l'actualisation" : "Suspendre l'actualisation";
+    state.textContent = paused ? "Actualisation suspendue : la page ne change plus." : running;
+  });
+}
+
+function changed(field) {
+  if (field.type === "hidden") { return false; }
+  if (field.type === "checkbox" || field.type === "radio") { return field.checked !== field.defaultChecked; }
+  if (field.tagName === "SELECT") {
+    const initial = Array.from(field.options).findIndex((option) => option.defaultSelected);
+    return field.selectedIndex !== Math.max(initial, 0);
+  }
+  return field.value !== field.defaultValue;
+}
+
+function isEditing(element) {
+  const focused = document.activeElement;
+  return (focused !== null && element.contains(focused) && focused.matches("input, textarea, select"))
+    || Array.from(element.querySelectorAll("input, textarea, select")).some(changed);
+}
 
 async function fetchText(url) {
   const response = await fetch(url, { credentials: "same-origin", headers: { "Accept": "text/html" } });
@@ -12,16 +47,18 @@ async function fetchText(url) {
 }
 
 function refreshPart(element) {
+  const guarded = "keepWhileEditing" in element.dataset;
   const tick = async () => {
     const html = await fetchText(element.dataset.refresh);
-    if (html !== null && html !== element.innerHTML) { element.innerHTML = html; }
+    if (html === null || html === element.innerHTML || (guarded && isEditing(element))) { return; }
+    element.innerHTML = html;
   };
-  setInterval(tick, Number(element.dataset.every || REFRESH_MS));
+  every(Number(element.dataset.every || REFRESH_MS), tick);
 }
 
 function refreshImage(image) {
   const base = image.dataset.refreshImage;
-  setInterval(() => { image.src = base + "?t=" + Date.now(); }, Number(image.dataset.every || 10000));
+  every(Number(image.dataset.every || 10000), () => { image.src = base + "?t=" + Date.now(); });
 }
 
 function growTimeline(list) {
@@ -35,7 +72,7 @@ function growTimeline(list) {
     }
   };
   list.scrollTop = list.scrollHeight;
-  setInterval(tick, REFRESH_MS);
+  every(REFRESH_MS, tick);
 }
 
 function suggestPlaces(input) {
@@ -64,6 +101,7 @@ function suggestPlaces(input) {
 }
 
 document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll("#pause").forEach(pauseButton);
   document.querySelectorAll("[data-refresh]").forEach(refreshPart);
   document.querySelectorAll("img[data-refresh-image]").forEach(refreshImage);
   document.querySelectorAll("ol[data-append]").forEach(growTimeline);
