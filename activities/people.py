@@ -12,6 +12,7 @@ from temporalio.exceptions import ApplicationError
 from definitions.designation import ClaimOutcome, RepresentativeClaim
 from definitions.directory import Contact, ContactRole, Organisation, OrganisationKind
 from definitions.people import Person, StateRecipients
+from definitions.phone_numbers import accepts_sms
 from definitions.temporal_names import (
     BUSY_REPRESENTATIVES,
     CLAIM_REPRESENTATIVE,
@@ -33,6 +34,10 @@ def _opted_out(session: Session, phone: str | None) -> bool:
     return bool(phone and inbound.opted_out_among(session, [phone]))
 
 
+def _fixed_line(phone: str | None) -> bool:
+    return phone is not None and not accepts_sms(phone)
+
+
 def _person(contact: Contact, organisation: Organisation | None, stopped: set[str]) -> Person:
     return Person(
         contact_id=contact.id,
@@ -42,6 +47,7 @@ def _person(contact: Contact, organisation: Organisation | None, stopped: set[st
         phone=contact.phone,
         email=contact.email,
         sms_opted_out=contact.phone in stopped,
+        fixed_line=_fixed_line(contact.phone),
     )
 
 
@@ -68,6 +74,7 @@ def organisation_person(session: Session, organisation: Organisation) -> Person:
         phone=organisation.phone,
         email=organisation.email,
         sms_opted_out=_opted_out(session, organisation.phone),
+        fixed_line=_fixed_line(organisation.phone),
     )
 
 

@@ -8,6 +8,7 @@ import typer
 from cli.common import checked_store, load_settings, read_store, refuse
 from definitions.directory import Directory
 from definitions.directory_csv import DirectoryImportError, read_directory, write_directory
+from definitions.phone_numbers import accepts_sms
 from definitions.territory import load_territory
 from store import directory as stored_directory
 from worker.demo_directory import demo_directory
@@ -42,6 +43,12 @@ def _import_or_refuse(settings: Settings, organisations: Path, contacts: Path) -
             [str(problem) for problem in error.problems],
         )
     typer.echo(f"Annuaire importé : {stored_directory.directory_summary(directory)}.")
+    fixed = [c.id for c in directory.contacts if c.phone and not accepts_sms(c.phone)]
+    if fixed:
+        typer.echo(
+            f"{len(fixed)} contact(s) sur ligne fixe, pas de SMS (joints par email) : "
+            + ", ".join(fixed)
+        )
 
 
 def _readable(path: Path) -> Path:

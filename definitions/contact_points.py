@@ -1,30 +1,8 @@
-"""Phone numbers and email addresses as the directory keeps them: E.164 and checked."""
+"""Email addresses as the directory keeps them, checked; a sender's domain."""
 
-import re
 from email.utils import parseaddr
 
 from email_validator import EmailNotValidError, validate_email
-
-_SEPARATORS = re.compile(r"[\s.\-()/]")
-_E164 = re.compile(r"^\+[1-9]\d{7,14}$")
-_FRENCH_NATIONAL = re.compile(r"^0[1-9]\d{8}$")
-_FRENCH_E164 = re.compile(r"^\+33[1-9]\d{8}$")
-
-
-def to_e164(text: str) -> str:
-    """``06 39 98 00 01`` → ``+33639980001``. French national numbers are read as
-    metropolitan ``+33``; other countries (overseas included) must be written in
-    international form, ``+262 …`` or ``00262 …``."""
-    compact = _SEPARATORS.sub("", text.strip())
-    if compact.startswith("00"):
-        compact = "+" + compact[2:]
-    if compact.startswith("+330"):
-        compact = "+33" + compact[4:]
-    if _FRENCH_NATIONAL.match(compact):
-        compact = "+33" + compact[1:]
-    if not _E164.match(compact) or (compact.startswith("+33") and not _FRENCH_E164.match(compact)):
-        raise ValueError(f"numéro de téléphone invalide « {text} » (ex. 06 39 98 00 01)")
-    return compact
 
 
 def checked_email(text: str) -> str:

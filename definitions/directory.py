@@ -3,9 +3,10 @@ State, and the people to reach in each."""
 
 from enum import StrEnum
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
-from definitions.contact_points import checked_email, to_e164
+from definitions.contact_points import checked_email
+from definitions.phone_numbers import METROPOLITAN, to_e164
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$"
 
@@ -35,6 +36,11 @@ def _blank_to_none(value: object) -> object:
     return value
 
 
+PHONE_REGION = "phone_region"
+"""Validation context key: the numbering region a national phone number is read in
+(the organisation's department's, see definitions.phone_numbers)."""
+
+
 class _ContactPoints(BaseModel):
     """Phone in E.164 and a checked email; an empty cell means none."""
 
@@ -48,8 +54,9 @@ class _ContactPoints(BaseModel):
 
     @field_validator("phone")
     @classmethod
-    def _phone(cls, value: str | None) -> str | None:
-        return to_e164(value) if value else None
+    def _phone(cls, value: str | None, info: ValidationInfo) -> str | None:
+        context = info.context if isinstance(info.context, dict) else {}
+        return to_e164(value, context.get(PHONE_REGION, METROPOLITAN)) if value else None
 
     @field_validator("email")
     @classmethod

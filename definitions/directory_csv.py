@@ -6,14 +6,22 @@ column, why) and the directory is only returned when there is none.
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from definitions.directory import Contact, ContactRole, Directory, Organisation, OrganisationKind
+from definitions.directory import (
+    PHONE_REGION,
+    Contact,
+    ContactRole,
+    Directory,
+    Organisation,
+    OrganisationKind,
+)
+from definitions.phone_numbers import phone_region
 from definitions.territory import Territory
 from definitions.validation import describe_error
 
@@ -77,7 +85,12 @@ def _decode(path: Path) -> str | ImportProblem:
         return ImportProblem(path.name, line, None, "fichier non UTF-8 (caractère illisible)")
 
 
-def _parse(path: Path, columns: tuple[str, ...], model: type[Row]) -> _Parsed[Row]:
+Context = Callable[[Mapping[str, str]], dict[str, str]]
+
+
+def _parse(
+    path: Path, columns: tuple[str, ...], model: type[Row], context: Context
+) -> _Parsed[Row]:
     text = _decode(path)
     if isinstance(text, ImportProblem):
         return _Parsed([], [text], None)
@@ -97,7 +110,8 @@ def _parse(path: Path, columns: tuple[str, ...], model: type[Row]) -> _Parsed[Ro
                 continue
             ids.add(values["id"].strip())
             try:
-                parsed.rows.append((reader.line_num, model.model_validate(values)))
+                row = model.model_validate(values, context=context(values))
+                parsed.rows.append((reader.line_num, row))
             except ValidationError as error:
                 parsed.problems += [
                     ImportProblem(
@@ -215,12 +229,58 @@ def _contact_problems(
     return problems
 
 
+def department_of(
+    department_code: str | None,
+    insee_code: str | None,
+    epci_siren: str | None,
+    territory: Territory,
+) -> str | None:
+    """An organisation's department: its own code, its commune's, or its EPCI's."""
+    if department_code:
+        return department_code.strip().upper()
+    commune = territory.commune(insee_code.strip().upper()) if insee_code else None
+    if commune is not None:
+        return commune.department_code
+    members = territory.communes_of_epci(epci_siren.strip()) if epci_siren else []
+    return members[0].department_code if members else None
+
+
+def _organisation_department(values: Mapping[str, str], territory: Territory) -> str | None:
+    return department_of(
+        values.get("department_code"), values.get("insee_code"), values.get("epci_siren"), territory
+    )
+
+
+def _with_department(organisation: Organisation, territory: Territory) -> Organisation:
+    """The department filled in from the commune or EPCI, for its numbers and time zone."""
+    department = department_of(
+        organisation.department_code, organisation.insee_code, organisation.epci_siren, territory
+    )
+    if department is None or territory.department(department) is None:
+        return organisation
+    return organisation.model_copy(update={"department_code": department})
+
+
 def read_directory(
     organisations_path: Path, contacts_path: Path, territory: Territory
 ) -> Directory:
-    """Both files, checked together; raises DirectoryImportError listing every problem."""
-    organisations = _parse(organisations_path, ORGANISATION_COLUMNS, Organisation)
-    contacts = _parse(contacts_path, CONTACT_COLUMNS, Contact)
+    """Both files, checked together; raises DirectoryImportError listing every problem.
+    A national phone number is read in the region of its organisation's department."""
+    departments: dict[str, str | None] = {}
+
+    def organisation_context(values: Mapping[str, str]) -> dict[str, str]:
+        department = _organisation_department(values, territory)
+        departments[values["id"].strip()] = department
+        return {PHONE_REGION: phone_region(department)}
+
+    def contact_context(values: Mapping[str, str]) -> dict[str, str]:
+        department = departments.get(values["organisation_id"].strip())
+        return {PHONE_REGION: phone_region(department)}
+
+    organisations = _parse(
+        organisations_path, ORGANISATION_COLUMNS, Organisation, organisation_context
+    )
+    contacts = _parse(contacts_path, CONTACT_COLUMNS, Contact, contact_context)
     problems = organisations.problems + contacts.problems
     problems += _organisation_problems(organisations_path.name, organisations.rows, territory)
     problems += _contact_problems(contacts_path.name, contacts.rows, organisations.ids)
@@ -230,7 +290,7 @@ def read_directory(
             sorted(problems, key=lambda problem: (files.index(problem.file), problem.line))
         )
     return Directory(
-        organisations=[organisation for _, organisation in organisations.rows],
+        organisations=[_with_department(org, territory) for _, org in organisations.rows],
         contacts=[contact for _, contact in contacts.rows],
     )
 

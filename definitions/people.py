@@ -5,7 +5,8 @@ from pydantic import BaseModel, Field
 
 class Person(BaseModel):
     """A contact of the directory, or an organisation's own mailbox (then its id is
-    the organisation's). ``sms_opted_out`` people are written to by email only."""
+    the organisation's). ``sms_opted_out`` people, and those whose phone is a fixed
+    line, are written to by email only."""
 
     contact_id: str
     name: str
@@ -14,10 +15,11 @@ class Person(BaseModel):
     phone: str | None = None
     email: str | None = None
     sms_opted_out: bool = False
+    fixed_line: bool = False
 
     @property
     def reachable_by_sms(self) -> bool:
-        return self.phone is not None and not self.sms_opted_out
+        return self.phone is not None and not self.sms_opted_out and not self.fixed_line
 
 
 class StateRecipients(BaseModel):

@@ -292,8 +292,7 @@ class Outreach:
         """The wanted channels the person has; the others are noted as refused."""
         first = [channel for channel in sorted(wanted) if self._has(person, channel)]
         for channel in wanted - set(first):
-            opted_out = channel is Channel.SMS and person.phone is not None
-            delivery.refused[channel] = "opted_out" if opted_out else "absent"
+            delivery.refused[channel] = self._absent_because(person, channel)
         return first
 
     def _fallback(
@@ -310,6 +309,12 @@ class Outreach:
         if other is Channel.SMS and step not in self.templates.sms:
             return None
         return other
+
+    @staticmethod
+    def _absent_because(person: Person, channel: Channel) -> str:
+        if channel is not Channel.SMS or person.phone is None:
+            return "absent"
+        return "fixed_line" if person.fixed_line else "opted_out"
 
     @staticmethod
     def _has(person: Person, channel: Channel) -> bool:

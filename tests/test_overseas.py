@@ -1,0 +1,161 @@
+"""Overseas France: numbers read in their own region, fixed lines reached by email.
+
+The numbers of the overseas regions here are libphonenumber's own example numbers
+(no range is reserved for fiction there); nothing is sent beyond the sandboxes.
+"""
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from temporalio.testing import WorkflowEnvironment
+from typer.testing import CliRunner
+
+from cli.directory import directory_app
+from definitions.directory import Contact, Directory, Organisation
+from definitions.directory_csv import DirectoryImportError, read_directory
+from definitions.event import EventDeclaration
+from definitions.event_type import EventType
+from definitions.loader import Definitions
+from definitions.territory import load_territory
+from store.database import Store
+from store.directory import replace_directory
+from tests.conftest import (
+    Phone,
+    network_directory,
+    plain_text,
+    stand_down,
+    start_event,
+    until_department,
+    until_status,
+)
+from worker.sandbox.smtp_server import MailSandbox
+from worker.sandbox.twilio_server import TwilioSandbox
+from worker.temporal_workers import Messaging, running_workers
+
+ABYMES = "97101"
+GUADELOUPE_FIXED_LINE = "+590590201234"
+FIRST_REPRESENTATIVE_PHONE = "+33639980101"
+
+ORGANISATIONS = """id,kind,name,insee_code,epci_siren,department_code,email,phone
+unccas,unccas,UNCCAS,,,,astreinte@example.org,
+ccas-97411,ccas,CCAS de Saint-Denis,97411,,,ccas974@example.org,0262 16 12 34
+ccas-97101,ccas,CCAS des Abymes,97101,,,ccas971@example.org,
+ccas-97611,ccas,CCAS de Mamoudzou,97611,,976,ccas976@example.org,
+"""
+CONTACTS = """id,organisation_id,name,role,phone,email,roster_rank
+rep-1,unccas,Alix Robin,representative,06 39 98 00 01,alix@example.org,1
+dir-974,ccas-97411,Nadia Hoarau,director,0692 12 34 56,dir974@example.org,
+dir-971,ccas-97101,Karim Bellay,director,0590 20 12 34,dir971@example.org,
+dir-976,ccas-97611,Inès Madi,director,0639 01 23 45,dir976@example.org,
+"""
+
+
+def _read(tmp_path: Path, organisations: str, contacts: str) -> Directory:
+    orgs, people = tmp_path / "organisations.csv", tmp_path / "contacts.csv"
+    orgs.write_text(organisations, encoding="utf-8")
+    people.write_text(contacts, encoding="utf-8")
+    return read_directory(orgs, people, load_territory())
+
+
+def test_national_numbers_are_read_in_the_region_of_their_organisation(tmp_path: Path) -> None:
+    directory = _read(tmp_path, ORGANISATIONS, CONTACTS)
+    phones = {contact.id: contact.phone for contact in directory.contacts}
+    assert phones == {
+        "rep-1": "+33639980001",
+        "dir-974": "+262692123456",
+        "dir-971": GUADELOUPE_FIXED_LINE,
+        "dir-976": "+262639012345",
+    }
+    departments = {o.id: o.department_code for o in directory.organisations}
+    assert departments["ccas-97411"] == "974" and departments["unccas"] is None
+    assert {o.id: o.phone for o in directory.organisations}["ccas-97411"] == "+262262161234"
+
+
+def guadeloupe_directory() -> Directory:
+    """The test network, with the CCAS of Les Abymes whose director has only a fixed line."""
+    network = network_directory()
+    abymes = Organisation(
+        id="ccas-97101",
+        kind="ccas",
+        name="CCAS des Abymes",
+        insee_code=ABYMES,
+        department_code="971",
+    )
+    director = Contact(
+        id="ccas-97101-direction",
+        organisation_id="ccas-97101",
+        name="Karim Bellay",
+        role="director",
+        phone=GUADELOUPE_FIXED_LINE,
+        email="direction-abymes@example.org",
+    )
+    return Directory(
+        organisations=[*network.organisations, abymes], contacts=[*network.contacts, director]
+    )
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def guadeloupe_store(store: Store) -> AsyncIterator[Store]:
+    with store.session() as session:
+        replace_directory(session, guadeloupe_directory())
+        session.commit()
+    yield store
+
+
+async def test_a_fixed_line_director_receives_the_support_request_by_email(
+    time_skipping_env: WorkflowEnvironment,
+    guadeloupe_store: Store,
+    task_queue: str,
+    definitions: Definitions,
+    messaging: Messaging,
+    phone: Phone,
+    twilio_sandbox: TwilioSandbox,
+    mail_sandbox: MailSandbox,
+) -> None:
+    declaration = EventDeclaration(
+        type=EventType.INONDATION, communes=[ABYMES], title="Crue aux Abymes"
+    )
+    event_id = f"inondation-971-{task_queue[-6:]}"
+    async with running_workers(
+        time_skipping_env.client, guadeloupe_store, task_queue, definitions, messaging
+    ):
+        handle = await start_event(time_skipping_env.client, task_queue, declaration, event_id)
+        await until_status(handle, lambda s: bool(s.designation and s.designation.attempts))
+        assert "bien reçue" in await phone.reply(FIRST_REPRESENTATIVE_PHONE, "oui")
+        department = await until_department(
+            time_skipping_env.client,
+            event_id,
+            "971",
+            lambda d: bool(d.centres) and all(c.requested_at for c in d.centres),
+        )
+        await stand_down(handle)
+    [centre] = department.centres
+    assert centre.recipients[0].fixed_line
+    assert twilio_sandbox.sent_to(GUADELOUPE_FIXED_LINE) == []
+    [request] = mail_sandbox.sent_to("direction-abymes@example.org")
+    assert "votre centre est-il mobilisé" in str(request["Subject"])
+    assert f"OK {centre.code}" in plain_text(request)
+
+
+def test_a_number_of_another_region_is_refused_with_its_line(tmp_path: Path) -> None:
+    contacts = CONTACTS + "dir-976b,ccas-97611,Hélène Abdou,deputy,0692 12 34 56,,\n"
+    with pytest.raises(DirectoryImportError) as refused:
+        _read(tmp_path, ORGANISATIONS, contacts)
+    assert [str(problem) for problem in refused.value.problems] == [
+        "contacts.csv, ligne 6, colonne phone : numéro invalide pour Mayotte « 0692 12 34 56 » "
+        "(un numéro d'ailleurs s'écrit en +indicatif)"
+    ]
+
+
+def test_the_import_flags_fixed_lines_as_without_sms(
+    tmp_path: Path, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    orgs, people = tmp_path / "organisations.csv", tmp_path / "contacts.csv"
+    orgs.write_text(ORGANISATIONS, encoding="utf-8")
+    people.write_text(CONTACTS, encoding="utf-8")
+    monkeypatch.setenv("TOCSIN_DATABASE_URL", store.url)
+    result = CliRunner().invoke(directory_app, ["import", str(orgs), str(people)])
+    assert result.exit_code == 0, result.output
+    assert "1 contact(s) sur ligne fixe, pas de SMS (joints par email) : dir-971" in result.output
