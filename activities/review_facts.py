@@ -17,7 +17,6 @@ from definitions.review import RespondentRole, ReviewCompilation, ReviewRound
 from definitions.territory import Territory
 from store.reviews import Lesson
 
-CHRONOLOGY_LIMIT = 400
 LEFT_OUT_OF_CHRONOLOGY = frozenset({CrisisLogKind.SUPPORT_ANSWERED})
 """One line per centre's answer: counted in the reach table instead."""
 MOBILISATION_KEY = "/mobilisation-"
@@ -117,7 +116,6 @@ class ReviewFacts(BaseModel):
     delays: list[KeyDelay]
     reach: list[DepartmentReach]
     chronology: list[ChronologyLine]
-    chronology_left_out: int
     support: list[ChronologyLine]
     lessons: list[QuestionLessons]
     answers: dict[str, str]
@@ -283,10 +281,8 @@ def review_facts(
         delays=key_delays(entries),
         reach=department_reach(entries, names),
         chronology=[
-            ChronologyLine(at=entry.at, actor=entry.actor, text=entry.text)
-            for entry in kept[:CHRONOLOGY_LIMIT]
+            ChronologyLine(at=entry.at, actor=entry.actor, text=entry.text) for entry in kept
         ],
-        chronology_left_out=max(0, len(kept) - CHRONOLOGY_LIMIT),
         support=[
             ChronologyLine(at=entry.at, actor=entry.actor, text=entry.text)
             for entry in entries

@@ -1,5 +1,5 @@
 """The report's two figures as SVG, drawn by hand: the same drawing goes inline in
-the HTML and into the PDF. Labels stay in Latin-1 so the PDF's fonts have them."""
+the HTML and into the PDF (whose embedded font is named first in each label)."""
 
 import math
 from datetime import datetime, timedelta
@@ -18,7 +18,10 @@ MAP_COLOURS = {
     MapStatus.SILENT: "#ff7f0e",
     MapStatus.UNCOVERED: "#9e9e9e",
 }
-FONT = 'font-family="Helvetica" font-size="11" fill="#222222"'
+FONT = 'font-family="DejaVu, sans-serif" font-size="11" fill="#222222"'
+GRID = "#dddddd"
+HOUR_STEPS = (0.25, 0.5, 1, 2, 3, 6, 12, 24, 48, 96, 168, 336, 720)
+COUNT_STEPS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000)
 
 
 def _svg(width: int, height: int, body: list[str]) -> str:
@@ -35,28 +38,57 @@ def _text(x: float, y: float, text: str, anchor: str = "start") -> str:
     return f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" {FONT}>{escape(text)}</text>'
 
 
+def _step(top: float, ticks: int, steps: tuple[float, ...]) -> float:
+    """The smallest step of ``steps`` that shows ``top`` in at most ``ticks`` ticks."""
+    return next((step for step in steps if top / step <= ticks), steps[-1])
+
+
+def _hours(value: float) -> str:
+    return f"{value:g}".replace(".", ",") + " h"
+
+
 def mobilisation_chart(curves: list[MobilisationCurve], since: datetime) -> str:
-    """Cumulative centres mobilised per department, hours since the declaration."""
+    """Cumulative centres mobilised per department against hours since the
+    declaration, with both axes graduated and their units said."""
     last = max((curve.moments[-1] for curve in curves if curve.moments), default=since)
-    span = max((last - since) / timedelta(hours=1), 1.0)
-    top = max((len(curve.moments) for curve in curves), default=1)
-    plot_w, plot_h = WIDTH - 2 * MARGIN - 110, HEIGHT - 2 * MARGIN
+    elapsed = max((last - since) / timedelta(hours=1), 0.25)
+    hour_step = _step(elapsed, 8, HOUR_STEPS)
+    span = hour_step * math.ceil(elapsed / hour_step)
+    peak = max((len(curve.moments) for curve in curves), default=1) or 1
+    count_step = _step(peak, 6, COUNT_STEPS)
+    top = count_step * math.ceil(peak / count_step)
+    left, right, upper, lower = 56, WIDTH - 150, 30, HEIGHT - 48
 
     def x(moment: datetime) -> float:
-        return MARGIN + plot_w * ((moment - since) / timedelta(hours=1)) / span
+        return left + (right - left) * ((moment - since) / timedelta(hours=1)) / span
 
-    def y(count: int) -> float:
-        return HEIGHT - MARGIN - plot_h * count / top
+    def y(count: float) -> float:
+        return lower - (lower - upper) * count / top
 
-    body = [
-        f'<line x1="{MARGIN}" y1="{HEIGHT - MARGIN}" x2="{MARGIN + plot_w}" '
-        f'y2="{HEIGHT - MARGIN}" stroke="#444444" stroke-width="1"/>',
-        f'<line x1="{MARGIN}" y1="{MARGIN}" x2="{MARGIN}" y2="{HEIGHT - MARGIN}" '
-        'stroke="#444444" stroke-width="1"/>',
-        _text(MARGIN, MARGIN - 10, "CCAS/CIAS mobilisés (cumul)"),
-        _text(MARGIN + plot_w, HEIGHT - 10, f"heures depuis la déclaration ({span:.1f} h)", "end"),
-        _text(MARGIN - 6, y(top) + 4, str(top), "end"),
-        _text(MARGIN - 6, HEIGHT - MARGIN + 4, "0", "end"),
+    body = [_text(left - 46, upper - 14, "CCAS/CIAS mobilisés (cumul, nombre de centres)")]
+    for tick in range(round(top / count_step) + 1):
+        value = tick * count_step
+        body.append(
+            f'<line x1="{left}" y1="{y(value):.1f}" x2="{right}" y2="{y(value):.1f}" '
+            f'stroke="{GRID}" stroke-width="1"/>'
+        )
+        body.append(_text(left - 6, y(value) + 4, f"{value:g}", "end"))
+    for tick in range(round(span / hour_step) + 1):
+        hours = tick * hour_step
+        px = left + (right - left) * hours / span
+        body.append(
+            f'<line x1="{px:.1f}" y1="{lower}" x2="{px:.1f}" y2="{lower + 5}" '
+            'stroke="#444444" stroke-width="1"/>'
+        )
+        body.append(_text(px, lower + 17, _hours(hours), "middle"))
+    body += [
+        f'<line x1="{left}" y1="{lower}" x2="{right}" y2="{lower}" stroke="#444444" '
+        'stroke-width="1"/>',
+        f'<line x1="{left}" y1="{upper}" x2="{left}" y2="{lower}" stroke="#444444" '
+        'stroke-width="1"/>',
+        _text(
+            (left + right) / 2, HEIGHT - 8, "Temps écoulé depuis la déclaration (heures)", "middle"
+        ),
     ]
     for index, curve in enumerate(curves):
         colour = PALETTE[index % len(PALETTE)]
@@ -66,11 +98,11 @@ def mobilisation_chart(curves: list[MobilisationCurve], since: datetime) -> str:
         points.append((x(last), y(len(curve.moments))))
         drawn = " ".join(f"{px:.1f},{py:.1f}" for px, py in points)
         body.append(f'<polyline points="{drawn}" fill="none" stroke="{colour}" stroke-width="2"/>')
-        legend_y = MARGIN + 16 * index
+        legend_y = upper + 16 * index
         body.append(
-            f'<rect x="{WIDTH - 140}" y="{legend_y - 9}" width="10" height="10" fill="{colour}"/>'
+            f'<rect x="{WIDTH - 136}" y="{legend_y - 9}" width="10" height="10" fill="{colour}"/>'
         )
-        body.append(_text(WIDTH - 124, legend_y, f"{curve.department} ({len(curve.moments)})"))
+        body.append(_text(WIDTH - 120, legend_y, f"Dépt {curve.department} : {len(curve.moments)}"))
     return _svg(WIDTH, HEIGHT, body)
 
 
@@ -100,9 +132,5 @@ def commune_map(points: list[MapPoint]) -> str:
         body.append(
             f'<circle cx="{MARGIN + 5}" cy="{legend_y - 4}" r="5" fill="{MAP_COLOURS[status]}"/>'
         )
-        body.append(_text(MARGIN + 16, legend_y, f"{_latin(status.label)} ({counts[status]})"))
+        body.append(_text(MARGIN + 16, legend_y, f"{status.label} ({counts[status]})"))
     return _svg(MAP_SIZE, MAP_SIZE + legend_h + 10, body)
-
-
-def _latin(text: str) -> str:
-    return text.encode("latin-1", errors="replace").decode("latin-1")

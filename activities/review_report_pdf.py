@@ -1,51 +1,51 @@
-"""The after-action report as a PDF (fpdf2, its core fonts in Windows-1252: French
-is covered; a character outside it, say an emoji in an answer, prints as ?)."""
+"""The after-action report as a PDF (fpdf2). It embeds DejaVu Sans, shipped in
+``activities/fonts`` with its licence, so that what people wrote (« Œuvre », ’, €,
+an emoji) prints as written; fpdf2 keeps only the glyphs used."""
 
 import io
+from pathlib import Path
 
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from activities.review_facts import ReviewFacts
 
-ENCODING = "windows-1252"
+FONTS = Path(__file__).parent / "fonts"
+FONT = "DejaVu"
 LINE = 5.0
-
-
-def _clean(text: str) -> str:
-    return text.encode(ENCODING, errors="replace").decode(ENCODING)
 
 
 class _ReportPdf(FPDF):
     def __init__(self, title: str) -> None:
         super().__init__(format="A4")
-        self.core_fonts_encoding = ENCODING
-        self.set_title(_clean(title))
+        self.add_font(FONT, "", FONTS / "DejaVuSans.ttf")
+        self.add_font(FONT, "B", FONTS / "DejaVuSans-Bold.ttf")
+        self.set_title(title)
         self.set_author("UNCCAS - Tocsin")
         self.set_auto_page_break(auto=True, margin=15)
 
     def footer(self) -> None:
         self.set_y(-12)
-        self.set_font("Helvetica", size=8)
-        self.cell(0, 5, f"Retour d'expérience - page {self.page_no()}/{{nb}}", align="C")
+        self.set_font(FONT, size=8)
+        self.cell(0, 5, f"Retour d'expérience – page {self.page_no()}/{{nb}}", align="C")
 
     def heading(self, text: str) -> None:
         self.ln(3)
-        self.set_font("Helvetica", style="B", size=13)
-        self.multi_cell(0, 7, _clean(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        self.set_font("Helvetica", size=9)
+        self.set_font(FONT, style="B", size=13)
+        self.multi_cell(0, 7, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.set_font(FONT, size=9)
 
     def paragraph(self, text: str, size: int = 9, style: str = "") -> None:
-        self.set_font("Helvetica", style=style, size=size)
-        self.multi_cell(0, LINE, _clean(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.set_font(FONT, style=style, size=size)
+        self.multi_cell(0, LINE, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
     def rows(self, header: list[str], rows: list[list[str]], widths: list[int]) -> None:
-        self.set_font("Helvetica", size=8)
+        self.set_font(FONT, size=8)
         with self.table(col_widths=widths, text_align="LEFT", line_height=4.5) as table:
-            table.row([_clean(cell) for cell in header])
+            table.row(header)
             for values in rows:
-                table.row([_clean(cell) for cell in values])
-        self.set_font("Helvetica", size=9)
+                table.row(values)
+        self.set_font(FONT, size=9)
 
     def svg(self, drawing: str, width: float) -> None:
         self.image(io.BytesIO(drawing.encode()), x=self.l_margin, w=width)
@@ -71,7 +71,7 @@ def report_pdf(facts: ReviewFacts, chart: str, commune_map: str, header: str) ->
             "Centres",
             "Remises",
             "Reçues",
-            "Réponses",
+            "Rép.",
             "Soutien",
             "Sans rép.",
             "Injoign.",
@@ -125,14 +125,10 @@ def report_pdf(facts: ReviewFacts, chart: str, commune_map: str, header: str) ->
         or [["Aucune action enregistrée.", "", "", ""]],
         [80, 40, 35, 25],
     )
-    pdf.heading("Chronologie")
+    pdf.heading(f"Chronologie ({len(facts.chronology)} lignes)")
     pdf.rows(
         ["Quand", "Qui", "Quoi"],
         [[line.when, line.actor, line.text] for line in facts.chronology],
         [32, 28, 120],
     )
-    if facts.chronology_left_out:
-        pdf.paragraph(
-            f"... et {facts.chronology_left_out} autre(s) ligne(s) : voir la main courante."
-        )
     return bytes(pdf.output())
