@@ -160,7 +160,7 @@ class PrecomputedReads:
 
     def __init__(self, store: Store, declaration: EventDeclaration) -> None:
         definitions = load_definitions(None)
-        preparation = EventPreparationActivities(store, definitions)
+        preparation = EventPreparationActivities(store, definitions, "http://127.0.0.1")
         people = PeopleActivities(store)
         mobilisation = MobilisationActivities(store)
         territory = preparation.resolve_territory(declaration)
@@ -168,7 +168,7 @@ class PrecomputedReads:
         roster = people.load_roster()
         self._results: dict[str, object] = {
             "load_protocol": protocol,
-            "load_templates": definitions.templates[declaration.type],
+            "load_templates": preparation.load_templates(declaration.type),
             "resolve_territory": territory,
             "load_roster": roster,
             "load_on_call_staff": people.load_on_call_staff(),

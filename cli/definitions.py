@@ -1,4 +1,5 @@
-"""``tocsin definitions check``: protocols and templates, as the worker will load them."""
+"""``tocsin definitions check``: protocols, templates and fiches, as the worker will
+load them."""
 
 import typer
 
@@ -6,12 +7,14 @@ from cli.common import EXIT_FAILED, load_settings
 from definitions.definitions_check import check_definitions
 from definitions.loader import DefinitionsError, load_definitions
 
-definitions_app = typer.Typer(help="Protocoles et modèles de messages.", no_args_is_help=True)
+definitions_app = typer.Typer(
+    help="Protocoles, modèles de messages et fiches pratiques.", no_args_is_help=True
+)
 
 
 @definitions_app.command("check")
 def check_command() -> None:
-    """Vérifier protocoles et modèles ; encodage et segments de chaque SMS."""
+    """Vérifier protocoles, modèles et fiches ; encodage et segments de chaque SMS."""
     settings = load_settings()
     source = settings.definitions_dir or "définitions livrées"
     try:
@@ -33,6 +36,9 @@ def check_command() -> None:
         f"{len(report.sms)} SMS vérifiés (exercice, valeurs les plus longues), "
         f"{len(report.problems)} problème(s)."
     )
+    typer.echo(f"{report.fiches} fiche(s) pratique(s), {len(report.warnings)} à relire.")
+    for warning in report.warnings:
+        typer.echo(f"  ! {warning}")
     for problem in report.problems:
         typer.echo(f"  - {problem}", err=True)
     if report.problems:

@@ -1,13 +1,16 @@
 """``tocsin definitions check``: every template complete, strict in its variables,
 in GSM-7 when it is an SMS, and within its protocol's segment budget, counted on
-the longest plausible values of a drill (the longest header)."""
+the longest plausible values of a drill (the longest header); every fiche's links
+sound and its review recent."""
 
 from collections.abc import Mapping
+from datetime import date
 from string import Template
 
 from pydantic import BaseModel
 
 from definitions.event_type import EventType
+from definitions.fiches_check import fiche_problems, fiche_warnings
 from definitions.gsm7 import Encoding, is_gsm7, non_gsm7_characters, segments
 from definitions.loader import Definitions
 from definitions.messages import (
@@ -33,6 +36,9 @@ class SmsCheck(BaseModel):
 class CheckReport(BaseModel):
     sms: list[SmsCheck]
     problems: list[str]
+    fiches: int = 0
+    warnings: list[str] = []
+    """Worth doing, not blocking: a fiche due for review."""
 
 
 def _variable_problems(where: str, step: MessageStep, text: str) -> list[str]:
@@ -58,8 +64,14 @@ def _missing(event_type: EventType, templates: TemplateSet) -> list[str]:
     ]
 
 
-def check_definitions(definitions: Definitions) -> CheckReport:
-    report = CheckReport(sms=[], problems=[])
+def check_definitions(definitions: Definitions, today: date | None = None) -> CheckReport:
+    library = definitions.fiches
+    report = CheckReport(
+        sms=[],
+        problems=fiche_problems(library),
+        fiches=len(library.fiches),
+        warnings=fiche_warnings(library, today or date.today()),
+    )
     for event_type, templates in definitions.templates.items():
         limit = definitions.protocols[event_type].max_sms_segments
         report.problems += _missing(event_type, templates)

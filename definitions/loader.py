@@ -1,4 +1,4 @@
-"""Loading protocols and templates: the shipped files, then an operator's
+"""Loading protocols, templates and fiches: the shipped files, then an operator's
 overrides (``TOCSIN_DEFINITIONS_DIR``), merged key by key so that an override
 file only needs the values it changes."""
 
@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from definitions.event_type import EventType
+from definitions.fiches import FicheLibrary, load_fiches
 from definitions.messages import TemplateSet
 from definitions.protocol import Protocol
 from definitions.validation import describe_errors
@@ -30,6 +31,7 @@ class DefinitionsError(ValueError):
 class Definitions:
     protocols: dict[EventType, Protocol]
     templates: dict[EventType, TemplateSet]
+    fiches: FicheLibrary
 
 
 def _merge(base: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
@@ -110,6 +112,8 @@ def load_definitions(override_dir: Path | None = None) -> Definitions:
                 f"modèles de {event_type.value} : {line}"
                 for line in describe_errors(error.errors())
             ]
+    fiches = load_fiches(override_dir)
+    problems += fiches.problems
     if problems:
         raise DefinitionsError(problems)
-    return Definitions(protocols=protocols, templates=templates)
+    return Definitions(protocols=protocols, templates=templates, fiches=fiches)

@@ -64,6 +64,9 @@ _EMAIL = "representant-8@example.org"
 _ORGANISATION = "CIAS Communauté de communes du Pays de Pontchâteau Saint-Gildas-des-Bois"
 _CODE = "4821"
 _AREA = "Alpes-de-Haute-Provence (04) et 11 autres départements, 1250 communes"
+_FICHES = "    - Hébergement d'urgence et relogement : https://tocsin.example.org/fiches/x"
+"""Filled in when the templates are loaded (the deployment's address is not the
+workflow's to know): the fiches of the event's type."""
 
 
 @dataclass(frozen=True)
@@ -112,6 +115,7 @@ STEPS: dict[MessageStep, StepSpec] = {
             "area": _AREA,
             "competent_count": "3664",
             "uncovered_count": "21077",
+            "fiches": _FICHES,
         },
     ),
     MessageStep.SUPPORT_REQUEST: StepSpec(
@@ -123,6 +127,7 @@ STEPS: dict[MessageStep, StepSpec] = {
             "code": _CODE,
             "answer_url": "https://tocsin.example.org/r/" + "x" * 120,
             "link_validity": "7j",
+            "fiches": _FICHES,
         },
     ),
     MessageStep.SUPPORT_REMINDER: StepSpec(_SMS, {"code": _CODE}),

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from sqlalchemy import text
 from temporalio.client import Client
 
+from definitions.fiches import load_fiches
 from definitions.validation import describe_errors
 from gateway.access import ForbiddenError, Guards, NotSignedInError, document_roles
 from gateway.answer_pages import answer_router, page
@@ -28,6 +29,7 @@ from gateway.console.event_pages import EventPages, event_pages_router
 from gateway.console.login import LOGIN_PATH, login_router
 from gateway.console.phone_simulator import phone_simulator_router
 from gateway.event_routes import event_router
+from gateway.fiche_pages import fiche_router
 from gateway.metrics import client_metrics, refreshing_open_events
 from gateway.mobilisation_routes import mobilisation_router
 from gateway.questionnaire_pages import questionnaire_router
@@ -132,6 +134,7 @@ def create_app(
     public_url: str = "",
     link_secret: str = "",
     phone_simulator_sender: str | None = None,
+    definitions_dir: Path | None = None,
 ) -> FastAPI:
     """The gateway holds no state of its own: Temporal and the store are handed in.
     Twilio's webhooks are served only when an auth token can check their signature,
@@ -176,6 +179,7 @@ def create_app(
         event_pages_router(pages, store, guards),
         event_actions_router(client, store, pages, guards),
         declaration_router(client, store, task_queue, guards),
+        fiche_router(load_fiches(definitions_dir)),
     ]
     if webhooks:
         routers.append(twilio_router(webhooks))

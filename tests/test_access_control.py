@@ -46,9 +46,12 @@ OPEN_ROUTES = {
     "/q/{token}",
     "/webhooks/twilio/sms",
     "/webhooks/twilio/status",
+    "/fiches",
+    "/fiches/{slug}",
+    "/api/fiches",
 }
-"""Open to all: the login page, probes, the site's icon, and what checks its own
-signature."""
+"""Open to all: the login page, probes, the site's icon, the fiches pratiques (read
+from a link in a support request), and what checks its own signature."""
 PATH_VALUES = {
     "event_id": "inondation-20261122-abcd",
     "department": "35",

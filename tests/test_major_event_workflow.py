@@ -1,8 +1,10 @@
 """MajorEventWorkflow under the time-skipping server, with its real activities."""
 
+import asyncio
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -19,13 +21,16 @@ from operations import event_control
 from store import events
 from store.database import Store
 from tests.conftest import (
+    REPRESENTATIVES,
     Phone,
     candidates_asked,
+    plain_text,
     stand_down,
     start_event,
     until_department,
     until_status,
 )
+from worker.sandbox.smtp_server import MailSandbox
 from worker.temporal_workers import Messaging, running_workers
 from workflows.major_event import MajorEventWorkflow
 
@@ -42,6 +47,16 @@ async def _start(
     return await start_event(env.client, task_queue, declaration, event_id)
 
 
+async def _briefing(mail_sandbox: MailSandbox, address: str) -> EmailMessage:
+    """The representative's briefing, sent alongside the support requests."""
+    for _ in range(200):
+        for mail in mail_sandbox.sent_to(address):
+            if "briefing" in str(mail["Subject"]):
+                return mail
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"no briefing sent to {address}")
+
+
 def _in(phase: Phase) -> Callable[[EventStatus], bool]:
     return lambda status: status.phase is phase
 
@@ -53,6 +68,7 @@ async def test_event_walks_its_phases_and_closes(
     definitions: Definitions,
     messaging: Messaging,
     phone: Phone,
+    mail_sandbox: MailSandbox,
 ) -> None:
     store = store_with_network
     async with running_workers(time_skipping_env.client, store, task_queue, definitions, messaging):
@@ -83,6 +99,13 @@ async def test_event_walks_its_phases_and_closes(
             time_skipping_env.client, event_id, "59", lambda s: s.counts.requested == 1
         )
         assert [centre.name for centre in mobilisation.centres] == ["CCAS de Lille"]
+        catnat = "http://tocsin.test/fiches/catnat-assurances"
+        (support_request,) = mail_sandbox.sent_to("direction@example.org")
+        assert catnat in plain_text(support_request)
+        assert "http://tocsin.test/fiches?type=inondation" in plain_text(support_request)
+        briefing = await _briefing(mail_sandbox, f"{REPRESENTATIVES[0]}@example.org")
+        assert catnat in plain_text(briefing)
+        assert "/fiches/fgti" not in plain_text(briefing), "an attack's fiche"
 
         closed: EventStatus = await handle.execute_update(
             CLOSE_UPDATE,

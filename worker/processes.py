@@ -60,6 +60,7 @@ def gateway_app(
         public_url=settings.public_url,
         link_secret=settings.answer_link_secret(),
         phone_simulator_sender=(settings.twilio_from or "UNCCAS") if phone_simulator else None,
+        definitions_dir=settings.definitions_dir,
     )
 
 

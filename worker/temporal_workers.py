@@ -103,7 +103,7 @@ def build_workers(
         activities=[
             *EventRecordActivities(store).all,
             *CentreRecordActivities(store).all,
-            *EventPreparationActivities(store, definitions).all,
+            *EventPreparationActivities(store, definitions, messaging.answer_links.public_url).all,
             *PeopleActivities(store).all,
             *ReplyCodeActivities(store, messaging.answer_links).all,
             *MobilisationActivities(store).all,
