@@ -1,5 +1,6 @@
 """``tocsin directory``: import, export and the demo crisis directory."""
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -7,7 +8,12 @@ import typer
 
 from cli.common import checked_store, load_settings, read_store, refuse
 from definitions.directory import Directory
-from definitions.directory_csv import DirectoryImportError, read_directory, write_directory
+from definitions.directory_csv import (
+    DirectoryImportError,
+    read_directory,
+    write_directory,
+    write_workbook,
+)
 from definitions.phone_numbers import accepts_sms
 from definitions.territory import load_territory
 from store import directory as stored_directory
@@ -16,11 +22,18 @@ from worker.settings import Settings
 
 ORGANISATIONS_FILE = "organisations.csv"
 CONTACTS_FILE = "contacts.csv"
+WORKBOOK_FILE = "annuaire.xlsx"
+
+
+class ExportFormat(StrEnum):
+    CSV = "csv"
+    XLSX = "xlsx"
+
 
 directory_app = typer.Typer(help="Annuaire de crise : import, export, démo.", no_args_is_help=True)
 
 
-def import_files(settings: Settings, organisations: Path, contacts: Path) -> Directory:
+def import_files(settings: Settings, organisations: Path, contacts: Path | None) -> Directory:
     """All or nothing: raises DirectoryImportError with every problem found, and
     the directory in the database is replaced only when there is none."""
     directory = read_directory(organisations, contacts, load_territory())
@@ -34,7 +47,7 @@ def import_files(settings: Settings, organisations: Path, contacts: Path) -> Dir
     return directory
 
 
-def _import_or_refuse(settings: Settings, organisations: Path, contacts: Path) -> None:
+def _import_or_refuse(settings: Settings, organisations: Path, contacts: Path | None) -> None:
     try:
         directory = import_files(settings, organisations, contacts)
     except DirectoryImportError as error:
@@ -59,21 +72,38 @@ def _readable(path: Path) -> Path:
 
 @directory_app.command("import")
 def import_command(
-    organisations: Annotated[Path, typer.Argument(help="CSV des organisations")],
-    contacts: Annotated[Path, typer.Argument(help="CSV des contacts")],
+    organisations: Annotated[
+        Path,
+        typer.Argument(
+            help="organisations (CSV ou .xlsx), ou un classeur .xlsx aux feuilles "
+            "organisations et contacts"
+        ),
+    ],
+    contacts: Annotated[
+        Path | None, typer.Argument(help="contacts (CSV ou .xlsx), sauf classeur unique")
+    ] = None,
 ) -> None:
-    """Remplacer l'annuaire par ces deux fichiers (tout ou rien)."""
-    _import_or_refuse(load_settings(), _readable(organisations), _readable(contacts))
+    """Remplacer l'annuaire par ces fichiers (tout ou rien)."""
+    _import_or_refuse(
+        load_settings(), _readable(organisations), _readable(contacts) if contacts else None
+    )
 
 
 @directory_app.command("export")
 def export_command(
-    output_dir: Annotated[Path, typer.Option(help="dossier où écrire les deux CSV")] = Path(),
+    output_dir: Annotated[Path, typer.Option(help="dossier où écrire l'annuaire")] = Path(),
+    format_: Annotated[
+        ExportFormat,
+        typer.Option("--format", help="csv : deux fichiers ; xlsx : un classeur, deux feuilles"),
+    ] = ExportFormat.CSV,
 ) -> None:
-    """Écrire l'annuaire en organisations.csv et contacts.csv."""
+    """Écrire l'annuaire en organisations.csv et contacts.csv, ou en annuaire.xlsx."""
     directory = read_store(load_settings(), stored_directory.read_directory)
     output_dir.mkdir(parents=True, exist_ok=True)
-    write_directory(directory, output_dir / ORGANISATIONS_FILE, output_dir / CONTACTS_FILE)
+    if format_ is ExportFormat.XLSX:
+        write_workbook(directory, output_dir / WORKBOOK_FILE)
+    else:
+        write_directory(directory, output_dir / ORGANISATIONS_FILE, output_dir / CONTACTS_FILE)
     typer.echo(
         f"Annuaire exporté dans {output_dir} : {stored_directory.directory_summary(directory)}."
     )

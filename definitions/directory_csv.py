@@ -1,16 +1,17 @@
-"""Reading and writing the crisis directory as two CSV files.
+"""Reading and writing the crisis directory: two CSV files, two workbooks, or one
+workbook with the sheets ``organisations`` and ``contacts``.
 
-Reading is all or nothing: every problem of both files is collected (file, line,
-column, why) and the directory is only returned when there is none.
+Reading is all or nothing: every problem of both tables is collected (file or sheet,
+line, column, why) and the directory is only returned when there is none.
 """
 
 import csv
-import io
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Generic, TypeVar
 
+from openpyxl import Workbook
 from pydantic import BaseModel, ValidationError
 
 from definitions.directory import (
@@ -21,9 +22,27 @@ from definitions.directory import (
     Organisation,
     OrganisationKind,
 )
+from definitions.directory_readers import (
+    MAX_FILE_BYTES,
+    ImportProblem,
+    Table,
+    column_key,
+    is_workbook,
+    read_csv,
+    read_workbook,
+)
 from definitions.phone_numbers import phone_region
 from definitions.territory import Territory
 from definitions.validation import describe_error
+
+__all__ = [
+    "MAX_FILE_BYTES",
+    "DirectoryImportError",
+    "ImportProblem",
+    "read_directory",
+    "write_directory",
+    "write_workbook",
+]
 
 ORGANISATION_COLUMNS = (
     "id",
@@ -36,23 +55,9 @@ ORGANISATION_COLUMNS = (
     "phone",
 )
 CONTACT_COLUMNS = ("id", "organisation_id", "name", "role", "phone", "email", "roster_rank")
-MAX_FILE_BYTES = 20 * 1024 * 1024
+SHEETS = ("organisations", "contacts")
 
 Row = TypeVar("Row", bound=BaseModel)
-
-
-@dataclass(frozen=True)
-class ImportProblem:
-    file: str
-    line: int
-    column: str | None
-    why: str
-
-    def __str__(self) -> str:
-        where = f"{self.file}, ligne {self.line}"
-        if self.column:
-            where += f", colonne {self.column}"
-        return f"{where} : {self.why}"
 
 
 class DirectoryImportError(ValueError):
@@ -66,75 +71,68 @@ class _Parsed(Generic[Row]):
     rows: list[tuple[int, Row]]
     problems: list[ImportProblem]
     ids: set[str] | None
-    """Every id in the file, valid row or not, so that a contact of an organisation
-    whose row has a typo is not reported as an orphan too; None when the file
+    """Every id in the table, valid row or not, so that a contact of an organisation
+    whose row has a typo is not reported as an orphan too; None when the table
     could not be read at all."""
-
-
-def _decode(path: Path) -> str | ImportProblem:
-    size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
-        return ImportProblem(
-            path.name, 0, None, f"fichier trop gros ({size} octets, {MAX_FILE_BYTES} au plus)"
-        )
-    data = path.read_bytes()
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
-        return ImportProblem(path.name, line, None, "fichier non UTF-8 (caractère illisible)")
 
 
 Context = Callable[[Mapping[str, str]], dict[str, str]]
 
 
-def _parse(
-    path: Path, columns: tuple[str, ...], model: type[Row], context: Context
-) -> _Parsed[Row]:
-    text = _decode(path)
-    if isinstance(text, ImportProblem):
-        return _Parsed([], [text], None)
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [name.strip() for name in reader.fieldnames or []]
-    missing = [column for column in columns if column not in header]
+def _positions(table: Table, columns: tuple[str, ...]) -> dict[str, int] | ImportProblem:
+    """Where each wanted column is, its name matched without case, accents or spaces."""
+    keys = [column_key(name) for name in table.header]
+    missing = [column for column in columns if column not in keys]
     if missing:
-        why = f"colonne(s) manquante(s) : {', '.join(missing)}" if header else "fichier vide"
-        return _Parsed([], [ImportProblem(path.name, 1, None, why)], None)
-    reader.fieldnames = header
+        empty = not any(name.strip() for name in table.header)
+        why = "fichier vide" if empty else f"colonne(s) manquante(s) : {', '.join(missing)}"
+        return ImportProblem(table.source, 1, None, why)
+    return {column: keys.index(column) for column in columns}
+
+
+def _parse(
+    table: Table, columns: tuple[str, ...], model: type[Row], context: Context
+) -> _Parsed[Row]:
+    if table.problems and not table.header:
+        return _Parsed([], table.problems, None)
+    positions = _positions(table, columns)
+    if isinstance(positions, ImportProblem):
+        return _Parsed([], [*table.problems, positions], None)
     ids: set[str] = set()
-    parsed: _Parsed[Row] = _Parsed([], [], ids)
-    try:
-        for raw in reader:
-            values = {column: (raw.get(column) or "") for column in columns}
-            if not any(value.strip() for value in values.values()):
-                continue
-            ids.add(values["id"].strip())
-            try:
-                row = model.model_validate(values, context=context(values))
-                parsed.rows.append((reader.line_num, row))
-            except ValidationError as error:
-                parsed.problems += [
-                    ImportProblem(
-                        path.name, reader.line_num, str(detail["loc"][0]), describe_error(detail)
-                    )
-                    for detail in error.errors()
-                ]
-    except csv.Error as error:
-        parsed.problems.append(
-            ImportProblem(path.name, reader.line_num, None, f"CSV illisible : {error}")
-        )
+    parsed: _Parsed[Row] = _Parsed([], list(table.problems), ids)
+    blank_since: int | None = None
+    for line, cells in table.rows:
+        if not any(cell.strip() for cell in cells):
+            blank_since = blank_since or line
+            continue
+        if blank_since is not None:
+            why = "ligne vide au milieu du tableau : supprimez-la"
+            parsed.problems.append(ImportProblem(table.source, blank_since, None, why))
+            blank_since = None
+        values = {
+            column: cells[index] if index < len(cells) else ""
+            for column, index in positions.items()
+        }
+        ids.add(values["id"].strip())
+        try:
+            parsed.rows.append((line, model.model_validate(values, context=context(values))))
+        except ValidationError as error:
+            parsed.problems += [
+                ImportProblem(table.source, line, str(detail["loc"][0]), describe_error(detail))
+                for detail in error.errors()
+            ]
     return parsed
 
 
 def _duplicates(
-    file: str, rows: Iterable[tuple[int, str]], column: str, what: str
+    source: str, rows: Iterable[tuple[int, str]], column: str, what: str
 ) -> list[ImportProblem]:
     seen: dict[str, int] = {}
     problems = []
     for line, key in rows:
         if key in seen:
             problems.append(
-                ImportProblem(file, line, column, f"{what} déjà présent ligne {seen[key]}")
+                ImportProblem(source, line, column, f"{what} déjà présent ligne {seen[key]}")
             )
         else:
             seen[key] = line
@@ -261,10 +259,36 @@ def _with_department(organisation: Organisation, territory: Territory) -> Organi
     return organisation.model_copy(update={"department_code": department})
 
 
+def _table(path: Path) -> Table:
+    return read_workbook(path, ())[0] if is_workbook(path) else read_csv(path)
+
+
+def read_tables(organisations_path: Path, contacts_path: Path | None) -> tuple[Table, Table]:
+    """Two files (CSV or workbooks, first sheet), or one workbook with both sheets."""
+    if contacts_path is not None:
+        return _table(organisations_path), _table(contacts_path)
+    if is_workbook(organisations_path):
+        tables = read_workbook(organisations_path, SHEETS)
+    else:
+        tables = [read_csv(organisations_path)]
+    if len(tables) == len(SHEETS):
+        return tables[0], tables[1]
+    if tables[0].problems and not tables[0].header:
+        return tables[0], Table(tables[0].source, [])
+    why = (
+        "un seul fichier : un classeur .xlsx avec les feuilles organisations et contacts ; "
+        "sinon donnez les deux fichiers"
+    )
+    lone = Table(
+        organisations_path.name, [], problems=[ImportProblem(organisations_path.name, 0, None, why)]
+    )
+    return lone, Table(organisations_path.name, [])
+
+
 def read_directory(
-    organisations_path: Path, contacts_path: Path, territory: Territory
+    organisations_path: Path, contacts_path: Path | None, territory: Territory
 ) -> Directory:
-    """Both files, checked together; raises DirectoryImportError listing every problem.
+    """Both tables, checked together; raises DirectoryImportError listing every problem.
     A national phone number is read in the region of its organisation's department."""
     departments: dict[str, str | None] = {}
 
@@ -277,17 +301,20 @@ def read_directory(
         department = departments.get(values["organisation_id"].strip())
         return {PHONE_REGION: phone_region(department)}
 
+    organisations_table, contacts_table = read_tables(organisations_path, contacts_path)
     organisations = _parse(
-        organisations_path, ORGANISATION_COLUMNS, Organisation, organisation_context
+        organisations_table, ORGANISATION_COLUMNS, Organisation, organisation_context
     )
-    contacts = _parse(contacts_path, CONTACT_COLUMNS, Contact, contact_context)
+    if organisations.ids is None and contacts_path is None:
+        raise DirectoryImportError(organisations.problems)
+    contacts = _parse(contacts_table, CONTACT_COLUMNS, Contact, contact_context)
     problems = organisations.problems + contacts.problems
-    problems += _organisation_problems(organisations_path.name, organisations.rows, territory)
-    problems += _contact_problems(contacts_path.name, contacts.rows, organisations.ids)
+    problems += _organisation_problems(organisations_table.source, organisations.rows, territory)
+    problems += _contact_problems(contacts_table.source, contacts.rows, organisations.ids)
     if problems:
-        files = [organisations_path.name, contacts_path.name]
+        sources = [organisations_table.source, contacts_table.source]
         raise DirectoryImportError(
-            sorted(problems, key=lambda problem: (files.index(problem.file), problem.line))
+            sorted(problems, key=lambda problem: (sources.index(problem.file), problem.line))
         )
     return Directory(
         organisations=[_with_department(org, territory) for _, org in organisations.rows],
@@ -295,15 +322,42 @@ def read_directory(
     )
 
 
+def _cells(row: BaseModel, columns: tuple[str, ...]) -> list[str]:
+    values = row.model_dump(mode="json", include=set(columns))
+    return ["" if values[column] is None else str(values[column]) for column in columns]
+
+
 def _write(path: Path, columns: tuple[str, ...], rows: Iterable[BaseModel]) -> None:
     with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=columns, lineterminator="\n")
-        writer.writeheader()
-        for row in rows:
-            values = row.model_dump(mode="json", include=set(columns))
-            writer.writerow({key: "" if value is None else value for key, value in values.items()})
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows(_cells(row, columns) for row in rows)
 
 
 def write_directory(directory: Directory, organisations_path: Path, contacts_path: Path) -> None:
     _write(organisations_path, ORGANISATION_COLUMNS, directory.organisations)
     _write(contacts_path, CONTACT_COLUMNS, directory.contacts)
+
+
+def _sheet(
+    workbook: Workbook, name: str, columns: tuple[str, ...], rows: Iterable[BaseModel]
+) -> None:
+    sheet = workbook.create_sheet(name)
+    sheet.append(columns)
+    for row in rows:
+        sheet.append(_cells(row, columns))
+    for cells in sheet.iter_rows():
+        for cell in cells:
+            cell.number_format = "@"
+
+
+def write_workbook(directory: Directory, path: Path) -> None:
+    """One workbook, sheets ``organisations`` and ``contacts``, every cell text (so
+    that a spreadsheet keeps the leading 0 of codes and the + of phones)."""
+    workbook = Workbook()
+    first = workbook.active
+    assert first is not None
+    workbook.remove(first)
+    _sheet(workbook, "organisations", ORGANISATION_COLUMNS, directory.organisations)
+    _sheet(workbook, "contacts", CONTACT_COLUMNS, directory.contacts)
+    workbook.save(path)
