@@ -1,6 +1,11 @@
 """A fictional national crisis directory shaped like the real network, for demos
 and tests: same every time, phones only in the range ARCEP reserves for fiction
-(+33 6 39 98 xx xx), emails only at example.org."""
+(+33 6 39 98 xx xx), emails only at example.org.
+
+Every commune of the overseas departments has its CCAS (Mayotte's have no population
+figure in the territory data). Their contacts too have numbers of the metropolitan
+fiction range, written in international form: ARCEP reserves no fiction range in the
+overseas numbering plans."""
 
 from collections.abc import Iterator
 from itertools import count
@@ -15,6 +20,7 @@ from definitions.directory import (
 from definitions.territory import Territory
 
 CCAS_MIN_POPULATION = 3000
+OVERSEAS_PREFIX = "97"
 DEPUTY_MIN_POPULATION = 20_000
 CIAS_EVERY_NTH_EPCI = 3
 DEPARTMENTS_WITHOUT_UD = (3, 7, 9)
@@ -134,7 +140,8 @@ def _departmental(
 def _local(territory: Territory, people: _People) -> Iterator[tuple[Organisation, list[Contact]]]:
     with_ccas = set()
     for commune in sorted(territory.communes.values(), key=lambda c: c.insee_code):
-        if (commune.population or 0) < CCAS_MIN_POPULATION:
+        overseas = commune.department_code.startswith(OVERSEAS_PREFIX)
+        if (commune.population or 0) < CCAS_MIN_POPULATION and not overseas:
             continue
         with_ccas.add(commune.insee_code)
         ccas_id = f"ccas-{commune.insee_code}"
