@@ -80,7 +80,7 @@ class SmsActivities:
         self._ledger = OutboxLedger(store, Channel.SMS)
         self._twilio = twilio
         self._local = threading.local()
-        self._pace = SendingPace(per_second)
+        self._pace = SendingPace(store, Channel.SMS, per_second)
 
     def _client(self) -> Client:
         """One Twilio client per activity thread: requests sessions are not shared."""

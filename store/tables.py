@@ -305,3 +305,13 @@ class LoginFailureRow(SQLModel, table=True):
     login: str = Field(max_length=64, index=True)
     address: str = Field(max_length=64, index=True)
     at: datetime = Field(sa_column=_utc_column(index=True))
+
+
+class SendingScheduleRow(SQLModel, table=True):
+    """The next free moment at the provider for one channel, shared by every worker
+    process of a deployment (see store/sending_slots.py)."""
+
+    __tablename__ = "sending_schedule"
+
+    channel: str = Field(primary_key=True, max_length=8)
+    next_slot: float
