@@ -11,10 +11,13 @@ from sqlmodel import Session
 
 from cli.common import EXIT_FAILED, load_settings, read_store, refuse, write_store
 from definitions.accounts import AccountRequest, Password, Role
+from definitions.territory import load_territory
 from definitions.validation import describe_error, describe_validation_error
 from store import accounts, directory
 
-user_app = typer.Typer(help="Comptes de la console (permanence, représentants).")
+user_app = typer.Typer(
+    help="Comptes de la console (permanence, représentants, unions départementales)."
+)
 token_app = typer.Typer(help="Jetons d'API pour les scripts.")
 
 PasswordStdin = Annotated[
@@ -31,10 +34,14 @@ def _password(from_stdin: bool) -> str:
 @user_app.command("create")
 def create_user(
     login: Annotated[str, typer.Argument(help="identifiant de connexion (minuscules)")],
+    *,
     name: Annotated[str, typer.Option(help="nom affiché")],
-    role: Annotated[Role, typer.Option(help="staff ou representative")] = Role.STAFF,
+    role: Annotated[Role, typer.Option(help="staff, representative ou ud")] = Role.STAFF,
     contact: Annotated[
         str | None, typer.Option(help="contact de l'annuaire (pour un représentant)")
+    ] = None,
+    department: Annotated[
+        str | None, typer.Option(help="département d'une union départementale (ex. 59)")
     ] = None,
     password_stdin: PasswordStdin = False,
 ) -> None:
@@ -46,6 +53,7 @@ def create_user(
             name=name,
             role=role,
             contact_id=contact,
+            department=department,
             password=_password(password_stdin),
         )
     except ValidationError as error:
@@ -54,6 +62,8 @@ def create_user(
     def create(session: Session) -> str | None:
         if request.contact_id and directory.contact(session, request.contact_id) is None:
             return f"contact inconnu dans l'annuaire : {request.contact_id}"
+        if request.department and load_territory().department(request.department) is None:
+            return f"département inconnu : {request.department}"
         try:
             accounts.create_account(session, request, datetime.now(UTC))
         except accounts.AccountExistsError as error:
@@ -63,7 +73,8 @@ def create_user(
     problem = write_store(settings, create)
     if problem:
         refuse("Compte refusé :", [problem])
-    typer.echo(f"Compte créé : {request.login} ({request.role.label}).")
+    scope = f", département {request.department}" if request.department else ""
+    typer.echo(f"Compte créé : {request.login} ({request.role.label}{scope}).")
 
 
 @user_app.command("password")

@@ -1,5 +1,6 @@
 """Who is calling, and whether their role reaches the route. Staff reach every
-route; a representative reaches the events they represent now. A browser signs in
+route; a representative reaches the events they represent now; a departmental union
+(UD) the events of its department. A browser signs in
 with a session cookie and proves each change with its CSRF token; a script sends an
 API token, which a forged page cannot make a browser send."""
 
@@ -72,7 +73,8 @@ class _Identified:
     account: Account
     csrf_token: str | None
     represents_event: bool
-    """Whether the account represents the event in the path (asked only when it matters)."""
+    """Whether the account reaches the event in the path: represents it, or, for a UD,
+    the event touches its department (asked only when it matters)."""
 
 
 class RoleGuard:
@@ -118,6 +120,8 @@ class RoleGuard:
             and not identified.represents_event
         ):
             log.info("access.event_refused", login=caller.account.login, event_id=event_id)
+            if caller.account.role is Role.UD:
+                raise ForbiddenError("cet événement ne touche pas votre département")
             raise ForbiddenError("vous ne représentez pas UNCCAS pour cet événement")
         request.state.caller = caller
         return caller
@@ -144,26 +148,29 @@ class RoleGuard:
                 self.own_event
                 and account.role is not Role.STAFF
                 and event_id is not None
-                and accounts.represents(session, account, event_id)
+                and accounts.reaches_event(session, account, event_id)
             )
         return _Identified(account, csrf_token, represents)
 
 
 @dataclass(frozen=True)
 class Guards:
-    """The three doors of the gateway's protected routes."""
+    """The doors of the gateway's protected routes. ``declarer``: staff, and a UD
+    for its own department (the route checks the area)."""
 
     staff: Any
     event_member: Any
     anyone: Any
+    declarer: Any
 
     @classmethod
     def over(cls, store: Store) -> "Guards":
-        both = (Role.STAFF, Role.REPRESENTATIVE)
+        every = (Role.STAFF, Role.REPRESENTATIVE, Role.UD)
         return cls(
             staff=Depends(RoleGuard(store, (Role.STAFF,), own_event=False)),
-            event_member=Depends(RoleGuard(store, both, own_event=True)),
-            anyone=Depends(RoleGuard(store, both, own_event=False)),
+            event_member=Depends(RoleGuard(store, every, own_event=True)),
+            anyone=Depends(RoleGuard(store, every, own_event=False)),
+            declarer=Depends(RoleGuard(store, (Role.STAFF, Role.UD), own_event=False)),
         )
 
 

@@ -8,12 +8,14 @@ from fastapi import APIRouter, Body, status
 from pydantic import BaseModel, Field
 from temporalio.client import Client
 
-from definitions.accounts import Account
+from definitions.accounts import Account, Role
 from definitions.crisis_log import CrisisLogEntry
+from definitions.department_scope import declaration_within
 from definitions.designation import RepresentativeChange
 from definitions.event import CloseRequest, EventDeclaration
 from definitions.event_status import EventStatus
-from gateway.access import CallerOf, Guards
+from definitions.territory import load_territory
+from gateway.access import CallerOf, ForbiddenError, Guards
 from gateway.api_common import EventIdPath
 from operations import event_control
 from store import accounts
@@ -61,13 +63,23 @@ def event_router(client: Client, store: Store, task_queue: str, guards: Guards) 
 
     @router.get("/api/events", dependencies=[guards.anyone])
     def list_events(caller: CallerOf) -> list[EventSummary]:
-        """Active events first, newest first; a representative sees only theirs."""
+        """Active events first, newest first; a representative sees only theirs, a
+        departmental union those of its department."""
         with store.session() as session:
             rows = accounts.visible_events(session, caller.account)
         return [EventSummary(event_id=row.id, **row.model_dump(exclude={"id"})) for row in rows]
 
-    @router.post("/api/events", status_code=status.HTTP_201_CREATED, dependencies=[guards.staff])
+    @router.post("/api/events", status_code=status.HTTP_201_CREATED, dependencies=[guards.declarer])
     async def declare_event(declaration: EventDeclaration, caller: CallerOf) -> EventCreated:
+        """A departmental union declares only within its own department."""
+        account = caller.account
+        if account.role is Role.UD and not declaration_within(
+            declaration, account.department or "", load_territory()
+        ):
+            raise ForbiddenError(
+                f"une union départementale ne déclare que dans son département "
+                f"({account.department})"
+            )
         event_id = await event_control.activate(client, task_queue, declaration, caller.actor)
         log.info("api.event_declared", event_id=event_id, type=declaration.type.value)
         return EventCreated(event_id=event_id, status_url=f"/api/events/{event_id}")

@@ -14,6 +14,8 @@ from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from definitions.accounts import Account, AccountRequest, ApiTokenInfo, Role
+from definitions.department_scope import area_departments
+from definitions.territory import load_territory
 from store.tables import (
     AccountRow,
     ApiTokenRow,
@@ -61,7 +63,12 @@ def _digest(secret: str) -> str:
 def _account(row: AccountRow) -> Account:
     assert row.id is not None
     return Account(
-        id=row.id, login=row.login, name=row.name, role=Role(row.role), contact_id=row.contact_id
+        id=row.id,
+        login=row.login,
+        name=row.name,
+        role=Role(row.role),
+        contact_id=row.contact_id,
+        department=row.department,
     )
 
 
@@ -73,6 +80,7 @@ def create_account(session: Session, request: AccountRequest, now: datetime) -> 
         name=request.name,
         role=request.role.value,
         contact_id=request.contact_id,
+        department=request.department,
         password_hash=HASHER.hash(request.password),
         created_at=now,
     )
@@ -186,6 +194,7 @@ TOKEN_ACCOUNT = (
         col(AccountRow.name),
         col(AccountRow.role),
         col(AccountRow.contact_id),
+        col(AccountRow.department),
     )
     .join(ApiTokenRow, col(ApiTokenRow.account_id) == col(AccountRow.id))
     .where(
@@ -240,13 +249,30 @@ def represents(session: Session, account: Account, event_id: str) -> bool:
     return row is not None and row.contact_id == account.contact_id
 
 
+def _in_department(row: EventRow, department: str | None) -> bool:
+    return department in area_departments(row.communes, row.departments, load_territory())
+
+
+def reaches_event(session: Session, account: Account, event_id: str) -> bool:
+    """Whether a representative represents the event now, or whether the event
+    touches a departmental union's department."""
+    if account.role is Role.UD:
+        row = session.get(EventRow, event_id)
+        return row is not None and _in_department(row, account.department)
+    return represents(session, account, event_id)
+
+
 def visible_events(session: Session, account: Account) -> list[EventRow]:
-    """Active events first, newest first; a representative sees only theirs."""
+    """Active events first, newest first; a representative sees only theirs, a
+    departmental union those of its department."""
     query = select(EventRow)
-    if account.role is not Role.STAFF:
+    if account.role is Role.REPRESENTATIVE:
         query = query.join(
             RepresentativeRow, col(RepresentativeRow.event_id) == col(EventRow.id)
         ).where(RepresentativeRow.contact_id == (account.contact_id or ""))
     closed_last = case((col(EventRow.closed_at).is_(None), 0), else_=1)
     query = query.order_by(closed_last, col(EventRow.declared_at).desc())
-    return list(session.exec(query).all())
+    rows = list(session.exec(query).all())
+    if account.role is Role.UD:
+        return [row for row in rows if _in_department(row, account.department)]
+    return rows

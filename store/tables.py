@@ -266,6 +266,7 @@ class AccountRow(SQLModel, table=True):
     name: str = Field(max_length=200)
     role: str = Field(max_length=32)
     contact_id: str | None = Field(default=None, max_length=64, index=True)
+    department: str | None = Field(default=None, max_length=3)
     password_hash: str = Field(max_length=200)
     created_at: datetime = Field(sa_column=_utc_column())
 

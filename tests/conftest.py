@@ -309,7 +309,11 @@ class Phone:
 
 
 def create_account(
-    store: Store, login: str, role: Role = Role.STAFF, contact_id: str | None = None
+    store: Store,
+    login: str,
+    role: Role = Role.STAFF,
+    contact_id: str | None = None,
+    department: str | None = None,
 ) -> None:
     """An account whose password is ``ACCOUNT_PASSWORD``."""
     request = AccountRequest(
@@ -317,6 +321,7 @@ def create_account(
         name=login.capitalize(),
         role=role,
         contact_id=contact_id,
+        department=department,
         password=ACCOUNT_PASSWORD,
     )
     with store.session() as session:
@@ -325,11 +330,15 @@ def create_account(
 
 
 def api_headers(
-    store: Store, role: Role = Role.STAFF, contact_id: str | None = None, login: str = ""
+    store: Store,
+    role: Role = Role.STAFF,
+    contact_id: str | None = None,
+    login: str = "",
+    department: str | None = None,
 ) -> dict[str, str]:
     """The header of a script calling the API with a new account's token."""
     login = login or f"{role.value}-{uuid.uuid4().hex[:8]}"
-    create_account(store, login, role, contact_id)
+    create_account(store, login, role, contact_id, department)
     with store.session() as session:
         token, _ = accounts.create_token(session, login, "tests", datetime.now(UTC))
         session.commit()

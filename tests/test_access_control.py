@@ -10,13 +10,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+import pytest
 import pytest_asyncio
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
+from pydantic import ValidationError
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from definitions.accounts import Role
+from definitions.accounts import AccountRequest, Role
 from definitions.designation import RepresentativeClaim
 from definitions.event import EventDeclaration
 from definitions.event_type import EventType
@@ -116,6 +118,13 @@ async def test_no_session_and_wrong_role_are_refused_everywhere(
 ) -> None:
     app = _app(dev_env.client, store_with_network)
     representative = api_headers(store_with_network, Role.REPRESENTATIVE, REPRESENTATIVE)
+    other_ud = api_headers(store_with_network, Role.UD, department="62")
+    record_event(
+        store_with_network,
+        PATH_VALUES["event_id"],
+        EventDeclaration(type=EventType.INONDATION, communes=["35006"], title="Crue"),
+        datetime.now(UTC),
+    )
     checked = 0
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as gateway:
@@ -134,6 +143,9 @@ async def test_no_session_and_wrong_role_are_refused_everywhere(
             if refused_to_representative:
                 as_representative = await gateway.request(method, path, headers=representative)
                 assert as_representative.status_code == 403, (method, path)
+            if Role.UD not in guard.roles or guard.own_event:
+                as_other_ud = await gateway.request(method, path, headers=other_ud)
+                assert as_other_ud.status_code == 403, (method, path)
             checked += 1
     assert checked >= 30
 
@@ -318,3 +330,58 @@ async def test_a_new_password_signs_out_every_browser(
         session.commit()
     assert (await gateway.get("/api/me")).status_code == 401
     assert (await gateway.get("/")).headers["location"] == "/connexion?next=%2F"
+
+
+async def test_a_departmental_union_declares_and_sees_its_department_only(
+    gateway: httpx.AsyncClient, store_with_network: Store
+) -> None:
+    nord = api_headers(store_with_network, Role.UD, login="ud-nord", department="59")
+    drill = {"type": "inondation", "communes": ["59350"], "title": "Exercice Deûle"}
+    declared = await gateway.post("/api/events", json={**drill, "exercise": True}, headers=nord)
+    assert declared.status_code == 201, declared.text
+    assert declared.json()["event_id"].startswith("inondation-")
+    arras = {"type": "inondation", "communes": ["62041"], "title": "Crue de la Scarpe"}
+    refused = await gateway.post("/api/events", json=arras, headers=nord)
+    assert refused.status_code == 403
+    assert refused.json()["detail"].endswith("son département (59)")
+    both = {**drill, "departments": ["62"]}
+    assert (await gateway.post("/api/events", json=both, headers=nord)).status_code == 403
+
+    now = datetime.now(UTC)
+    lille = EventDeclaration(type=EventType.INONDATION, communes=["59350"], title="Crue")
+    arras_event = EventDeclaration(type=EventType.INONDATION, departments=["62"], title="Crue")
+    record_event(store_with_network, "inondation-20261122-nord", lille, now)
+    record_event(store_with_network, "inondation-20261122-pdc", arras_event, now)
+    listed = await gateway.get("/api/events", headers=nord)
+    assert [event["event_id"] for event in listed.json()] == ["inondation-20261122-nord"]
+    own = await gateway.get("/api/events/inondation-20261122-nord/crisis-log", headers=nord)
+    assert own.status_code == 200
+    other = await gateway.get("/api/events/inondation-20261122-pdc/crisis-log", headers=nord)
+    assert other.status_code == 403
+    assert other.json()["detail"] == "cet événement ne touche pas votre département"
+    closing = await gateway.post("/api/events/inondation-20261122-nord/close", headers=nord)
+    assert closing.status_code == 403, "closing stays with UNCCAS's on-call staff"
+    me = (await gateway.get("/api/me", headers=nord)).json()
+    assert (me["role"], me["department"]) == ("ud", "59")
+
+
+def test_a_ud_account_names_a_known_department(store_with_network: Store, tmp_path: Path) -> None:
+    created = _tocsin(
+        store_with_network,
+        tmp_path,
+        *("user", "create", "ud-nord", "--name", "UDCCAS du Nord", "--role", "ud"),
+        *("--department", "59", "--password-stdin"),
+        stdin=PASSWORD + "\n",
+    )
+    assert created.returncode == 0, created.stderr
+    assert "union départementale, département 59" in created.stdout
+    unknown = _tocsin(
+        store_with_network,
+        tmp_path,
+        *("user", "create", "ud-x", "--name", "X", "--role", "ud", "--department", "99"),
+        "--password-stdin",
+        stdin=PASSWORD + "\n",
+    )
+    assert unknown.returncode == 2 and "département inconnu : 99" in unknown.stderr
+    with pytest.raises(ValidationError, match="nomme son département"):
+        AccountRequest(login="ud-y", name="Y", role=Role.UD, password=PASSWORD)
