@@ -261,7 +261,11 @@ def dev(
     temporal_port: Annotated[int | None, typer.Option(help="port gRPC de Temporal")] = None,
     temporal_ui_port: Annotated[int | None, typer.Option(help="port de Temporal UI")] = None,
     state_dir: Annotated[Path | None, typer.Option(help="dossier d'état local")] = None,
+    *,
     demo: Annotated[bool, typer.Option("--demo", help="dérouler un événement de démo")] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", help="afficher aussi les journaux (sinon : dev.log)")
+    ] = False,
 ) -> None:
     """Tout en un pour essayer Tocsin : serveur Temporal, worker et passerelle."""
     settings = load_settings(
@@ -272,7 +276,7 @@ def dev(
     )
     from worker.dev_stack import run_dev_stack
 
-    finish(asyncio.run(run_dev_stack(settings, demo)))
+    finish(asyncio.run(run_dev_stack(settings, demo, verbose=verbose)))
 
 
 @app.command()

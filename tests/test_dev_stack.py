@@ -8,6 +8,7 @@ import re
 import signal
 import sqlite3
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -26,6 +27,8 @@ from worker.ports import free_port, is_port_busy
 
 TOCSIN = str(SCRIPTS / "tocsin")
 START_TIMEOUT = 60.0
+TERMINAL_LINES = 24
+"""What ``tocsin dev`` may print, both streams together, until it is ready."""
 
 
 def _descendants(pid: int) -> set[int]:
@@ -94,12 +97,14 @@ class DevStack:
             self.dev_command(),
             env=self.env,
             stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
             text=True,
         )
         try:
             self._wait_healthy(process)
             self.banner = self._read_banner(process)
+            assert process.stdout is not None
+            threading.Thread(target=process.stdout.read, daemon=True).start()
             children = _descendants(process.pid)
             assert children, "tocsin dev started no Temporal server"
             yield children
@@ -198,9 +203,17 @@ def _nord_centres_as_json(stack: DevStack, event_id: str) -> None:
     assert nord["counts"]["centres"] == len(nord["centres"])
 
 
+def _calm_terminal(stack: DevStack) -> None:
+    """Addresses on one screen; the log lines in the state folder's dev.log."""
+    assert len(stack.banner.splitlines()) <= TERMINAL_LINES, stack.banner
+    assert "Traceback" not in stack.banner and "[info" not in stack.banner
+    assert "dev.ready" in (stack.state_dir / "dev.log").read_text()
+
+
 def test_activate_status_close_and_restart(stack: DevStack) -> None:
     _demo_directory_on_a_new_database(stack)
     with stack.running():
+        _calm_terminal(stack)
         activated = stack.command(
             "activate",
             "--type",

@@ -1,7 +1,10 @@
-"""``tocsin dev``: Temporal dev server, worker and gateway in one command."""
+"""``tocsin dev``: Temporal dev server, worker and gateway in one command. Its
+terminal tells the story (addresses, the demo's steps, warnings); every log line
+goes to ``dev.log`` in the state folder, and to the terminal too with --verbose."""
 
 import asyncio
 import contextlib
+import logging
 import secrets
 from datetime import UTC, datetime
 
@@ -15,7 +18,7 @@ from store.database import Store
 from worker.asgi_server import AsgiServer, AsgiServerError
 from worker.demo import run_demo
 from worker.dev_server import DevServerError, TemporalDevServer
-from worker.logging import say
+from worker.logging import log_to_file, say
 from worker.ports import busy_ports_message
 from worker.process_signals import run_until_stopped, stop_on_signals
 from worker.processes import gateway_app, load_definitions_or_explain, open_upgraded_store
@@ -26,7 +29,7 @@ from worker.temporal_workers import build_workers, messaging_from
 log = structlog.get_logger(__name__)
 
 DEMO_CLOSE_AFTER_SECONDS = 20.0
-
+LOG_FILE = "dev.log"
 
 DEMO_LOGIN = "permanence"
 
@@ -42,6 +45,7 @@ def _banner(settings: Settings, sandboxes: SandboxProviders, password: str) -> s
         f"  Temporal        : {settings.temporal_address} "
         f"(espace de noms {settings.temporal_namespace})",
         f"  Dossier d'état  : {settings.state_dir}",
+        f"  Journaux        : {settings.state_dir / LOG_FILE} (--verbose : ici aussi)",
         *sandboxes.describe(),
     ]
     exports = []
@@ -55,7 +59,7 @@ def _banner(settings: Settings, sandboxes: SandboxProviders, password: str) -> s
     return "\n".join(lines)
 
 
-async def run_dev_stack(settings: Settings, demo: bool) -> int:
+async def run_dev_stack(settings: Settings, demo: bool, *, verbose: bool = False) -> int:
     busy = busy_ports_message(
         "127.0.0.1",
         {
@@ -71,6 +75,9 @@ async def run_dev_stack(settings: Settings, demo: bool) -> int:
     if definitions is None:
         return 1
     settings.state_dir.mkdir(parents=True, exist_ok=True)
+    log_to_file(
+        settings.state_dir / LOG_FILE, terminal_level=logging.NOTSET if verbose else logging.WARNING
+    )
     store = open_upgraded_store(settings)
     if store is None:
         return 1

@@ -11,6 +11,7 @@ gone (the reader of a pipe ended, the window closed): it must still stop in orde
 import contextlib
 import logging
 import sys
+from pathlib import Path
 from typing import Any, TextIO
 
 import structlog
@@ -59,30 +60,18 @@ class _TerminalHandler(logging.StreamHandler[TextIO]):
             super().handleError(record)
 
 
-def configure_logging(log_format: LogFormat = LogFormat.CONSOLE, level: str = "INFO") -> None:
-    shared: list[Any] = [
-        structlog.contextvars.merge_contextvars,
-        structlog.stdlib.add_log_level,
-        structlog.stdlib.add_logger_name,
-        structlog.processors.TimeStamper(fmt="iso", utc=True),
-        _event_id_from_temporal,
-    ]
-    renderer: Any = (
-        structlog.processors.JSONRenderer()
-        if log_format is LogFormat.JSON
-        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
-    )
-    structlog.configure(
-        processors=[
-            *shared,
-            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
-        ],
-        logger_factory=structlog.stdlib.LoggerFactory(),
-        wrapper_class=structlog.stdlib.BoundLogger,
-        cache_logger_on_first_use=True,
-    )
-    formatter = structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=shared,
+SHARED_PROCESSORS: list[Any] = [
+    structlog.contextvars.merge_contextvars,
+    structlog.stdlib.add_log_level,
+    structlog.stdlib.add_logger_name,
+    structlog.processors.TimeStamper(fmt="iso", utc=True),
+    _event_id_from_temporal,
+]
+
+
+def _formatter(renderer: Any) -> logging.Formatter:
+    return structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=SHARED_PROCESSORS,
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.format_exc_info,
@@ -90,8 +79,25 @@ def configure_logging(log_format: LogFormat = LogFormat.CONSOLE, level: str = "I
             renderer,
         ],
     )
+
+
+def configure_logging(log_format: LogFormat = LogFormat.CONSOLE, level: str = "INFO") -> None:
+    renderer: Any = (
+        structlog.processors.JSONRenderer()
+        if log_format is LogFormat.JSON
+        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+    )
+    structlog.configure(
+        processors=[
+            *SHARED_PROCESSORS,
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
     handler = _TerminalHandler(sys.stderr)
-    handler.setFormatter(formatter)
+    handler.setFormatter(_formatter(renderer))
     workflow.logger.workflow_info_on_message = False
     activity.logger.activity_info_on_message = False
     root = logging.getLogger()
@@ -99,3 +105,15 @@ def configure_logging(log_format: LogFormat = LogFormat.CONSOLE, level: str = "I
     root.setLevel(level.upper())
     for noisy in ("httpx", "uvicorn.access", "alembic.runtime.migration", "twilio.http_client"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def log_to_file(path: Path, *, terminal_level: int = logging.WARNING) -> None:
+    """Every log line to ``path`` (plain text, appended); the terminal keeps only
+    lines from ``terminal_level`` up, so that ``tocsin dev`` can tell its story."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    to_file = logging.FileHandler(path, encoding="utf-8")
+    to_file.setFormatter(_formatter(structlog.dev.ConsoleRenderer(colors=False)))
+    root = logging.getLogger()
+    for handler in root.handlers:
+        handler.setLevel(terminal_level)
+    root.addHandler(to_file)
