@@ -58,10 +58,12 @@ PARKED_KEPT = timedelta(days=1)
 
 
 class RecordedDelivery(NamedTuple):
-    """A delivery callback recorded on its message, and the task its workflow
-    awaits an answer for, when the workflow is to hear of it."""
+    """A delivery callback recorded on its message, whether it moved the message
+    forward, and the task its workflow awaits an answer for, when the workflow is
+    to hear of it (once: only a callback that moved the message is told)."""
 
     entry: OutboxEntry
+    moved: bool
     task: ReplyCodeRow | None
 
 
@@ -240,18 +242,21 @@ class TwilioWebhooks:
         """In a thread, with the task to tell in the same session: a delivery
         callback does no store work in the event loop, where the replies wait."""
         with self._store.session() as session:
-            entry = outbox.record_delivery(
+            callback = outbox.record_delivery(
                 session, message_sid, delivery, error_code, datetime.now(UTC)
             )
-            recorded = None if entry is None else self._recorded(session, entry, delivery)
+            recorded = None if callback is None else self._recorded(session, callback, delivery)
             session.commit()
         return recorded
 
     @staticmethod
-    def _recorded(session: Session, entry: OutboxEntry, delivery: OutboxStatus) -> RecordedDelivery:
-        told = _told_to_workflow(entry, delivery)
+    def _recorded(
+        session: Session, callback: outbox.RecordedCallback, delivery: OutboxStatus
+    ) -> RecordedDelivery:
+        entry = callback.entry
+        told = callback.moved and _told_to_workflow(entry, delivery)
         task = reply_codes.awaiting_message(session, entry.recipient, entry.key) if told else None
-        return RecordedDelivery(entry, task)
+        return RecordedDelivery(entry, callback.moved, task)
 
     def _park(self, message_sid: str, delivery: OutboxStatus, error_code: str | None) -> None:
         with self._store.session() as session:
@@ -273,10 +278,10 @@ class TwilioWebhooks:
         for receipt in waiting:
             try:
                 with self._store.session() as session:
-                    entry = parked_receipts.land(session, receipt, now)
-                    if entry is None:
+                    callback = parked_receipts.land(session, receipt, now)
+                    if callback is None:
                         continue
-                    recorded = self._recorded(session, entry, receipt.status)
+                    recorded = self._recorded(session, callback, receipt.status)
                     session.commit()
             except SQLAlchemyError as error:
                 log.warning("webhook.parked_receipt_unlanded", error=str(error))
@@ -324,8 +329,12 @@ class TwilioWebhooks:
         return Response(status_code=status.HTTP_204_NO_CONTENT)
 
     async def _tell(self, receipt: RecordedDelivery, delivery: OutboxStatus) -> None:
-        """The metrics, and the task's workflow when it is to hear of it."""
+        """The metrics, and the task's workflow when it is to hear of it; a callback
+        that came late or again is only kept in the message's history."""
         entry = receipt.entry
+        if not receipt.moved:
+            log.info("sms.delivery_kept", step=entry.step, status=delivery, now=entry.status)
+            return
         log.info("sms.delivery", event_id=entry.event_id, step=entry.step, status=delivery)
         self._count(delivery)
         if receipt.task is not None:

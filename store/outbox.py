@@ -14,9 +14,10 @@ from sqlalchemy import Row, bindparam, func, insert, select, update
 from sqlmodel import Session
 
 from definitions.outgoing import Channel, OutboxEntry, OutboxStatus
-from store.tables import OutboxRow, table_of
+from store.tables import OutboxCallbackRow, OutboxRow, table_of
 
 _outbox = table_of(OutboxRow)
+_callbacks = table_of(OutboxCallbackRow)
 _KEYS_PER_QUERY = 500
 
 
@@ -31,6 +32,16 @@ class OutboxClaim:
     recipient: str
     body: str
     subject: str | None = None
+
+
+@dataclass(frozen=True)
+class OutboxCallback:
+    """One delivery callback as received; ``applied`` when it moved the status."""
+
+    status: OutboxStatus
+    error_code: str | None
+    applied: bool
+    received_at: datetime
 
 
 @dataclass(frozen=True)
@@ -133,17 +144,77 @@ def mark_all(session: Session, marks: Sequence[OutboxMark], now: datetime) -> No
     )
 
 
+_STAGE = {
+    OutboxStatus.PENDING: 0,
+    OutboxStatus.SENDING: 1,
+    OutboxStatus.QUEUED: 2,
+    OutboxStatus.SENT: 3,
+    OutboxStatus.DELIVERED: 4,
+    OutboxStatus.UNDELIVERED: 4,
+    OutboxStatus.FAILED: 4,
+}
+"""Twilio's order, ``queued < sending < sent < delivered | undelivered | failed``
+(its ``sending`` is the outbox's ``sent``); the last stage is final."""
+
+
+def _earlier_than(status: OutboxStatus) -> list[str]:
+    return [earlier.value for earlier, stage in _STAGE.items() if stage < _STAGE[status]]
+
+
+@dataclass(frozen=True)
+class RecordedCallback:
+    """A message after one of its delivery callbacks; ``moved`` when the callback
+    took it forward (a late or repeated one does not)."""
+
+    entry: OutboxEntry
+    moved: bool
+
+
 def record_delivery(
     session: Session, provider_id: str, status: OutboxStatus, error_code: str | None, now: datetime
-) -> OutboxEntry | None:
-    """A provider's status callback; None when the message is not Tocsin's."""
+) -> RecordedCallback | None:
+    """A provider's status callback, kept in the message's history; its status only
+    moves forward, so a late ``sent`` never overwrites ``delivered`` and a final
+    status stays. None when the message is not Tocsin's."""
     key = session.execute(
         select(_outbox.c.idempotency_key).where(_outbox.c.provider_id == provider_id)
     ).scalar()
     if key is None:
         return None
-    mark_all(session, [OutboxMark(key, status, error_code=error_code)], now)
-    return _rows_by_key(session, [key])[key]
+    moved = session.connection().execute(
+        update(_outbox)
+        .where(_outbox.c.idempotency_key == key, _outbox.c.status.in_(_earlier_than(status)))
+        .values(
+            status=status.value,
+            updated_at=now,
+            error_code=func.coalesce(error_code, _outbox.c.error_code),
+        )
+    )
+    session.execute(
+        insert(_callbacks).values(
+            outbox_key=key,
+            provider_id=provider_id,
+            status=status.value,
+            error_code=error_code,
+            applied=moved.rowcount == 1,
+            received_at=now,
+        )
+    )
+    return RecordedCallback(_rows_by_key(session, [key])[key], moved.rowcount == 1)
+
+
+def callbacks(session: Session, key: str) -> list[OutboxCallback]:
+    """A message's delivery callbacks, in the order they were received."""
+    query = select(_callbacks).where(_callbacks.c.outbox_key == key).order_by(_callbacks.c.id)
+    return [
+        OutboxCallback(
+            status=OutboxStatus(row.status),
+            error_code=row.error_code,
+            applied=row.applied,
+            received_at=row.received_at,
+        )
+        for row in session.execute(query)
+    ]
 
 
 def entries(session: Session, event_id: str | None = None, limit: int = 50) -> list[OutboxEntry]:

@@ -10,7 +10,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, delete, select
 
-from definitions.outgoing import OutboxEntry, OutboxStatus
+from definitions.outgoing import OutboxStatus
 from store import outbox
 from store.conflict_inserts import insert_new
 from store.tables import OutboxRow, ParkedReceiptRow, table_of
@@ -55,7 +55,7 @@ def landable(session: Session, limit: int) -> list[ParkedReceipt]:
     ]
 
 
-def land(session: Session, receipt: ParkedReceipt, now: datetime) -> OutboxEntry | None:
+def land(session: Session, receipt: ParkedReceipt, now: datetime) -> outbox.RecordedCallback | None:
     """Records a landable receipt on its message and forgets it; None when another
     gateway took it first. In a session of its own, committed only on success."""
     taken = session.exec(

@@ -316,3 +316,18 @@ class SendingScheduleRow(SQLModel, table=True):
 
     channel: str = Field(primary_key=True, max_length=8)
     next_slot: float
+
+
+class OutboxCallbackRow(SQLModel, table=True):
+    """A delivery callback as the provider posted it for a message, and whether it
+    moved the message's status (callbacks come in any order)."""
+
+    __tablename__ = "outbox_callbacks"
+
+    id: int | None = Field(default=None, primary_key=True)
+    outbox_key: str = Field(max_length=300, index=True)
+    provider_id: str = Field(max_length=200)
+    status: str = Field(max_length=16)
+    error_code: str | None = Field(default=None, max_length=32)
+    applied: bool
+    received_at: datetime = Field(sa_column=_utc_column())

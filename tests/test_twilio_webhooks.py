@@ -1,6 +1,7 @@
 """Twilio's webhooks: signatures, replays, replies, opt-out and delivery callbacks."""
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
@@ -10,6 +11,7 @@ import pytest_asyncio
 from sqlmodel import select
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
+from temporalio.worker import Worker
 from twilio.request_validator import RequestValidator
 
 from definitions.awaited_replies import AwaitedRecipient, AwaitedTask
@@ -26,6 +28,7 @@ from store import outbox, parked_receipts, reply_codes
 from store.database import Store
 from store.tables import InboundSmsRow, ParkedReceiptRow
 from tests.conftest import TWILIO_AUTH_TOKEN, Phone, in_process_gateway, sms_sender
+from tests.receipt_counter import ReceiptCounterWorkflow
 from worker.sandbox.twilio_server import Fault, TwilioSandbox
 
 PUBLIC_URL = "https://tocsin.example.org"
@@ -54,8 +57,8 @@ async def _sms(
     )
 
 
-async def _receipt(gateway: httpx.AsyncClient, sid: str) -> int:
-    params = {"MessageSid": sid, "MessageStatus": "delivered", "To": PHONE}
+async def _receipt(gateway: httpx.AsyncClient, sid: str, status: str = "delivered") -> int:
+    params = {"MessageSid": sid, "MessageStatus": status, "To": PHONE}
     path = "/webhooks/twilio/status"
     return (await gateway.post(path, data=params, headers=_signed(path, params))).status_code
 
@@ -237,3 +240,48 @@ async def test_an_answer_to_a_workflow_that_has_ended_is_told_so_and_closes_its_
     with store.session() as session:
         [row] = reply_codes.codes_of_phone(session, PHONE)
     assert row.closed_at is not None
+
+
+async def test_callbacks_out_of_order_leave_the_message_delivered_and_tell_its_workflow_once(
+    time_skipping_env: WorkflowEnvironment, gateway: httpx.AsyncClient, store: Store
+) -> None:
+    """Twilio may post a message's callbacks in any order, and again: the status only
+    moves forward, every callback is kept in the outbox, and the workflow awaiting
+    the answer hears of the delivery once."""
+    client = time_skipping_env.client
+    queue = f"receipts-{uuid.uuid4()}"
+    async with Worker(client, task_queue=queue, workflows=[ReceiptCounterWorkflow]):
+        handle = await client.start_workflow(ReceiptCounterWorkflow.run, id=queue, task_queue=queue)
+        key = idempotency_key(handle.id, "support_request", "c-1", Channel.SMS)
+        claim = outbox.OutboxClaim(key, "e", Channel.SMS, "support_request", PHONE, "x")
+        task = AwaitedTask(
+            task_key="ccas-29019",
+            keywords=[ReplyKeyword.MOBILISED],
+            recipients=[AwaitedRecipient(contact_id="c-1", phone=PHONE)],
+        )
+        with store.session() as session:
+            now = datetime.now(UTC)
+            outbox.claim_all(session, [claim], now)
+            outbox.mark_all(session, [outbox.OutboxMark(key, OutboxStatus.QUEUED, "SMorder")], now)
+            reply_codes.open_codes(session, handle.id, "e", [task], now)
+            session.commit()
+        for status in ("delivered", "sent", "queued", "delivered"):
+            assert await _receipt(gateway, "SMorder", status) == 204
+        async with asyncio.timeout(30):
+            while True:
+                if await handle.query(ReceiptCounterWorkflow.receipts):
+                    break
+                await asyncio.sleep(0.1)
+        told = await handle.query(ReceiptCounterWorkflow.receipts)
+        await handle.terminate()
+    with store.session() as session:
+        [entry] = [entry for entry in outbox.entries(session) if entry.key == key]
+        history = outbox.callbacks(session, key)
+    assert entry.status is OutboxStatus.DELIVERED
+    assert [(callback.status, callback.applied) for callback in history] == [
+        (OutboxStatus.DELIVERED, True),
+        (OutboxStatus.SENT, False),
+        (OutboxStatus.QUEUED, False),
+        (OutboxStatus.DELIVERED, False),
+    ]
+    assert told == 1
