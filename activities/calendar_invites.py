@@ -1,12 +1,13 @@
-"""Meeting invitations as calendars read them: an iCalendar object (RFC 5545) in Paris
-time, with its time zone described, addressed to the one recipient of the email (the
+"""Meeting invitations as calendars read them: an iCalendar object (RFC 5545) in the
+meeting's own time zone (a CLAV in Mayotte meets in Indian/Mayotte), with that zone
+described, addressed to the one recipient of the email (the
 other invitees' addresses stay private)."""
 
 from datetime import UTC, datetime
 
 from icalendar import Calendar, Event, vCalAddress
 
-from definitions.committee import PARIS
+from definitions.local_time import zone_info
 from definitions.outgoing import CalendarInvite, CalendarMethod
 
 PRODUCT_ID = "-//UNCCAS//Tocsin//FR"
@@ -22,8 +23,9 @@ def invitation_ics(invite: CalendarInvite, organizer: str, attendee: str) -> byt
     event.add("uid", invite.uid)
     event.add("sequence", invite.sequence)
     event.add("dtstamp", datetime.now(UTC))
-    event.add("dtstart", invite.starts_at.astimezone(PARIS))
-    event.add("dtend", invite.ends_at.astimezone(PARIS))
+    zone = zone_info(invite.time_zone)
+    event.add("dtstart", invite.starts_at.astimezone(zone))
+    event.add("dtend", invite.ends_at.astimezone(zone))
     event.add("summary", invite.summary)
     event.add("location", invite.location)
     if invite.description:

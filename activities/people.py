@@ -11,6 +11,7 @@ from temporalio.exceptions import ApplicationError
 
 from definitions.designation import ClaimOutcome, RepresentativeClaim
 from definitions.directory import Contact, ContactRole, Organisation, OrganisationKind
+from definitions.local_time import PARIS_ZONE, UnknownDepartmentError, zone_of_department
 from definitions.people import Person, StateRecipients
 from definitions.phone_numbers import accepts_sms
 from definitions.temporal_names import (
@@ -38,6 +39,15 @@ def _fixed_line(phone: str | None) -> bool:
     return phone is not None and not accepts_sms(phone)
 
 
+def _zone(organisation: Organisation | None) -> str:
+    """A department the territory no longer knows is written to in Paris time."""
+    try:
+        return zone_of_department(organisation.department_code if organisation else None)
+    except UnknownDepartmentError:
+        log.warning("time_zone.unknown_department", organisation=organisation and organisation.id)
+        return PARIS_ZONE
+
+
 def _person(contact: Contact, organisation: Organisation | None, stopped: set[str]) -> Person:
     return Person(
         contact_id=contact.id,
@@ -48,6 +58,7 @@ def _person(contact: Contact, organisation: Organisation | None, stopped: set[st
         email=contact.email,
         sms_opted_out=contact.phone in stopped,
         fixed_line=_fixed_line(contact.phone),
+        time_zone=_zone(organisation),
     )
 
 
@@ -75,6 +86,7 @@ def organisation_person(session: Session, organisation: Organisation) -> Person:
         email=organisation.email,
         sms_opted_out=_opted_out(session, organisation.phone),
         fixed_line=_fixed_line(organisation.phone),
+        time_zone=_zone(organisation),
     )
 
 
@@ -90,6 +102,7 @@ def _mailbox(organisation: Organisation) -> Person:
         organisation_id=organisation.id,
         organisation_name=organisation.name,
         email=organisation.email,
+        time_zone=_zone(organisation),
     )
 
 

@@ -5,20 +5,21 @@ d'étape), as the CommitteeLiaisonWorkflow holds them and the API receives them.
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, BaseModel, Field, computed_field, field_validator
 
 from definitions.awaited_replies import ReplyReceived
 from definitions.durations import Duration
 from definitions.event import DEPARTMENT_CODE, EventDeclaration
+from definitions.local_time import PARIS_ZONE, in_zone, zone_info
 from definitions.long_runs import LongRunState
 from definitions.people import Person
 from definitions.protocol import CommitteeRules
 
-PARIS = ZoneInfo("Europe/Paris")
+PARIS = zone_info(PARIS_ZONE)
 TASK_DUE_TIME = time(18, 0)
-"""An action is due at the end of the working day of its due date, Paris time."""
+"""An action is due at the end of the working day of its due date, where its
+assignee is."""
 DEFAULT_MEETING_LENGTH = timedelta(hours=2)
 MAX_MEMBERS = 200
 MAX_ACTIONS = 50
@@ -34,14 +35,12 @@ ParisDateTime = Annotated[datetime, AfterValidator(_paris_if_naive)]
 
 
 def in_paris(moment: datetime) -> str:
-    """``mardi 16/03/2027 à 14h30``, as messages show a moment."""
-    local = moment.astimezone(PARIS)
-    day = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")[local.weekday()]
-    return f"{day} {local:%d/%m/%Y} à {local:%H}h{local:%M}"
+    """``mardi 16/03/2027 à 14h30``, as staff and the crisis log read a moment."""
+    return in_zone(moment, PARIS_ZONE)
 
 
-def task_due_at(due: date) -> datetime:
-    return datetime.combine(due, TASK_DUE_TIME, PARIS).astimezone(UTC)
+def task_due_at(due: date, zone: str = PARIS_ZONE) -> datetime:
+    return datetime.combine(due, TASK_DUE_TIME, zone_info(zone)).astimezone(UTC)
 
 
 class CommitteeRegistration(BaseModel):

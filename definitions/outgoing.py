@@ -5,6 +5,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
+from definitions.local_time import PARIS_ZONE
+
 SMS_BODY_MAX = 1600
 PERMANENT_DELIVERY_ERROR = "PermanentDeliveryError"
 """Type of the non-retryable error a workflow answers by trying the other channel."""
@@ -93,6 +95,7 @@ class CalendarInvite(BaseModel):
     summary: str = Field(min_length=1, max_length=300)
     location: str = Field(max_length=300)
     description: str = Field(default="", max_length=2000)
+    time_zone: str = Field(default=PARIS_ZONE, description="where the meeting is held")
 
 
 class EmailRequest(BaseModel):

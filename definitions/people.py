@@ -2,11 +2,14 @@
 
 from pydantic import BaseModel, Field
 
+from definitions.local_time import PARIS_ZONE
+
 
 class Person(BaseModel):
     """A contact of the directory, or an organisation's own mailbox (then its id is
     the organisation's). ``sms_opted_out`` people, and those whose phone is a fixed
-    line, are written to by email only."""
+    line, are written to by email only. ``time_zone`` is their organisation's, in
+    which every moment written to them is given."""
 
     contact_id: str
     name: str
@@ -16,6 +19,7 @@ class Person(BaseModel):
     email: str | None = None
     sms_opted_out: bool = False
     fixed_line: bool = False
+    time_zone: str = PARIS_ZONE
 
     @property
     def reachable_by_sms(self) -> bool:

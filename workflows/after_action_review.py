@@ -20,6 +20,7 @@ with workflow.unsafe.imports_passed_through():
     from definitions.awaited_replies import ReplyReceived
     from definitions.committee import CommitteeTask, in_paris, task_due_at
     from definitions.crisis_log import SYSTEM_ACTOR, CrisisLogKind
+    from definitions.local_time import in_zone
     from definitions.long_runs import SeenMessages
     from definitions.messages import MessageStep
     from definitions.people import Person
@@ -136,7 +137,7 @@ class AfterActionReviewWorkflow:
                 meeting_id=ACTION_PLAN_MEETING,
                 what=action.what,
                 assignee=people[action.owner_id],
-                due_at=task_due_at(action.due),
+                due_at=task_due_at(action.due, people[action.owner_id].time_zone),
                 assigned_at=workflow.now(),
             )
             assert self._outreach is not None
@@ -221,7 +222,7 @@ class AfterActionReviewWorkflow:
     def _values(self, progress: RoundProgress, invite: QuestionnaireInvite) -> dict[str, str]:
         return {
             "round": progress.round.label,
-            "deadline": in_paris(progress.deadline_at),
+            "deadline": in_zone(progress.deadline_at, invite.person.time_zone),
             "form_url": invite.form_url,
         }
 

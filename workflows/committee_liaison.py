@@ -34,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
         task_due_at,
     )
     from definitions.crisis_log import SYSTEM_ACTOR, CrisisLogKind
+    from definitions.local_time import PARIS_ZONE, ZONE_OF_DEPARTMENT, in_zone
     from definitions.long_runs import SeenMessages
     from definitions.meeting_reminders import reminders_notice
     from definitions.messages import MessageStep
@@ -281,7 +282,7 @@ class CommitteeLiaisonWorkflow:
                     meeting_id=meeting.meeting_id,
                     what=item.what,
                     assignee=people[item.assignee_id],
-                    due_at=task_due_at(item.due),
+                    due_at=task_due_at(item.due, people[item.assignee_id].time_zone),
                     assigned_at=workflow.now(),
                 )
                 for index, item in enumerate(report.actions, start=1)
@@ -409,11 +410,12 @@ class CommitteeLiaisonWorkflow:
         number = task_key.removeprefix(CHECKPOINT_PREFIX)
         return next((c for c in self._state.checkpoints if str(c.number) == number), None)
 
-    def _meeting_values(self, meeting: Meeting) -> dict[str, str]:
+    def _meeting_values(self, meeting: Meeting, person: Person) -> dict[str, str]:
+        """The meeting's time in the invitee's time zone."""
         committee = self._state.committees[meeting.committee_id]
         return {
             "meeting": committee.name,
-            "when": in_paris(meeting.starts_at),
+            "when": in_zone(meeting.starts_at, person.time_zone),
             "place": meeting.place,
         }
 
@@ -431,14 +433,19 @@ class CommitteeLiaisonWorkflow:
             summary=committee.name,
             location=meeting.place,
             description=f"{self._start.declaration.title} — suivi UNCCAS.",
+            time_zone=ZONE_OF_DEPARTMENT.get(committee.department_code, PARIS_ZONE),
         )
-        values = {**self._meeting_values(meeting), "change": change, "note": note}
+        values = {"change": change, "note": note}
         await asyncio.gather(
             *(
                 self._outreach.send(
                     person,
                     MessageStep.MEETING_INVITATION,
-                    {**values, "reminders": self._reminders_notice(meeting, person)},
+                    {
+                        **self._meeting_values(meeting, person),
+                        **values,
+                        "reminders": self._reminders_notice(meeting, person),
+                    },
                     channels={Channel.EMAIL},
                     instance=f"-{meeting.meeting_id}-{meeting.sequence}",
                     calendar=invite,
@@ -464,7 +471,7 @@ class CommitteeLiaisonWorkflow:
         by_sms = [person for person in meeting.invitees if person.phone]
         await self._outreach.send_many(
             MessageStep.MEETING_REMINDER,
-            [(person, self._meeting_values(meeting)) for person in by_sms],
+            [(person, self._meeting_values(meeting, person)) for person in by_sms],
             channels={Channel.SMS},
             instance=f"-{meeting.meeting_id}-{meeting.sequence}-{number}",
         )

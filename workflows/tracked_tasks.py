@@ -14,6 +14,7 @@ with workflow.unsafe.imports_passed_through():
     from definitions.committee import CommitteeTask, TaskState, in_paris
     from definitions.crisis_log import SYSTEM_ACTOR, CrisisLogKind
     from definitions.durations import format_duration
+    from definitions.local_time import in_zone
     from definitions.messages import MessageStep
     from definitions.people import Person
     from definitions.protocol import CommitteeRules
@@ -117,7 +118,7 @@ class TrackedTasks:
                 (
                     task.assignee,
                     {
-                        **self._values(task),
+                        **self._values(task, task.assignee),
                         "origin": self._origin,
                         "answer_url": links[task.task_id].url,
                     },
@@ -138,8 +139,9 @@ class TrackedTasks:
                 await self._follow(task, outreach, representative, staff)
 
     @staticmethod
-    def _values(task: CommitteeTask) -> dict[str, str]:
-        return {"task": task.what, "due": in_paris(task.due_at), "code": task.code}
+    def _values(task: CommitteeTask, reader: Person) -> dict[str, str]:
+        """The due date in the reader's time zone."""
+        return {"task": task.what, "due": in_zone(task.due_at, reader.time_zone), "code": task.code}
 
     async def _follow(
         self,
@@ -153,7 +155,9 @@ class TrackedTasks:
         now = workflow.now()
         if task.overdue_at is None and now < task.due_at:
             task.reminded_at = now
-            await outreach.send(task.assignee, MessageStep.TASK_REMINDER, self._values(task))
+            await outreach.send(
+                task.assignee, MessageStep.TASK_REMINDER, self._values(task, task.assignee)
+            )
             self._log.add(
                 CrisisLogKind.TASK_REMINDED,
                 SYSTEM_ACTOR,
@@ -167,14 +171,13 @@ class TrackedTasks:
             task.escalated_at = now
         told = [representative] if representative is not None and not escalating else staff
         values = {
-            **self._values(task),
             "assignee_name": task.assignee.name,
             "assignee_phone": task.assignee.phone or "sans téléphone",
             "late": f"depuis {format_duration(now - task.due_at)}",
         }
         await outreach.send_many(
             MessageStep.TASK_OVERDUE,
-            [(person, values) for person in told],
+            [(person, {**self._values(task, person), **values}) for person in told],
             instance=f"-{task.task_id}-{'staff' if escalating else 'representative'}",
         )
         whom = "à l'astreinte" if escalating else f"au représentant ({told[0].name})"
