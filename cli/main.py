@@ -27,7 +27,7 @@ from cli.common import (
 from cli.definitions import definitions_app
 from cli.directory import directory_app
 from cli.messaging import outbox_command, sms_reply_command
-from cli.review import guide, review_app
+from cli.review import guide_app, review_app
 from cli.status_view import render_centres, render_status
 from definitions.designation import RepresentativeChange
 from definitions.event import CloseRequest, EventDeclaration
@@ -51,7 +51,7 @@ app.add_typer(committee_app, name="committee")
 app.add_typer(review_app, name="review")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
-app.command("guide")(guide)
+app.add_typer(guide_app, name="guide")
 app.command("outbox")(outbox_command)
 app.command("sms-reply")(sms_reply_command)
 

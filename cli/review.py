@@ -1,5 +1,5 @@
 """``tocsin review`` and ``tocsin guide``: the after-action review of an event and
-the network's guide of good practice, from a terminal."""
+the network's guide of good practice, from a terminal, and its diffusion."""
 
 from datetime import date
 from pathlib import Path
@@ -12,6 +12,8 @@ from temporalio.client import Client
 from cli.client_command import CLI_ACTOR, run_client_command, run_with_store
 from cli.common import (
     EXIT_FAILED,
+    EXIT_REFUSED,
+    explain,
     finish,
     load_settings,
     read_store,
@@ -19,12 +21,14 @@ from cli.common import (
 )
 from definitions.committee import in_paris
 from definitions.event_type import EventType
+from definitions.guide import GuideDiffusionProgress
 from definitions.review import PlannedAction, ReviewStatus
 from definitions.validation import describe_validation_error
-from operations import review_control
+from operations import guide_control, review_control
 from store import reviews
 
 review_app = typer.Typer(help="Retour d'expérience d'un événement clos.", no_args_is_help=True)
+guide_app = typer.Typer(help="Guide des bonnes pratiques du réseau, et sa diffusion.")
 
 EventArgument = Annotated[str, typer.Argument(help="identifiant de l'événement")]
 
@@ -110,11 +114,17 @@ def report(
     typer.echo(f"Rapport version {row.version} écrit dans {output}")
 
 
+@guide_app.callback(invoke_without_command=True)
 def guide(
-    event_type: Annotated[EventType, typer.Option("--type", help="type d'événement")],
+    context: typer.Context,
+    event_type: Annotated[EventType | None, typer.Option("--type", help="type d'événement")] = None,
 ) -> None:
     """Le guide des bonnes pratiques d'un type d'événement : enseignements et actions de
     chaque retour d'expérience, du plus récent au plus ancien."""
+    if context.invoked_subcommand is not None:
+        return
+    if event_type is None:
+        refuse("Guide :", ["indiquez le type d'événement : tocsin guide --type inondation"])
     settings = load_settings()
     entries = read_store(settings, lambda session: reviews.guide(session, event_type.value))
     typer.echo(f"Guide des bonnes pratiques : {event_type.label} ({len(entries)} événement(s))")
@@ -126,3 +136,45 @@ def guide(
             typer.echo(f"  - {lesson.question}\n    « {lesson.text} » ({lesson.who})")
         for planned in entry.actions:
             typer.echo(f"  * {planned.what} : {planned.owner}, {planned.due} ({planned.state})")
+
+
+def _edition_line(progress: GuideDiffusionProgress) -> str:
+    edition = progress.edition
+    assert edition is not None
+    return (
+        f"Édition n°{edition.number} du {edition.published_at.strftime('%d/%m/%Y')} "
+        f"({edition.events} retour(s) d'expérience)"
+    )
+
+
+@guide_app.command("publish")
+def publish(
+    event_type: Annotated[EventType, typer.Option("--type", help="type d'événement")],
+    department: Annotated[
+        str | None, typer.Option(help="seulement les CCAS/CIAS et l'UD de ce département")
+    ] = None,
+) -> None:
+    """Diffuser le guide en PDF (édition numérotée, datée) par email à chaque direction
+    de CCAS/CIAS et à chaque UD ; relancé, il n'envoie qu'à ceux qui ne l'ont pas."""
+    settings = load_settings()
+
+    def show(progress: GuideDiffusionProgress) -> None:
+        typer.echo(f"  {progress.done}/{progress.recipients} destinataire(s) traité(s)")
+
+    async def command(client: Client) -> int:
+        try:
+            done = await guide_control.publish(
+                client, settings.task_queue, event_type, department, show
+            )
+        except guide_control.UnknownDepartmentError as error:
+            explain("Diffusion refusée :", [str(error)])
+            return EXIT_REFUSED
+        scope = f"département {department}" if department else "tout le réseau"
+        typer.echo(f"{_edition_line(done)}, {scope} : {done.recipients} destinataire(s).")
+        typer.echo(
+            f"{done.sent} envoyé(s), {done.already_sent} l'avaient déjà reçu, "
+            f"{done.failed} échec(s)."
+        )
+        return EXIT_FAILED if done.failed else 0
+
+    run_client_command(settings, command)

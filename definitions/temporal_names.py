@@ -58,6 +58,11 @@ MOVE_MEETING_UPDATE = "move_meeting"
 CANCEL_MEETING_UPDATE = "cancel_meeting"
 REPORT_MEETING_UPDATE = "report_meeting"
 
+GUIDE_DIFFUSION_WORKFLOW = "GuideDiffusionWorkflow"
+GUIDE_PROGRESS_QUERY = "progress"
+PREPARE_GUIDE_EDITION = "prepare_guide_edition"
+SEND_GUIDE_BATCH = "send_guide_batch"
+
 
 def sms_task_queue(task_queue: str) -> str:
     """SMS leave through their own queue, rate-limited for the provider's sake."""

@@ -14,7 +14,7 @@ from gateway.access import CallerOf, Guards
 from gateway.api_common import Actor, EventIdPath, acted_by
 from gateway.console.pages import render
 from operations import event_control, review_control
-from store import reviews
+from store import guide_editions, reviews
 from store.database import Store
 from store.tables import ReviewReportRow
 
@@ -82,12 +82,32 @@ def review_router(client: Client, store: Store, guards: Guards) -> APIRouter:
     ) -> HTMLResponse:
         with store.session() as session:
             entries = reviews.guide(session, event_type.value)
+            editions = guide_editions.editions(session, event_type)
         return render(
             request,
             "guide.html",
             type_label=event_type.label,
+            type_value=event_type.value,
             types=list(EventType),
             entries=entries,
+            editions=editions,
+        )
+
+    @router.get("/guide/editions/{event_type}/{number}.pdf", dependencies=[guards.anyone])
+    def edition_pdf(event_type: EventType, number: int) -> Response:
+        """Un numéro diffusé du guide, tel qu'il a été envoyé."""
+        with store.session() as session:
+            pdf = guide_editions.pdf(session, event_type, number)
+        if pdf is None:
+            raise LookupError(f"pas d'édition n°{number} du guide {event_type.label}")
+        return Response(
+            pdf,
+            media_type="application/pdf",
+            headers={
+                "Content-Disposition": (
+                    f'inline; filename="guide-{event_type.value}-edition-{number}.pdf"'
+                )
+            },
         )
 
     return router

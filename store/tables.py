@@ -256,6 +256,21 @@ class ReviewReportRow(SQLModel, table=True):
     actions: list[dict[str, str]] = Field(sa_column=Column(JSON, nullable=False))
 
 
+class GuideEditionRow(SQLModel, table=True):
+    """A numbered edition of a type's guide of good practice, as it was sent."""
+
+    __tablename__ = "guide_editions"
+    __table_args__ = (UniqueConstraint("event_type", "number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_type: str = Field(max_length=32)
+    number: int
+    content_hash: str = Field(max_length=64)
+    events: int
+    published_at: datetime = Field(sa_column=_utc_column())
+    pdf: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
 class AccountRow(SQLModel, table=True):
     """A person who signs in to the console or calls the API."""
 

@@ -26,6 +26,7 @@ from temporalio.worker import Replayer
 
 from definitions.event import CloseRequest, EventDeclaration
 from definitions.event_type import EventType
+from definitions.guide import guide_diffusion_workflow_id
 from definitions.loader import Definitions
 from definitions.temporal_names import (
     CLOSE_UPDATE,
@@ -34,6 +35,7 @@ from definitions.temporal_names import (
     mobilisation_workflow_id,
     review_workflow_id,
 )
+from operations import guide_control
 from store.database import Store
 from tests.conftest import (
     Phone,
@@ -48,6 +50,7 @@ from worker.temporal_workers import Messaging, running_workers
 from workflows.after_action_review import AfterActionReviewWorkflow
 from workflows.committee_liaison import CommitteeLiaisonWorkflow
 from workflows.department_mobilisation import DepartmentMobilisationWorkflow
+from workflows.guide_diffusion import GuideDiffusionWorkflow
 from workflows.major_event import MajorEventWorkflow
 from workflows.representative_designation import RepresentativeDesignationWorkflow
 
@@ -59,6 +62,7 @@ WORKFLOWS = [
     DepartmentMobilisationWorkflow,
     CommitteeLiaisonWorkflow,
     AfterActionReviewWorkflow,
+    GuideDiffusionWorkflow,
 ]
 LILLE_DIRECTOR = "+33639980001"
 
@@ -126,6 +130,19 @@ async def test_record_histories(
             await _record_designation(recording, answer)
     async with _recording(*parts) as recording:
         await _record_committee_phase(recording)
+
+
+@pytest.mark.skipif(not RECORDING, reason="make histories records them")
+async def test_record_histories_of_the_guide(
+    store_with_network: Store, task_queue: str, definitions: Definitions, messaging: Messaging
+) -> None:
+    """An edition of the flood guide diffused to the Nord's CCAS director and UD."""
+    async with _recording(store_with_network, task_queue, definitions, messaging) as recording:
+        await guide_control.publish(
+            recording.env.client, task_queue, EventType.INONDATION, department="59"
+        )
+        workflow_id = guide_diffusion_workflow_id(EventType.INONDATION, "59")
+        await _save(recording.env, {workflow_id: GuideDiffusionWorkflow})
 
 
 async def _record_designation(recording: Recording, answer: str | None) -> None:

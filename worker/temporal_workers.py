@@ -17,6 +17,7 @@ from activities.centre_records import CentreRecordActivities
 from activities.email import EmailActivities, SmtpSettings
 from activities.event_preparation import EventPreparationActivities
 from activities.event_records import EventRecordActivities
+from activities.guide_diffusion import GuideDiffusionActivities
 from activities.mobilisation_targets import MobilisationActivities
 from activities.people import PeopleActivities
 from activities.reply_codes import AnswerLinkSettings, ReplyCodeActivities
@@ -31,6 +32,7 @@ from worker.settings import Settings
 from workflows.after_action_review import AfterActionReviewWorkflow
 from workflows.committee_liaison import CommitteeLiaisonWorkflow
 from workflows.department_mobilisation import DepartmentMobilisationWorkflow
+from workflows.guide_diffusion import GuideDiffusionWorkflow
 from workflows.major_event import MajorEventWorkflow
 from workflows.representative_designation import RepresentativeDesignationWorkflow
 
@@ -90,6 +92,7 @@ def build_workers(
     event after a start does not wait for it."""
     load_territory()
     email = EmailActivities(store, messaging.smtp)
+    guide = GuideDiffusionActivities(store, email, messaging.answer_links.public_url)
     main = Worker(
         client,
         task_queue=task_queue,
@@ -99,6 +102,7 @@ def build_workers(
             DepartmentMobilisationWorkflow,
             CommitteeLiaisonWorkflow,
             AfterActionReviewWorkflow,
+            GuideDiffusionWorkflow,
         ],
         activities=[
             *EventRecordActivities(store).all,
@@ -112,6 +116,7 @@ def build_workers(
             *BriefingActivities(store, email).all,
             *ReviewQuestionnaireActivities(store, messaging.answer_links).all,
             *ReviewReportActivities(store).all,
+            guide.prepare_guide_edition,
         ],
         activity_executor=ThreadPoolExecutor(ACTIVITY_THREADS, thread_name_prefix="activity"),
         max_concurrent_activities=ACTIVITY_THREADS,
@@ -130,7 +135,7 @@ def build_workers(
     mail = Worker(
         client,
         task_queue=email_task_queue(task_queue),
-        activities=email.all,
+        activities=[*email.all, guide.send_guide_batch],
         max_concurrent_activities=EMAIL_BATCHES,
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
     )

@@ -19,6 +19,12 @@ with workflow.unsafe.imports_passed_through():
     from definitions.designation import BriefingRequest, ClaimOutcome, RepresentativeClaim
     from definitions.event import EventDeclaration
     from definitions.event_type import EventType
+    from definitions.guide import (
+        GuideBatch,
+        GuideBatchOutcome,
+        GuideDiffusionStart,
+        PreparedEdition,
+    )
     from definitions.messages import TemplateSet
     from definitions.mobilisation import (
         CentreRecords,
@@ -186,4 +192,14 @@ async def send_email_batch(requests: list[EmailRequest]) -> list[BatchItemResult
 
 @activity.defn(name=names.SEND_BRIEFING)
 async def send_representative_briefing(request: BriefingRequest) -> SendResult:
+    raise NotImplementedError(RUN_BY_A_WORKER)
+
+
+@activity.defn(name=names.PREPARE_GUIDE_EDITION)
+async def prepare_guide_edition(start: GuideDiffusionStart) -> PreparedEdition:
+    raise NotImplementedError(RUN_BY_A_WORKER)
+
+
+@activity.defn(name=names.SEND_GUIDE_BATCH)
+async def send_guide_batch(batch: GuideBatch) -> GuideBatchOutcome:
     raise NotImplementedError(RUN_BY_A_WORKER)

@@ -1,4 +1,4 @@
-"""Departmental unions' accounts, bound to their department; the guide's editions.
+"""Departmental unions' accounts, bound to their department.
 
 Revision ID: 0011
 Revises: 0010

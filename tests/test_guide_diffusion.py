@@ -1,0 +1,133 @@
+"""The guide of good practice diffused to the network: a numbered, dated PDF
+edition emailed to each CCAS/CIAS director and UD of a department, once per
+edition and recipient however many times it is published, through the real
+workers and a real SMTP server."""
+
+from datetime import UTC, datetime
+
+import httpx
+import pypdfium2
+from temporalio.testing import WorkflowEnvironment
+
+from definitions.directory import Contact, Directory, Organisation
+from definitions.event import EventDeclaration
+from definitions.event_type import EventType
+from definitions.loader import Definitions
+from gateway.app import create_app
+from operations import guide_control
+from store import guide_editions, reviews
+from store.database import Store
+from store.directory import replace_directory
+from store.tables import ReviewReportRow
+from tests.conftest import api_headers, record_event
+from worker.sandbox.smtp_server import MailSandbox
+from worker.temporal_workers import Messaging, running_workers
+
+NORD_DIRECTORS = ["direction-lille@example.org", "direction-roubaix@example.org"]
+UD_NORD = "presidence-ud59@example.org"
+CIAS_MAILBOX = "cias-flandre@example.org"
+ARRAS = "direction-arras@example.org"
+
+
+def _directory() -> Directory:
+    organisations = [
+        Organisation(id="ccas-59350", kind="ccas", name="CCAS de Lille", insee_code="59350"),
+        Organisation(id="ccas-59512", kind="ccas", name="CCAS de Roubaix", insee_code="59512"),
+        Organisation(id="ccas-62041", kind="ccas", name="CCAS d'Arras", insee_code="62041"),
+        Organisation(
+            id="cias-flandre",
+            kind="cias",
+            name="CIAS de Flandre",
+            department_code="59",
+            email=CIAS_MAILBOX,
+        ),
+        Organisation(id="ud-59", kind="ud", name="UDCCAS du Nord", department_code="59"),
+        Organisation(id="prefecture-59", kind="prefecture", name="Préfecture du Nord"),
+    ]
+
+    def person(contact_id: str, organisation_id: str, role: str, email: str) -> Contact:
+        return Contact(
+            id=contact_id, organisation_id=organisation_id, name=contact_id, role=role, email=email
+        )
+
+    contacts = [
+        person("lille-direction", "ccas-59350", "director", NORD_DIRECTORS[0]),
+        person("lille-adjoint", "ccas-59350", "deputy", "adjoint-lille@example.org"),
+        person("roubaix-direction", "ccas-59512", "director", NORD_DIRECTORS[1]),
+        person("arras-direction", "ccas-62041", "director", ARRAS),
+        person("ud-59-presidence", "ud-59", "president", UD_NORD),
+        person("prefecture-59-cabinet", "prefecture-59", "officer", "cabinet@example.org"),
+    ]
+    return Directory(organisations=organisations, contacts=contacts)
+
+
+def _reviewed_flood(store: Store) -> None:
+    now = datetime.now(UTC)
+    declaration = EventDeclaration(
+        type=EventType.INONDATION, communes=["59350"], title="Crue de la Deûle"
+    )
+    record_event(store, "inondation-20261122-deul", declaration, now)
+    with store.session() as session:
+        reviews.save_report(
+            session,
+            ReviewReportRow(
+                event_id="inondation-20261122-deul",
+                version=1,
+                event_type="inondation",
+                title="Crue de la Deûle",
+                declared_at=now,
+                compiled_at=now,
+                html="<p>rapport</p>",
+                pdf=b"%PDF-",
+                lessons=[
+                    {
+                        "question": "Qu'est-ce qui a bien fonctionné ?",
+                        "text": "L'ouverture du gymnase en une heure.",
+                        "who": "CCAS, Nord",
+                    }
+                ],
+                actions=[],
+            ),
+        )
+        replace_directory(session, _directory())
+        session.commit()
+
+
+async def test_an_edition_reaches_each_director_of_a_department_once(
+    time_skipping_env: WorkflowEnvironment,
+    store: Store,
+    task_queue: str,
+    definitions: Definitions,
+    messaging: Messaging,
+    mail_sandbox: MailSandbox,
+) -> None:
+    _reviewed_flood(store)
+    client = time_skipping_env.client
+    async with running_workers(client, store, task_queue, definitions, messaging):
+        first = await guide_control.publish(client, task_queue, EventType.INONDATION, "59")
+        again = await guide_control.publish(client, task_queue, EventType.INONDATION, "59")
+
+    expected = sorted([*NORD_DIRECTORS, UD_NORD, CIAS_MAILBOX])
+    assert sorted(str(mail["To"]) for mail in mail_sandbox.received) == expected
+    assert (first.recipients, first.sent, first.already_sent, first.failed) == (4, 4, 0, 0)
+    assert (again.recipients, again.sent, again.already_sent) == (4, 0, 4)
+    assert first.edition == again.edition and first.edition is not None
+    assert first.edition.number == 1 and first.edition.events == 1
+
+    (mail,) = mail_sandbox.sent_to(NORD_DIRECTORS[0])
+    assert "Guide des bonnes pratiques : Inondation, édition n°1" in str(mail["Subject"])
+    (attachment,) = [part for part in mail.iter_attachments()]
+    assert attachment.get_filename() == "guide-inondation-edition-1.pdf"
+    document = pypdfium2.PdfDocument(attachment.get_content())
+    text = document[0].get_textpage().get_text_range()
+    assert "édition n°1" in text.lower() and "L'ouverture du gymnase en une heure." in text
+    with store.session() as session:
+        assert [e.number for e in guide_editions.editions(session, EventType.INONDATION)] == [1]
+
+    transport = httpx.ASGITransport(app=create_app(client, store, task_queue))
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as gateway:
+        headers = api_headers(store)
+        page = await gateway.get("/guide", params={"type": "inondation"}, headers=headers)
+        assert "Édition n°1</a> du" in page.text
+        pdf = await gateway.get("/guide/editions/inondation/1.pdf", headers=headers)
+        assert pdf.content == attachment.get_content()
