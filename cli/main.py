@@ -32,6 +32,8 @@ from cli.status_view import render_centres, render_status
 from definitions.designation import RepresentativeChange
 from definitions.event import CloseRequest, EventDeclaration
 from definitions.mobilisation import AreaExtension, SituationReport
+from definitions.territory import load_territory
+from definitions.territory.around import AreaError, communes_around, parse_point, parse_radius
 from definitions.validation import describe_validation_error
 from operations import event_control
 from operations.mobilisation_reads import MobilisationReads
@@ -56,9 +58,36 @@ app.command("outbox")(outbox_command)
 app.command("sms-reply")(sms_reply_command)
 
 
+def _communes_around(point: str, radius: str | None, confirmed: bool) -> list[str]:
+    """The communes within the radius, listed on stderr (stdout keeps the event id)
+    and confirmed before anything starts."""
+    if radius is None:
+        refuse("Déclaration refusée :", ["--around demande --radius (ex. --radius 10km)"])
+    try:
+        lat, lon = parse_point(point)
+        kilometres = parse_radius(radius)
+    except AreaError as error:
+        refuse("Déclaration refusée :", [str(error)])
+    found = communes_around(load_territory(), lat, lon, kilometres)
+    if not found:
+        refuse("Déclaration refusée :", [f"aucune mairie à moins de {kilometres:g} km"])
+    typer.echo(f"{len(found)} commune(s) à moins de {kilometres:g} km de {point} :", err=True)
+    for commune, distance in found:
+        typer.echo(f"  {commune.insee_code} {commune.name} ({distance:.1f} km)", err=True)
+    answer = (
+        "oui"
+        if confirmed
+        else str(typer.prompt("Déclarer sur ces communes ? (oui/non)", default="non", err=True))
+    )
+    if answer.strip().lower() not in {"o", "oui"}:
+        refuse("Déclaration abandonnée :", ["rien n'a été lancé"])
+    return [commune.insee_code for commune, _ in found]
+
+
 @app.command()
 def activate(
     event_type: Annotated[str, typer.Option("--type", help="type d'événement (ex. inondation)")],
+    *,
     title: Annotated[str, typer.Option(help="titre court de l'événement")],
     commune: Annotated[
         list[str] | None, typer.Option(help="code INSEE d'une commune touchée (répétable)")
@@ -67,13 +96,24 @@ def activate(
         list[str] | None, typer.Option(help="code d'un département touché en entier (répétable)")
     ] = None,
     exercise: Annotated[bool, typer.Option("--exercise", help="exercice, pas réel")] = False,
+    around: Annotated[
+        str | None,
+        typer.Option(help="LAT,LON d'un site (accident industriel, nuage) : les communes autour"),
+    ] = None,
+    radius: Annotated[str | None, typer.Option(help="rayon autour de --around (ex. 10km)")] = None,
+    yes: Annotated[
+        bool, typer.Option("--yes", help="déclarer sans demander confirmation des communes")
+    ] = False,
 ) -> None:
     """Déclarer un événement majeur ; affiche son identifiant."""
     settings = load_settings()
+    communes = list(commune or [])
+    if around is not None:
+        communes += _communes_around(around, radius, yes)
     try:
         declaration = EventDeclaration(
             type=event_type,
-            communes=commune or [],
+            communes=communes,
             departments=department or [],
             title=title,
             exercise=exercise,
