@@ -32,13 +32,24 @@ DEMO_CLOSE_AFTER_SECONDS = 20.0
 LOG_FILE = "dev.log"
 
 DEMO_LOGIN = "permanence"
+DEMO_UD_LOGIN = "ud-nord"
+"""With ``--demo``: a departmental union's account, to see what a UD reaches."""
 
 
-def _banner(settings: Settings, sandboxes: SandboxProviders, password: str) -> str:
+def _banner(
+    settings: Settings, sandboxes: SandboxProviders, password: str, demo: bool, fiches: int
+) -> str:
+    ud = (
+        [f"  Compte d'UD     : identifiant {DEMO_UD_LOGIN}, même mot de passe (Nord, 59)"]
+        if demo
+        else []
+    )
     lines = [
         "Tocsin dev est prêt.",
         f"  Console         : {settings.gateway_url}  "
         f"(identifiant {DEMO_LOGIN}, mot de passe {password})",
+        *ud,
+        f"  Fiches pratiques: {settings.gateway_url}/fiches ({fiches} fiches, sans compte)",
         f"  API             : {settings.gateway_url}/api  "
         f"(schéma : {settings.gateway_url}/openapi.json)",
         f"  Temporal UI     : {settings.temporal_ui_url}",
@@ -83,7 +94,7 @@ async def run_dev_stack(settings: Settings, demo: bool, *, verbose: bool = False
         return 1
     if demo:
         _ensure_demo_directory(settings, store)
-    password = _reset_demo_account(store)
+    password = _reset_demo_accounts(store, demo)
     stop = stop_on_signals()
     server = TemporalDevServer(settings)
     tasks: list[asyncio.Task[None]] = []
@@ -104,7 +115,7 @@ async def run_dev_stack(settings: Settings, demo: bool, *, verbose: bool = False
             settings.http_port,
         )
         tasks = [*(asyncio.create_task(worker.run()) for worker in workers), await gateway.start()]
-        say(_banner(settings, sandboxes, password))
+        say(_banner(settings, sandboxes, password, demo, len(definitions.fiches.fiches)))
         log.info("dev.ready", temporal_pid=server.pid)
         if demo:
             demo_task = asyncio.create_task(
@@ -143,17 +154,27 @@ def _ensure_demo_directory(settings: Settings, store: Store) -> None:
     say(f"Annuaire de démonstration importé : {directory.directory_summary(imported)}.")
 
 
-def _reset_demo_account(store: Store) -> str:
-    """The staff account of the local console, with a fresh password at each start."""
+def _reset_demo_accounts(store: Store, demo: bool) -> str:
+    """The staff account of the local console (and, for the demo, a UD's), with a
+    fresh password at each start."""
     password = secrets.token_urlsafe(12)
+    staff = AccountRequest(
+        login=DEMO_LOGIN, name="Permanence (démo)", role=Role.STAFF, password=password
+    )
+    ud = AccountRequest(
+        login=DEMO_UD_LOGIN,
+        name="UDCCAS du Nord (démo)",
+        role=Role.UD,
+        department="59",
+        password=password,
+    )
+    wanted = [staff, ud] if demo else [staff]
     with store.session() as session:
-        if accounts.account_named(session, DEMO_LOGIN) is None:
-            request = AccountRequest(
-                login=DEMO_LOGIN, name="Permanence (démo)", role=Role.STAFF, password=password
-            )
-            accounts.create_account(session, request, datetime.now(UTC))
-        else:
-            accounts.set_password(session, DEMO_LOGIN, password)
+        for request in wanted:
+            if accounts.account_named(session, request.login) is None:
+                accounts.create_account(session, request, datetime.now(UTC))
+            else:
+                accounts.set_password(session, request.login, password)
         session.commit()
     return password
 
