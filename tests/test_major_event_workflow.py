@@ -7,6 +7,7 @@ from datetime import timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
+import httpx
 import pytest
 from temporalio.client import WorkflowHandle, WorkflowUpdateStage
 from temporalio.testing import WorkflowEnvironment
@@ -17,6 +18,7 @@ from definitions.event_status import EventStatus
 from definitions.event_type import EventType
 from definitions.loader import Definitions, load_definitions
 from definitions.temporal_names import CLOSE_UPDATE
+from gateway.app import create_app
 from operations import event_control
 from store import events
 from store.database import Store
@@ -24,7 +26,9 @@ from tests.conftest import (
     REPRESENTATIVES,
     Phone,
     candidates_asked,
+    create_account,
     plain_text,
+    sign_in,
     stand_down,
     start_event,
     until_department,
@@ -55,6 +59,30 @@ async def _briefing(mail_sandbox: MailSandbox, address: str) -> EmailMessage:
                 return mail
         await asyncio.sleep(0.05)
     raise AssertionError(f"no briefing sent to {address}")
+
+
+async def _fiches_linked(
+    env: WorkflowEnvironment,
+    store: Store,
+    task_queue: str,
+    mail_sandbox: MailSandbox,
+    event_id: str,
+) -> None:
+    """A flood's support request, briefing and event page link the flood's fiches."""
+    catnat = "http://tocsin.test/fiches/catnat-assurances"
+    (support_request,) = mail_sandbox.sent_to("direction@example.org")
+    assert catnat in plain_text(support_request)
+    assert "http://tocsin.test/fiches?type=inondation" in plain_text(support_request)
+    briefing = await _briefing(mail_sandbox, f"{REPRESENTATIVES[0]}@example.org")
+    assert catnat in plain_text(briefing)
+    assert "/fiches/fgti" not in plain_text(briefing), "an attack's fiche"
+    app = create_app(env.client, store, task_queue)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as console:
+        create_account(store, "permanence")
+        await sign_in(console, "permanence")
+        page = await console.get(f"/evenements/{event_id}")
+    assert '<a href="/fiches?type=inondation">Fiches pratiques : Inondation</a>' in page.text
 
 
 def _in(phase: Phase) -> Callable[[EventStatus], bool]:
@@ -99,13 +127,7 @@ async def test_event_walks_its_phases_and_closes(
             time_skipping_env.client, event_id, "59", lambda s: s.counts.requested == 1
         )
         assert [centre.name for centre in mobilisation.centres] == ["CCAS de Lille"]
-        catnat = "http://tocsin.test/fiches/catnat-assurances"
-        (support_request,) = mail_sandbox.sent_to("direction@example.org")
-        assert catnat in plain_text(support_request)
-        assert "http://tocsin.test/fiches?type=inondation" in plain_text(support_request)
-        briefing = await _briefing(mail_sandbox, f"{REPRESENTATIVES[0]}@example.org")
-        assert catnat in plain_text(briefing)
-        assert "/fiches/fgti" not in plain_text(briefing), "an attack's fiche"
+        await _fiches_linked(time_skipping_env, store, task_queue, mail_sandbox, event_id)
 
         closed: EventStatus = await handle.execute_update(
             CLOSE_UPDATE,
