@@ -94,10 +94,16 @@ class PlanLine(BaseModel):
 
 
 class MapPoint(BaseModel):
+    insee_code: str
     name: str
-    lat: float
-    lon: float
     status: MapStatus
+
+
+class MapLegendLine(BaseModel):
+    """How many centres (communes, for those without one) are in a state."""
+
+    status: MapStatus
+    count: int
 
 
 class MobilisationCurve(BaseModel):
@@ -122,6 +128,7 @@ class ReviewFacts(BaseModel):
     plan: list[PlanLine]
     curves: list[MobilisationCurve]
     points: list[MapPoint]
+    legend: list[MapLegendLine]
 
 
 def _first(entries: list[CrisisLogEntry], kind: CrisisLogKind) -> datetime | None:
@@ -208,10 +215,11 @@ def mobilisation_curves(entries: list[CrisisLogEntry]) -> list[MobilisationCurve
 
 def map_points(
     entries: list[CrisisLogEntry], resolution: TerritoryResolution, territory: Territory
-) -> list[MapPoint]:
-    """Every affected commune at its town hall, coloured by its centre's answer."""
+) -> tuple[list[MapPoint], list[MapLegendLine]]:
+    """Every affected commune in its centre's answer, and how many centres gave each."""
     answers = last_answers(entries)
     status_of: dict[str, MapStatus] = {}
+    counts = dict.fromkeys(MapStatus, 0)
     for organisation in resolution.competent:
         answer = answers.get(organisation.organisation_id)
         status = (
@@ -221,18 +229,18 @@ def map_points(
             if answer
             else MapStatus.MOBILISED
         )
+        counts[status] += 1
         for code in organisation.communes:
             status_of[code] = status
     for uncovered in resolution.uncovered:
         status_of[uncovered.insee_code] = MapStatus.UNCOVERED
-    points = []
-    for code, status in status_of.items():
-        commune = territory.commune(code)
-        if commune is not None and commune.lat is not None and commune.lon is not None:
-            points.append(
-                MapPoint(name=commune.name, lat=commune.lat, lon=commune.lon, status=status)
-            )
-    return points
+    counts[MapStatus.UNCOVERED] = len(resolution.uncovered)
+    points = [
+        MapPoint(insee_code=code, name=commune.name, status=status)
+        for code, status in status_of.items()
+        if (commune := territory.commune(code)) is not None
+    ]
+    return points, [MapLegendLine(status=status, count=counts[status]) for status in MapStatus]
 
 
 def _who(lesson: Lesson) -> str:
@@ -272,6 +280,7 @@ def review_facts(
     kept = [entry for entry in entries if entry.kind not in LEFT_OUT_OF_CHRONOLOGY]
     names = {department.code: department.name for department in resolution.departments}
     support_kinds = (CrisisLogKind.SUPPORT_ACTION, CrisisLogKind.REINFORCEMENT_ANSWERED)
+    points, legend = map_points(entries, resolution, territory)
     return ReviewFacts(
         event_id=compilation.event_id,
         title=declaration.title,
@@ -303,5 +312,6 @@ def review_facts(
             for task in compilation.actions
         ],
         curves=mobilisation_curves(entries),
-        points=map_points(entries, resolution, territory),
+        points=points,
+        legend=legend,
     )

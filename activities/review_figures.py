@@ -5,19 +5,13 @@ import math
 from datetime import datetime, timedelta
 from html import escape
 
-from activities.review_facts import MapPoint, MapStatus, MobilisationCurve
+from activities.area_map import MapState, area_map
+from activities.review_facts import MapLegendLine, MapPoint, MobilisationCurve
+from definitions.territory import Territory
 
 WIDTH = 640
 HEIGHT = 320
-MAP_SIZE = 480
-MARGIN = 40
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b")
-MAP_COLOURS = {
-    MapStatus.MOBILISED: "#2ca02c",
-    MapStatus.NEEDS_SUPPORT: "#d62728",
-    MapStatus.SILENT: "#ff7f0e",
-    MapStatus.UNCOVERED: "#9e9e9e",
-}
 FONT = 'font-family="DejaVu, sans-serif" font-size="11" fill="#222222"'
 GRID = "#dddddd"
 HOUR_STEPS = (0.25, 0.5, 1, 2, 3, 6, 12, 24, 48, 96, 168, 336, 720)
@@ -106,31 +100,11 @@ def mobilisation_chart(curves: list[MobilisationCurve], since: datetime) -> str:
     return _svg(WIDTH, HEIGHT, body)
 
 
-def commune_map(points: list[MapPoint]) -> str:
-    """Town halls of the affected communes, coloured by their centre's answer; the
-    projection keeps distances true at the area's mean latitude."""
-    legend_h = 20 * len(MapStatus)
-    if not points:
-        return _svg(MAP_SIZE, 60, [_text(10, 30, "Aucune commune localisée.")])
-    mean_lat = math.radians(sum(point.lat for point in points) / len(points))
-    xs = [point.lon * math.cos(mean_lat) for point in points]
-    ys = [point.lat for point in points]
-    extent = max(max(xs) - min(xs), max(ys) - min(ys), 0.05)
-    scale = (MAP_SIZE - 2 * MARGIN) / extent
-    radius = max(1.5, min(6.0, 300 / math.sqrt(len(points))))
-    body = []
-    for point, px, py in zip(points, xs, ys, strict=True):
-        cx = MARGIN + (px - min(xs)) * scale
-        cy = MAP_SIZE - MARGIN - (py - min(ys)) * scale
-        body.append(
-            f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="{radius:.1f}" '
-            f'fill="{MAP_COLOURS[point.status]}"/>'
-        )
-    counts = {status: sum(1 for p in points if p.status is status) for status in MapStatus}
-    for index, status in enumerate(MapStatus):
-        legend_y = MAP_SIZE + 16 + 20 * index
-        body.append(
-            f'<circle cx="{MARGIN + 5}" cy="{legend_y - 4}" r="5" fill="{MAP_COLOURS[status]}"/>'
-        )
-        body.append(_text(MARGIN + 16, legend_y, f"{status.label} ({counts[status]})"))
-    return _svg(MAP_SIZE, MAP_SIZE + legend_h + 10, body)
+def commune_map(points: list[MapPoint], legend: list[MapLegendLine], territory: Territory) -> str:
+    """The affected communes as shapes, in their centre's answer."""
+    return area_map(
+        {point.insee_code: point.status.value for point in points},
+        [MapState(line.status.value, line.status.label, line.count) for line in legend],
+        territory,
+        "Communes touchées, selon la réponse de leur CCAS/CIAS",
+    )

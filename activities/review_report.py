@@ -59,7 +59,7 @@ class ReviewReportActivities:
         facts = review_facts(compilation, entries, lessons, resolution, territory)
         compiled_at = datetime.now(UTC)
         chart = mobilisation_chart(facts.curves, facts.declared_at)
-        map_svg = commune_map(facts.points)
+        map_svg = commune_map(facts.points, facts.legend, territory)
         html = report_html(facts, compilation.version, compiled_at, chart, map_svg)
         header = (
             f"{facts.type_label} - déclaré le {in_paris(facts.declared_at)} - référence "

@@ -10,6 +10,7 @@ from activities.review_facts import (
     DepartmentReach,
     KeyDelay,
     LessonLine,
+    MapLegendLine,
     MapPoint,
     MapStatus,
     MobilisationCurve,
@@ -18,6 +19,7 @@ from activities.review_facts import (
 )
 from activities.review_figures import commune_map, mobilisation_chart
 from activities.review_report_pdf import report_pdf
+from definitions.territory import load_territory
 
 DECLARED = datetime(2026, 3, 14, 8, 0, tzinfo=UTC)
 CHRONOLOGY_LINES = 650
@@ -72,8 +74,14 @@ def _facts() -> ReviewFacts:
             )
         ],
         points=[
-            MapPoint(name="Acigné", lat=48.133, lon=-1.538, status=MapStatus.MOBILISED),
-            MapPoint(name="Argentré", lat=48.083, lon=-1.146, status=MapStatus.NEEDS_SUPPORT),
+            MapPoint(insee_code="35001", name="Acigné", status=MapStatus.MOBILISED),
+            MapPoint(insee_code="35006", name="Argentré", status=MapStatus.NEEDS_SUPPORT),
+        ],
+        legend=[
+            MapLegendLine(status=MapStatus.MOBILISED, count=1),
+            MapLegendLine(status=MapStatus.NEEDS_SUPPORT, count=1),
+            MapLegendLine(status=MapStatus.SILENT, count=0),
+            MapLegendLine(status=MapStatus.UNCOVERED, count=0),
         ],
     )
 
@@ -81,7 +89,8 @@ def _facts() -> ReviewFacts:
 def test_the_pdf_prints_every_character_and_every_chronology_line() -> None:
     facts = _facts()
     chart = mobilisation_chart(facts.curves, facts.declared_at)
-    pdf = report_pdf(facts, chart, commune_map(facts.points), "Inondation – version 1")
+    drawn = commune_map(facts.points, facts.legend, load_territory())
+    pdf = report_pdf(facts, chart, drawn, "Inondation – version 1")
     document = pypdfium2.PdfDocument(pdf)
     text = "\n".join(page.get_textpage().get_text_range() for page in document)
     flat = " ".join(text.split())
@@ -95,3 +104,5 @@ def test_the_pdf_prints_every_character_and_every_chronology_line() -> None:
     for tick in ("0 h", "0,5 h", "1 h", "1,5 h", "2 h"):
         assert tick in flat
     assert "CCAS/CIAS mobilisés (cumul, nombre de centres)" in flat
+    assert "Communes touchées, selon la réponse de leur CCAS/CIAS" in flat, "the map is there"
+    assert "CCAS/CIAS mobilisé : 1" in flat and "a demandé du soutien : 1" in flat

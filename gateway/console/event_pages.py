@@ -11,8 +11,6 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from temporalio.client import Client
 
-from activities.review_facts import map_points
-from activities.review_figures import commune_map
 from definitions.committee import CommitteeStatus
 from definitions.competence import TerritoryResolution, resolve_competence
 from definitions.crisis_log import CrisisLogEntry
@@ -24,6 +22,7 @@ from definitions.territory import load_territory
 from definitions.territory.declared_area import affected_communes
 from gateway.access import CallerOf, Guards
 from gateway.api_common import EventIdPath
+from gateway.console.event_map import live_map
 from gateway.console.pages import render
 from operations import committee_control, event_control
 from operations.mobilisation_reads import MobilisationReads
@@ -102,15 +101,16 @@ class EventPages:
             return events.crisis_log_since(session, event_id, after, TIMELINE_LINES)
 
     async def area_map(self, event_id: str) -> str:
-        status = await event_control.status(self._client, event_id)
-        return await to_thread.run_sync(self._drawn_map, status)
+        situation = await self.situation(event_id)
+        return await to_thread.run_sync(self._drawn_map, situation)
 
-    def _drawn_map(self, status: EventStatus) -> str:
+    def _drawn_map(self, situation: Situation) -> str:
+        """The same centres and states as the situation's table."""
+        status = situation.status
         area = EventDeclaration.model_validate(status.model_dump(include=AREA_FIELDS))
         resolution = _resolution(self._store, area.model_dump_json())
-        with self._store.session() as session:
-            entries = events.crisis_log(session, status.event_id)
-        return commune_map(map_points(entries, resolution, load_territory()))
+        centres = [centre for department in situation.departments for centre in department.centres]
+        return live_map(resolution, centres, load_territory())
 
     def roster(self) -> list[Contact]:
         with self._store.session() as session:
