@@ -172,7 +172,7 @@ def create_app(
         event_router(client, store, task_queue, guards),
         mobilisation_router(client, reads, guards),
         committee_router(client, store, guards),
-        review_router(client, store, guards),
+        review_router(client, store, task_queue, guards),
         health_router(client, store),
         icon_router(),
         login_router(store, guards, secure_cookie=public_url.startswith("https://")),

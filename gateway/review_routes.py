@@ -1,10 +1,13 @@
 """The API of the after-action review (status, action plan, the report in HTML and
-PDF) and the guide of good practice per event type, as a page and as data."""
+PDF) and the guide of good practice per event type, as a page and as data, with its
+diffused editions and the console's form that diffuses a new one."""
 
+from functools import partial
 from typing import Annotated
 
 import structlog
-from fastapi import APIRouter, Query, Request
+from anyio import to_thread
+from fastapi import APIRouter, Form, Query, Request, status
 from fastapi.responses import HTMLResponse, Response
 from temporalio.client import Client
 
@@ -13,7 +16,7 @@ from definitions.review import GuideEntry, PlannedAction, ReviewStatus
 from gateway.access import CallerOf, Guards
 from gateway.api_common import Actor, EventIdPath, acted_by
 from gateway.console.pages import render
-from operations import event_control, review_control
+from operations import event_control, guide_control, review_control
 from store import guide_editions, reviews
 from store.database import Store
 from store.tables import ReviewReportRow
@@ -28,7 +31,7 @@ class PlannedActionBody(PlannedAction):
     planned_by: Actor = ""
 
 
-def review_router(client: Client, store: Store, guards: Guards) -> APIRouter:
+def review_router(client: Client, store: Store, task_queue: str, guards: Guards) -> APIRouter:
     router = APIRouter(tags=["retour d'expérience"])
 
     def stored_report(event_id: str) -> ReviewReportRow:
@@ -75,10 +78,12 @@ def review_router(client: Client, store: Store, guards: Guards) -> APIRouter:
         with store.session() as session:
             return reviews.guide(session, event_type.value)
 
-    @router.get("/guide", response_class=HTMLResponse, dependencies=[guards.anyone])
-    def guide(
+    def guide_page(
         request: Request,
-        event_type: Annotated[EventType, Query(alias="type")] = EventType.ATTENTAT,
+        event_type: EventType,
+        notice: str = "",
+        error: str = "",
+        status_code: int = status.HTTP_200_OK,
     ) -> HTMLResponse:
         with store.session() as session:
             entries = reviews.guide(session, event_type.value)
@@ -91,7 +96,47 @@ def review_router(client: Client, store: Store, guards: Guards) -> APIRouter:
             types=list(EventType),
             entries=entries,
             editions=editions,
+            notice=notice,
+            error=error,
+            status_code=status_code,
         )
+
+    @router.get("/guide", response_class=HTMLResponse, dependencies=[guards.anyone])
+    def guide(
+        request: Request,
+        event_type: Annotated[EventType, Query(alias="type")] = EventType.ATTENTAT,
+    ) -> HTMLResponse:
+        return guide_page(request, event_type)
+
+    @router.post(
+        "/guide/diffusion",
+        response_class=HTMLResponse,
+        dependencies=[guards.staff],
+        include_in_schema=False,
+    )
+    async def diffuse(
+        request: Request,
+        event_type: Annotated[EventType, Form(alias="type")],
+        department: Annotated[str, Form(max_length=3)] = "",
+    ) -> HTMLResponse:
+        """Started, not awaited: the editions list shows it once made."""
+        scope = department.strip().upper() or None
+        try:
+            await guide_control.start(client, task_queue, event_type, scope)
+        except guide_control.UnknownDepartmentError as error:
+            return await to_thread.run_sync(
+                partial(
+                    guide_page,
+                    request,
+                    event_type,
+                    error=str(error),
+                    status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+                )
+            )
+        reach = f"du département {scope}" if scope else "de tout le réseau"
+        log.info("console.guide_diffusion", event_type=event_type.value, department=scope)
+        notice = f"Diffusion du guide lancée vers les CCAS/CIAS et l'UD {reach}."
+        return await to_thread.run_sync(partial(guide_page, request, event_type, notice=notice))
 
     @router.get("/guide/editions/{event_type}/{number}.pdf", dependencies=[guards.anyone])
     def edition_pdf(event_type: EventType, number: int) -> Response:

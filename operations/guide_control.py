@@ -4,8 +4,9 @@ running one is followed rather than a second started."""
 
 import asyncio
 from collections.abc import Callable
+from typing import Any
 
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy
 
 from definitions.event_type import EventType
@@ -25,6 +26,22 @@ class UnknownDepartmentError(ValueError):
         super().__init__(f"département inconnu : {code}")
 
 
+async def start(
+    client: Client, task_queue: str, event_type: EventType, department: str | None
+) -> WorkflowHandle[Any, GuideDiffusionProgress]:
+    """The diffusion started, or the one already running for this type and scope."""
+    if department is not None and load_territory().department(department) is None:
+        raise UnknownDepartmentError(department)
+    return await client.start_workflow(
+        GUIDE_DIFFUSION_WORKFLOW,
+        GuideDiffusionStart(event_type=event_type, department=department),
+        id=guide_diffusion_workflow_id(event_type, department),
+        task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        result_type=GuideDiffusionProgress,
+    )
+
+
 async def publish(
     client: Client,
     task_queue: str,
@@ -33,16 +50,7 @@ async def publish(
     on_progress: Callable[[GuideDiffusionProgress], None] = lambda _: None,
 ) -> GuideDiffusionProgress:
     """The diffusion's final count; ``on_progress`` is told of each change meanwhile."""
-    if department is not None and load_territory().department(department) is None:
-        raise UnknownDepartmentError(department)
-    handle = await client.start_workflow(
-        GUIDE_DIFFUSION_WORKFLOW,
-        GuideDiffusionStart(event_type=event_type, department=department),
-        id=guide_diffusion_workflow_id(event_type, department),
-        task_queue=task_queue,
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        result_type=GuideDiffusionProgress,
-    )
+    handle = await start(client, task_queue, event_type, department)
     result = asyncio.ensure_future(handle.result())
     shown = -1
     while not result.done():

@@ -7,11 +7,13 @@ from datetime import UTC, datetime
 
 import httpx
 import pypdfium2
+from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from definitions.directory import Contact, Directory, Organisation
 from definitions.event import EventDeclaration
 from definitions.event_type import EventType
+from definitions.guide import GuideDiffusionProgress, guide_diffusion_workflow_id
 from definitions.loader import Definitions
 from gateway.app import create_app
 from operations import guide_control
@@ -19,7 +21,7 @@ from store import guide_editions, reviews
 from store.database import Store
 from store.directory import replace_directory
 from store.tables import ReviewReportRow
-from tests.conftest import api_headers, record_event
+from tests.conftest import api_headers, create_account, record_event, sign_in
 from worker.sandbox.smtp_server import MailSandbox
 from worker.temporal_workers import Messaging, running_workers
 
@@ -93,6 +95,25 @@ def _reviewed_flood(store: Store) -> None:
         session.commit()
 
 
+async def _diffuse_from_the_console(client: Client, store: Store, task_queue: str) -> None:
+    """Staff's form starts the same diffusion; an unknown department is refused."""
+    transport = httpx.ASGITransport(app=create_app(client, store, task_queue))
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as browser:
+        create_account(store, "permanence")
+        csrf_token = await sign_in(browser, "permanence")
+        form = {"csrf_token": csrf_token, "type": "inondation"}
+        unknown = await browser.post("/guide/diffusion", data={**form, "department": "99"})
+        assert unknown.status_code == 422 and "département inconnu : 99" in unknown.text
+        started = await browser.post("/guide/diffusion", data={**form, "department": "59"})
+        assert "Diffusion du guide lancée" in started.text
+    handle = client.get_workflow_handle(
+        guide_diffusion_workflow_id(EventType.INONDATION, "59"),
+        result_type=GuideDiffusionProgress,
+    )
+    third = await handle.result()
+    assert (third.sent, third.already_sent) == (0, 4)
+
+
 async def test_an_edition_reaches_each_director_of_a_department_once(
     time_skipping_env: WorkflowEnvironment,
     store: Store,
@@ -106,6 +127,7 @@ async def test_an_edition_reaches_each_director_of_a_department_once(
     async with running_workers(client, store, task_queue, definitions, messaging):
         first = await guide_control.publish(client, task_queue, EventType.INONDATION, "59")
         again = await guide_control.publish(client, task_queue, EventType.INONDATION, "59")
+        await _diffuse_from_the_console(client, store, task_queue)
 
     expected = sorted([*NORD_DIRECTORS, UD_NORD, CIAS_MAILBOX])
     assert sorted(str(mail["To"]) for mail in mail_sandbox.received) == expected
