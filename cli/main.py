@@ -29,6 +29,7 @@ from cli.directory import directory_app
 from cli.messaging import outbox_command, sms_reply_command
 from cli.review import guide_app, review_app
 from cli.status_view import render_centres, render_status
+from definitions.alert_levels import AlertLevelChange
 from definitions.designation import RepresentativeChange
 from definitions.event import CloseRequest, EventDeclaration
 from definitions.mobilisation import AreaExtension, SituationReport
@@ -215,6 +216,32 @@ def broadcast(
         updated = await event_control.broadcast(client, event_id, report)
         typer.echo(
             f"{event_id} : point de situation transmis à "
+            f"{len(updated.mobilised_departments)} département(s)"
+        )
+        return 0
+
+    run_client_command(settings, command)
+
+
+@app.command("alert-level")
+def alert_level(
+    event_id: Annotated[str, typer.Argument(help="identifiant de l'événement")],
+    level: Annotated[str, typer.Argument(help="niveau annoncé, ex. alerte_rouge")],
+    author: Annotated[str, typer.Option(help="qui l'annonce")] = CLI_ACTOR,
+) -> None:
+    """Enregistrer le niveau d'alerte annoncé (cyclone) ; ses consignes partent par SMS
+    à chaque CCAS/CIAS mobilisé."""
+    settings = load_settings()
+    try:
+        change = AlertLevelChange(level=level, changed_by=author)
+    except ValidationError as error:
+        refuse("Niveau d'alerte refusé :", describe_validation_error(error))
+
+    async def command(client: Client) -> int:
+        updated = await event_control.change_alert_level(client, event_id, change)
+        current = updated.alert_levels[-1]
+        typer.echo(
+            f"{event_id} : {current.label} ({current.zone}), annoncé à "
             f"{len(updated.mobilised_departments)} département(s)"
         )
         return 0

@@ -31,6 +31,7 @@ class CrisisLogKind(StrEnum):
     SUPPORT_ACTION = "support_action"
     REINFORCEMENT_ANSWERED = "reinforcement_answered"
     SITUATION_REPORT = "situation_report"
+    ALERT_LEVEL_CHANGED = "alert_level_changed"
     AREA_EXTENDED = "area_extended"
     LIAISON_OPENED = "liaison_opened"
     LIAISON_CLOSED = "liaison_closed"

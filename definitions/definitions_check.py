@@ -9,6 +9,7 @@ from string import Template
 
 from pydantic import BaseModel
 
+from definitions.alert_levels import level_report
 from definitions.event_type import EventType
 from definitions.fiches_check import fiche_problems, fiche_warnings
 from definitions.gsm7 import Encoding, is_gsm7, non_gsm7_characters, segments
@@ -102,4 +103,25 @@ def check_definitions(definitions: Definitions, today: date | None = None) -> Ch
                 report.problems.append(f"{where} : hors GSM-7 ({outside}), passe en UCS-2")
             if count > limit:
                 report.problems.append(f"{where} : {count} segments, {limit} au plus")
+    report.problems += _alert_level_problems(definitions)
     return report
+
+
+def _alert_level_problems(definitions: Definitions) -> list[str]:
+    """Each alert level's instructions leave as a situation report (spelt in GSM-7 as
+    every value is): within the protocol's segment budget with the longest header."""
+    problems = []
+    for event_type, protocol in definitions.protocols.items():
+        templates = definitions.templates[event_type]
+        step = MessageStep.SITUATION_REPORT
+        if step not in templates.sms:
+            continue
+        for zone in protocol.alert_zones:
+            for level in zone.levels:
+                where = f"{event_type.value}/niveau {level.id} (SMS)"
+                values = {**longest_values(step), "report": level_report(zone, level)}
+                _, count = segments(render_sms(templates, step, values, exercise=True))
+                if count > protocol.max_sms_segments:
+                    limit = protocol.max_sms_segments
+                    problems.append(f"{where} : {count} segments, {limit} au plus")
+    return problems

@@ -4,6 +4,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from definitions.alert_levels import LevelChanged
 from definitions.competence import TerritorySummary
 from definitions.designation import DesignationStatus, Representative
 from definitions.event import Phase
@@ -42,3 +43,5 @@ class EventStatus(BaseModel):
     designation: DesignationStatus | None = None
     mobilised_departments: list[str] = Field(default_factory=list)
     """Codes of the departments whose mobilisation workflow was started."""
+    alert_levels: list[LevelChanged] = Field(default_factory=list)
+    """Alert levels announced so far (a cyclone), the current one last."""

@@ -13,6 +13,7 @@ class EventType(StrEnum):
     ACCIDENT_INDUSTRIEL = "accident_industriel"
     CANICULE = "canicule"
     CRISE_SANITAIRE = "crise_sanitaire"
+    CYCLONE = "cyclone"
 
     @property
     def label(self) -> str:
@@ -27,4 +28,5 @@ _EVENT_TYPE_LABELS = {
     EventType.ACCIDENT_INDUSTRIEL: "Accident industriel",
     EventType.CANICULE: "Canicule",
     EventType.CRISE_SANITAIRE: "Crise sanitaire",
+    EventType.CYCLONE: "Cyclone",
 }

@@ -64,6 +64,29 @@ class ReviewQuestion(BaseModel):
     text: str = Field(min_length=5, max_length=500)
 
 
+class AlertLevel(BaseModel):
+    """A level as the prefecture announces it, and what the network is told to do."""
+
+    model_config = _STRICT
+
+    id: str = Field(pattern=r"^[a-z_]+$")
+    label: str = Field(min_length=3, max_length=40, description="« alerte rouge »")
+    instructions: str = Field(min_length=5, max_length=300, description="sent to the centres")
+
+
+class AlertZone(BaseModel):
+    """The levels one zone's prefectures publish (La Réunion and Mayotte, the Antilles)."""
+
+    model_config = _STRICT
+
+    name: str = Field(min_length=3, max_length=60)
+    departments: list[str] = Field(min_length=1)
+    levels: list[AlertLevel] = Field(min_length=2)
+
+    def level(self, level_id: str) -> AlertLevel | None:
+        return next((level for level in self.levels if level.id == level_id), None)
+
+
 class Protocol(BaseModel):
     model_config = _STRICT
 
@@ -76,6 +99,17 @@ class Protocol(BaseModel):
     review: ReviewRules
     recipients: Recipients
     questions: list[ReviewQuestion] = Field(min_length=1)
+    alert_zones: list[AlertZone] = Field(
+        default_factory=list, description="alert levels, for the events that have them"
+    )
+
+    def alert_zone(self, departments: list[str]) -> AlertZone | None:
+        """The zone of the first of these departments that has alert levels."""
+        for code in departments:
+            for zone in self.alert_zones:
+                if code in zone.departments:
+                    return zone
+        return None
 
     @field_validator("sms_label")
     @classmethod

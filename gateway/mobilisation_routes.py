@@ -1,5 +1,5 @@
 """The API of an event's mobilisation: every centre's state, overall counts,
-situation reports and extensions of the area."""
+situation reports, alert levels and extensions of the area."""
 
 from typing import Annotated
 
@@ -8,6 +8,7 @@ from fastapi import APIRouter, HTTPException, Path, status
 from pydantic import BaseModel, Field
 from temporalio.client import Client
 
+from definitions.alert_levels import AlertLevelChange
 from definitions.event import DEPARTMENT_CODE
 from definitions.event_status import EventStatus
 from definitions.mobilisation import (
@@ -32,6 +33,12 @@ OrganisationIdPath = Annotated[str, Path(min_length=1, max_length=64)]
 class BroadcastBody(BaseModel):
     text: str = Field(
         min_length=1, max_length=SITUATION_REPORT_MAX_LENGTH, description="le point de situation"
+    )
+
+
+class AlertLevelBody(BaseModel):
+    level: str = Field(
+        pattern=r"^[a-z_]+$", max_length=40, description="un niveau du protocole, ex. alerte_rouge"
     )
 
 
@@ -79,6 +86,17 @@ def mobilisation_router(client: Client, reads: MobilisationReads, guards: Guards
         report = SituationReport(text=body.text, author=caller.actor)
         updated = await event_control.broadcast(client, event_id, report)
         log.info("api.broadcast", event_id=event_id, length=len(body.text))
+        return updated
+
+    @router.post("/{event_id}/alert-level", dependencies=[guards.event_member])
+    async def change_alert_level(
+        event_id: EventIdPath, body: AlertLevelBody, caller: CallerOf
+    ) -> EventStatus:
+        """The alert level the prefecture announced (a cyclone): its instructions go by
+        SMS to every mobilised CCAS/CIAS of the event."""
+        change = AlertLevelChange(level=body.level, changed_by=caller.actor)
+        updated = await event_control.change_alert_level(client, event_id, change)
+        log.info("api.alert_level_changed", event_id=event_id, level=body.level)
         return updated
 
     @router.post("/{event_id}/area", dependencies=[guards.staff])

@@ -1,4 +1,5 @@
-"""What staff do to an event (activate, read, designate, broadcast, extend, close),
+"""What staff do to an event (activate, read, designate, broadcast, change its alert
+level, extend, close),
 for the API and the CLI alike. Their store reads and area checks run in a thread:
 the gateway's event loop serves the other requests meanwhile."""
 
@@ -12,6 +13,7 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from definitions.alert_levels import AlertLevelChange
 from definitions.committee import CommitteePhaseRequest
 from definitions.designation import RepresentativeChange
 from definitions.event import CloseRequest, EventDeclaration, EventStart
@@ -22,6 +24,7 @@ from definitions.mobilisation import (
     SituationReport,
 )
 from definitions.temporal_names import (
+    ALERT_LEVEL_UPDATE,
     BROADCAST_UPDATE,
     CHANGE_REPRESENTATIVE_UPDATE,
     CLOSE_UPDATE,
@@ -127,6 +130,13 @@ def check_contact(store: Store, contact_id: str) -> None:
 async def broadcast(client: Client, event_id: str, report: SituationReport) -> EventStatus:
     """Hand a point de situation to every department; they send it at their pace."""
     return await _update(client, event_id, BROADCAST_UPDATE, report)
+
+
+async def change_alert_level(
+    client: Client, event_id: str, change: AlertLevelChange
+) -> EventStatus:
+    """Record the level the prefecture announced; every mobilised centre is told."""
+    return await _update(client, event_id, ALERT_LEVEL_UPDATE, change)
 
 
 async def extend(client: Client, event_id: str, extension: AreaExtension) -> EventStatus:

@@ -76,14 +76,14 @@ def test_broken_overrides_are_refused_with_every_problem(tmp_path: Path) -> None
 def test_an_override_for_an_unknown_event_type_is_refused(tmp_path: Path) -> None:
     """A file meant for a type that does not exist yet would otherwise change nothing,
     unseen: the operator learns which file at start."""
-    _override(tmp_path, "protocols", "cyclone", '[designation]\nanswer_deadline = "5min"\n')
+    _override(tmp_path, "protocols", "seisme", '[designation]\nanswer_deadline = "5min"\n')
     _override(tmp_path, "templates", "volcan", '[sms]\nsupport_reminder = "$header"\n')
     _override(tmp_path, "templates", "common", "# les modèles de tous les types\n")
     with pytest.raises(DefinitionsError) as refused:
         load_definitions(tmp_path)
     known = ", ".join(EventType)
     assert refused.value.problems == [
-        f"{tmp_path / 'protocols' / 'cyclone.toml'} : type d'événement inconnu « cyclone » "
+        f"{tmp_path / 'protocols' / 'seisme.toml'} : type d'événement inconnu « seisme » "
         f"(types connus : {known})",
         f"{tmp_path / 'templates' / 'volcan.toml'} : type d'événement inconnu « volcan » "
         f"(types connus : {known})",
@@ -180,3 +180,36 @@ def test_durations_read_as_staff_write_them() -> None:
     assert parse_duration("PT15M") == "PT15M"
     assert format_duration(timedelta(minutes=90)) == "1h30min"
     assert format_duration(timedelta(0)) == "0s"
+
+
+def test_cyclone_levels_are_data_and_each_leaves_as_a_checked_sms(tmp_path: Path) -> None:
+    """Each zone's prefecture publishes its levels; their instructions reach the
+    centres by SMS, so the check renders each one as the situation report it becomes."""
+    cyclone = load_definitions().protocols[EventType.CYCLONE]
+    indian_ocean = cyclone.alert_zone(["976"])
+    antilles = cyclone.alert_zone(["971"])
+    assert indian_ocean is not None and antilles is not None
+    assert [level.label for level in indian_ocean.levels] == [
+        "pré-alerte",
+        "alerte orange",
+        "alerte rouge",
+        "alerte violette",
+        "phase de sauvegarde",
+    ]
+    assert antilles.levels[-1].label == "vigilance grise"
+    assert cyclone.alert_zone(["59"]) is None
+    assert cyclone.designation.answer_deadline >= timedelta(hours=1), "announced days ahead"
+    _override(
+        tmp_path,
+        "protocols",
+        "cyclone",
+        'max_sms_segments = 2\n[[alert_zones]]\nname = "Mayotte"\ndepartments = ["976"]\n'
+        '[[alert_zones.levels]]\nid = "pre_alerte"\nlabel = "pré-alerte"\n'
+        'instructions = "Fermez portes et volets."\n'
+        '[[alert_zones.levels]]\nid = "alerte_rouge"\nlabel = "alerte rouge"\n'
+        f'instructions = "Restez à l\'abri. {"Confinement. " * 21}"\n',
+    )
+    problems = check_definitions(load_definitions(tmp_path)).problems
+    assert [problem for problem in problems if "/niveau " in problem] == [
+        "cyclone/niveau alerte_rouge (SMS) : 3 segments, 2 au plus",
+    ]

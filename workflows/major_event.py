@@ -10,6 +10,7 @@ from temporalio.workflow import ChildWorkflowHandle, ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     import workflows.activity_stubs as stubs
+    from definitions.alert_levels import AlertLevelChange, LevelChanged, level_problem, level_report
     from definitions.committee import CommitteePhaseRequest, CommitteeStart, CommitteeStatus
     from definitions.competence import DepartmentTerritory
     from definitions.crisis_log import (
@@ -41,8 +42,10 @@ with workflow.unsafe.imports_passed_through():
         SituationReport,
         SupportState,
     )
+    from definitions.protocol import Protocol
     from definitions.review import CompiledReport, Respondent, RespondentRole, ReviewStart
     from definitions.temporal_names import (
+        ALERT_LEVEL_UPDATE,
         AREA_CHANGE_SIGNAL,
         BROADCAST_UPDATE,
         CHANGE_REPRESENTATIVE_UPDATE,
@@ -286,6 +289,49 @@ class MajorEventWorkflow:
                 "la mobilisation des CCAS/CIAS n'a pas commencé : aucun centre à informer",
                 type="NotMobilised",
             )
+
+    @workflow.update(name=ALERT_LEVEL_UPDATE)
+    async def change_alert_level(self, change: AlertLevelChange) -> EventStatus:
+        """The level the prefecture announced: in the status and the crisis log, and
+        with its instructions as a situation report to every mobilised centre."""
+        protocol, codes = self._alert_context()
+        zone = protocol.alert_zone(codes)
+        level = zone.level(change.level) if zone else None
+        assert zone is not None and level is not None
+        self._status.alert_levels.append(
+            LevelChanged(zone=zone.name, level=level.id, label=level.label)
+        )
+        await self._next_entry_written(
+            CrisisLogKind.ALERT_LEVEL_CHANGED,
+            change.changed_by,
+            f"Niveau d'alerte : {level.label} ({zone.name}), annoncé par {change.changed_by} "
+            f"aux CCAS/CIAS mobilisés de {len(self._departments)} département(s).",
+        )
+        report = SituationReport(text=level_report(zone, level), author=change.changed_by)
+        await asyncio.gather(
+            *(
+                handle.signal(SITUATION_REPORT_SIGNAL, report)
+                for handle in self._departments.values()
+            )
+        )
+        return self._status
+
+    @change_alert_level.validator
+    def _validate_alert_level(self, change: AlertLevelChange) -> None:
+        self._refuse_if_closing()
+        self._refuse_after_mobilisation()
+        protocol, codes = self._alert_context()
+        problem = level_problem(protocol, codes, change.level)
+        if problem is not None:
+            raise ApplicationError(problem, type="UnknownAlertLevel")
+
+    def _alert_context(self) -> tuple[Protocol, list[str]]:
+        protocol, territory = self._status.protocol, self._status.territory
+        if protocol is None or territory is None:
+            raise ApplicationError(
+                "le territoire de l'événement n'est pas encore établi", type="NotResolved"
+            )
+        return protocol, [department.code for department in territory.departments]
 
     @workflow.update(name=EXTEND_AREA_UPDATE)
     async def extend_area(self, extension: AreaExtension) -> EventStatus:
