@@ -47,6 +47,7 @@ class MessageStep(StrEnum):
     REVIEW_QUESTIONNAIRE = "review_questionnaire"
     REVIEW_REMINDER = "review_reminder"
     REPLY_NOT_UNDERSTOOD = "reply_not_understood"
+    UD_DECLARATION = "ud_declaration"
 
 
 DELIVERY_TRACKED_STEPS = frozenset({MessageStep.SUPPORT_REQUEST.value})
@@ -243,6 +244,9 @@ STEPS: dict[MessageStep, StepSpec] = {
         },
     ),
     MessageStep.REPLY_NOT_UNDERSTOOD: StepSpec(_SMS, {}),
+    MessageStep.UD_DECLARATION: StepSpec(
+        _BOTH, {"declared_by": "UDCCAS des Alpes-de-Haute-Provence (ud-alpes-de-haute-prov)"}
+    ),
 }
 
 

@@ -59,6 +59,8 @@ MOVE_MEETING_UPDATE = "move_meeting"
 CANCEL_MEETING_UPDATE = "cancel_meeting"
 REPORT_MEETING_UPDATE = "report_meeting"
 
+STAFF_NOTICE_WORKFLOW = "StaffNoticeWorkflow"
+
 GUIDE_DIFFUSION_WORKFLOW = "GuideDiffusionWorkflow"
 GUIDE_PROGRESS_QUERY = "progress"
 PREPARE_GUIDE_EDITION = "prepare_guide_edition"

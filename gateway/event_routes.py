@@ -17,7 +17,7 @@ from definitions.event_status import EventStatus
 from definitions.territory import load_territory
 from gateway.access import CallerOf, ForbiddenError, Guards
 from gateway.api_common import EventIdPath
-from operations import event_control
+from operations import event_control, ud_declarations
 from store import accounts
 from store import events as stored_events
 from store.database import Store
@@ -71,7 +71,8 @@ def event_router(client: Client, store: Store, task_queue: str, guards: Guards) 
 
     @router.post("/api/events", status_code=status.HTTP_201_CREATED, dependencies=[guards.declarer])
     async def declare_event(declaration: EventDeclaration, caller: CallerOf) -> EventCreated:
-        """A departmental union declares only within its own department."""
+        """A departmental union declares only within its own department; on-call
+        staff are told at once of a real event it declares."""
         account = caller.account
         if account.role is Role.UD and not declaration_within(
             declaration, account.department or "", load_territory()
@@ -81,6 +82,8 @@ def event_router(client: Client, store: Store, task_queue: str, guards: Guards) 
                 f"({account.department})"
             )
         event_id = await event_control.activate(client, task_queue, declaration, caller.actor)
+        if account.role is Role.UD and not declaration.exercise:
+            await ud_declarations.tell_staff(client, task_queue, event_id, declaration, account)
         log.info("api.event_declared", event_id=event_id, type=declaration.type.value)
         return EventCreated(event_id=event_id, status_url=f"/api/events/{event_id}")
 

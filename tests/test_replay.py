@@ -15,7 +15,7 @@ import contextlib
 import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -28,6 +28,7 @@ from definitions.event import CloseRequest, EventDeclaration
 from definitions.event_type import EventType
 from definitions.guide import guide_diffusion_workflow_id
 from definitions.loader import Definitions
+from definitions.staff_notice import StaffNoticeStart, staff_notice_workflow_id
 from definitions.temporal_names import (
     CLOSE_UPDATE,
     committee_workflow_id,
@@ -41,6 +42,7 @@ from tests.conftest import (
     Phone,
     candidates_asked,
     gateway_phone,
+    record_event,
     start_event,
     time_skipping_server,
     until_department,
@@ -53,6 +55,7 @@ from workflows.department_mobilisation import DepartmentMobilisationWorkflow
 from workflows.guide_diffusion import GuideDiffusionWorkflow
 from workflows.major_event import MajorEventWorkflow
 from workflows.representative_designation import RepresentativeDesignationWorkflow
+from workflows.staff_notice import StaffNoticeWorkflow
 
 HISTORIES = Path(__file__).parent / "histories"
 RECORDING = os.environ.get("TOCSIN_RECORD_HISTORIES") == "1"
@@ -63,6 +66,7 @@ WORKFLOWS = [
     CommitteeLiaisonWorkflow,
     AfterActionReviewWorkflow,
     GuideDiffusionWorkflow,
+    StaffNoticeWorkflow,
 ]
 LILLE_DIRECTOR = "+33639980001"
 
@@ -143,6 +147,25 @@ async def test_record_histories_of_the_guide(
         )
         workflow_id = guide_diffusion_workflow_id(EventType.INONDATION, "59")
         await _save(recording.env, {workflow_id: GuideDiffusionWorkflow})
+
+
+@pytest.mark.skipif(not RECORDING, reason="make histories records them")
+async def test_record_histories_of_the_staff_notice(
+    store_with_network: Store, task_queue: str, definitions: Definitions, messaging: Messaging
+) -> None:
+    """On-call staff told of a real flood in the Nord declared by its UD."""
+    event_id = "recorded-ud"
+    declaration = EventDeclaration(
+        type=EventType.INONDATION, communes=["59350"], title="Enregistrement"
+    )
+    record_event(store_with_network, event_id, declaration, datetime.now(UTC))
+    async with _recording(store_with_network, task_queue, definitions, messaging) as recording:
+        notice = StaffNoticeStart(event_id=event_id, declaration=declaration, declared_by="UD")
+        workflow_id = staff_notice_workflow_id(event_id)
+        await recording.env.client.execute_workflow(
+            StaffNoticeWorkflow.run, notice, id=workflow_id, task_queue=task_queue
+        )
+        await _save(recording.env, {workflow_id: StaffNoticeWorkflow})
 
 
 async def _record_designation(recording: Recording, answer: str | None) -> None:

@@ -35,6 +35,7 @@ from workflows.department_mobilisation import DepartmentMobilisationWorkflow
 from workflows.guide_diffusion import GuideDiffusionWorkflow
 from workflows.major_event import MajorEventWorkflow
 from workflows.representative_designation import RepresentativeDesignationWorkflow
+from workflows.staff_notice import StaffNoticeWorkflow
 
 ACTIVITY_THREADS = 16
 SMS_THREADS = 8
@@ -103,6 +104,7 @@ def build_workers(
             CommitteeLiaisonWorkflow,
             AfterActionReviewWorkflow,
             GuideDiffusionWorkflow,
+            StaffNoticeWorkflow,
         ],
         activities=[
             *EventRecordActivities(store).all,
