@@ -5,6 +5,7 @@ main pages are kept in ``test-artefacts/console/``."""
 
 import re
 import shutil
+import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -14,6 +15,8 @@ from playwright.async_api import Browser, Page, async_playwright, expect
 from temporalio.testing import WorkflowEnvironment
 
 from definitions.loader import Definitions
+from definitions.mobilisation import SupportState
+from definitions.territory import load_territory
 from gateway.app import create_app
 from store.database import Store
 from tests.conftest import ACCOUNT_PASSWORD, LINK_SECRET, TWILIO_AUTH_TOKEN, create_account
@@ -112,6 +115,31 @@ async def _sign_in(page: Page, base: str) -> None:
     await expect(page.get_by_role("heading", name="Événements")).to_be_visible()
 
 
+async def _map_legend(page: Page, event_url: str) -> dict[str, int]:
+    """The map as the page shows it (loaded), and its legend's counts."""
+    drawn = page.locator(".map img")
+    await expect(drawn).to_have_js_property("complete", True, timeout=LIVE)
+    assert await drawn.evaluate("image => image.naturalWidth") > 0, "the map is drawn"
+    answer = await page.request.get(event_url + "/carte.svg")
+    root = ET.fromstring(await answer.text())
+    return {
+        group.attrib["data-state"]: int(group.attrib["data-count"])
+        for group in root.iter("{http://www.w3.org/2000/svg}g")
+        if group.attrib.get("class") == "legend"
+    }
+
+
+async def _legend_is_the_table(page: Page, event_url: str) -> None:
+    """Each state's count in the map's legend is the number of centres the table
+    shows in it, and the communes without a centre are those the counts give."""
+    legend = await _map_legend(page, event_url)
+    for state in SupportState:
+        rows = await page.locator(f"#centres td.state-{state.value}").count()
+        assert legend[state.value] == rows, (state, legend)
+    uncovered = await page.locator("#counts li", has_text="sans CCAS ni CIAS").inner_text()
+    assert legend["uncovered"] == int(uncovered.split()[0]), legend
+
+
 async def _pause_and_resume(page: Page) -> None:
     """The page's refresh can be stopped and started again (WCAG 2.2.2)."""
     pause = page.get_by_role("button", name="Suspendre l'actualisation")
@@ -162,6 +190,7 @@ async def test_a_drill_from_declaration_to_closure(browser: Browser, console_url
     await expect(lille).to_contain_text("mobilisé", timeout=LIVE)
     assert page.url == event_url, "the status changed without reloading the page"
     await expect(page.locator("#timeline")).to_contain_text("CCAS de Lille", timeout=LIVE)
+    await _legend_is_the_table(page, event_url)
     await _shoot(page, "05-evenement")
 
     await _pause_and_resume(page)
@@ -173,4 +202,31 @@ async def test_a_drill_from_declaration_to_closure(browser: Browser, console_url
     closed = page.locator("tr", has_text="Exercice crue de la Deûle")
     await expect(closed.locator(".badge.closed")).to_be_visible()
     await _shoot(page, "06-evenements")
+    await context.close()
+
+
+async def test_a_national_drill_maps_the_whole_of_france(
+    browser: Browser, console_url: str
+) -> None:
+    """Every department declared at once: the map draws metropolitan France with
+    the overseas departments as insets, its legend as the table."""
+    context = await browser.new_context(viewport={"width": 1280, "height": 900})
+    page = await context.new_page()
+    await _sign_in(page, console_url)
+    await page.get_by_role("link", name="Déclarer").click()
+    await page.get_by_label("Exercice").check()
+    await page.select_option("#type", "tempete")
+    await page.fill("#title", "Exercice national")
+    await page.fill("#places", " ".join(sorted(load_territory().departments)))
+    await page.get_by_role("button", name="Vérifier le territoire").click()
+    await page.get_by_role("button", name="Confirmer et déclencher").click()
+    await expect(page.locator("h1")).to_contain_text("Exercice national")
+    event_url = page.url
+    phone = await context.new_page()
+    await _answer_sms(phone, console_url, REPRESENTATIVE_PHONE, "OUI")
+    await expect(page.locator("#counts")).to_be_visible(timeout=LIVE)
+    legend = await _map_legend(page, event_url)
+    assert legend["uncovered"] > 30_000, "most communes have no centre in the test directory"
+    await _legend_is_the_table(page, event_url)
+    await _shoot(page, "07-evenement-national")
     await context.close()
