@@ -2,10 +2,14 @@
 
 SMTP cannot be asked what already left, so a retry after an unknown outcome
 sends again: the Message-ID is derived from the idempotency key, so mail
-clients fold such a duplicate into one, and the outbox counts it.
+clients fold such a duplicate into one, and the outbox counts it. Each email is
+marked ``sending`` in the database before it leaves, with the outcome of the one
+before: a worker that dies mid-batch leaves one email at most whose fate is
+unknown.
 """
 
 import asyncio
+import functools
 import hashlib
 import html
 from collections.abc import Awaitable, Callable
@@ -191,8 +195,11 @@ class EmailActivities:
         if (earlier := earlier_outcome(entry, "email")) is not None:
             return earlier
         unsure = entry.status is OutboxStatus.SENDING
-        if unsure:
-            await asyncio.to_thread(self._ledger.mark, request.key, OutboxStatus.SENDING)
+        await asyncio.to_thread(
+            functools.partial(
+                self._ledger.mark, request.key, OutboxStatus.SENDING, possible_duplicate=unsure
+            )
+        )
         try:
             await send(build_message(request, self._smtp.mail_from, self._domain))
         except (aiosmtplib.SMTPRecipientsRefused, aiosmtplib.SMTPResponseException) as error:

@@ -2,12 +2,15 @@
 provider call, note what became of it after, and give up for good on a permanent
 refusal.
 
-A batch's outcomes are written together, a few times a second, not one
+An SMS batch's outcomes are written together, a few times a second, not one
 transaction per message: written one by one, most SMS threads of a national
 hand-over stood in line for the database. A worker that dies loses at most the
 outcomes noted since the last write; their rows stay ``sending``, which the SMS
-sender reconciles with the provider and the email sender counts as a possible
-duplicate (same Message-ID).
+sender reconciles with the provider. An email is marked ``sending`` just before
+it leaves, in the same write as the previous email's outcome, so that a worker
+that dies leaves at most one email of each batch ``sending``: the one its retry
+sends again, counted as a possible duplicate (same Message-ID). Writes of the
+batches of one process that fall due together are one transaction.
 """
 
 import asyncio
@@ -173,9 +176,11 @@ class OutboxLedger:
 
     def claim_all(self, claims: Sequence[OutboxClaim]) -> dict[str, OutboxEntry]:
         """The rows of these messages by key, in one transaction, each as it stood
-        before: a pending message is marked ``sending`` from here on, since the
-        provider may be called at any moment (one left ``sending`` earlier is for
-        the sender to reconcile); an SMS to a number that answered STOP fails at once."""
+        before. A pending SMS is marked ``sending`` from here on, since the provider
+        may be called at any moment and can be asked later what it received (one
+        left ``sending`` earlier is for the sender to reconcile); an SMS to a number
+        that answered STOP fails at once. An email stays pending until the moment it
+        leaves (see ``EmailActivities``): an SMTP server cannot be asked."""
         now = datetime.now(UTC)
         with self._writing, self._store.session() as session:
             entries = outbox.claim_all(session, claims, now)
@@ -185,9 +190,10 @@ class OutboxLedger:
             )
             marks = [
                 OutboxMark(entry.key, OutboxStatus.FAILED, error_code=OPTED_OUT)
-                if entry.channel is Channel.SMS and entry.recipient in stopped
+                if entry.recipient in stopped
                 else OutboxMark(entry.key, OutboxStatus.SENDING)
                 for entry in pending
+                if entry.channel is Channel.SMS
             ]
             outbox.mark_all(session, marks, now)
             session.commit()
@@ -206,12 +212,13 @@ class OutboxLedger:
         *,
         provider_id: str | None = None,
         error_code: str | None = None,
+        possible_duplicate: bool = False,
     ) -> None:
         """Kept for the next ``write_noted``, by whichever thread calls it."""
         with self._noting:
             if not self._noted:
                 self._noted_since = time.monotonic()
-            self._noted.append(OutboxMark(key, status, provider_id, error_code))
+            self._noted.append(OutboxMark(key, status, provider_id, error_code, possible_duplicate))
 
     @property
     def writing_due(self) -> bool:
@@ -246,7 +253,14 @@ class OutboxLedger:
         *,
         provider_id: str | None = None,
         error_code: str | None = None,
+        possible_duplicate: bool = False,
     ) -> None:
         """Written when it returns, with whatever else was noted."""
-        self.note(key, status, provider_id=provider_id, error_code=error_code)
+        self.note(
+            key,
+            status,
+            provider_id=provider_id,
+            error_code=error_code,
+            possible_duplicate=possible_duplicate,
+        )
         self.write_noted()

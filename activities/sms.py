@@ -156,7 +156,7 @@ class SmsActivities:
             if found is not None:
                 log.info("sms.reconciled", step=request.step, sid=found)
                 return self._record(request, OutboxStatus.QUEUED, found)
-            self._ledger.mark(request.key, OutboxStatus.SENDING)
+            self._ledger.mark(request.key, OutboxStatus.SENDING, possible_duplicate=maybe_sent)
         self._pace.wait_turn()
         try:
             sid, status = self._send(request)

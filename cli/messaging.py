@@ -21,10 +21,12 @@ _ENTRIES = TypeAdapter(list[OutboxEntry])
 def _outbox_line(entry: OutboxEntry) -> str:
     body = entry.subject or entry.body
     shown = body if len(body) <= BODY_SHOWN else body[: BODY_SHOWN - 1] + "…"
+    duplicates = entry.possible_duplicates
+    resent = f", renvoyé {duplicates} fois : doublon possible" if duplicates else ""
     return (
         f"{local_time(entry.created_at)}  {entry.channel.value:<5} {entry.status.value:<11} "
         f"{entry.recipient:<32} {entry.step:<24} {shown}\n"
-        f"    id fournisseur {entry.provider_id or '-'}, clé {entry.key}"
+        f"    id fournisseur {entry.provider_id or '-'}, clé {entry.key}{resent}"
     )
 
 
@@ -47,7 +49,9 @@ def outbox_command(
         return
     for entry in shown:
         typer.echo(_outbox_line(entry))
-    typer.echo(f"{len(entries)} message(s).")
+    duplicated = sum(1 for entry in entries if entry.possible_duplicates)
+    doubts = f", dont {duplicated} peut-être reçu(s) en double" if duplicated else ""
+    typer.echo(f"{len(entries)} message(s){doubts}.")
 
 
 def sms_reply_command(

@@ -140,5 +140,7 @@ class OutboxEntry(BaseModel):
     provider_id: str | None
     error_code: str | None
     provider_calls: int
+    possible_duplicates: int = 0
+    """Times the message was sent again when an earlier attempt may have left."""
     created_at: datetime
     updated_at: datetime

@@ -52,6 +52,8 @@ class OutboxMark:
     status: OutboxStatus
     provider_id: str | None = None
     error_code: str | None = None
+    possible_duplicate: bool = False
+    """Sent again although an earlier attempt may have left."""
 
 
 def _entry(row: Row[Any]) -> OutboxEntry:
@@ -67,6 +69,7 @@ def _entry(row: Row[Any]) -> OutboxEntry:
         provider_id=row.provider_id,
         error_code=row.error_code,
         provider_calls=row.provider_calls,
+        possible_duplicates=row.possible_duplicates,
         created_at=row.created_at,
         updated_at=row.updated_at,
     )
@@ -102,6 +105,7 @@ def claim_all(
                     "body": claim.body,
                     "status": OutboxStatus.PENDING.value,
                     "provider_calls": 0,
+                    "possible_duplicates": 0,
                     "created_at": now,
                     "updated_at": now,
                 }
@@ -118,6 +122,7 @@ _MARK = (
         status=bindparam("new_status"),
         updated_at=bindparam("now"),
         provider_calls=_outbox.c.provider_calls + bindparam("calls"),
+        possible_duplicates=_outbox.c.possible_duplicates + bindparam("duplicates"),
         provider_id=func.coalesce(bindparam("new_provider_id"), _outbox.c.provider_id),
         error_code=func.coalesce(bindparam("new_error_code"), _outbox.c.error_code),
     )
@@ -136,6 +141,7 @@ def mark_all(session: Session, marks: Sequence[OutboxMark], now: datetime) -> No
                 "new_status": mark.status.value,
                 "now": now,
                 "calls": 1 if mark.status is OutboxStatus.SENDING else 0,
+                "duplicates": 1 if mark.possible_duplicate else 0,
                 "new_provider_id": mark.provider_id,
                 "new_error_code": mark.error_code,
             }

@@ -141,6 +141,7 @@ class OutboxRow(SQLModel, table=True):
     provider_id: str | None = Field(default=None, max_length=200, index=True)
     error_code: str | None = Field(default=None, max_length=32)
     provider_calls: int = 0
+    possible_duplicates: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     created_at: datetime = Field(sa_column=_utc_column())
     updated_at: datetime = Field(sa_column=_utc_column())
 

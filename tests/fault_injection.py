@@ -10,6 +10,7 @@ phones and mailboxes receive them: at the providers.
 
 import asyncio
 import functools
+import math
 import os
 import platform
 import sqlite3
@@ -51,11 +52,14 @@ from worker.sandbox.smtp_server import MailSandbox
 from worker.sandbox.twilio_server import TwilioSandbox
 from worker.settings import Settings
 from worker.task_queue_pollers import until_polled
+from workflows.outreach import BATCH_SIZE, BATCHES_IN_FLIGHT
 
 SENDER = "+33639989999"
 REPRESENTATIVE = "unccas-representant-1"
 SUPPORT_REQUEST_MARK = "votre centre est-il mobilis"
 EVENT_TYPE = EventType.INONDATION
+SLOW_SMTP_SECONDS = 0.2
+"""How late the SMTP server answers each email while a strike waits for emails."""
 RECOVERY_DEADLINE_SECONDS = 300.0
 """The send retry policy's longest wait (2 min) after the longest fault, and more."""
 
@@ -145,6 +149,11 @@ class FaultOutcome:
     lost: int
     stuck: int
     recovery_seconds: float
+    emails_resent: int = 0
+    """Extra copies of support-request emails (same Message-ID)."""
+    email_lanes: int = 0
+    """The department's email batches that may be in flight at once: a worker killed
+    while they go out may leave one email of each with an unknown fate."""
 
 
 def _environment(settings: Settings) -> dict[str, str]:
@@ -463,6 +472,7 @@ class FaultStack:
             if (len(received) >= wanted and not stuck) or time.monotonic() > deadline:
                 break
             await asyncio.sleep(0.5)
+        emails = [copies for key, copies in received.items() if key.startswith("email ")]
         return FaultOutcome(
             scenario=scenario,
             faults=faults,
@@ -472,26 +482,40 @@ class FaultStack:
             lost=max(wanted - len(received), 0),
             stuck=stuck,
             recovery_seconds=time.monotonic() - started,
+            emails_resent=sum(emails) - len(emails),
+            email_lanes=min(BATCHES_IN_FLIGHT, math.ceil(expected.email / BATCH_SIZE)),
         )
 
     async def strike_mid_sending(
-        self, title: str, scenario: str, fault: Callable[[], Awaitable[object]]
+        self,
+        title: str,
+        scenario: str,
+        fault: Callable[[], Awaitable[object]],
+        *,
+        mid_emails: bool = False,
     ) -> tuple[str, FaultOutcome]:
         """Declares an event on the department, strikes once its first support
-        request reaches a provider, and counts once everything has settled."""
+        request reaches a provider (``mid_emails``: its first email, the SMTP server
+        answering each one late, so that the strike finds emails going out), and
+        counts once everything has settled."""
         since = self.mark()
-        event_id = await self.activate([self.size.department], title)
-        await self.until_sending(since)
-        started = time.monotonic()
-        await fault()
+        if mid_emails:
+            self.mail.answer_slowly(SLOW_SMTP_SECONDS)
+        try:
+            event_id = await self.activate([self.size.department], title)
+            await self.until_sending(since, "email " if mid_emails else "")
+            started = time.monotonic()
+            await fault()
+        finally:
+            self.mail.answer_slowly(0.0)
         return event_id, await self.settle(scenario, 1, event_id, since, started)
 
-    async def until_sending(self, since: ProviderMark) -> None:
-        """Until the first support request reaches a provider: the faults strike
-        in the middle of the department's sending."""
+    async def until_sending(self, since: ProviderMark, kind: str = "") -> None:
+        """Until the first support request (of this kind, ``sms `` or ``email ``)
+        reaches a provider: the faults strike in the middle of the sending."""
         async with asyncio.timeout(60):
             while True:
-                if self.support_requests(since):
+                if any(key.startswith(kind) for key in self.support_requests(since)):
                     break
                 await asyncio.sleep(0.05)
 
@@ -536,6 +560,7 @@ def write_reliability_report(
             f"| {sum(run.expected for run in runs)} | {sum(run.delivered for run in runs)} "
             f"| {sum(run.duplicated for run in runs)} | {sum(run.lost for run in runs)} "
             f"| {sum(run.stuck for run in runs)} "
+            f"| {sum(run.emails_resent for run in runs)} / {sum(run.email_lanes for run in runs)} "
             f"| {max(run.recovery_seconds for run in runs):.0f} s |"
         )
     lost = sum(outcome.lost for outcome in outcomes)
@@ -554,8 +579,9 @@ the demo directory), lets the real Temporal dev server and a `tocsin worker`
 process start sending the support requests at {size.sms_per_second:g} SMS/s, and
 strikes:
 
-- **worker killed**: the worker gets SIGKILL after the first support request
-  reaches the provider; another worker is started at once;
+- **worker killed**: the worker gets SIGKILL once the first support-request email
+  reaches the SMTP server, which answers each email {SLOW_SMTP_SECONDS:g} s late, so
+  that emails and SMS are going out; another worker is started at once;
 - **Temporal restarted**: the dev server is stopped, left down
   {size.server_down_seconds:g} s, and started again on the same database file;
   afterwards every centre answers OK through the signed webhook;
@@ -575,9 +601,14 @@ the SMTP outage) and locks; sends are retried 2 s after a refusal, then twice as
 late each time, so a storm meets few requests.
 *Recovery* is the longest run's time from the fault
 until every support request is received and the workflows are idle.
+*Emails re-sent* counts the extra copies of emails over the sending lanes that
+were in flight (each email is marked `sending` in the outbox just before it
+leaves, so a killed worker leaves at most one email per lane whose fate is
+unknown; the bound is asserted). No SMS is re-sent: the retry asks the provider.
 
-| scenario | runs | faults | expected | delivered | duplicated | lost | stuck | recovery |
-| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+| scenario | runs | faults | expected | delivered | duplicated | lost | stuck | emails re-sent \
+/ lanes | recovery |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
 {chr(10).join(rows)}
 
 Across all injected faults: **{lost} lost, {stuck} stuck**.

@@ -1,5 +1,8 @@
 """Sending email to a real SMTP server and reading it back as MIME."""
 
+import os
+import subprocess
+
 import pytest
 from pydantic import ValidationError
 from temporalio.exceptions import ApplicationError
@@ -16,7 +19,7 @@ from definitions.outgoing import (
 )
 from store import outbox
 from store.database import Store
-from tests.conftest import BOTH_DATABASES
+from tests.conftest import BOTH_DATABASES, SCRIPTS
 from worker.sandbox.smtp_server import MailSandbox
 from worker.settings import Settings
 
@@ -130,3 +133,40 @@ async def test_an_unreachable_server_is_retried_later(store: Store) -> None:
     with store.session() as session:
         [row] = outbox.entries(session)
     assert row.status is OutboxStatus.SENDING
+
+
+def _outbox_listing(store: Store) -> str:
+    return subprocess.run(
+        [str(SCRIPTS / "tocsin"), "outbox"],
+        env={**os.environ, "TOCSIN_DATABASE_URL": store.url},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+
+
+async def test_an_email_sent_again_after_an_unknown_outcome_is_shown_as_a_possible_duplicate(
+    store: Store, mail_sandbox: MailSandbox
+) -> None:
+    """SMTP cannot be asked what it received: the email sent again is counted in the
+    outbox, and ``tocsin outbox`` says which one may have arrived twice; the emails
+    of a batch that never left before are sent once, without that doubt."""
+    closed = EmailActivities(
+        store, SmtpSettings(host="127.0.0.1", port=1, mail_from="tocsin@example.org")
+    )
+    with pytest.raises(OSError):
+        await ActivityEnvironment().run(closed.send_email, _request())
+    others = [_request(key=f"{_request().key}-{n}", to=f"mairie-{n}@example.org") for n in (1, 2)]
+    sender = _sender(store, mail_sandbox)
+    await ActivityEnvironment().run(sender.send_email_batch, [_request(), *others])
+    with store.session() as session:
+        rows = {row.key: row for row in outbox.entries(session)}
+    assert [rows[request.key].possible_duplicates for request in [_request(), *others]] == [
+        1,
+        0,
+        0,
+    ]
+    listed = _outbox_listing(store)
+    assert f"clé {_request().key}, renvoyé 1 fois : doublon possible" in listed
+    assert "3 message(s), dont 1 peut-être reçu(s) en double." in listed

@@ -121,11 +121,12 @@ async def test_a_worker_killed_mid_sending_loses_no_support_request(
         await stack.start_worker()
 
     event_id, outcome = await stack.strike_mid_sending(
-        f"Worker tué, essai {round_}", "worker tué", replace_worker
+        f"Worker tué, essai {round_}", "worker tué", replace_worker, mid_emails=True
     )
     outcomes.append(outcome)
     await stack.stand_down(event_id)
     _held(outcome)
+    assert outcome.emails_resent <= outcome.email_lanes, outcome
 
 
 @pytest.mark.parametrize("round_", ROUNDS)

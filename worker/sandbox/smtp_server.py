@@ -1,5 +1,6 @@
 """A real SMTP server (aiosmtpd) that keeps what it receives, read back as MIME."""
 
+import asyncio
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -15,6 +16,7 @@ class _MailHandler:
     def __init__(self, mailbox: Path | None) -> None:
         self.raw: list[bytes] = []
         self.refused: set[str] = set()
+        self.answer_delay = 0.0
         self._mailbox = mailbox
 
     async def handle_RCPT(  # noqa: N802  (aiosmtpd's hook name)
@@ -33,6 +35,7 @@ class _MailHandler:
         if self._mailbox is not None:
             self._mailbox.mkdir(parents=True, exist_ok=True)
             (self._mailbox / f"{len(self.raw):05d}.eml").write_bytes(content)
+        await asyncio.sleep(self.answer_delay)
         return "250 Message accepted for delivery"
 
 
@@ -52,6 +55,11 @@ class MailSandbox:
     @property
     def refused(self) -> set[str]:
         return self._handler.refused
+
+    def answer_slowly(self, seconds: float) -> None:
+        """Each mail kept at once, its acceptance answered ``seconds`` later: a slow
+        server, whose sender does not know for that long whether the mail left."""
+        self._handler.answer_delay = seconds
 
     @property
     def received(self) -> list[EmailMessage]:

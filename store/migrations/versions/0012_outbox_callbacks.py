@@ -1,4 +1,5 @@
-"""Every delivery callback the provider posted for a message of the outbox.
+"""Every delivery callback the provider posted for a message of the outbox, and
+how many times a message was sent again after an unknown outcome.
 
 Revision ID: 0012
 Revises: 0011
@@ -25,7 +26,13 @@ def upgrade() -> None:
         sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_index("ix_outbox_callbacks_outbox_key", "outbox_callbacks", ["outbox_key"])
+    with op.batch_alter_table("outbox") as outbox:
+        outbox.add_column(
+            sa.Column("possible_duplicates", sa.Integer, nullable=False, server_default="0")
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("outbox") as outbox:
+        outbox.drop_column("possible_duplicates")
     op.drop_table("outbox_callbacks")
