@@ -1,11 +1,13 @@
 """A cyclone in Mayotte with the demo directory, on the time-skipping server: declared
 on the whole department, its CCAS mobilised, each alert level the prefecture announces
-sent to every mobilised centre, then the after-action review in Mayotte time."""
+(through the API, then the console) sent to every mobilised centre, then the
+after-action review in Mayotte time."""
 
 import asyncio
 import re
 from collections.abc import AsyncIterator
 
+import httpx
 import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
@@ -16,9 +18,11 @@ from definitions.loader import Definitions
 from definitions.temporal_names import CLOSE_UPDATE, mobilisation_workflow_id
 from store.database import Store
 from tests.conftest import (
+    create_account,
     gateway_phone,
     idle,
     plain_text,
+    sign_in,
     start_event,
     time_skipping_server,
     until_department,
@@ -61,7 +65,7 @@ async def test_a_cyclone_in_mayotte_runs_from_declaration_to_review(
             cyclone_env.client,
             event_id,
             "976",
-            lambda d: len(d.centres) == MAYOTTE_COMMUNES and all(c.code for c in d.centres),
+            lambda d: len(d.centres) == MAYOTTE_COMMUNES and all(c.requested_at for c in d.centres),
         )
         [request] = twilio_sandbox.sent_to(department.centres[0].recipients[0].phone or "")
         assert request.body.startswith("UNCCAS - CYCLONE Mayotte (976) : Chido.")
@@ -94,6 +98,27 @@ async def test_a_cyclone_in_mayotte_runs_from_declaration_to_review(
         assert not any(
             "alerte rouge" in m.body
             for m in twilio_sandbox.sent_to(silent.recipients[0].phone or "")
+        )
+
+        async with httpx.AsyncClient(base_url=phone.public_url) as browser:
+            create_account(demo_store, "astreinte-cyclone")
+            csrf = await sign_in(browser, "astreinte-cyclone")
+            page = await browser.get(f"/evenements/{event_id}")
+            assert "Niveau d'alerte annoncé (La Réunion et Mayotte) ; actuel : alerte rouge" in (
+                page.text
+            )
+            assert re.search(r"déclaré [^<]+ \(\d\dh\d\d heure de Mayotte\) par", page.text)
+            form = {"csrf_token": csrf, "level": "alerte_violette"}
+            posted = await browser.post(f"/evenements/{event_id}/niveau-alerte", data=form)
+            assert posted.status_code == 303, posted.text
+        await until_department(cyclone_env.client, event_id, "976", lambda d: d.reports_sent == 2)
+        await idle(cyclone_env, mobilisation_workflow_id(event_id, "976"))
+        assert all(
+            any(
+                "passage en alerte violette" in m.body
+                for m in twilio_sandbox.sent_to(centre.recipients[0].phone or "")
+            )
+            for centre in answering
         )
 
         await handle.execute_update(

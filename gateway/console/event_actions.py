@@ -1,6 +1,6 @@
-"""What the console's forms do to an event: designate, broadcast, extend the area,
-register a meeting, close. Each form goes through the same control functions as
-the API; a refusal shows the event's page again with the reason."""
+"""What the console's forms do to an event: designate, broadcast, record an alert
+level, extend the area, register a meeting, close. Each form goes through the same
+control functions as the API; a refusal shows the event's page again with the reason."""
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field, ValidationError
 from temporalio.client import Client
 
+from definitions.alert_levels import AlertLevelChange
 from definitions.committee import MeetingRegistration
 from definitions.designation import RepresentativeChange
 from definitions.event import CloseRequest
@@ -97,6 +98,19 @@ def event_actions_router(
             return await event_control.broadcast(client, event_id, report)
 
         return await act(request, event_id, "point-de-situation", send)
+
+    @router.post("/evenements/{event_id}/niveau-alerte", dependencies=[guards.event_member])
+    async def change_alert_level(
+        request: Request,
+        event_id: EventIdPath,
+        caller: CallerOf,
+        level: Annotated[str, Form(max_length=40)],
+    ) -> Response:
+        async def record() -> object:
+            change = AlertLevelChange(level=level, changed_by=caller.actor)
+            return await event_control.change_alert_level(client, event_id, change)
+
+        return await act(request, event_id, "niveau-alerte", record)
 
     @router.post("/evenements/{event_id}/extension", dependencies=[guards.staff])
     async def extend(

@@ -36,6 +36,7 @@ DONE = {
     "representant": "Représentant désigné.",
     "recherche": "Nouvelle recherche du représentant lancée.",
     "point-de-situation": "Point de situation diffusé aux CCAS/CIAS mobilisés.",
+    "niveau-alerte": "Niveau d'alerte enregistré : ses consignes partent aux CCAS/CIAS mobilisés.",
     "extension": "Zone étendue : les nouveaux CCAS/CIAS compétents sont sollicités.",
     "reunion": "Réunion enregistrée : les invitations partent.",
     "cloture": "Clôture enregistrée.",
