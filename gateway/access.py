@@ -16,6 +16,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.routing import APIRoute
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from starlette.routing import BaseRoute
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from definitions.accounts import Account, Role
 from store import accounts
@@ -219,3 +220,11 @@ def document_roles(app: FastAPI) -> None:
             operation["description"] = (
                 f"{operation.get('description', '')}\n\nRôles : {labels}{scope}."
             ).strip()
+
+
+def trust_proxies(app: FastAPI, proxies: Sequence[str]) -> None:
+    """The client's address (logs, sign-in throttling) is taken from
+    ``X-Forwarded-For`` only when the request comes from one of these addresses or
+    networks, and then as the last address in it that is not one of them; from
+    anywhere else the header is ignored. Outermost, so that every part sees it."""
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(proxies))

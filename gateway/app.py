@@ -2,7 +2,7 @@
 signed links and webhooks, and a health check."""
 
 import html
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager, nullcontext
 from pathlib import Path
 from urllib.parse import urlencode
@@ -19,7 +19,13 @@ from temporalio.client import Client
 
 from definitions.fiches import load_fiches
 from definitions.validation import describe_errors
-from gateway.access import ForbiddenError, Guards, NotSignedInError, document_roles
+from gateway.access import (
+    ForbiddenError,
+    Guards,
+    NotSignedInError,
+    document_roles,
+    trust_proxies,
+)
 from gateway.answer_pages import answer_router, page
 from gateway.body_limit import BodyLimit
 from gateway.committee_routes import committee_router
@@ -135,6 +141,7 @@ def create_app(
     link_secret: str = "",
     phone_simulator_sender: str | None = None,
     definitions_dir: Path | None = None,
+    trusted_proxies: Sequence[str] = (),
 ) -> FastAPI:
     """The gateway holds no state of its own: Temporal and the store are handed in.
     Twilio's webhooks are served only when an auth token can check their signature,
@@ -203,6 +210,7 @@ def create_app(
     document_roles(app)
     app.add_middleware(BodyLimit)
     app.add_middleware(SecurityHeaders, https=public_url.startswith("https://"))
+    trust_proxies(app, trusted_proxies)
     return app
 
 

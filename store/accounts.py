@@ -30,7 +30,13 @@ HASHER = PasswordHasher()
 SESSION_LIFETIME = timedelta(hours=12)
 FAILURE_WINDOW = timedelta(minutes=15)
 MAX_FAILURES_PER_LOGIN = 5
+"""Refusals of one login from one address before each attempt has to wait."""
+FIRST_DELAY = timedelta(seconds=2)
+"""The wait after the first refusal past that; it doubles with each one, up to the
+window: guessing is slowed where it comes from, and nobody can keep a login's owner
+out by typing wrong passwords from elsewhere."""
 MAX_FAILURES_PER_ADDRESS = 30
+"""Refusals from one address, whatever the logins, before it waits out the window."""
 
 
 class AccountExistsError(ValueError):
@@ -39,7 +45,12 @@ class AccountExistsError(ValueError):
 
 
 class TooManyAttemptsError(RuntimeError):
-    """Too many refused sign-ins lately, for this login or from this address."""
+    """Too many refused sign-ins lately, for this login from this address or from
+    this address for any login; ``retry_after`` says how long to wait."""
+
+    def __init__(self, login: str, retry_after: timedelta) -> None:
+        super().__init__(login)
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -106,24 +117,41 @@ def account_named(session: Session, login: str) -> Account | None:
     return None if row is None else _account(row)
 
 
-def _recent_failures(session: Session, login: str, address: str, now: datetime) -> bool:
+def _wait_before_trying(
+    session: Session, login: str, address: str, now: datetime
+) -> timedelta | None:
+    """How long this login from this address must still wait, or None."""
     since = now - FAILURE_WINDOW
-    by_login = session.exec(
-        select(func.count()).where(LoginFailureRow.login == login, LoginFailureRow.at > since)
-    ).one()
     by_address = session.exec(
-        select(func.count()).where(LoginFailureRow.address == address, LoginFailureRow.at > since)
+        select(func.count(), func.min(LoginFailureRow.at)).where(
+            LoginFailureRow.address == address, LoginFailureRow.at > since
+        )
     ).one()
-    return by_login >= MAX_FAILURES_PER_LOGIN or by_address >= MAX_FAILURES_PER_ADDRESS
+    if by_address[0] >= MAX_FAILURES_PER_ADDRESS:
+        return by_address[1] + FAILURE_WINDOW - now
+    count, last = session.exec(
+        select(func.count(), func.max(LoginFailureRow.at)).where(
+            LoginFailureRow.login == login,
+            LoginFailureRow.address == address,
+            LoginFailureRow.at > since,
+        )
+    ).one()
+    if count < MAX_FAILURES_PER_LOGIN:
+        return None
+    delay = min(FIRST_DELAY * 2 ** (count - MAX_FAILURES_PER_LOGIN), FAILURE_WINDOW)
+    wait = last + delay - now
+    return wait if wait > timedelta(0) else None
 
 
 def authenticate(
     session: Session, login: str, password: str, address: str, now: datetime
 ) -> Account | None:
-    """The account if the password is right; every refusal is counted, and past the
-    limits even a right password is refused until the window has passed."""
-    if _recent_failures(session, login, address, now):
-        raise TooManyAttemptsError(login)
+    """The account if the password is right; every refusal is counted. Past the limits,
+    this login from this address (or anything from an address that refused too often)
+    is refused, even with the right password, until its wait is over."""
+    wait = _wait_before_trying(session, login, address, now)
+    if wait is not None:
+        raise TooManyAttemptsError(login, wait)
     row = session.exec(select(AccountRow).where(AccountRow.login == login)).first()
     try:
         HASHER.verify(row.password_hash if row else _unknown_login_hash(), password)

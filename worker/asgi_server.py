@@ -18,7 +18,15 @@ class AsgiServerError(RuntimeError):
 class AsgiServer(uvicorn.Server):
     def __init__(self, app: FastAPI, host: str, port: int) -> None:
         super().__init__(
-            uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False)
+            uvicorn.Config(
+                app,
+                host=host,
+                port=port,
+                log_config=None,
+                access_log=False,
+                # The gateway decides which proxies it trusts (TOCSIN_TRUSTED_PROXIES).
+                proxy_headers=False,
+            )
         )
 
     @contextmanager

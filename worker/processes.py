@@ -61,6 +61,7 @@ def gateway_app(
         link_secret=settings.answer_link_secret(),
         phone_simulator_sender=(settings.twilio_from or "UNCCAS") if phone_simulator else None,
         definitions_dir=settings.definitions_dir,
+        trusted_proxies=settings.trusted_proxy_list,
     )
 
 

@@ -47,6 +47,11 @@ class Settings(BaseSettings):
     task_queue: str = "tocsin"
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8000, ge=1, le=65535)
+    trusted_proxies: str = Field(
+        default="",
+        description="reverse proxies (addresses or CIDR, comma-separated) whose "
+        "X-Forwarded-For names the client; none if empty",
+    )
     definitions_dir: Path | None = Field(
         default=None, description="folder overriding the shipped protocols and templates"
     )
@@ -122,6 +127,10 @@ class Settings(BaseSettings):
             path.touch(mode=0o600)
             path.write_text(secrets.token_urlsafe(32))
         return path.read_text().strip()
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        return [proxy.strip() for proxy in self.trusted_proxies.split(",") if proxy.strip()]
 
     @property
     def gateway_url(self) -> str:

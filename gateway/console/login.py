@@ -1,7 +1,10 @@
 """Signing in and out of the console. Refusals say nothing of whether the login
-exists; too many of them lock the login (and the address) for a while."""
+exists; past a few, each new try of that login from that address waits longer (and
+an address that failed too often waits a quarter of an hour): the client's address
+is the one the trusted proxies name (see gateway/client_address.py)."""
 
-from datetime import UTC, datetime
+import math
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 import structlog
@@ -22,6 +25,11 @@ FIELD_MAX_LENGTH = 256
 def _safe_next(target: str) -> str:
     """Only a path of this site, so that the login page cannot send people elsewhere."""
     return target if target.startswith("/") and not target.startswith("//") else "/"
+
+
+def _wait(delay: timedelta) -> str:
+    seconds = math.ceil(delay.total_seconds())
+    return f"{seconds} s" if seconds < 120 else f"{math.ceil(seconds / 60)} min"
 
 
 def login_router(store: Store, guards: Guards, *, secure_cookie: bool) -> APIRouter:
@@ -55,11 +63,11 @@ def login_router(store: Store, guards: Guards, *, secure_cookie: bool) -> APIRou
         with store.session() as session:
             try:
                 account = accounts.authenticate(session, login, password, address, now)
-            except accounts.TooManyAttemptsError:
-                log.warning("console.login_locked", login=login, address=address)
+            except accounts.TooManyAttemptsError as error:
+                log.warning("console.login_slowed", login=login, address=address)
                 return refused(
                     status.HTTP_429_TOO_MANY_REQUESTS,
-                    "Trop de tentatives : réessayez dans un quart d'heure.",
+                    f"Trop de tentatives : réessayez dans {_wait(error.retry_after)}.",
                 )
             if account is None:
                 session.commit()
