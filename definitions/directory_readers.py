@@ -2,6 +2,7 @@
 or ``;`` in UTF-8 (with or without BOM) or Windows-1252 as French Excel writes it, and
 ``.xlsx`` workbooks. Checking the rows is definitions.directory_csv's business."""
 
+import codecs
 import csv
 import io
 import re
@@ -75,16 +76,18 @@ def _too_big(path: Path) -> ImportProblem | None:
 
 def _decode(path: Path, data: bytes) -> str | ImportProblem:
     """UTF-8 first; a file without a single UTF-8 accented letter that is not UTF-8 is
-    Windows-1252. One that mixes both is damaged, and refused where it breaks."""
+    Windows-1252 (whatever BOM a tool put before it). One that mixes both is damaged,
+    and refused where it breaks."""
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
         broken = ImportProblem(path.name, line, None, "fichier non UTF-8 (caractère illisible)")
-        if _UTF8_SEQUENCE.search(data):
+        body = data.removeprefix(codecs.BOM_UTF8)
+        if _UTF8_SEQUENCE.search(body):
             return broken
     try:
-        return data.decode("cp1252")
+        return body.decode("cp1252")
     except UnicodeDecodeError:
         return broken
 

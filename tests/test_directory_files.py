@@ -2,6 +2,7 @@
 BOM or Windows-1252, and .xlsx workbooks, all read as the same directory; and the
 spreadsheet mistakes each refused with its place."""
 
+import codecs
 import csv
 import io
 from pathlib import Path
@@ -59,8 +60,9 @@ def expected(tmp_path_factory: pytest.TempPathFactory) -> Directory:
 def test_semicolon_windows_1252_csv_reads_as_the_comma_utf8_one(
     tmp_path: Path, expected: Directory
 ) -> None:
+    """With a BOM before the Windows-1252 text (organisations) or without (contacts)."""
     orgs, people = tmp_path / "organisations.csv", tmp_path / "contacts.csv"
-    orgs.write_bytes(_semicolons(ORGANISATIONS).encode("cp1252"))
+    orgs.write_bytes(codecs.BOM_UTF8 + _semicolons(ORGANISATIONS).encode("cp1252"))
     people.write_bytes(_semicolons(CONTACTS).encode("cp1252"))
     assert "Préfecture du Nord" in {o.name for o in expected.organisations}
     assert read_directory(orgs, people, load_territory()) == expected
