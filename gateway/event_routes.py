@@ -8,13 +8,11 @@ from fastapi import APIRouter, Body, status
 from pydantic import BaseModel, Field
 from temporalio.client import Client
 
-from definitions.accounts import Account, Role
+from definitions.accounts import Account
 from definitions.crisis_log import CrisisLogEntry
-from definitions.department_scope import declaration_within
 from definitions.designation import RepresentativeChange
 from definitions.event import CloseRequest, EventDeclaration
 from definitions.event_status import EventStatus
-from definitions.territory import load_territory
 from gateway.access import CallerOf, ForbiddenError, Guards
 from gateway.api_common import EventIdPath
 from operations import event_control, ud_declarations
@@ -73,17 +71,11 @@ def event_router(client: Client, store: Store, task_queue: str, guards: Guards) 
     async def declare_event(declaration: EventDeclaration, caller: CallerOf) -> EventCreated:
         """A departmental union declares only within its own department; on-call
         staff are told at once of a real event it declares."""
-        account = caller.account
-        if account.role is Role.UD and not declaration_within(
-            declaration, account.department or "", load_territory()
-        ):
-            raise ForbiddenError(
-                f"une union départementale ne déclare que dans son département "
-                f"({account.department})"
-            )
+        refused = ud_declarations.refusal(caller.account, declaration)
+        if refused:
+            raise ForbiddenError(refused)
         event_id = await event_control.activate(client, task_queue, declaration, caller.actor)
-        if account.role is Role.UD and not declaration.exercise:
-            await ud_declarations.tell_staff(client, task_queue, event_id, declaration, account)
+        await ud_declarations.declared(client, task_queue, event_id, declaration, caller.account)
         log.info("api.event_declared", event_id=event_id, type=declaration.type.value)
         return EventCreated(event_id=event_id, status_url=f"/api/events/{event_id}")
 

@@ -2,6 +2,8 @@
 as any other, and UNCCAS's on-call staff are told at once, by SMS and email, so that
 they can take it over; a drill disturbs nobody."""
 
+import html
+
 import httpx
 from temporalio.testing import WorkflowEnvironment
 
@@ -13,7 +15,15 @@ from definitions.staff_notice import staff_notice_workflow_id
 from gateway.app import create_app
 from store import events
 from store.database import Store
-from tests.conftest import api_headers, plain_text, stand_down, until_status
+from tests.conftest import (
+    api_headers,
+    create_account,
+    plain_text,
+    sign_in,
+    stand_down,
+    until_status,
+    workflow_count,
+)
 from worker.sandbox.smtp_server import MailSandbox
 from worker.sandbox.twilio_server import TwilioSandbox
 from worker.temporal_workers import Messaging, running_workers
@@ -71,3 +81,22 @@ async def test_staff_are_told_of_a_real_event_a_ud_declares(
         == "Permanence UNCCAS prévenue de la déclaration par Ud-nord (ud-nord) : 1/1 joint(s)."
     )
     assert [e.actor for e in log if e.kind is CrisisLogKind.EVENT_DECLARED] == ["ud-nord"]
+
+
+async def test_a_ud_declares_from_the_console_within_its_department(
+    dev_env: WorkflowEnvironment, store_with_network: Store, task_queue: str
+) -> None:
+    """The console's form, as the API: the confirmation page for the Nord, a refusal
+    (nothing started) for the Pas-de-Calais."""
+    transport = httpx.ASGITransport(app=create_app(dev_env.client, store_with_network, task_queue))
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as browser:
+        create_account(store_with_network, "ud-nord", Role.UD, department="59")
+        csrf_token = await sign_in(browser, "ud-nord")
+        assert 'href="/declarer"' in (await browser.get("/")).text
+        form = {"csrf_token": csrf_token, "mode": "exercice", "type": "inondation", "title": "Crue"}
+        nord = await browser.post("/declarer", data={**form, "places": "59350"})
+        assert nord.status_code == 200 and "Nord (59)" in nord.text
+        arras = await browser.post("/declarer/confirmer", data={**form, "places": "62041"})
+        assert arras.status_code == 403
+        assert "ne déclare que dans son département (59)" in html.unescape(arras.text)
+    assert await workflow_count(dev_env, task_queue) == 0

@@ -21,7 +21,7 @@ from definitions.territory.lookup import Territory, name_key
 from definitions.validation import describe_errors
 from gateway.access import CallerOf, Guards
 from gateway.console.pages import render
-from operations import event_control
+from operations import event_control, ud_declarations
 from store import directory
 from store.database import Store
 
@@ -101,12 +101,14 @@ def declaration_router(client: Client, store: Store, task_queue: str, guards: Gu
     def form(request: Request, status_code: int = 200, **values: object) -> HTMLResponse:
         return render(request, "console/declare.html", status_code, types=list(EventType), **values)
 
-    @router.get("/declarer", dependencies=[guards.staff])
+    @router.get("/declarer", dependencies=[guards.declarer])
     async def declaration_form(request: Request) -> HTMLResponse:
         return form(request, values={})
 
-    @router.post("/declarer", dependencies=[guards.staff])
-    def confirm(request: Request, declared: Annotated[DeclarationForm, Form()]) -> HTMLResponse:
+    @router.post("/declarer", dependencies=[guards.declarer])
+    def confirm(
+        request: Request, caller: CallerOf, declared: Annotated[DeclarationForm, Form()]
+    ) -> HTMLResponse:
         """Nothing starts here: the page shows what the codes resolve to."""
         values = declared.model_dump(by_alias=True)
         try:
@@ -125,6 +127,9 @@ def declaration_router(client: Client, store: Store, task_queue: str, guards: Gu
                 values=values,
                 problems=error.problems,
             )
+        refused = ud_declarations.refusal(caller.account, declaration)
+        if refused:
+            return form(request, status.HTTP_403_FORBIDDEN, values=values, problems=[refused])
         territory = load_territory()
         with store.session() as session:
             organisations = directory.organisations(session)
@@ -140,7 +145,7 @@ def declaration_router(client: Client, store: Store, task_queue: str, guards: Gu
             communes=[territory.communes[code] for code in declaration.communes],
         )
 
-    @router.post("/declarer/confirmer", dependencies=[guards.staff])
+    @router.post("/declarer/confirmer", dependencies=[guards.declarer])
     async def declare(
         request: Request, caller: CallerOf, declared: Annotated[DeclarationForm, Form()]
     ) -> Response:
@@ -153,11 +158,16 @@ def declaration_router(client: Client, store: Store, task_queue: str, guards: Gu
                 values=declared.model_dump(by_alias=True),
                 problems=["la déclaration a changé : vérifiez-la de nouveau"],
             )
+        refused = ud_declarations.refusal(caller.account, declaration)
+        if refused:
+            values = declared.model_dump(by_alias=True)
+            return form(request, status.HTTP_403_FORBIDDEN, values=values, problems=[refused])
         event_id = await event_control.activate(client, task_queue, declaration, caller.actor)
+        await ud_declarations.declared(client, task_queue, event_id, declaration, caller.account)
         log.info("console.event_declared", event_id=event_id, exercise=declaration.exercise)
         return RedirectResponse(f"/evenements/{event_id}", status.HTTP_303_SEE_OTHER)
 
-    @router.get("/territoire", dependencies=[guards.staff])
+    @router.get("/territoire", dependencies=[guards.declarer])
     def places(
         request: Request, q: Annotated[str, Query(min_length=1, max_length=100)]
     ) -> HTMLResponse:
