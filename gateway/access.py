@@ -85,10 +85,14 @@ class RoleGuard:
     It guards every request, so its store reads run in a thread: a slow database
     holds up the request that asked, not the event loop."""
 
-    def __init__(self, store: Store, roles: tuple[Role, ...], *, own_event: bool) -> None:
+    def __init__(
+        self, store: Store, roles: tuple[Role, ...], *, own_event: bool, csrf: bool = True
+    ) -> None:
         self.store = store
         self.roles = roles
         self.own_event = own_event
+        self.csrf = csrf
+        """False only for routes that change nothing and answer only origins CORS allows."""
 
     async def __call__(
         self,
@@ -105,7 +109,8 @@ class RoleGuard:
                 raise NotSignedInError("jeton d'API inconnu ou révoqué")
             raise NotSignedInError("connexion requise")
         if (
-            identified.csrf_token is not None
+            self.csrf
+            and identified.csrf_token is not None
             and request.method not in SAFE_METHODS
             and not secrets.compare_digest(await _sent_csrf_token(request), identified.csrf_token)
         ):

@@ -28,6 +28,7 @@ from gateway.access import (
 )
 from gateway.answer_pages import answer_router, page
 from gateway.body_limit import BodyLimit
+from gateway.codec_server import CODEC_PATH, codec_app
 from gateway.committee_routes import committee_router
 from gateway.console.declaration import declaration_router
 from gateway.console.event_actions import event_actions_router
@@ -142,6 +143,7 @@ def create_app(
     phone_simulator_sender: str | None = None,
     definitions_dir: Path | None = None,
     trusted_proxies: Sequence[str] = (),
+    temporal_ui_origins: Sequence[str] = (),
 ) -> FastAPI:
     """The gateway holds no state of its own: Temporal and the store are handed in.
     Twilio's webhooks are served only when an auth token can check their signature,
@@ -207,6 +209,8 @@ def create_app(
     for router in routers:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    if (codec := client.data_converter.payload_codec) is not None:
+        app.mount(CODEC_PATH, codec_app(store, codec, temporal_ui_origins))
     document_roles(app)
     app.add_middleware(BodyLimit)
     app.add_middleware(SecurityHeaders, https=public_url.startswith("https://"))

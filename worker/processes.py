@@ -62,6 +62,7 @@ def gateway_app(
         phone_simulator_sender=(settings.twilio_from or "UNCCAS") if phone_simulator else None,
         definitions_dir=settings.definitions_dir,
         trusted_proxies=settings.trusted_proxy_list,
+        temporal_ui_origins=settings.temporal_ui_origin_list,
     )
 
 

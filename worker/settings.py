@@ -21,6 +21,10 @@ class SmtpTls(StrEnum):
     TLS = "tls"
 
 
+def _listed(text: str) -> list[str]:
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TOCSIN_", extra="ignore", populate_by_name=True)
 
@@ -47,6 +51,11 @@ class Settings(BaseSettings):
     task_queue: str = "tocsin"
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8000, ge=1, le=65535)
+    temporal_ui_origins: str = Field(
+        default="",
+        description="origins of the Temporal UI (https://temporal.example.org, "
+        "comma-separated) allowed to call the codec server /codec",
+    )
     trusted_proxies: str = Field(
         default="",
         description="reverse proxies (addresses or CIDR, comma-separated) whose "
@@ -130,7 +139,11 @@ class Settings(BaseSettings):
 
     @property
     def trusted_proxy_list(self) -> list[str]:
-        return [proxy.strip() for proxy in self.trusted_proxies.split(",") if proxy.strip()]
+        return _listed(self.trusted_proxies)
+
+    @property
+    def temporal_ui_origin_list(self) -> list[str]:
+        return _listed(self.temporal_ui_origins)
 
     @property
     def gateway_url(self) -> str:
