@@ -5,6 +5,7 @@ The numbers of the overseas regions here are libphonenumber's own example number
 """
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -13,18 +14,23 @@ from temporalio.testing import WorkflowEnvironment
 from typer.testing import CliRunner
 
 from cli.directory import directory_app
+from definitions.committee import CommitteeStart
 from definitions.directory import Contact, Directory, Organisation
 from definitions.directory_csv import DirectoryImportError, read_directory
 from definitions.event import EventDeclaration
 from definitions.event_type import EventType
 from definitions.loader import Definitions
+from definitions.people import Person
+from definitions.temporal_names import STOP_SIGNAL, committee_workflow_id
 from definitions.territory import load_territory
 from store.database import Store
 from store.directory import replace_directory
 from tests.conftest import (
     Phone,
+    idle,
     network_directory,
     plain_text,
+    record_event,
     stand_down,
     start_event,
     until_department,
@@ -33,6 +39,7 @@ from tests.conftest import (
 from worker.sandbox.smtp_server import MailSandbox
 from worker.sandbox.twilio_server import TwilioSandbox
 from worker.temporal_workers import Messaging, running_workers
+from workflows.committee_liaison import CommitteeLiaisonWorkflow
 
 ABYMES = "97101"
 GUADELOUPE_FIXED_LINE = "+590590201234"
@@ -159,3 +166,57 @@ def test_the_import_flags_fixed_lines_as_without_sms(
     result = CliRunner().invoke(directory_app, ["import", str(orgs), str(people)])
     assert result.exit_code == 0, result.output
     assert "1 contact(s) sur ligne fixe, pas de SMS (joints par email) : dir-971" in result.output
+
+
+async def test_a_fixed_line_invitee_is_promised_no_sms_reminder(
+    time_skipping_env: WorkflowEnvironment,
+    guadeloupe_store: Store,
+    task_queue: str,
+    definitions: Definitions,
+    messaging: Messaging,
+    phone: Phone,
+    mail_sandbox: MailSandbox,
+) -> None:
+    declaration = EventDeclaration(type=EventType.CYCLONE, communes=[ABYMES], title="Irma")
+    event_id = f"cyclone-971-{task_queue[-6:]}"
+    started = await time_skipping_env.get_current_time()
+    record_event(guadeloupe_store, event_id, declaration, started)
+    start = CommitteeStart(
+        event_id=event_id,
+        declaration=declaration,
+        header="UNCCAS - CYCLONE Guadeloupe (971)",
+        rules=definitions.protocols[EventType.CYCLONE].committee,
+        representative=Person(
+            contact_id="unccas-representant-1",
+            name="Alix Martin",
+            organisation_id="unccas",
+            phone=FIRST_REPRESENTATIVE_PHONE,
+            email="unccas-representant-1@example.org",
+        ),
+        departments=["971"],
+        centres_needing_support=[],
+    )
+    api = f"/api/events/{event_id}"
+    async with running_workers(
+        time_skipping_env.client, guadeloupe_store, task_queue, definitions, messaging
+    ):
+        handle = await time_skipping_env.client.start_workflow(
+            CommitteeLiaisonWorkflow.run,
+            start,
+            id=committee_workflow_id(event_id),
+            task_queue=task_queue,
+        )
+        committee = {"department_code": "971", "name": "CLAV de Guadeloupe", "place": "Basse-Terre"}
+        assert (await phone.http.post(api + "/committees", json=committee)).status_code == 201
+        meeting = {
+            "committee_id": "clav-971",
+            "starts_at": (started + timedelta(days=10)).isoformat(),
+            "invitee_ids": ["ccas-97101-direction"],
+        }
+        assert (await phone.http.post(api + "/meetings", json=meeting)).status_code == 201
+        await idle(time_skipping_env, handle.id)
+        await handle.signal(STOP_SIGNAL)
+        await handle.result()
+    [invitation] = mail_sandbox.sent_to("direction-abymes@example.org")
+    assert "vous ne recevrez pas de rappel par SMS" in plain_text(invitation)
+    assert "heure de Guadeloupe" in str(invitation["Subject"])

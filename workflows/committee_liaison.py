@@ -65,6 +65,11 @@ CENTRES_NAMED = 5
 COMMITTEE_ORIGIN = "À l'issue du comité local d'aide aux victimes"
 
 
+def _has_mobile(person: Person) -> bool:
+    """A fixed line gets no SMS reminder (opted-out numbers are refused when sent)."""
+    return bool(person.phone) and not person.fixed_line
+
+
 @workflow.defn(name=COMMITTEE_LIAISON_WORKFLOW)
 class CommitteeLiaisonWorkflow:
     @workflow.init
@@ -459,7 +464,7 @@ class CommitteeLiaisonWorkflow:
         if meeting.cancelled_at is not None:
             return "Les rappels prévus pour cette réunion ne seront pas envoyés."
         return reminders_notice(
-            self._reminders_before, meeting.starts_at, workflow.now(), by_sms=bool(person.phone)
+            self._reminders_before, meeting.starts_at, workflow.now(), by_sms=_has_mobile(person)
         )
 
     async def _remind_meeting(self, meeting: Meeting) -> None:
@@ -468,7 +473,7 @@ class CommitteeLiaisonWorkflow:
         meeting.reminders_sent += 1
         if workflow.now() >= meeting.starts_at:
             return
-        by_sms = [person for person in meeting.invitees if person.phone]
+        by_sms = [person for person in meeting.invitees if _has_mobile(person)]
         await self._outreach.send_many(
             MessageStep.MEETING_REMINDER,
             [(person, self._meeting_values(meeting, person)) for person in by_sms],
