@@ -60,8 +60,9 @@ API_DESCRIPTION = """API de Tocsin. Authentification : un jeton d'API (`tocsin t
 dans l'en-tête `Authorization: Bearer …`, ou la session de la console (cookie), auquel
 cas toute requête qui modifie quelque chose porte aussi l'en-tête `X-CSRF-Token`
 (valeur donnée par `GET /api/me`). Chaque opération indique les rôles qui y ont accès
-(`x-roles`) : `staff` (permanence UNCCAS, tout) et `representative` (représentant, ses
-propres événements). Les directeurs de CCAS/CIAS n'ont pas de compte : ils répondent
+(`x-roles`) : `staff` (permanence UNCCAS, tout), `representative` (représentant, ses
+propres événements) et `ud` (union départementale, les événements de son département).
+Les directeurs de CCAS/CIAS n'ont pas de compte : ils répondent
 par SMS ou par les liens signés qu'ils reçoivent."""
 
 

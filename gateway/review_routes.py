@@ -7,7 +7,7 @@ from typing import Annotated
 
 import structlog
 from anyio import to_thread
-from fastapi import APIRouter, Form, Query, Request, status
+from fastapi import APIRouter, Form, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse, Response
 from temporalio.client import Client
 
@@ -144,7 +144,9 @@ def review_router(client: Client, store: Store, task_queue: str, guards: Guards)
         with store.session() as session:
             pdf = guide_editions.pdf(session, event_type, number)
         if pdf is None:
-            raise LookupError(f"pas d'édition n°{number} du guide {event_type.label}")
+            raise HTTPException(
+                status.HTTP_404_NOT_FOUND, f"pas d'édition n°{number} du guide {event_type.label}"
+            )
         return Response(
             pdf,
             media_type="application/pdf",

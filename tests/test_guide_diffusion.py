@@ -153,3 +153,5 @@ async def test_an_edition_reaches_each_director_of_a_department_once(
         assert "Édition n°1</a> du" in page.text
         pdf = await gateway.get("/guide/editions/inondation/1.pdf", headers=headers)
         assert pdf.content == attachment.get_content()
+        missing = await gateway.get("/guide/editions/inondation/7.pdf", headers=headers)
+        assert missing.status_code == 404 and "pas d'édition n°7" in missing.json()["detail"]
