@@ -27,7 +27,8 @@ from definitions.answer_links import (
     read_link,
 )
 from definitions.awaited_replies import ReplyReceived
-from definitions.committee import CommitteeTask, TaskList, in_paris
+from definitions.committee import CommitteeTask, TaskList
+from definitions.local_time import in_zone
 from definitions.metrics import ReplyChannel, TocsinMetrics
 from definitions.mobilisation import CentreSupport
 from definitions.replies import ReplyKeyword
@@ -126,7 +127,7 @@ class AnswerPages:
             task = await self._task(claim)
             what = (
                 f"<strong>{html.escape(task.what)}</strong>, échéance "
-                f"{html.escape(in_paris(task.due_at))}"
+                f"{html.escape(in_zone(task.due_at, task.assignee.time_zone))}"
                 if task
                 else "l'action qui vous a été confiée"
             )

@@ -24,8 +24,8 @@ from definitions.answer_links import (
     QuestionnaireClaim,
     read_link,
 )
-from definitions.committee import in_paris
 from definitions.crisis_log import CrisisLogEntry, CrisisLogKind
+from definitions.local_time import PARIS_ZONE, ZONE_OF_DEPARTMENT, in_zone
 from definitions.protocol import ReviewQuestion
 from definitions.review import ANSWER_MAX_LENGTH, QuestionnaireAnswers, ReviewRound, ReviewStatus
 from definitions.temporal_names import STATUS_QUERY, review_workflow_id
@@ -38,6 +38,11 @@ log = structlog.get_logger(__name__)
 
 TokenPath = Annotated[str, Path(min_length=10, max_length=TOKEN_MAX_LENGTH)]
 FORM_MAX_BYTES = 64_000
+
+
+def _zone(invitation: ReviewInvitationRow) -> str:
+    """The respondent's time zone, from the department the invitation names."""
+    return ZONE_OF_DEPARTMENT.get(invitation.department_code, PARIS_ZONE)
 
 
 def _refusal(title: str, text: str, status_code: int) -> HTMLResponse:
@@ -82,7 +87,8 @@ class QuestionnairePages:
             log.info("questionnaire.reused", invitation=invitation.id)
             return _refusal(
                 "Déjà répondu",
-                f"Ce questionnaire a été rempli le {in_paris(invitation.answered_at)} ; "
+                f"Ce questionnaire a été rempli le "
+                f"{in_zone(invitation.answered_at, _zone(invitation))} ; "
                 "merci pour votre contribution.",
                 410,
             )
@@ -114,8 +120,8 @@ class QuestionnairePages:
             "Retour d'expérience",
             f"<p>{html.escape(ReviewRound(opened.round).label.capitalize())} — "
             f"réponse pour <strong>{who}</strong>, attendue avant le "
-            f"{html.escape(in_paris(opened.expires_at))}. Répondez à ce qui vous concerne ; "
-            "le questionnaire ne sert qu'une fois.</p>"
+            f"{html.escape(in_zone(opened.expires_at, _zone(opened)))}. Répondez à ce qui "
+            "vous concerne ; le questionnaire ne sert qu'une fois.</p>"
             f'<form method="post">{boxes}<button>Envoyer mes réponses</button></form>',
         )
 

@@ -173,6 +173,11 @@ async def test_a_clav_in_mayotte_meets_and_sets_deadlines_in_mayotte_time(
     assert task.due_at == datetime.combine(due, time(18, 0), MAYOTTE)
     [assigned] = [m.body for m in twilio_sandbox.sent_to(director.phone) if "FAIT" in m.body]
     assert "à 18h00 heure de Mayotte" in assigned
+    [mail] = [m for m in mail_sandbox.sent_to(director.email) if "action" in str(m["Subject"])]
+    link = re.search(r"https?://\S+(/r/\S+)", plain_text(mail))
+    assert link is not None
+    answer_page = await phone.http.get(link.group(1))
+    assert "à 18h00 heure de Mayotte" in answer_page.text
 
 
 @pytest_asyncio.fixture
@@ -227,6 +232,10 @@ async def test_a_flood_in_la_reunion_gives_its_centres_deadlines_in_reunion_time
         to_representative = await _mail_about(
             mail_sandbox, REPRESENTATIVE.email or "", "retour d'expérience"
         )
+        link = re.search(r"https?://\S+(/q/[\w.\-]+)", plain_text(to_centre))
+        assert link is not None
+        form = await phone.http.get(link.group(1))
+        assert form.status_code == 200 and "heure de La Réunion. Répondez" in form.text
     deadline = re.search(r"avant le (.+?) :", plain_text(to_centre).replace("\n", " "))
     assert deadline is not None and deadline.group(1).endswith("heure de La Réunion")
     assert "heure de" not in plain_text(to_representative)
