@@ -7,6 +7,7 @@ import re
 import shutil
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
+from importlib.resources import files
 from pathlib import Path
 
 import pytest
@@ -38,6 +39,8 @@ CHROMIUM_FLAGS = [
 REPRESENTATIVE_PHONE = "+33639980101"
 LILLE_DIRECTOR_PHONE = "+33639980001"
 LIVE = 20_000
+AXE = (files("axe_playwright_python") / "axe.min.js").read_text(encoding="utf-8")
+"""axe-core as the axe-playwright-python package ships it (no network)."""
 """Milliseconds a live part has to show a change (it refreshes every 3 s)."""
 
 
@@ -83,8 +86,19 @@ async def console_url(
 
 
 async def _shoot(page: Page, name: str) -> None:
+    """A screenshot of the page as a person sees it, and axe-core's audit of it:
+    no serious or critical violation."""
     ARTEFACTS.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=str(ARTEFACTS / f"{name}.png"), full_page=True)
+    await page.evaluate(AXE)
+    found = await page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    grave = [
+        f"{violation['id']} ({violation['impact']}): "
+        + "; ".join(node["html"][:120] for node in violation["nodes"][:3])
+        for violation in found["violations"]
+        if violation["impact"] in {"serious", "critical"}
+    ]
+    assert not grave, f"{name}: " + "\n".join(grave)
 
 
 async def _pick_place(page: Page, query: str, suggestion: str) -> None:
