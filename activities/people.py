@@ -199,12 +199,14 @@ class PeopleActivities:
                 diav=people(OrganisationKind.DIAV),
                 prefectures=people(OrganisationKind.PREFECTURE, department_codes),
                 uds=people(OrganisationKind.UD, department_codes),
+                departements=people(OrganisationKind.DEPARTEMENT, department_codes),
             )
         log.info(
             "state_recipients.loaded",
             diav=len(recipients.diav),
             prefectures=len(recipients.prefectures),
             uds=len(recipients.uds),
+            departements=len(recipients.departements),
         )
         return recipients
 

@@ -16,6 +16,8 @@ class OrganisationKind(StrEnum):
     DIAV = "diav"
     PREFECTURE = "prefecture"
     UD = "ud"
+    DEPARTEMENT = "departement"
+    """The conseil départemental, which coordinates its CCAS with the UD (Nord)."""
     CCAS = "ccas"
     CIAS = "cias"
 

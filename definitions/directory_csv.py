@@ -144,12 +144,14 @@ _REQUIRED_CODE = {
     OrganisationKind.CIAS: "epci_siren",
     OrganisationKind.UD: "department_code",
     OrganisationKind.PREFECTURE: "department_code",
+    OrganisationKind.DEPARTEMENT: "department_code",
 }
 _ONE_PER_CODE = {
     OrganisationKind.CCAS: "CCAS de cette commune",
     OrganisationKind.CIAS: "CIAS de cet EPCI",
     OrganisationKind.UD: "UD de ce département",
     OrganisationKind.PREFECTURE: "préfecture de ce département",
+    OrganisationKind.DEPARTEMENT: "conseil départemental de ce département",
 }
 
 

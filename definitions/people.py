@@ -32,3 +32,4 @@ class StateRecipients(BaseModel):
     diav: list[Person] = Field(default_factory=list)
     prefectures: list[Person] = Field(default_factory=list)
     uds: list[Person] = Field(default_factory=list)
+    departements: list[Person] = Field(default_factory=list)

@@ -55,6 +55,10 @@ class Recipients(BaseModel):
     diav: bool = Field(description="inform the DIAV of the representative")
     prefectures: bool = Field(description="inform each affected department's prefecture")
     uds: bool = Field(description="inform each affected department's UD")
+    departements: bool = Field(
+        default=False,
+        description="inform each affected department's conseil départemental, as its UD",
+    )
 
 
 class ReviewQuestion(BaseModel):

@@ -99,7 +99,7 @@ def test_every_problem_is_reported_with_file_line_and_column(tmp_path: Path) -> 
         "organisations.csv, ligne 12, colonne phone : "
         "numéro de téléphone invalide « 12 » (ex. 06 39 98 00 01)",
         "organisations.csv, ligne 13, colonne kind : valeur inconnue « mairie » ; "
-        "valeurs admises : 'unccas', 'diav', 'prefecture', 'ud', 'ccas', 'cias'",
+        "valeurs admises : 'unccas', 'diav', 'prefecture', 'ud', 'departement', 'ccas', 'cias'",
         "contacts.csv, ligne 6, colonne roster_rank : rang d'astreinte déjà présent ligne 2",
         "contacts.csv, ligne 7, colonne organisation_id : organisation inconnue ccas-404",
         "contacts.csv, ligne 8, colonne phone : ni téléphone ni email : injoignable",

@@ -56,6 +56,9 @@ with workflow.unsafe.imports_passed_through():
 
 DESIGNATION_KEYWORDS = [ReplyKeyword.YES, ReplyKeyword.NO]
 SEEN_MESSAGES_KEPT = 500
+DEPARTEMENT_GROUP = "Département(s)"
+"""Told as a UD is, and only where the protocol names it, so that the crisis log of
+the others reads as before."""
 
 
 @workflow.defn(name=REPRESENTATIVE_DESIGNATION_WORKFLOW)
@@ -381,6 +384,8 @@ class RepresentativeDesignationWorkflow:
             "préfecture(s)": state.prefectures if rules.prefectures else [],
             "UD": state.uds if rules.uds else [],
         }
+        if rules.departements:
+            groups[DEPARTEMENT_GROUP] = state.departements
         ud_values = {
             "representative_name": person.name,
             "representative_phone": person.phone or "",
@@ -392,7 +397,7 @@ class RepresentativeDesignationWorkflow:
         async def inform(group: str, recipients: list[Person]) -> str:
             step, values = (
                 (MessageStep.UD_INFORMATION, ud_values)
-                if group == "UD"
+                if group in {"UD", DEPARTEMENT_GROUP}
                 else (MessageStep.STATE_INFORMATION, state_values)
             )
             deliveries = await asyncio.gather(
