@@ -31,6 +31,16 @@ def parse_point(text: str) -> tuple[float, float]:
     return lat, lon
 
 
+def resolve_point(text: str, territory: Territory) -> tuple[float, float]:
+    """A point written ``LAT,LON``, or a commune's INSEE code: its town hall."""
+    commune = territory.commune(text.strip().upper())
+    if commune is None:
+        return parse_point(text)
+    if commune.lat is None or commune.lon is None:
+        raise AreaError(f"commune {commune.insee_code} : sa mairie n'est pas située")
+    return commune.lat, commune.lon
+
+
 def parse_radius(text: str) -> float:
     """``10km``, ``500m`` or ``10`` (kilometres)."""
     match = RADIUS.match(text)

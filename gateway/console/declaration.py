@@ -16,6 +16,7 @@ from definitions.competence import resolve_competence
 from definitions.event import EventDeclaration
 from definitions.event_type import EventType
 from definitions.territory import load_territory
+from definitions.territory.around import AreaError, communes_around, parse_radius, resolve_point
 from definitions.territory.declared_area import affected_communes
 from definitions.territory.lookup import Territory, name_key
 from definitions.validation import describe_errors
@@ -76,12 +77,29 @@ class DeclarationForm(BaseModel):
     """The form as typed; ``declaration`` reads it as the API would take it."""
 
     event_type: str = Field(alias="type", max_length=32)
-    places: str = Field(max_length=PLACES_MAX_LENGTH)
+    places: str = Field(default="", max_length=PLACES_MAX_LENGTH)
     title: str = Field(max_length=400)
     mode: str = Field(pattern=f"^({EXERCISE}|{REAL})$")
+    around: str = Field(default="", max_length=40)
+    """A site (``LAT,LON`` or a commune's INSEE code) whose surroundings are affected."""
+    radius: str = Field(default="", max_length=20)
+
+    def _around(self) -> list[str]:
+        if not self.around.strip():
+            return []
+        territory = load_territory()
+        try:
+            lat, lon = resolve_point(self.around, territory)
+            kilometres = parse_radius(self.radius or "")
+        except AreaError as error:
+            raise event_control.DeclarationRefusedError([str(error)]) from error
+        return [
+            commune.insee_code for commune, _ in communes_around(territory, lat, lon, kilometres)
+        ]
 
     def declaration(self) -> EventDeclaration:
         communes, departments = split_places(self.places)
+        communes += [code for code in self._around() if code not in communes]
         declaration = EventDeclaration.model_validate(
             {
                 "type": self.event_type,
