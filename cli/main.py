@@ -24,6 +24,7 @@ from cli.common import (
     open_store,
     refuse,
 )
+from cli.crisis_log import log_app
 from cli.definitions import definitions_app
 from cli.directory import directory_app
 from cli.messaging import outbox_command, sms_reply_command
@@ -55,6 +56,7 @@ app.add_typer(review_app, name="review")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 app.add_typer(guide_app, name="guide")
+app.add_typer(log_app, name="log")
 app.command("outbox")(outbox_command)
 app.command("sms-reply")(sms_reply_command)
 

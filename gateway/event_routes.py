@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Annotated
 
 import structlog
-from fastapi import APIRouter, Body, status
+from fastapi import APIRouter, Body, Response, status
 from pydantic import BaseModel, Field
 from temporalio.client import Client
 
@@ -16,6 +16,7 @@ from definitions.event_status import EventStatus
 from gateway.access import CallerOf, ForbiddenError, Guards
 from gateway.api_common import EventIdPath
 from operations import event_control, ud_declarations
+from operations.crisis_log_export import CSV_TYPE, PDF_TYPE, LogExport
 from store import accounts
 from store import events as stored_events
 from store.database import Store
@@ -90,6 +91,36 @@ def event_router(client: Client, store: Store, task_queue: str, guards: Guards) 
         if not entries:
             raise event_control.EventNotFoundError(event_id)
         return entries
+
+    def exported(event_id: str) -> LogExport:
+        export = LogExport.read(store, event_id)
+        if export is None:
+            raise event_control.EventNotFoundError(event_id)
+        return export
+
+    def attachment(body: bytes, media_type: str, name: str) -> Response:
+        disposition = f'attachment; filename="{name}"'
+        return Response(body, media_type=media_type, headers={"Content-Disposition": disposition})
+
+    @router.get(
+        "/api/events/{event_id}/crisis-log.csv",
+        dependencies=[guards.event_member],
+        response_class=Response,
+        responses={200: {"content": {"text/csv": {}}}},
+    )
+    def crisis_log_csv(event_id: EventIdPath) -> Response:
+        """The whole crisis log, one row per entry: time in Paris, author, kind, text."""
+        return attachment(exported(event_id).csv(), CSV_TYPE, f"main-courante-{event_id}.csv")
+
+    @router.get(
+        "/api/events/{event_id}/crisis-log.pdf",
+        dependencies=[guards.event_member],
+        response_class=Response,
+        responses={200: {"content": {"application/pdf": {}}}},
+    )
+    def crisis_log_pdf(event_id: EventIdPath) -> Response:
+        """The whole crisis log as a paginated PDF, for the préfecture and the DIAV."""
+        return attachment(exported(event_id).pdf(), PDF_TYPE, f"main-courante-{event_id}.pdf")
 
     @router.post("/api/events/{event_id}/close", dependencies=[guards.staff])
     async def close_event(

@@ -3,6 +3,8 @@ in, declare a drill on two communes, accept the designation from the phone
 simulator, watch the CCAS status change live, close the event. Screenshots of the
 main pages are kept in ``test-artefacts/console/``."""
 
+import csv
+import io
 import re
 import shutil
 import xml.etree.ElementTree as ET
@@ -10,6 +12,7 @@ from collections.abc import AsyncIterator
 from importlib.resources import files
 from pathlib import Path
 
+import pypdfium2
 import pytest
 import pytest_asyncio
 from playwright.async_api import Browser, Page, async_playwright, expect
@@ -154,6 +157,25 @@ async def _legend_is_the_table(page: Page, event_url: str) -> None:
     assert legend["uncovered"] == int(uncovered.split()[0]), legend
 
 
+async def _export_holds_every_line(page: Page, event_url: str) -> None:
+    """The crisis log exported from the page (CSV) and as a PDF has every line the
+    API lists, in order."""
+    base, _, event_id = event_url.partition("/evenements/")
+    listed = await (await page.request.get(f"{base}/api/events/{event_id}/crisis-log")).json()
+    async with page.expect_download() as download_info:
+        await page.get_by_role("link", name="CSV").click()
+    saved = await (await download_info.value).path()
+    rows = list(csv.reader(io.StringIO(saved.read_text(encoding="utf-8-sig")), delimiter=";"))[1:]
+    assert len(listed) > 100 and len(rows) == len(listed)
+    assert [row[3] for row in rows] == [entry["text"] for entry in listed]
+    pdf = await page.request.get(f"{base}/api/events/{event_id}/crisis-log.pdf")
+    document = pypdfium2.PdfDocument(await pdf.body())
+    text = " ".join(" ".join(page.get_textpage().get_text_range().split()) for page in document)
+    assert f"{len(listed)} entrée(s), dans l'ordre." in text
+    for entry in listed:
+        assert " ".join(entry["text"].split()) in text
+
+
 async def _pause_and_resume(page: Page) -> None:
     """The page's refresh can be stopped and started again (WCAG 2.2.2)."""
     pause = page.get_by_role("button", name="Suspendre l'actualisation")
@@ -243,4 +265,5 @@ async def test_a_national_drill_maps_the_whole_of_france(
     assert legend["uncovered"] > 30_000, "most communes have no centre in the test directory"
     await _legend_is_the_table(page, event_url)
     await _shoot(page, "07-evenement-national")
+    await _export_holds_every_line(page, event_url)
     await context.close()

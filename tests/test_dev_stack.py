@@ -2,6 +2,8 @@
 
 import asyncio
 import contextlib
+import csv
+import io
 import json
 import os
 import re
@@ -203,6 +205,21 @@ def _nord_centres_as_json(stack: DevStack, event_id: str) -> None:
     assert nord["counts"]["centres"] == len(nord["centres"])
 
 
+def _log_exported(stack: DevStack, event_id: str) -> None:
+    """``tocsin log export`` writes every crisis-log line, as CSV and as PDF."""
+    path = stack.state_dir / "main-courante.csv"
+    exported = stack.command("log", "export", event_id, "--output", str(path))
+    assert exported.returncode == 0, exported.stderr
+    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig")), delimiter=";"))
+    assert rows[0] == ["heure (Paris)", "auteur", "type", "texte"]
+    assert f"{len(rows) - 1} entrée(s)" in exported.stdout and len(rows) > 5
+    assert "event_declared" in {row[2] for row in rows}
+    as_pdf = stack.command("log", "export", event_id, "--output", str(path.with_suffix(".pdf")))
+    assert as_pdf.returncode == 0 and path.with_suffix(".pdf").read_bytes().startswith(b"%PDF")
+    refused = stack.command("log", "export", event_id, "--output", str(path.with_suffix(".txt")))
+    assert refused.returncode == 2 and ".csv ou .pdf" in refused.stderr
+
+
 def _calm_terminal(stack: DevStack) -> None:
     """Addresses on one screen; the log lines in the state folder's dev.log."""
     assert len(stack.banner.splitlines()) <= TERMINAL_LINES, stack.banner
@@ -239,6 +256,7 @@ def test_activate_status_close_and_restart(stack: DevStack) -> None:
         )
         status = stack.wait_for(event_id, lambda s: s["mobilised_departments"] == ["59", "62"])
         _nord_centres_as_json(stack, event_id)
+        _log_exported(stack, event_id)
         name = status["representative"]["person"]["name"]
         assert name == attempt["name"]
         mail = _mailbox(stack.state_dir / "sandbox-mail")

@@ -103,7 +103,13 @@ def configure_logging(log_format: LogFormat = LogFormat.CONSOLE, level: str = "I
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("httpx", "uvicorn.access", "alembic.runtime.migration", "twilio.http_client"):
+    for noisy in (
+        "httpx",
+        "uvicorn.access",
+        "alembic.runtime.migration",
+        "twilio.http_client",
+        "fontTools",
+    ):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
