@@ -2,6 +2,8 @@
 that serves it, as the situation's table shows it, so that the legend's counts
 are the table's; communes whose centre is not asked yet stay pale."""
 
+from functools import lru_cache
+
 from activities.area_map import MapState, area_map
 from definitions.competence import TerritoryResolution
 from definitions.mobilisation import CentreSupport, SupportState
@@ -26,4 +28,13 @@ def live_map(
         counts[state] += 1
     legend = [MapState(state.value, state.label, counts[state]) for state in SupportState]
     legend.append(MapState(UNCOVERED, "commune sans CCAS ni CIAS", len(resolution.uncovered)))
-    return area_map(shaded, legend, territory, CAPTION)
+    return _drawn(tuple(sorted(shaded.items())), tuple(legend), territory)
+
+
+@lru_cache(maxsize=8)
+def _drawn(
+    shaded: tuple[tuple[str, str], ...], legend: tuple[MapState, ...], territory: Territory
+) -> str:
+    """The page asks for its map every 10 s: drawn again only when a state changed
+    (a national map takes about a second to draw)."""
+    return area_map(dict(shaded), list(legend), territory, CAPTION)
