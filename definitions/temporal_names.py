@@ -107,3 +107,18 @@ CLOSE_QUESTIONNAIRES = "close_questionnaires"
 def review_workflow_id(event_id: str) -> str:
     """``EVENT/review``: the after-action review, from closure to its action plan."""
     return f"{event_id}/review"
+
+
+DIRECTORY_VERIFICATION_WORKFLOW = "DirectoryVerificationWorkflow"
+VERIFICATION_PROGRESS_QUERY = "progress"
+PLAN_VERIFICATION = "plan_verification"
+VERIFICATION_MESSAGES = "verification_messages"
+RECORD_VERIFICATION_ANSWER = "record_verification_answer"
+LIVE_EVENT_MOBILISING = "live_event_mobilising"
+REPORT_SILENT_ORGANISATIONS = "report_silent_organisations"
+
+
+def verification_task_queue(task_queue: str) -> str:
+    """A campaign's SMS leave through a queue of their own, whose server-side rate
+    is a small share of the provider's: a campaign never crowds out an event."""
+    return f"{task_queue}-verification"

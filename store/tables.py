@@ -347,3 +347,48 @@ class OutboxCallbackRow(SQLModel, table=True):
     error_code: str | None = Field(default=None, max_length=32)
     applied: bool
     received_at: datetime = Field(sa_column=_utc_column())
+
+
+class VerificationRequestRow(SQLModel, table=True):
+    """One organisation asked to confirm its line in one verification campaign."""
+
+    __tablename__ = "verification_requests"
+
+    campaign_id: str = Field(primary_key=True, max_length=64)
+    organisation_id: str = Field(primary_key=True, max_length=64)
+    department_code: str | None = Field(default=None, max_length=3, index=True)
+    asked_at: datetime = Field(sa_column=_utc_column())
+    reminded_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+    confirmed_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+    reported_silent_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+
+
+class DirectoryConfirmationRow(SQLModel, table=True):
+    """An organisation's last confirmation or correction of its line; kept across
+    directory imports, which replace the organisations' rows."""
+
+    __tablename__ = "directory_confirmations"
+
+    organisation_id: str = Field(primary_key=True, max_length=64)
+    confirmed_at: datetime = Field(sa_column=_utc_column(index=True))
+    via: str = Field(max_length=8, description="sms or web")
+    contact_id: str = Field(max_length=64)
+    campaign_id: str = Field(max_length=64)
+
+
+class DirectoryChangeRow(SQLModel, table=True):
+    """One field corrected through the self-service page. Rows are never updated
+    but for ``digested_at``, set once the day's digest has told the UD and UNCCAS."""
+
+    __tablename__ = "directory_changes"
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: str = Field(max_length=64, index=True)
+    contact_id: str | None = Field(default=None, max_length=64)
+    field: str = Field(max_length=32)
+    before: str | None = Field(default=None, max_length=320)
+    after: str | None = Field(default=None, max_length=320)
+    changed_at: datetime = Field(sa_column=_utc_column(index=True))
+    changed_by: str = Field(max_length=200)
+    campaign_id: str = Field(max_length=64, description="the link's campaign")
+    digested_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))

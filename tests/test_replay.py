@@ -24,6 +24,12 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
+from definitions.directory import OrganisationKind
+from definitions.directory_verification import (
+    VerificationProgress,
+    VerificationStart,
+    verification_workflow_id,
+)
 from definitions.event import CloseRequest, EventDeclaration
 from definitions.event_type import EventType
 from definitions.guide import guide_diffusion_workflow_id
@@ -31,6 +37,7 @@ from definitions.loader import Definitions
 from definitions.staff_notice import StaffNoticeStart, staff_notice_workflow_id
 from definitions.temporal_names import (
     CLOSE_UPDATE,
+    VERIFICATION_PROGRESS_QUERY,
     committee_workflow_id,
     designation_workflow_id,
     mobilisation_workflow_id,
@@ -52,6 +59,7 @@ from worker.temporal_workers import Messaging, running_workers
 from workflows.after_action_review import AfterActionReviewWorkflow
 from workflows.committee_liaison import CommitteeLiaisonWorkflow
 from workflows.department_mobilisation import DepartmentMobilisationWorkflow
+from workflows.directory_verification import DirectoryVerificationWorkflow
 from workflows.guide_diffusion import GuideDiffusionWorkflow
 from workflows.major_event import MajorEventWorkflow
 from workflows.representative_designation import RepresentativeDesignationWorkflow
@@ -67,6 +75,7 @@ WORKFLOWS = [
     AfterActionReviewWorkflow,
     GuideDiffusionWorkflow,
     StaffNoticeWorkflow,
+    DirectoryVerificationWorkflow,
 ]
 LILLE_DIRECTOR = "+33639980001"
 
@@ -166,6 +175,34 @@ async def test_record_histories_of_the_staff_notice(
             StaffNoticeWorkflow.run, notice, id=workflow_id, task_queue=task_queue
         )
         await _save(recording.env, {workflow_id: StaffNoticeWorkflow})
+
+
+@pytest.mark.skipif(not RECORDING, reason="make histories records them")
+async def test_record_histories_of_the_directory_verification(
+    store_with_network: Store, task_queue: str, definitions: Definitions, messaging: Messaging
+) -> None:
+    """A verification campaign over the Nord's CCAS: Lille's director answers OK,
+    the others are reminded, then listed to the UD."""
+    workflow_id = verification_workflow_id("recorded")
+    async with _recording(store_with_network, task_queue, definitions, messaging) as recording:
+        handle = await recording.env.client.start_workflow(
+            DirectoryVerificationWorkflow.run,
+            VerificationStart(
+                campaign_id="recorded", departments=["59"], kinds=[OrganisationKind.CCAS]
+            ),
+            id=workflow_id,
+            task_queue=task_queue,
+        )
+        for _ in range(200):
+            progress = await handle.query(
+                VERIFICATION_PROGRESS_QUERY, result_type=VerificationProgress
+            )
+            if progress.batches_sent and progress.organisations:
+                break
+            await asyncio.sleep(0.05)
+        assert "bien reçue" in await recording.phone.reply(LILLE_DIRECTOR, "OK")
+        await handle.result()
+        await _save(recording.env, {workflow_id: DirectoryVerificationWorkflow})
 
 
 async def _record_designation(recording: Recording, answer: str | None) -> None:

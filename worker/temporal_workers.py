@@ -1,7 +1,8 @@
 """Temporal workers: workflows and most activities on the main task queue; SMS on
 their own queue, whose server-side rate limit keeps a national activation within
 what the provider accepts; email on a third, so that long batches of messages
-never hold the slots of the short activities workflows wait on."""
+never hold the slots of the short activities workflows wait on; a directory
+verification campaign's SMS on a fourth, limited to a small share of that rate."""
 
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
@@ -14,6 +15,7 @@ from temporalio.worker import Worker
 
 from activities.briefing import BriefingActivities
 from activities.centre_records import CentreRecordActivities
+from activities.directory_verification import DirectoryVerificationActivities
 from activities.email import EmailActivities, SmtpSettings
 from activities.event_preparation import EventPreparationActivities
 from activities.event_records import EventRecordActivities
@@ -24,14 +26,20 @@ from activities.reply_codes import AnswerLinkSettings, ReplyCodeActivities
 from activities.review_questionnaires import ReviewQuestionnaireActivities
 from activities.review_report import ReviewReportActivities
 from activities.sms import SmsActivities, TwilioSettings
+from definitions.directory_verification import VERIFICATION_BATCH, VERIFICATION_SHARE
 from definitions.loader import Definitions
-from definitions.temporal_names import email_task_queue, sms_task_queue
+from definitions.temporal_names import (
+    email_task_queue,
+    sms_task_queue,
+    verification_task_queue,
+)
 from definitions.territory import load_territory
 from store.database import Store
 from worker.settings import Settings
 from workflows.after_action_review import AfterActionReviewWorkflow
 from workflows.committee_liaison import CommitteeLiaisonWorkflow
 from workflows.department_mobilisation import DepartmentMobilisationWorkflow
+from workflows.directory_verification import DirectoryVerificationWorkflow
 from workflows.guide_diffusion import GuideDiffusionWorkflow
 from workflows.major_event import MajorEventWorkflow
 from workflows.representative_designation import RepresentativeDesignationWorkflow
@@ -94,6 +102,8 @@ def build_workers(
     load_territory()
     email = EmailActivities(store, messaging.smtp)
     guide = GuideDiffusionActivities(store, email, messaging.answer_links.public_url)
+    links = messaging.answer_links
+    verification = DirectoryVerificationActivities(store, email, links.secret, links.public_url)
     main = Worker(
         client,
         task_queue=task_queue,
@@ -105,6 +115,7 @@ def build_workers(
             AfterActionReviewWorkflow,
             GuideDiffusionWorkflow,
             StaffNoticeWorkflow,
+            DirectoryVerificationWorkflow,
         ],
         activities=[
             *EventRecordActivities(store).all,
@@ -119,6 +130,7 @@ def build_workers(
             *ReviewQuestionnaireActivities(store, messaging.answer_links).all,
             *ReviewReportActivities(store).all,
             guide.prepare_guide_edition,
+            *verification.all,
         ],
         activity_executor=ThreadPoolExecutor(ACTIVITY_THREADS, thread_name_prefix="activity"),
         max_concurrent_activities=ACTIVITY_THREADS,
@@ -134,14 +146,25 @@ def build_workers(
         max_task_queue_activities_per_second=messaging.sms_per_second,
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
     )
+    campaign = Worker(
+        client,
+        task_queue=verification_task_queue(task_queue),
+        activities=SmsActivities(store, messaging.twilio, messaging.sms_per_second).all,
+        activity_executor=ThreadPoolExecutor(1, thread_name_prefix="verification"),
+        max_concurrent_activities=1,
+        max_task_queue_activities_per_second=(
+            messaging.sms_per_second * VERIFICATION_SHARE / VERIFICATION_BATCH
+        ),
+        graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
+    )
     mail = Worker(
         client,
         task_queue=email_task_queue(task_queue),
-        activities=[*email.all, guide.send_guide_batch],
+        activities=[*email.all, guide.send_guide_batch, verification.report_silent_organisations],
         max_concurrent_activities=EMAIL_BATCHES,
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
     )
-    return [main, sms, mail]
+    return [main, sms, mail, campaign]
 
 
 @asynccontextmanager

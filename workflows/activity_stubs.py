@@ -17,6 +17,14 @@ with workflow.unsafe.imports_passed_through():
     from definitions.competence import TerritorySummary
     from definitions.crisis_log import CrisisLogEntry, DeclarationRecord, PhaseRecord
     from definitions.designation import BriefingRequest, ClaimOutcome, RepresentativeClaim
+    from definitions.directory_verification import (
+        SilentReport,
+        VerificationAnswer,
+        VerificationBatch,
+        VerificationMessages,
+        VerificationPlan,
+        VerificationStart,
+    )
     from definitions.event import EventDeclaration
     from definitions.event_type import EventType
     from definitions.guide import (
@@ -202,4 +210,29 @@ async def prepare_guide_edition(start: GuideDiffusionStart) -> PreparedEdition:
 
 @activity.defn(name=names.SEND_GUIDE_BATCH)
 async def send_guide_batch(batch: GuideBatch) -> GuideBatchOutcome:
+    raise NotImplementedError(RUN_BY_A_WORKER)
+
+
+@activity.defn(name=names.PLAN_VERIFICATION)
+async def plan_verification(start: VerificationStart) -> VerificationPlan:
+    raise NotImplementedError(RUN_BY_A_WORKER)
+
+
+@activity.defn(name=names.VERIFICATION_MESSAGES)
+async def verification_messages(batch: VerificationBatch) -> VerificationMessages:
+    raise NotImplementedError(RUN_BY_A_WORKER)
+
+
+@activity.defn(name=names.RECORD_VERIFICATION_ANSWER)
+async def record_verification_answer(answer: VerificationAnswer) -> None:
+    raise NotImplementedError(RUN_BY_A_WORKER)
+
+
+@activity.defn(name=names.LIVE_EVENT_MOBILISING)
+async def live_event_mobilising() -> bool:
+    raise NotImplementedError(RUN_BY_A_WORKER)
+
+
+@activity.defn(name=names.REPORT_SILENT_ORGANISATIONS)
+async def report_silent_organisations(campaign_id: str) -> SilentReport:
     raise NotImplementedError(RUN_BY_A_WORKER)

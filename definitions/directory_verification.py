@@ -1,0 +1,120 @@
+"""Directory verification campaigns: each organisation's contacts are asked to
+confirm their line (``OK 1234`` by SMS, or the signed self-service page), reminded
+once, and those who stay silent are listed to their UD. The campaign's state is
+in the store (who confirmed, when); the workflow holds only the plan."""
+
+from datetime import datetime, timedelta
+
+from pydantic import BaseModel, Field
+
+from definitions.answer_links import ExpiringClaim
+from definitions.directory import OrganisationKind
+from definitions.outgoing import EmailRequest, SmsRequest
+
+VERIFIED_KINDS = (
+    OrganisationKind.CCAS,
+    OrganisationKind.CIAS,
+    OrganisationKind.UD,
+    OrganisationKind.PREFECTURE,
+)
+REMINDER_AFTER = timedelta(days=7)
+SILENT_AFTER = timedelta(days=14)
+LINK_VALIDITY = timedelta(days=30)
+FRESH_WITHIN = timedelta(days=183)
+"""An organisation confirmed within six months counts as fresh."""
+VERIFICATION_BATCH = 5
+"""Organisations per sending activity: its task queue's rate counts activities."""
+VERIFICATION_SHARE = 0.1
+"""The share of the provider's SMS rate a campaign may take."""
+LIVE_EVENT_CHECK = timedelta(minutes=10)
+DIRECTORY_PATH = "/annuaire/"
+VERIFICATION_STEP = "directory_verification"
+REMINDER_STEP = "directory_verification_reminder"
+SILENT_STEP = "directory_verification_silent"
+
+
+def verification_workflow_id(campaign_id: str) -> str:
+    return f"verification-{campaign_id}"
+
+
+class VerificationStart(BaseModel):
+    campaign_id: str = Field(pattern=r"^[a-z0-9][a-z0-9\-]{0,40}$")
+    departments: list[str] = Field(default_factory=list, description="none: all of France")
+    kinds: list[OrganisationKind] = Field(default_factory=lambda: list(VERIFIED_KINDS))
+    reminder_after: timedelta = REMINDER_AFTER
+    silent_after: timedelta = SILENT_AFTER
+    started_by: str = Field(default="", max_length=100)
+
+
+class VerificationPlan(BaseModel):
+    """The organisations asked, by id, in a stable order."""
+
+    organisations: list[str]
+    links_valid_until: datetime
+
+
+class VerificationBatch(BaseModel):
+    campaign_id: str
+    organisations: list[str]
+    reminder: bool = False
+    links_valid_until: datetime
+
+
+class VerificationMessages(BaseModel):
+    """What one batch sends; organisations that confirmed meanwhile get nothing."""
+
+    sms: list[SmsRequest] = Field(default_factory=list)
+    emails: list[EmailRequest] = Field(default_factory=list)
+
+
+class VerificationAnswer(BaseModel):
+    campaign_id: str
+    organisation_id: str
+    contact_id: str
+    at: datetime
+
+
+class VerificationProgress(BaseModel):
+    campaign_id: str
+    organisations: int = 0
+    batches_sent: int = 0
+    reminders_sent: int = 0
+    confirmed_by_sms: int = 0
+    paused: bool = False
+    """Sending waits while a real event is mobilising."""
+    silent: int | None = None
+    finished: bool = False
+
+
+class SilentReport(BaseModel):
+    """The organisations that never answered, by department, each emailed to its UD."""
+
+    silent: int
+    departments_told: list[str]
+
+
+class DirectoryLinkClaim(ExpiringClaim):
+    """The self-service page of one organisation, for the length of a campaign."""
+
+    organisation_id: str
+    campaign_id: str
+
+
+class OrganisationFreshness(BaseModel):
+    organisation_id: str
+    name: str
+    kind: OrganisationKind
+    department: str | None
+    confirmed_at: datetime | None
+    failing_since: datetime | None = None
+
+
+class DepartmentFreshness(BaseModel):
+    department: str
+    organisations: int
+    fresh: int
+    stale: list[OrganisationFreshness]
+
+    @property
+    def share(self) -> float:
+        return self.fresh / self.organisations if self.organisations else 1.0

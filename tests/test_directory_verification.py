@@ -1,0 +1,190 @@
+"""Directory verification campaigns through the real workers, Twilio and SMTP
+sandboxes and the gateway's signed SMS webhook, on the time-skipping server: each
+centre of a department asked by SMS and email, one reminder to the silent ones,
+their list emailed to the UD; and a campaign that waits while a real event mobilises."""
+
+import asyncio
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from temporalio.client import WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
+
+from definitions.directory import Contact, Directory, Organisation, OrganisationKind
+from definitions.directory_verification import VerificationProgress
+from definitions.event import EventDeclaration, Phase
+from definitions.event_type import EventType
+from definitions.loader import Definitions
+from definitions.temporal_names import VERIFICATION_PROGRESS_QUERY
+from operations import directory_verification
+from store import directory_verification as verification
+from store import events
+from store.database import Store
+from store.directory import replace_directory
+from tests.conftest import Phone, plain_text, record_event
+from worker.sandbox.smtp_server import MailSandbox
+from worker.sandbox.twilio_server import TwilioSandbox
+from worker.temporal_workers import Messaging, running_workers
+
+LILLE_PHONE = "+33639980001"
+ROUBAIX_PHONE = "+33639980002"
+ARRAS_PHONE = "+33639980003"
+UD_NORD = "presidence-ud59@example.org"
+
+
+def nord_directory() -> Directory:
+    """Two CCAS of the Nord, one of the Pas-de-Calais, the Nord's UD."""
+    return Directory(
+        organisations=[
+            Organisation(id="ccas-59350", kind="ccas", name="CCAS de Lille", insee_code="59350"),
+            Organisation(id="ccas-59512", kind="ccas", name="CCAS de Roubaix", insee_code="59512"),
+            Organisation(id="ccas-62041", kind="ccas", name="CCAS d'Arras", insee_code="62041"),
+            Organisation(id="ud-59", kind="ud", name="UDCCAS du Nord", department_code="59"),
+        ],
+        contacts=[
+            Contact(
+                id="lille-direction",
+                organisation_id="ccas-59350",
+                name="Camille Martin",
+                role="director",
+                phone=LILLE_PHONE,
+                email="direction-lille@example.org",
+            ),
+            Contact(
+                id="roubaix-direction",
+                organisation_id="ccas-59512",
+                name="Dominique Petit",
+                role="director",
+                phone=ROUBAIX_PHONE,
+                email="direction-roubaix@example.org",
+            ),
+            Contact(
+                id="arras-direction",
+                organisation_id="ccas-62041",
+                name="Alex Bernard",
+                role="director",
+                phone=ARRAS_PHONE,
+                email="direction-arras@example.org",
+            ),
+            Contact(
+                id="ud-59-presidence",
+                organisation_id="ud-59",
+                name="Claude Leroy",
+                role="president",
+                email=UD_NORD,
+            ),
+        ],
+    )
+
+
+def with_nord(store: Store) -> Store:
+    with store.session() as session:
+        replace_directory(session, nord_directory())
+        session.commit()
+    return store
+
+
+async def until_progress(
+    handle: WorkflowHandle[Any, VerificationProgress],
+    condition: Callable[[VerificationProgress], bool],
+) -> VerificationProgress:
+    """Polls the campaign in real time: simulated time stands still meanwhile."""
+    for _ in range(400):
+        progress: VerificationProgress = await handle.query(
+            VERIFICATION_PROGRESS_QUERY, result_type=VerificationProgress
+        )
+        if condition(progress):
+            return progress
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"campaign never reached the condition: {progress}")
+
+
+def code_in(body: str) -> str:
+    found = re.search(r"OK (\d{4})", body)
+    assert found, body
+    return found.group(1)
+
+
+async def test_a_campaign_asks_reminds_and_lists_the_silent_to_their_ud(
+    time_skipping_env: WorkflowEnvironment,
+    store: Store,
+    task_queue: str,
+    definitions: Definitions,
+    messaging: Messaging,
+    twilio_sandbox: TwilioSandbox,
+    mail_sandbox: MailSandbox,
+    phone: Phone,
+) -> None:
+    with_nord(store)
+    client = time_skipping_env.client
+    async with running_workers(client, store, task_queue, definitions, messaging):
+        handle = await directory_verification.start(
+            client, task_queue, ["59"], [OrganisationKind.CCAS], "astreinte"
+        )
+        await until_progress(handle, lambda progress: progress.batches_sent == 1)
+        [lille_sms] = twilio_sandbox.sent_to(LILLE_PHONE)
+        assert "Répondez OK" in lille_sms.body and "CCAS de Lille" in lille_sms.body
+        assert twilio_sandbox.sent_to(ARRAS_PHONE) == []
+        [lille_mail] = mail_sandbox.sent_to("direction-lille@example.org")
+        assert "/annuaire/" in plain_text(lille_mail)
+
+        answer = await phone.reply(LILLE_PHONE, f"OK {code_in(lille_sms.body)}")
+        assert "bien reçue" in answer
+        await until_progress(handle, lambda progress: progress.confirmed_by_sms == 1)
+
+        await time_skipping_env.sleep(timedelta(days=8))
+        await until_progress(handle, lambda progress: progress.reminders_sent == 1)
+        assert len(twilio_sandbox.sent_to(LILLE_PHONE)) == 1
+        _, reminder = twilio_sandbox.sent_to(ROUBAIX_PHONE)
+        assert reminder.body.startswith("UNCCAS : Rappel")
+
+        done = await handle.result()
+
+    assert (done.organisations, done.silent, done.finished) == (2, 1, True)
+    [told] = mail_sandbox.sent_to(UD_NORD)
+    assert "CCAS de Roubaix" in plain_text(told) and "CCAS de Lille" not in plain_text(told)
+    with store.session() as session:
+        confirmed = verification.last_confirmations(session)
+    assert set(confirmed) == {"ccas-59350"}
+    freshness = directory_verification.freshness(store, "59")
+    [nord] = freshness
+    assert (nord.department, nord.organisations, nord.fresh) == ("59", 3, 1)
+    assert [stale.organisation_id for stale in nord.stale] == ["ccas-59512", "ud-59"]
+
+
+async def test_a_campaign_waits_while_a_real_event_mobilises(
+    time_skipping_env: WorkflowEnvironment,
+    store: Store,
+    task_queue: str,
+    definitions: Definitions,
+    messaging: Messaging,
+    twilio_sandbox: TwilioSandbox,
+) -> None:
+    with_nord(store)
+    now = datetime.now(UTC)
+    declaration = EventDeclaration(
+        type=EventType.INONDATION, communes=["62041"], title="Crue de la Scarpe"
+    )
+    record_event(store, "inondation-20261207-scar", declaration, now)
+    drill = EventDeclaration(
+        type=EventType.INONDATION, communes=["59350"], title="Exercice", exercise=True
+    )
+    record_event(store, "inondation-20261207-exer", drill, now)
+    client = time_skipping_env.client
+    async with running_workers(client, store, task_queue, definitions, messaging):
+        handle = await directory_verification.start(
+            client, task_queue, ["59"], [OrganisationKind.CCAS]
+        )
+        paused = await until_progress(handle, lambda progress: progress.paused)
+        assert paused.batches_sent == 0 and twilio_sandbox.messages == []
+
+        with store.session() as session:
+            events.set_phase(session, "inondation-20261207-scar", Phase.COMMITTEE, now)
+            session.commit()
+        await time_skipping_env.sleep(timedelta(minutes=11))
+        going = await until_progress(handle, lambda progress: progress.batches_sent == 1)
+        assert not going.paused
+        assert len(twilio_sandbox.sent_to(LILLE_PHONE)) == 1
+        await handle.terminate("fin du test")
