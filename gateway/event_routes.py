@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Annotated
 
 import structlog
-from fastapi import APIRouter, Body, Response, status
+from fastapi import APIRouter, Body, Query, Response, status
 from pydantic import BaseModel, Field
 from temporalio.client import Client
 
@@ -22,6 +22,10 @@ from store import events as stored_events
 from store.database import Store
 
 log = structlog.get_logger(__name__)
+
+PAGE_MAX = 5_000
+LIMIT = "lignes par page"
+CURSOR = "curseur : l'en-tête X-Next-After de la page précédente"
 
 
 class EventSummary(BaseModel):
@@ -50,6 +54,41 @@ class RepresentativeBody(BaseModel):
 
 class Me(Account):
     csrf_token: str | None = None
+
+
+def _crisis_log(
+    store: Store, event_id: str, response: Response, limit: int | None, after: int
+) -> list[CrisisLogEntry]:
+    with store.session() as session:
+        if limit is None:
+            entries = stored_events.crisis_log(session, event_id)
+            total = len(entries)
+        else:
+            page = stored_events.crisis_log_page(session, event_id, after, limit)
+            entries = [entry for _, entry in page]
+            total = stored_events.crisis_log_count(session, event_id)
+            if len(page) == limit:
+                cursor = page[-1][0]
+                response.headers["X-Next-After"] = str(cursor)
+                response.headers["Link"] = (
+                    f'</api/events/{event_id}/crisis-log?limit={limit}&after={cursor}>; rel="next"'
+                )
+    if not total:
+        raise event_control.EventNotFoundError(event_id)
+    response.headers["X-Total-Count"] = str(total)
+    return entries
+
+
+def _exported(store: Store, event_id: str) -> LogExport:
+    export = LogExport.read(store, event_id)
+    if export is None:
+        raise event_control.EventNotFoundError(event_id)
+    return export
+
+
+def _attachment(body: bytes, media_type: str, name: str) -> Response:
+    disposition = f'attachment; filename="{name}"'
+    return Response(body, media_type=media_type, headers={"Content-Disposition": disposition})
 
 
 def event_router(client: Client, store: Store, task_queue: str, guards: Guards) -> APIRouter:
@@ -85,22 +124,15 @@ def event_router(client: Client, store: Store, task_queue: str, guards: Guards) 
         return await event_control.status(client, event_id)
 
     @router.get("/api/events/{event_id}/crisis-log", dependencies=[guards.event_member])
-    def event_crisis_log(event_id: EventIdPath) -> list[CrisisLogEntry]:
-        with store.session() as session:
-            entries = stored_events.crisis_log(session, event_id)
-        if not entries:
-            raise event_control.EventNotFoundError(event_id)
-        return entries
-
-    def exported(event_id: str) -> LogExport:
-        export = LogExport.read(store, event_id)
-        if export is None:
-            raise event_control.EventNotFoundError(event_id)
-        return export
-
-    def attachment(body: bytes, media_type: str, name: str) -> Response:
-        disposition = f'attachment; filename="{name}"'
-        return Response(body, media_type=media_type, headers={"Content-Disposition": disposition})
+    def event_crisis_log(
+        event_id: EventIdPath,
+        response: Response,
+        limit: Annotated[int | None, Query(ge=1, le=PAGE_MAX, description=LIMIT)] = None,
+        after: Annotated[int, Query(ge=0, description=CURSOR)] = 0,
+    ) -> list[CrisisLogEntry]:
+        """The crisis log, oldest first; with ``limit``, one page of it: the total is
+        in X-Total-Count, the next page's cursor in X-Next-After (and a Link)."""
+        return _crisis_log(store, event_id, response, limit, after)
 
     @router.get(
         "/api/events/{event_id}/crisis-log.csv",
@@ -110,7 +142,8 @@ def event_router(client: Client, store: Store, task_queue: str, guards: Guards) 
     )
     def crisis_log_csv(event_id: EventIdPath) -> Response:
         """The whole crisis log, one row per entry: time in Paris, author, kind, text."""
-        return attachment(exported(event_id).csv(), CSV_TYPE, f"main-courante-{event_id}.csv")
+        export = _exported(store, event_id)
+        return _attachment(export.csv(), CSV_TYPE, f"main-courante-{event_id}.csv")
 
     @router.get(
         "/api/events/{event_id}/crisis-log.pdf",
@@ -120,7 +153,8 @@ def event_router(client: Client, store: Store, task_queue: str, guards: Guards) 
     )
     def crisis_log_pdf(event_id: EventIdPath) -> Response:
         """The whole crisis log as a paginated PDF, for the préfecture and the DIAV."""
-        return attachment(exported(event_id).pdf(), PDF_TYPE, f"main-courante-{event_id}.pdf")
+        export = _exported(store, event_id)
+        return _attachment(export.pdf(), PDF_TYPE, f"main-courante-{event_id}.pdf")
 
     @router.post("/api/events/{event_id}/close", dependencies=[guards.staff])
     async def close_event(

@@ -98,6 +98,20 @@ def crisis_log_since(
     return [(row.id or 0, _entry(row)) for row in rows]
 
 
+def crisis_log_page(
+    session: Session, event_id: str, after_id: int, limit: int
+) -> list[tuple[int, CrisisLogEntry]]:
+    """Up to ``limit`` lines written after row ``after_id`` (0: from the first), in
+    the order they were written, with their row ids: a cursor for the API."""
+    query = (
+        select(CrisisLogRow)
+        .where(CrisisLogRow.event_id == event_id, col(CrisisLogRow.id) > after_id)
+        .order_by(col(CrisisLogRow.id))
+        .limit(limit)
+    )
+    return [(row.id or 0, _entry(row)) for row in session.exec(query).all()]
+
+
 def crisis_log_count(session: Session, event_id: str) -> int:
     query = select(func.count()).select_from(CrisisLogRow).where(CrisisLogRow.event_id == event_id)
     return session.exec(query).one()

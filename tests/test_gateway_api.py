@@ -101,6 +101,7 @@ async def test_declare_read_and_close_an_event(api: httpx.AsyncClient) -> None:
     assert texts[0].startswith("Événement déclaré (EXERCICE)")
     assert "Représentant(e) UNCCAS : Sacha Bernard (désigné(e) par astreinte)." in texts
     assert texts[-1] == "Événement clos."
+    assert await _paged_texts(api, event_id) == texts, "page by page, the same lines"
 
     late = await api.post(
         f"/api/events/{event_id}/representative", json={"contact_id": "unccas-representant-1"}
@@ -210,3 +211,18 @@ async def test_health_names_a_failing_part_but_not_its_error() -> None:
         line["part"]: line["error"] for line in logs if line["event"] == "health.part_unreachable"
     }
     assert str(temporal_port) in why["temporal"] and str(database_port) in why["database"]
+
+
+async def _paged_texts(api: httpx.AsyncClient, event_id: str) -> list[str]:
+    """The crisis log read three lines at a time, following the cursor."""
+    texts: list[str] = []
+    url: str | None = f"/api/events/{event_id}/crisis-log?limit=3"
+    while url is not None:
+        page = await api.get(url)
+        assert page.status_code == 200, page.text
+        assert len(page.json()) <= 3
+        texts += [entry["text"] for entry in page.json()]
+        after = page.headers.get("X-Next-After")
+        url = f"/api/events/{event_id}/crisis-log?limit=3&after={after}" if after else None
+    assert int(page.headers["X-Total-Count"]) == len(texts)
+    return texts
