@@ -336,3 +336,40 @@ def test_the_dashboard_plots_only_metrics_tocsin_defines() -> None:
         if metric.startswith("tocsin_")
     }
     assert plotted == own
+
+
+def _locked(path: Path) -> dict[str, int]:
+    """Each package of a lock file, with how many hashes it lists."""
+    locked: dict[str, int] = {}
+    name = ""
+    for line in path.read_text().splitlines():
+        if line and not line[0].isspace() and "==" in line:
+            name = line.split("==")[0].lower()
+            locked[name] = 0
+        elif line.strip().startswith("--hash=sha256:"):
+            locked[name] += 1
+    return locked
+
+
+def test_installs_take_the_lock_files_exact_versions_and_production_no_sandbox() -> None:
+    """The image installs requirements.lock with hashes; it holds every runtime
+    dependency and neither the sandboxes nor the test tools, which
+    requirements-dev.lock (make test, make demo, CI) adds."""
+    project = tomllib.loads(PYPROJECT.read_text())["project"]
+    runtime = _locked(DEPLOY.parent / "requirements.lock")
+    development = _locked(DEPLOY.parent / "requirements-dev.lock")
+
+    def names(requirements: list[str]) -> set[str]:
+        return {
+            requirement.split("[")[0].split(">")[0].split("=")[0].split("<")[0].strip().lower()
+            for requirement in requirements
+        }
+
+    extras = project["optional-dependencies"]
+    assert names(project["dependencies"]) <= set(runtime)
+    assert not names(extras["sandbox"]) & set(runtime)
+    assert names(extras["sandbox"]) | names(extras["test"]) | set(runtime) <= set(development)
+    assert all(runtime.values()) and all(development.values()), "a package without hash"
+    installs = [rest for keyword, rest in dockerfile() if keyword == "RUN" and "pip" in rest]
+    assert any("--require-hashes -r requirements.lock" in run for run in installs)
+    assert any("--no-deps" in run for run in installs)

@@ -4,7 +4,7 @@ the auth token as Twilio signs it (``tocsin sms-reply``, the demo)."""
 import httpx
 
 from gateway.inbound_sms import INBOUND_SMS_PATH, signed_inbound_sms, twiml_messages
-from worker.sandbox.providers import sandbox_auth_token
+from worker.sandbox.credentials import sandbox_auth_token
 from worker.settings import Settings
 
 

@@ -1,12 +1,12 @@
 """``tocsin dev`` without credentials: the local Twilio-compatible and SMTP servers
 stand in for the providers, and the settings are pointed at them."""
 
-import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from worker.asgi_server import AsgiServer
 from worker.ports import free_port
+from worker.sandbox.credentials import sandbox_auth_token
 from worker.sandbox.smtp_server import MailSandbox
 from worker.sandbox.twilio_server import TwilioSandbox
 from worker.settings import Settings
@@ -42,16 +42,6 @@ class SandboxProviders:
 def sandbox_mailbox(settings: Settings) -> Path:
     """Where the local SMTP server saves what it receives, one ``.eml`` per mail."""
     return settings.state_dir / "sandbox-mail"
-
-
-def sandbox_auth_token(settings: Settings) -> str:
-    """Kept in the state folder, so that ``tocsin sms-reply`` can sign like Twilio."""
-    path = settings.state_dir / "sandbox-twilio-token"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_hex(16), encoding="utf-8")
-        path.chmod(0o600)
-    return path.read_text(encoding="utf-8").strip()
 
 
 async def start_sandboxes(settings: Settings) -> SandboxProviders:
