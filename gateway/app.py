@@ -35,6 +35,7 @@ from gateway.console.event_actions import event_actions_router
 from gateway.console.event_pages import EventPages, event_pages_router
 from gateway.console.login import LOGIN_PATH, login_router
 from gateway.console.phone_simulator import phone_simulator_router
+from gateway.directory_pages import directory_router
 from gateway.event_routes import event_router
 from gateway.fiche_pages import fiche_router
 from gateway.metrics import client_metrics, refreshing_open_events
@@ -207,6 +208,7 @@ def create_app(
     if link_secret:
         routers.append(answer_router(store, client, reads, metrics, link_secret))
         routers.append(questionnaire_router(store, client, link_secret))
+        routers.append(directory_router(store, link_secret))
     for router in routers:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

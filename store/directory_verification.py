@@ -2,17 +2,23 @@
 on the self-service page), the audit trail of corrections, and each
 organisation's last confirmation, from which freshness is measured."""
 
-from datetime import datetime
+import hashlib
+from datetime import UTC, datetime
 
 from sqlmodel import Session, col, select
 
-from definitions.directory import Organisation
+from definitions.directory import ContactRole, Organisation
 from definitions.territory import load_territory
 from store.tables import (
+    ContactRow,
     DirectoryChangeRow,
     DirectoryConfirmationRow,
+    OrganisationRow,
     VerificationRequestRow,
 )
+
+EDITABLE_ROLES = (ContactRole.DIRECTOR, ContactRole.DEPUTY)
+CONTACT_FIELDS = ("name", "phone", "email")
 
 
 def department_of(organisation: Organisation) -> str | None:
@@ -136,3 +142,79 @@ def changes_of(session: Session, organisation_id: str) -> list[DirectoryChangeRo
 def undigested_changes(session: Session) -> list[DirectoryChangeRow]:
     query = select(DirectoryChangeRow).where(col(DirectoryChangeRow.digested_at).is_(None))
     return list(session.exec(query.order_by(col(DirectoryChangeRow.id))))
+
+
+def line_of(session: Session, organisation_id: str) -> dict[str, str]:
+    """The editable line of an organisation as the page shows it: its mailbox,
+    and the name, phone and email of its director and deputy ('' when none)."""
+    line = {}
+    organisation = session.get(OrganisationRow, organisation_id)
+    line["mailbox"] = (organisation.email if organisation else None) or ""
+    for role in EDITABLE_ROLES:
+        contact = _first(session, organisation_id, role)
+        for field in CONTACT_FIELDS:
+            value = getattr(contact, field) if contact else None
+            line[f"{role.value}_{field}"] = value or ""
+    return line
+
+
+def line_version(line: dict[str, str]) -> str:
+    """What a form was drawn from: a second director's stale form is recognised."""
+    text = "\x1f".join(f"{key}={line[key]}" for key in sorted(line))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def apply_line(
+    session: Session, organisation_id: str, new: dict[str, str], who: str, campaign_id: str
+) -> list[DirectoryChangeRow]:
+    """Writes the fields that differ from the directory (already validated) and
+    one audit row each; a deputy named where none was is added."""
+    now = datetime.now(UTC)
+    old = line_of(session, organisation_id)
+    changes = []
+    for key, value in new.items():
+        if old.get(key, "") == value:
+            continue
+        contact_id = None
+        if key == "mailbox":
+            organisation = session.get(OrganisationRow, organisation_id)
+            assert organisation is not None
+            organisation.email = value or None
+            session.add(organisation)
+        else:
+            role_value, _, field = key.rpartition("_")
+            role = ContactRole(role_value)
+            contact = _first(session, organisation_id, role)
+            if contact is None:
+                contact = ContactRow(
+                    id=f"{organisation_id}-{role.value}"[:64],
+                    organisation_id=organisation_id,
+                    name=new.get(f"{role.value}_name") or role.value,
+                    role=role.value,
+                )
+            setattr(contact, field, value or None)
+            session.add(contact)
+            contact_id = contact.id
+        changes.append(
+            DirectoryChangeRow(
+                organisation_id=organisation_id,
+                contact_id=contact_id,
+                field=key,
+                before=old.get(key) or None,
+                after=value or None,
+                changed_at=now,
+                changed_by=who[:200],
+                campaign_id=campaign_id,
+            )
+        )
+    for change in changes:
+        session.add(change)
+    session.flush()
+    return changes
+
+
+def _first(session: Session, organisation_id: str, role: ContactRole) -> ContactRow | None:
+    query = select(ContactRow).where(
+        ContactRow.organisation_id == organisation_id, ContactRow.role == role.value
+    )
+    return session.exec(query.order_by(col(ContactRow.id)).limit(1)).first()

@@ -46,6 +46,7 @@ OPEN_ROUTES = {
     "/connexion",
     "/r/{token}",
     "/q/{token}",
+    "/annuaire/{token}",
     "/webhooks/twilio/sms",
     "/webhooks/twilio/status",
     "/fiches",
