@@ -102,7 +102,7 @@ def _location(organisation: Organisation, territory: Territory) -> Commune | Non
     return None
 
 
-class MobilisationActivities:
+class MobilisationTargetActivities:
     def __init__(self, store: Store) -> None:
         self._store = store
 

@@ -31,7 +31,7 @@ from sqlalchemy import text
 from temporalio.client import Client
 from twilio.request_validator import RequestValidator
 
-from activities.mobilisation_targets import MobilisationActivities
+from activities.mobilisation_targets import MobilisationTargetActivities
 from definitions.accounts import AccountRequest, Role
 from definitions.designation import RepresentativeChange
 from definitions.event import EventDeclaration
@@ -136,7 +136,7 @@ def _percentile(values: list[float], share: float) -> float:
 
 def expected_centres(store: Store, declaration: EventDeclaration) -> int:
     """How many centres the departments will hold, computed the way they do."""
-    targets = MobilisationActivities(store)
+    targets = MobilisationTargetActivities(store)
     return sum(
         len(
             targets.load_support_targets(

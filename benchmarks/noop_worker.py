@@ -15,7 +15,7 @@ from temporalio import activity
 from temporalio.worker import Worker
 
 from activities.event_preparation import EventPreparationActivities
-from activities.mobilisation_targets import MobilisationActivities
+from activities.mobilisation_targets import MobilisationTargetActivities
 from activities.people import PeopleActivities
 from definitions.answer_links import AnswerLink
 from definitions.awaited_replies import ReplyCodeClosure, ReplyCodeRequest
@@ -162,7 +162,7 @@ class PrecomputedReads:
         definitions = load_definitions(None)
         preparation = EventPreparationActivities(store, definitions, "http://127.0.0.1")
         people = PeopleActivities(store)
-        mobilisation = MobilisationActivities(store)
+        mobilisation = MobilisationTargetActivities(store)
         territory = preparation.resolve_territory(declaration)
         protocol = definitions.protocols[declaration.type]
         roster = people.load_roster()

@@ -26,7 +26,6 @@ from store.tables import (
 )
 
 HASHER = PasswordHasher()
-"""Checked against when the login is unknown, so that both refusals take as long."""
 SESSION_LIFETIME = timedelta(hours=12)
 FAILURE_WINDOW = timedelta(minutes=15)
 MAX_FAILURES_PER_LOGIN = 5
@@ -62,8 +61,8 @@ class SignedIn:
 @functools.cache
 def _unknown_login_hash() -> str:
     """What an unknown login's password is checked against, so that it takes as long
-    as a known one; made at the first sign-in, not at import (every CLI command
-    imports this module, and a hash takes most of a second)."""
+    as a known one; made at the first sign-in, not at import, since every CLI command
+    imports this module and a hash is slow by design."""
     return HASHER.hash("tocsin: no such login")
 
 

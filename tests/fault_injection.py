@@ -28,7 +28,7 @@ from temporalio.api.history.v1 import ActivityTaskStartedEventAttributes
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError
 
-from activities.mobilisation_targets import MobilisationActivities
+from activities.mobilisation_targets import MobilisationTargetActivities
 from definitions.designation import RepresentativeChange
 from definitions.event import CloseRequest, EventDeclaration
 from definitions.event_type import EventType
@@ -362,7 +362,7 @@ class FaultStack:
     def expected_targets(self, department: str) -> list[SupportTarget]:
         """The centres the directory makes competent, with the people to ask."""
         rules = load_definitions().protocols[EVENT_TYPE].mobilisation
-        return MobilisationActivities(self.store).load_support_targets(
+        return MobilisationTargetActivities(self.store).load_support_targets(
             TargetsRequest(
                 department_code=department,
                 declaration=self.declaration([department], "attendu"),

@@ -20,7 +20,7 @@ from activities.email import EmailActivities, SmtpSettings
 from activities.event_preparation import EventPreparationActivities
 from activities.event_records import EventRecordActivities
 from activities.guide_diffusion import GuideDiffusionActivities
-from activities.mobilisation_targets import MobilisationActivities
+from activities.mobilisation_targets import MobilisationTargetActivities
 from activities.people import PeopleActivities
 from activities.reply_codes import AnswerLinkSettings, ReplyCodeActivities
 from activities.review_questionnaires import ReviewQuestionnaireActivities
@@ -123,7 +123,7 @@ def build_workers(
             *EventPreparationActivities(store, definitions, messaging.answer_links.public_url).all,
             *PeopleActivities(store).all,
             *ReplyCodeActivities(store, messaging.answer_links).all,
-            *MobilisationActivities(store).all,
+            *MobilisationTargetActivities(store).all,
             # Still taken here for messages scheduled before email had its own queue.
             *email.all,
             *BriefingActivities(store, email).all,
