@@ -68,8 +68,11 @@ def _signature(secret: str, payload: str) -> str:
 
 
 def sign_link(secret: str, claim: ExpiringClaim) -> str:
+    """Signed with the current secret: the first line of ``secret``, which may hand
+    on earlier ones, one per line, so that a secret can be changed while links
+    signed with the old one are still out."""
     payload = _encode(claim.model_dump_json().encode())
-    return f"{payload}.{_signature(secret, payload)}"
+    return f"{payload}.{_signature(secret.split(chr(10), maxsplit=1)[0], payload)}"
 
 
 def answer_url(public_url: str, token: str, path: str = ANSWER_PATH) -> str:
@@ -83,7 +86,9 @@ def read_link(
     payload, _, signature = token.partition(".")
     if len(token) > TOKEN_MAX_LENGTH or not payload or not signature or not token.isascii():
         raise ForgedLinkError("lien mal formé")
-    if not hmac.compare_digest(signature, _signature(secret, payload)):
+    if not any(
+        hmac.compare_digest(signature, _signature(known, payload)) for known in secret.split("\n")
+    ):
         raise ForgedLinkError("signature invalide")
     try:
         claim = claim_type.model_validate(json.loads(_decode(payload)))

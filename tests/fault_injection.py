@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+from pydantic import SecretStr
 from sqlalchemy.engine import make_url
 from temporalio.api.history.v1 import ActivityTaskStartedEventAttributes
 from temporalio.client import Client, WorkflowExecutionStatus
@@ -159,7 +160,7 @@ class FaultOutcome:
 def _environment(settings: Settings) -> dict[str, str]:
     """The environment that gives a worker process these same settings."""
     return {
-        variable: str(value)
+        variable: value.get_secret_value() if isinstance(value, SecretStr) else str(value)
         for name, variable in Settings.environment_names().items()
         if (value := getattr(settings, name)) is not None
     }

@@ -92,9 +92,12 @@ def parse_key(text: str) -> bytes:
 
 def payload_key(settings: Settings) -> bytes:
     """``TOCSIN_PAYLOAD_KEY``, else a key generated once in the state folder
-    (for ``tocsin dev`` and the commands run beside it)."""
-    if settings.payload_key:
-        return parse_key(settings.payload_key)
+    (for ``tocsin dev`` and the commands run beside it), never with PostgreSQL,
+    whose instances must share one."""
+    if configured := settings.payload_key.get_secret_value():
+        return parse_key(configured)
+    if settings.shared_database:
+        raise PayloadKeyError("TOCSIN_PAYLOAD_KEY requis avec une base PostgreSQL partagée")
     path = settings.state_dir / KEY_FILE
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -105,7 +108,8 @@ def payload_key(settings: Settings) -> bytes:
 
 def previous_payload_keys(settings: Settings) -> list[bytes]:
     """``TOCSIN_PAYLOAD_KEYS_PREVIOUS``: keys still read, never written."""
-    return [parse_key(text) for text in settings.payload_keys_previous.split(",") if text.strip()]
+    previous = settings.payload_keys_previous.get_secret_value()
+    return [parse_key(text) for text in previous.split(",") if text.strip()]
 
 
 def encrypted_converter(key: bytes, previous: Sequence[bytes] = ()) -> DataConverter:

@@ -15,7 +15,7 @@ class ReplyRefusedError(RuntimeError):
 async def send_sms_reply(settings: Settings, sender: str, text: str) -> list[str]:
     """The gateway's answers, as the phone would receive them (none for a replay)."""
     params, signature = signed_inbound_sms(
-        settings.twilio_auth_token or sandbox_auth_token(settings),
+        settings.twilio_auth_token.get_secret_value() or sandbox_auth_token(settings),
         settings.public_url,
         sender=sender,
         to=settings.twilio_from or "UNCCAS",

@@ -56,7 +56,7 @@ def gateway_app(
         client,
         store,
         settings.task_queue,
-        twilio_auth_token=settings.twilio_auth_token,
+        twilio_auth_token=settings.twilio_auth_token.get_secret_value(),
         public_url=settings.public_url,
         link_secret=settings.answer_link_secret(),
         phone_simulator_sender=(settings.twilio_from or "UNCCAS") if phone_simulator else None,
@@ -77,7 +77,22 @@ def load_definitions_or_explain(settings: Settings) -> Definitions | None:
         return None
 
 
+def shared_secrets_missing(settings: Settings) -> bool:
+    """With PostgreSQL, every instance must be given the secrets they share: a
+    process that made its own would encrypt and sign what the others cannot read."""
+    missing = settings.missing_shared_secrets()
+    if missing:
+        print(
+            f"Base PostgreSQL partagée : {' et '.join(missing)} requis (le même pour chaque "
+            "instance ; voir aussi *_FILE et TOCSIN_SECRETS_DIR).",
+            file=sys.stderr,
+        )
+    return bool(missing)
+
+
 async def run_worker(settings: Settings) -> int:
+    if shared_secrets_missing(settings):
+        return 1
     definitions = load_definitions_or_explain(settings)
     if definitions is None:
         return 1
@@ -104,6 +119,8 @@ async def run_worker(settings: Settings) -> int:
 
 
 async def run_gateway(settings: Settings) -> int:
+    if shared_secrets_missing(settings):
+        return 1
     client = await _connect_or_explain(settings)
     if client is None:
         return 1

@@ -18,7 +18,8 @@ def _read(path: Path | None) -> bytes | None:
 
 def temporal_tls(settings: Settings) -> TLSConfig | bool:
     """False in the clear; an API key or a client certificate implies TLS."""
-    wanted = settings.temporal_tls or settings.temporal_api_key or settings.temporal_tls_cert
+    api_key = settings.temporal_api_key.get_secret_value()
+    wanted = settings.temporal_tls or api_key or settings.temporal_tls_cert
     if not wanted:
         return False
     return TLSConfig(
@@ -58,7 +59,7 @@ async def connect_temporal(settings: Settings) -> Client:
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
-        api_key=settings.temporal_api_key or None,
+        api_key=settings.temporal_api_key.get_secret_value() or None,
         tls=temporal_tls(settings),
         data_converter=encrypted_converter(payload_key(settings), previous_payload_keys(settings)),
         runtime=telemetry_runtime(settings),

@@ -66,7 +66,7 @@ def messaging_from(settings: Settings) -> Messaging:
     return Messaging(
         twilio=TwilioSettings(
             account_sid=settings.twilio_account_sid,
-            auth_token=settings.twilio_auth_token,
+            auth_token=settings.twilio_auth_token.get_secret_value(),
             sender=settings.twilio_from,
             messaging_service_sid=settings.twilio_messaging_service_sid,
             base_url=settings.twilio_base_url,
@@ -77,7 +77,7 @@ def messaging_from(settings: Settings) -> Messaging:
             port=settings.smtp_port,
             mail_from=settings.mail_from,
             username=settings.smtp_username,
-            password=settings.smtp_password,
+            password=settings.smtp_password.get_secret_value(),
             tls=settings.smtp_tls.value,
         ),
         sms_per_second=settings.sms_per_second,

@@ -4,6 +4,8 @@ stand in for the providers, and the settings are pointed at them."""
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pydantic import SecretStr
+
 from worker.asgi_server import AsgiServer
 from worker.ports import free_port
 from worker.sandbox.credentials import sandbox_auth_token
@@ -56,7 +58,7 @@ async def start_sandboxes(settings: Settings) -> SandboxProviders:
         await providers.http_server.start()
         updates |= {
             "twilio_account_sid": SANDBOX_ACCOUNT_SID,
-            "twilio_auth_token": token,
+            "twilio_auth_token": SecretStr(token),
             "twilio_base_url": f"http://127.0.0.1:{port}",
             "twilio_from": settings.twilio_from or SANDBOX_SENDER,
         }
