@@ -15,6 +15,7 @@ from activities.email import EmailActivities
 from activities.people import people_of
 from definitions.answer_links import answer_url, sign_link
 from definitions.awaited_replies import AwaitedTask
+from definitions.committee import in_paris
 from definitions.directory import ContactRole, Organisation, OrganisationKind
 from definitions.directory_verification import (
     DIRECTORY_PATH,
@@ -22,6 +23,7 @@ from definitions.directory_verification import (
     REMINDER_STEP,
     SILENT_STEP,
     VERIFICATION_STEP,
+    DigestOutcome,
     DirectoryLinkClaim,
     SilentReport,
     VerificationAnswer,
@@ -29,7 +31,6 @@ from definitions.directory_verification import (
     VerificationMessages,
     VerificationPlan,
     VerificationStart,
-    verification_workflow_id,
 )
 from definitions.event import Phase
 from definitions.outgoing import EmailRequest, SmsRequest
@@ -40,6 +41,7 @@ from definitions.temporal_names import (
     PLAN_VERIFICATION,
     RECORD_VERIFICATION_ANSWER,
     REPORT_SILENT_ORGANISATIONS,
+    SEND_DIRECTORY_DIGEST,
     VERIFICATION_MESSAGES,
 )
 from store import directory, reply_codes
@@ -54,6 +56,16 @@ ASKED_ROLES = (ContactRole.DIRECTOR, ContactRole.DEPUTY, ContactRole.PRESIDENT, 
 MOBILISING = (Phase.DECLARED, Phase.REPRESENTATIVE, Phase.MOBILISATION)
 """Phases in which an event's messages must have the provider to themselves."""
 NAME_IN_SMS = 60
+DIGEST_STEP = "directory_digest"
+CHANGE_LABELS = {
+    "mailbox": "boîte partagée",
+    "director_name": "nom de la direction",
+    "director_phone": "téléphone de la direction",
+    "director_email": "email de la direction",
+    "deputy_name": "nom de l'adjoint(e)",
+    "deputy_phone": "téléphone de l'adjoint(e)",
+    "deputy_email": "email de l'adjoint(e)",
+}
 
 
 def self_service_url(
@@ -145,7 +157,7 @@ class DirectoryVerificationActivities:
         re-import during the campaign is taken as it comes); an organisation that
         confirmed, or left the directory, gets nothing."""
         step = _step(batch)
-        workflow_id = verification_workflow_id(batch.campaign_id)
+        workflow_id = _workflow_id()
         with self._store.session() as session:
             waiting = verification.unconfirmed(session, batch.campaign_id, batch.organisations)
             organisations = {
@@ -233,9 +245,10 @@ class DirectoryVerificationActivities:
             )
             return session.exec(query.limit(1)).first() is not None
 
-    def _silent(self, campaign_id: str) -> tuple[list[EmailRequest], list[str], int]:
+    def _silent(
+        self, campaign_id: str, workflow_id: str
+    ) -> tuple[list[EmailRequest], list[str], int]:
         now = datetime.now(UTC)
-        workflow_id = verification_workflow_id(campaign_id)
         with self._store.session() as session:
             rows = verification.silent(session, campaign_id)
             by_department: dict[str, list[str]] = defaultdict(list)
@@ -281,11 +294,72 @@ class DirectoryVerificationActivities:
     async def report_silent_organisations(self, campaign_id: str) -> SilentReport:
         """Each UD emailed the list of its department's silent organisations; the
         console reads the same list from the store."""
-        emails, departments, silent = await asyncio.to_thread(self._silent, campaign_id)
+        emails, departments, silent = await asyncio.to_thread(
+            self._silent, campaign_id, _workflow_id()
+        )
         if emails:
             await self._email.send_email_batch(emails)
         log.info("verification.silent_reported", silent=silent, departments=len(departments))
         return SilentReport(silent=silent, departments_told=departments)
+
+    def _digest(self, workflow_id: str) -> tuple[list[EmailRequest], list[int]]:
+        with self._store.session() as session:
+            changes = verification.undigested_changes(session)
+            by_department: dict[str, list[str]] = defaultdict(list)
+            for change in changes:
+                organisation = directory.organisation(session, change.organisation_id)
+                name = organisation.name if organisation else change.organisation_id
+                department = (department_of(organisation) if organisation else None) or "?"
+                by_department[department].append(
+                    f"  - {name} : {CHANGE_LABELS.get(change.field, change.field)} "
+                    f"« {change.before or ''} » devient « {change.after or ''} » "
+                    f"(par {change.changed_by}, {in_paris(change.changed_at)})"
+                )
+            staff = [
+                contact.email
+                for contact in directory.contacts(session, ContactRole.ON_CALL_STAFF)
+                if contact.email
+            ]
+            readers = [
+                (address, department, lines)
+                for department, lines in sorted(by_department.items())
+                for address in _ud_addresses(session, department)
+            ]
+        everything = [line for _, lines in sorted(by_department.items()) for line in lines]
+        readers += [(address, "unccas", everything) for address in staff if everything]
+        emails = [
+            EmailRequest(
+                key=f"{workflow_id}/{department}/{address}/{DIGEST_STEP}",
+                event_id=workflow_id[:64],
+                step=DIGEST_STEP,
+                to=address,
+                subject=f"UNCCAS - Annuaire de crise : {len(lines)} correction(s) du jour",
+                text=(
+                    "Bonjour,\n\nCorrections apportées à l'annuaire de crise par les "
+                    "structures elles-mêmes, depuis le dernier point :\n\n"
+                    + "\n".join(lines)
+                    + "\n\nElles sont déjà appliquées. L'UNCCAS"
+                ),
+            )
+            for address, department, lines in readers
+        ]
+        return emails, [change.id for change in changes if change.id is not None]
+
+    def _digested(self, change_ids: list[int]) -> None:
+        with self._store.session() as session:
+            verification.mark_digested(session, change_ids, datetime.now(UTC))
+            session.commit()
+
+    @activity.defn(name=SEND_DIRECTORY_DIGEST)
+    async def send_directory_digest(self) -> DigestOutcome:
+        """One email per reader, then the changes marked told: a retry sends only
+        what the outbox has not, and a failure leaves them for the next day."""
+        emails, change_ids = await asyncio.to_thread(self._digest, _workflow_id())
+        if emails:
+            await self._email.send_email_batch(emails)
+        await asyncio.to_thread(self._digested, change_ids)
+        log.info("verification.digest_sent", changes=len(change_ids), emails=len(emails))
+        return DigestOutcome(changes=len(change_ids), emails=len(emails))
 
     @property
     def all(self) -> list[Callable[..., object]]:
@@ -295,6 +369,13 @@ class DirectoryVerificationActivities:
             self.record_verification_answer,
             self.live_event_mobilising,
         ]
+
+
+def _workflow_id() -> str:
+    """The calling workflow's id, which the campaign's codes and keys name."""
+    workflow_id = activity.info().workflow_id
+    assert workflow_id is not None
+    return workflow_id
 
 
 def _texted(person: Person) -> bool:

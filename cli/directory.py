@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from cli.common import checked_store, load_settings, read_store, refuse
+from cli.directory_verification import VERIFICATION_COMMANDS
 from definitions.directory import Directory
 from definitions.directory_csv import (
     DirectoryImportError,
@@ -130,3 +131,7 @@ def demo_command(
         f"Annuaire de démonstration écrit dans {target} et importé : "
         f"{stored_directory.directory_summary(directory)}."
     )
+
+
+for _name, _command in VERIFICATION_COMMANDS.items():
+    directory_app.command(_name)(_command)

@@ -3,6 +3,7 @@ confirm their line (``OK 1234`` by SMS, or the signed self-service page), remind
 once, and those who stay silent are listed to their UD. The campaign's state is
 in the store (who confirmed, when); the workflow holds only the plan."""
 
+import re
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel, Field
@@ -33,12 +34,26 @@ REMINDER_STEP = "directory_verification_reminder"
 SILENT_STEP = "directory_verification_silent"
 
 
+CAMPAIGN_ID_MAX = 64
+
+
 def verification_workflow_id(campaign_id: str) -> str:
     return f"verification-{campaign_id}"
 
 
+def campaign_of(workflow_id: str) -> str:
+    """A scheduled campaign's id, from the id Temporal gives its run
+    (``verification-trimestrielle-2027-01-01T09:00:00Z``)."""
+    name = workflow_id.removeprefix("verification-").lower()
+    return re.sub(r"[^a-z0-9\-]", "", name)[:CAMPAIGN_ID_MAX]
+
+
 class VerificationStart(BaseModel):
-    campaign_id: str = Field(pattern=r"^[a-z0-9][a-z0-9\-]{0,40}$")
+    campaign_id: str = Field(
+        default="",
+        pattern=r"^([a-z0-9][a-z0-9\-]{0,63})?$",
+        description="empty for a scheduled run: named after its workflow id",
+    )
     departments: list[str] = Field(default_factory=list, description="none: all of France")
     kinds: list[OrganisationKind] = Field(default_factory=lambda: list(VERIFIED_KINDS))
     reminder_after: timedelta = REMINDER_AFTER
@@ -118,3 +133,10 @@ class DepartmentFreshness(BaseModel):
     @property
     def share(self) -> float:
         return self.fresh / self.organisations if self.organisations else 1.0
+
+
+class DigestOutcome(BaseModel):
+    """The day's corrections told: how many, in how many emails."""
+
+    changes: int = 0
+    emails: int = 0

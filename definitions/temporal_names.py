@@ -122,3 +122,7 @@ def verification_task_queue(task_queue: str) -> str:
     """A campaign's SMS leave through a queue of their own, whose server-side rate
     is a small share of the provider's: a campaign never crowds out an event."""
     return f"{task_queue}-verification"
+
+
+DIRECTORY_DIGEST_WORKFLOW = "DirectoryDigestWorkflow"
+SEND_DIRECTORY_DIGEST = "send_directory_digest"

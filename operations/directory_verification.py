@@ -6,8 +6,20 @@ from collections import defaultdict
 from datetime import UTC, datetime
 from typing import Any
 
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import (
+    Client,
+    Schedule,
+    ScheduleActionStartWorkflow,
+    ScheduleAlreadyRunningError,
+    ScheduleOverlapPolicy,
+    SchedulePolicy,
+    ScheduleSpec,
+    ScheduleUpdate,
+    ScheduleUpdateInput,
+    WorkflowHandle,
+)
 from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.service import RPCError
 
 from definitions.directory import OrganisationKind
 from definitions.directory_verification import (
@@ -19,17 +31,41 @@ from definitions.directory_verification import (
     VerificationStart,
     verification_workflow_id,
 )
-from definitions.temporal_names import DIRECTORY_VERIFICATION_WORKFLOW
+from definitions.temporal_names import DIRECTORY_DIGEST_WORKFLOW, DIRECTORY_VERIFICATION_WORKFLOW
 from definitions.territory import load_territory
 from store import directory
 from store import directory_verification as verification
 from store.database import Store
 from store.directory_verification import department_of
 
+CAMPAIGN_SCHEDULE = "verification-annuaire"
+DIGEST_SCHEDULE = "verification-digest"
+QUARTERLY = "0 9 1 1,4,7,10 *"
+"""Every quarter, the first day at 9:00 (Paris)."""
+DAILY = "0 8 * * *"
+SCHEDULE_ZONE = "Europe/Paris"
+
 
 class UnknownDepartmentError(ValueError):
     def __init__(self, code: str) -> None:
         super().__init__(f"département inconnu : {code}")
+
+
+class ScheduleRefusedError(ValueError):
+    """Temporal refused the schedule (a malformed cron expression)."""
+
+
+class ScheduleMissingError(LookupError):
+    def __init__(self) -> None:
+        super().__init__("aucune campagne programmée : lancez d'abord `tocsin directory schedule`")
+
+
+def _checked_departments(departments: list[str]) -> list[str]:
+    territory = load_territory()
+    for code in departments:
+        if territory.department(code) is None:
+            raise UnknownDepartmentError(code)
+    return sorted(set(departments))
 
 
 def campaign_id_at(now: datetime) -> str:
@@ -45,13 +81,9 @@ async def start(
     started_by: str = "",
 ) -> WorkflowHandle[Any, VerificationProgress]:
     """The campaign started (or the one started the same minute)."""
-    territory = load_territory()
-    for code in departments:
-        if territory.department(code) is None:
-            raise UnknownDepartmentError(code)
     campaign = VerificationStart(
         campaign_id=campaign_id_at(datetime.now(UTC)),
-        departments=sorted(set(departments)),
+        departments=_checked_departments(departments),
         kinds=kinds or list(VERIFIED_KINDS),
         started_by=started_by,
     )
@@ -63,6 +95,77 @@ async def start(
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         result_type=VerificationProgress,
     )
+
+
+async def schedule(
+    client: Client,
+    task_queue: str,
+    departments: list[str],
+    kinds: list[OrganisationKind],
+    cron: str = QUARTERLY,
+) -> None:
+    """The recurring campaign (quarterly unless told) and the daily digest of
+    corrections, created or changed; a paused campaign stays paused."""
+    campaign = Schedule(
+        action=ScheduleActionStartWorkflow(
+            DIRECTORY_VERIFICATION_WORKFLOW,
+            VerificationStart(
+                departments=_checked_departments(departments),
+                kinds=kinds or list(VERIFIED_KINDS),
+                started_by="programmation",
+            ),
+            id="verification-programmee",
+            task_queue=task_queue,
+        ),
+        spec=ScheduleSpec(cron_expressions=[cron], time_zone_name=SCHEDULE_ZONE),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+    )
+    digest = Schedule(
+        action=ScheduleActionStartWorkflow(
+            DIRECTORY_DIGEST_WORKFLOW, id="verification-digest", task_queue=task_queue
+        ),
+        spec=ScheduleSpec(cron_expressions=[DAILY], time_zone_name=SCHEDULE_ZONE),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+    )
+    for schedule_id, wanted in ((CAMPAIGN_SCHEDULE, campaign), (DIGEST_SCHEDULE, digest)):
+        try:
+            await _create_or_update(client, schedule_id, wanted)
+        except RPCError as error:
+            raise ScheduleRefusedError(f"programmation refusée par Temporal : {error}") from error
+
+
+async def _create_or_update(client: Client, schedule_id: str, wanted: Schedule) -> None:
+    try:
+        await client.create_schedule(schedule_id, wanted)
+    except ScheduleAlreadyRunningError:
+
+        def keep_state(current: ScheduleUpdateInput) -> ScheduleUpdate:
+            wanted.state = current.description.schedule.state
+            return ScheduleUpdate(schedule=wanted)
+
+        await client.get_schedule_handle(schedule_id).update(keep_state)
+
+
+async def set_paused(client: Client, paused: bool) -> None:
+    """Pauses (or resumes) the recurring campaign; a running one goes on."""
+    handle = client.get_schedule_handle(CAMPAIGN_SCHEDULE)
+    try:
+        if paused:
+            await handle.pause(note="mise en pause par l'astreinte")
+        else:
+            await handle.unpause(note="reprise par l'astreinte")
+    except RPCError as error:
+        raise ScheduleMissingError() from error
+
+
+async def schedule_state(client: Client) -> tuple[bool, datetime | None] | None:
+    """Whether the recurring campaign is paused, and its next run; None if none."""
+    try:
+        description = await client.get_schedule_handle(CAMPAIGN_SCHEDULE).describe()
+    except RPCError:
+        return None
+    upcoming = description.info.next_action_times
+    return description.schedule.state.paused, (upcoming[0] if upcoming else None)
 
 
 def freshness(

@@ -213,6 +213,13 @@ def apply_line(
     return changes
 
 
+def mark_digested(session: Session, change_ids: list[int], now: datetime) -> None:
+    query = select(DirectoryChangeRow).where(col(DirectoryChangeRow.id).in_(change_ids))
+    for row in session.exec(query):
+        row.digested_at = now
+        session.add(row)
+
+
 def _first(session: Session, organisation_id: str, role: ContactRole) -> ContactRow | None:
     query = select(ContactRow).where(
         ContactRow.organisation_id == organisation_id, ContactRow.role == role.value

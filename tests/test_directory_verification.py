@@ -8,10 +8,14 @@ import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
+import pytest
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
+from typer.testing import CliRunner
 
+from cli.directory import directory_app
 from definitions.directory import Contact, Directory, Organisation, OrganisationKind
 from definitions.directory_verification import VerificationProgress
 from definitions.event import EventDeclaration, Phase
@@ -27,11 +31,13 @@ from tests.conftest import Phone, plain_text, record_event
 from worker.sandbox.smtp_server import MailSandbox
 from worker.sandbox.twilio_server import TwilioSandbox
 from worker.temporal_workers import Messaging, running_workers
+from workflows.directory_digest import DirectoryDigestWorkflow
 
 LILLE_PHONE = "+33639980001"
 ROUBAIX_PHONE = "+33639980002"
 ARRAS_PHONE = "+33639980003"
 UD_NORD = "presidence-ud59@example.org"
+STAFF = "astreinte@example.org"
 
 
 def nord_directory() -> Directory:
@@ -42,6 +48,7 @@ def nord_directory() -> Directory:
             Organisation(id="ccas-59512", kind="ccas", name="CCAS de Roubaix", insee_code="59512"),
             Organisation(id="ccas-62041", kind="ccas", name="CCAS d'Arras", insee_code="62041"),
             Organisation(id="ud-59", kind="ud", name="UDCCAS du Nord", department_code="59"),
+            Organisation(id="unccas", kind="unccas", name="UNCCAS"),
         ],
         contacts=[
             Contact(
@@ -74,6 +81,13 @@ def nord_directory() -> Directory:
                 name="Claude Leroy",
                 role="president",
                 email=UD_NORD,
+            ),
+            Contact(
+                id="unccas-astreinte",
+                organisation_id="unccas",
+                name="Astreinte",
+                role="on_call_staff",
+                email=STAFF,
             ),
         ],
     )
@@ -188,3 +202,75 @@ async def test_a_campaign_waits_while_a_real_event_mobilises(
         assert not going.paused
         assert len(twilio_sandbox.sent_to(LILLE_PHONE)) == 1
         await handle.terminate("fin du test")
+
+
+async def test_the_daily_digest_tells_the_ud_and_staff_of_each_correction_once(
+    time_skipping_env: WorkflowEnvironment,
+    store: Store,
+    task_queue: str,
+    definitions: Definitions,
+    messaging: Messaging,
+    mail_sandbox: MailSandbox,
+) -> None:
+    with_nord(store)
+    with store.session() as session:
+        verification.apply_line(
+            session,
+            "ccas-59512",
+            {"director_phone": "+33639980019"},
+            "Dominique Petit",
+            "20261207-0400",
+        )
+        session.commit()
+    client = time_skipping_env.client
+    async with running_workers(client, store, task_queue, definitions, messaging):
+        first = await client.execute_workflow(
+            DirectoryDigestWorkflow.run, id="verification-digest-1", task_queue=task_queue
+        )
+        second = await client.execute_workflow(
+            DirectoryDigestWorkflow.run, id="verification-digest-2", task_queue=task_queue
+        )
+    assert (first.changes, first.emails, second.changes, second.emails) == (1, 2, 0, 0)
+    for address in (UD_NORD, STAFF):
+        [mail] = mail_sandbox.sent_to(address)
+        text = plain_text(mail)
+        assert "CCAS de Roubaix" in text and "+33639980019" in text and "Dominique Petit" in text
+
+
+async def test_the_quarterly_campaign_is_scheduled_and_paused_with_one_command(
+    dev_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    client = dev_env.client
+    await directory_verification.schedule(client, task_queue, ["59"], [OrganisationKind.CCAS])
+    state = await directory_verification.schedule_state(client)
+    assert state is not None and state[0] is False and state[1] is not None
+    assert state[1].astimezone(ZoneInfo("Europe/Paris")).month in {1, 4, 7, 10}
+    await directory_verification.set_paused(client, True)
+    assert (await directory_verification.schedule_state(client) or (None,))[0] is True
+    await directory_verification.schedule(client, task_queue, ["59"], [], cron="0 9 1 * *")
+    assert (await directory_verification.schedule_state(client) or (None,))[0] is True
+    await directory_verification.set_paused(client, False)
+    assert (await directory_verification.schedule_state(client) or (None,))[0] is False
+    for schedule_id in (
+        directory_verification.CAMPAIGN_SCHEDULE,
+        directory_verification.DIGEST_SCHEDULE,
+    ):
+        await client.get_schedule_handle(schedule_id).delete()
+
+
+def test_status_prints_each_department_least_fresh_first(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with_nord(store)
+    with store.session() as session:
+        verification.confirm(
+            session, "c", "ccas-62041", "arras-direction", via="web", now=datetime.now(UTC)
+        )
+        session.commit()
+    monkeypatch.setenv("TOCSIN_DATABASE_URL", store.url)
+    shown = CliRunner().invoke(directory_app, ["status"])
+    assert shown.exit_code == 0, shown.output
+    nord, pas_de_calais = shown.output.index(" 59 :"), shown.output.index(" 62 :")
+    assert nord < pas_de_calais
+    assert "0/3 à jour" in shown.output and "1/1 à jour" in shown.output
+    assert "CCAS de Roubaix (ccas-59512) : jamais confirmé" in shown.output

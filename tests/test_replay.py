@@ -59,6 +59,7 @@ from worker.temporal_workers import Messaging, running_workers
 from workflows.after_action_review import AfterActionReviewWorkflow
 from workflows.committee_liaison import CommitteeLiaisonWorkflow
 from workflows.department_mobilisation import DepartmentMobilisationWorkflow
+from workflows.directory_digest import DirectoryDigestWorkflow
 from workflows.directory_verification import DirectoryVerificationWorkflow
 from workflows.guide_diffusion import GuideDiffusionWorkflow
 from workflows.major_event import MajorEventWorkflow
@@ -76,6 +77,7 @@ WORKFLOWS = [
     GuideDiffusionWorkflow,
     StaffNoticeWorkflow,
     DirectoryVerificationWorkflow,
+    DirectoryDigestWorkflow,
 ]
 LILLE_DIRECTOR = "+33639980001"
 
@@ -182,7 +184,7 @@ async def test_record_histories_of_the_directory_verification(
     store_with_network: Store, task_queue: str, definitions: Definitions, messaging: Messaging
 ) -> None:
     """A verification campaign over the Nord's CCAS: Lille's director answers OK,
-    the others are reminded, then listed to the UD."""
+    the others are reminded, then listed to the UD; then the day's digest."""
     workflow_id = verification_workflow_id("recorded")
     async with _recording(store_with_network, task_queue, definitions, messaging) as recording:
         handle = await recording.env.client.start_workflow(
@@ -203,6 +205,11 @@ async def test_record_histories_of_the_directory_verification(
         assert "bien reçue" in await recording.phone.reply(LILLE_DIRECTOR, "OK")
         await handle.result()
         await _save(recording.env, {workflow_id: DirectoryVerificationWorkflow})
+        digest_id = "verification-digest-recorded"
+        await recording.env.client.execute_workflow(
+            DirectoryDigestWorkflow.run, id=digest_id, task_queue=task_queue
+        )
+        await _save(recording.env, {digest_id: DirectoryDigestWorkflow})
 
 
 async def _record_designation(recording: Recording, answer: str | None) -> None:

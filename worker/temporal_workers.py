@@ -39,6 +39,7 @@ from worker.settings import Settings
 from workflows.after_action_review import AfterActionReviewWorkflow
 from workflows.committee_liaison import CommitteeLiaisonWorkflow
 from workflows.department_mobilisation import DepartmentMobilisationWorkflow
+from workflows.directory_digest import DirectoryDigestWorkflow
 from workflows.directory_verification import DirectoryVerificationWorkflow
 from workflows.guide_diffusion import GuideDiffusionWorkflow
 from workflows.major_event import MajorEventWorkflow
@@ -116,6 +117,7 @@ def build_workers(
             GuideDiffusionWorkflow,
             StaffNoticeWorkflow,
             DirectoryVerificationWorkflow,
+            DirectoryDigestWorkflow,
         ],
         activities=[
             *EventRecordActivities(store).all,
@@ -160,7 +162,12 @@ def build_workers(
     mail = Worker(
         client,
         task_queue=email_task_queue(task_queue),
-        activities=[*email.all, guide.send_guide_batch, verification.report_silent_organisations],
+        activities=[
+            *email.all,
+            guide.send_guide_batch,
+            verification.report_silent_organisations,
+            verification.send_directory_digest,
+        ],
         max_concurrent_activities=EMAIL_BATCHES,
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
     )

@@ -18,6 +18,7 @@ with workflow.unsafe.imports_passed_through():
     from definitions.crisis_log import CrisisLogEntry, DeclarationRecord, PhaseRecord
     from definitions.designation import BriefingRequest, ClaimOutcome, RepresentativeClaim
     from definitions.directory_verification import (
+        DigestOutcome,
         SilentReport,
         VerificationAnswer,
         VerificationBatch,
@@ -235,4 +236,9 @@ async def live_event_mobilising() -> bool:
 
 @activity.defn(name=names.REPORT_SILENT_ORGANISATIONS)
 async def report_silent_organisations(campaign_id: str) -> SilentReport:
+    raise NotImplementedError(RUN_BY_A_WORKER)
+
+
+@activity.defn(name=names.SEND_DIRECTORY_DIGEST)
+async def send_directory_digest() -> DigestOutcome:
     raise NotImplementedError(RUN_BY_A_WORKER)

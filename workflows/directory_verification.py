@@ -21,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
         VerificationPlan,
         VerificationProgress,
         VerificationStart,
+        campaign_of,
     )
     from definitions.temporal_names import (
         DIRECTORY_VERIFICATION_WORKFLOW,
@@ -56,6 +57,10 @@ class DirectoryVerificationWorkflow:
 
     @workflow.run
     async def run(self, start: VerificationStart) -> VerificationProgress:
+        if not start.campaign_id:
+            start = start.model_copy(
+                update={"campaign_id": campaign_of(workflow.info().workflow_id)}
+            )
         self._progress = VerificationProgress(campaign_id=start.campaign_id)
         plan = await call_store(stubs.plan_verification, start)
         self._progress.organisations = len(plan.organisations)
