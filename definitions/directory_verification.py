@@ -6,7 +6,7 @@ in the store (who confirmed, when); the workflow holds only the plan."""
 import re
 from datetime import datetime, timedelta
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 from definitions.answer_links import ExpiringClaim
 from definitions.directory import OrganisationKind
@@ -130,8 +130,10 @@ class DepartmentFreshness(BaseModel):
     fresh: int
     stale: list[OrganisationFreshness]
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def share(self) -> float:
+        """Of the department's organisations, those confirmed within six months."""
         return self.fresh / self.organisations if self.organisations else 1.0
 
 

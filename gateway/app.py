@@ -36,6 +36,7 @@ from gateway.console.event_pages import EventPages, event_pages_router
 from gateway.console.login import LOGIN_PATH, login_router
 from gateway.console.phone_simulator import phone_simulator_router
 from gateway.directory_pages import directory_router
+from gateway.directory_routes import directory_router as verification_router
 from gateway.event_routes import event_router
 from gateway.fiche_pages import fiche_router
 from gateway.metrics import client_metrics, refreshing_open_events
@@ -190,6 +191,7 @@ def create_app(
         event_pages_router(pages, store, guards),
         event_actions_router(client, store, pages, guards),
         declaration_router(client, store, task_queue, guards),
+        verification_router(client, store, task_queue, guards),
         fiche_router(load_fiches(definitions_dir)),
     ]
     if webhooks:

@@ -4,12 +4,14 @@ centre of a department asked by SMS and email, one reminder to the silent ones,
 their list emailed to the UD; and a campaign that waits while a real event mobilises."""
 
 import asyncio
+import html
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
@@ -22,12 +24,20 @@ from definitions.event import EventDeclaration, Phase
 from definitions.event_type import EventType
 from definitions.loader import Definitions
 from definitions.temporal_names import VERIFICATION_PROGRESS_QUERY
+from gateway.app import create_app
 from operations import directory_verification
 from store import directory_verification as verification
 from store import events
 from store.database import Store
 from store.directory import replace_directory
-from tests.conftest import Phone, plain_text, record_event
+from tests.conftest import (
+    Phone,
+    api_headers,
+    create_account,
+    plain_text,
+    record_event,
+    sign_in,
+)
 from worker.sandbox.smtp_server import MailSandbox
 from worker.sandbox.twilio_server import TwilioSandbox
 from worker.temporal_workers import Messaging, running_workers
@@ -274,3 +284,35 @@ def test_status_prints_each_department_least_fresh_first(
     assert nord < pas_de_calais
     assert "0/3 à jour" in shown.output and "1/1 à jour" in shown.output
     assert "CCAS de Roubaix (ccas-59512) : jamais confirmé" in shown.output
+
+
+async def test_staff_start_a_campaign_and_read_freshness_from_the_api_and_console(
+    time_skipping_env: WorkflowEnvironment, store: Store, task_queue: str
+) -> None:
+    with_nord(store)
+    client = time_skipping_env.client
+    headers = api_headers(store)
+    app = create_app(client, store, task_queue)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://gateway", headers=headers
+    ) as api:
+        unknown = await api.post("/api/directory/verifications", json={"departments": ["99"]})
+        assert unknown.status_code == 422 and "département inconnu : 99" in unknown.text
+        started = await api.post(
+            "/api/directory/verifications", json={"departments": ["62"], "kinds": ["ccas"]}
+        )
+        assert started.status_code == 202
+        workflow_id = started.json()["workflow_id"]
+        fresh = await api.get("/api/directory/freshness", params={"department": "59"})
+        assert fresh.status_code == 200
+        [nord] = fresh.json()
+        assert (nord["department"], nord["organisations"], nord["share"]) == ("59", 3, 0.0)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as browser:
+        create_account(store, "permanence")
+        await sign_in(browser, "permanence")
+        page = await browser.get("/annuaire")
+        assert page.status_code == 200
+        assert "Fraîcheur de l'annuaire" in html.unescape(page.text)
+        assert "CCAS de Roubaix (jamais confirmé)" in html.unescape(page.text)
+    await client.get_workflow_handle(workflow_id).terminate("fin du test")
