@@ -9,12 +9,21 @@ import secrets
 from datetime import UTC, datetime
 
 import structlog
+from anyio import to_thread
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import select
+from temporalio.client import Client
+from temporalio.service import RPCError
 from temporalio.worker import Worker
 
 from cli.directory import write_and_import_demo
 from definitions.accounts import AccountRequest, Role
+from definitions.event import Phase
+from definitions.mobilisation import SupportCounts
+from operations.mobilisation_reads import MobilisationReads
 from store import accounts, directory
 from store.database import Store
+from store.tables import EventRow
 from worker.asgi_server import AsgiServer, AsgiServerError
 from worker.demo import run_demo
 from worker.dev_server import DevServerError, TemporalDevServer
@@ -30,6 +39,7 @@ log = structlog.get_logger(__name__)
 
 DEMO_CLOSE_AFTER_SECONDS = 20.0
 LOG_FILE = "dev.log"
+PROGRESS_EVERY_SECONDS = 5.0
 
 DEMO_LOGIN = "permanence"
 DEMO_UD_LOGIN = "ud-nord"
@@ -98,7 +108,7 @@ async def run_dev_stack(settings: Settings, demo: bool, *, verbose: bool = False
     stop = stop_on_signals()
     server = TemporalDevServer(settings)
     tasks: list[asyncio.Task[None]] = []
-    demo_task: asyncio.Task[str] | None = None
+    narrations: list[asyncio.Task[object]] = []
     gateway: AsgiServer | None = None
     workers: list[Worker] = []
     sandboxes: SandboxProviders | None = None
@@ -117,11 +127,7 @@ async def run_dev_stack(settings: Settings, demo: bool, *, verbose: bool = False
         tasks = [*(asyncio.create_task(worker.run()) for worker in workers), await gateway.start()]
         say(_banner(settings, sandboxes, password, demo, len(definitions.fiches.fiches)))
         log.info("dev.ready", temporal_pid=server.pid)
-        if demo:
-            demo_task = asyncio.create_task(
-                run_demo(client, settings, store, DEMO_CLOSE_AFTER_SECONDS)
-            )
-            demo_task.add_done_callback(_report_demo_failure)
+        narrations = _narrations(client, settings, store, demo)
         await run_until_stopped(stop, *tasks)
         return 0
     except (DevServerError, AsgiServerError) as error:
@@ -129,8 +135,8 @@ async def run_dev_stack(settings: Settings, demo: bool, *, verbose: bool = False
         return 1
     finally:
         say("Arrêt de Tocsin dev…", err=True)
-        if demo_task is not None:
-            demo_task.cancel()
+        for narration in narrations:
+            narration.cancel()
         if gateway is not None:
             gateway.stop()
         for worker in workers:
@@ -143,6 +149,51 @@ async def run_dev_stack(settings: Settings, demo: bool, *, verbose: bool = False
         if sandboxes is not None:
             sandboxes.stop()
         store.dispose()
+
+
+def _narrations(
+    client: Client, settings: Settings, store: Store, demo: bool
+) -> list[asyncio.Task[object]]:
+    """What the terminal tells: the mobilisations' progress, and the demo if asked."""
+    narrations: list[asyncio.Task[object]] = [
+        asyncio.create_task(_tell_progress(MobilisationReads(client, store), store))
+    ]
+    if demo:
+        demo_task = asyncio.create_task(run_demo(client, settings, store, DEMO_CLOSE_AFTER_SECONDS))
+        demo_task.add_done_callback(_report_demo_failure)
+        narrations.append(demo_task)
+    return narrations
+
+
+def _mobilising(store: Store) -> list[str]:
+    with store.session() as session:
+        query = select(EventRow.id).where(EventRow.phase == Phase.MOBILISATION.value)
+        return list(session.exec(query).all())
+
+
+def _progress_line(event_id: str, total: SupportCounts) -> str:
+    answered = total.mobilised + total.needs_support
+    return (
+        f"Mobilisation {event_id} : {total.requested}/{total.centres} demande(s) remise(s) "
+        f"aux fournisseurs, {answered} réponse(s) dont {total.needs_support} besoin(s) de "
+        f"soutien, {total.unreachable} injoignable(s)."
+    )
+
+
+async def _tell_progress(reads: MobilisationReads, store: Store) -> None:
+    """A line per mobilising event whenever its counts move, rather than the
+    thousands of log lines of a national activation."""
+    told: dict[str, str] = {}
+    while True:
+        await asyncio.sleep(PROGRESS_EVERY_SECONDS)
+        try:
+            for event_id in await to_thread.run_sync(_mobilising, store):
+                line = _progress_line(event_id, (await reads.overview(event_id)).total)
+                if told.get(event_id) != line:
+                    say(line)
+                    told[event_id] = line
+        except (RPCError, SQLAlchemyError) as error:
+            log.info("dev.progress_unavailable", error=str(error))
 
 
 def _ensure_demo_directory(settings: Settings, store: Store) -> None:
