@@ -53,6 +53,8 @@ VERSION = tomllib.loads(PYPROJECT.read_text())["project"]["version"]
 IMAGE_VARIABLES = {"PATH", "PYTHONUNBUFFERED", "PYTHONDONTWRITEBYTECODE"}
 KINDS = {"configMapRef": "ConfigMap", "secretRef": "Secret"}
 COUNTERS = (MESSAGES_SENT, MESSAGES_FAILED, MESSAGES_DELIVERED, REPLIES)
+RETENTION_DAYS = 365
+"""The checklist's retention: beyond an event's life and its review."""
 
 
 async def _tocsin(*arguments: str, environment: dict[str, str]) -> tuple[int, str]:
@@ -203,7 +205,9 @@ def test_the_compose_file_wires_every_service_to_the_others_and_to_known_setting
     image_environment = _dockerfile_environment()
     assert set(services) == {
         "postgresql",
+        "temporal-schema",
         "temporal",
+        "temporal-namespace",
         "temporal-ui",
         "migrate",
         "gateway",
@@ -233,10 +237,11 @@ def test_the_compose_file_wires_every_service_to_the_others_and_to_known_setting
         )
         assert settings.temporal_address == "temporal:7233"
         assert settings.payload_key and settings.link_secret, "shared by every process"
-
-    temporal = services["temporal"]["environment"]
-    assert temporal["POSTGRES_SEEDS"] == "postgresql"
-    assert services["temporal-ui"]["environment"]["TEMPORAL_ADDRESS"] == "temporal:7233"
+        assert settings.temporal_namespace == "tocsin", name
+        if name != "migrate":
+            waits = service["depends_on"]["temporal-namespace"]["condition"]
+            assert waits == "service_completed_successfully", name
+    _temporal_as_recommended(services, variables)
     http_port = int(image_environment["TOCSIN_HTTP_PORT"])
     assert [int(port.rsplit(":", 1)[1]) for port in services["gateway"]["ports"]] == [http_port]
     assert "ports" not in services["worker"], "a published port would stop it from scaling"
@@ -253,6 +258,53 @@ def test_the_compose_file_wires_every_service_to_the_others_and_to_known_setting
         for name in discovery["names"]
     }
     assert scraped == {("gateway", metrics_port), ("worker", metrics_port)}
+
+
+def _temporal_as_recommended(services: dict[str, Any], variables: dict[str, str]) -> None:
+    """The server image on a schema the admin-tools job set up, with a database user of
+    its own, and Tocsin's namespace created with the checklist's retention."""
+    temporal = services["temporal"]
+    assert temporal["image"].startswith("temporalio/server:")
+    assert not any("auto-setup" in service.get("image", "") for service in services.values())
+    version = temporal["image"].split(":")[1]
+    schema = services["temporal-schema"]
+    assert schema["image"] == f"temporalio/admin-tools:{version}"
+    assert temporal["depends_on"]["temporal-schema"]["condition"] == (
+        "service_completed_successfully"
+    )
+    environment = temporal["environment"]
+    assert environment["POSTGRES_SEEDS"] == "postgresql"
+    own_user = environment["POSTGRES_USER"]
+    assert own_user != services["postgresql"]["environment"]["POSTGRES_USER"]
+    user_script = (DEPLOY / "postgresql" / "temporal-user.sh").read_text()
+    assert f"CREATE ROLE {own_user} LOGIN CREATEDB" in user_script
+    assert any("temporal-user.sh" in volume for volume in services["postgresql"]["volumes"])
+    schema_script = (DEPLOY / "temporal" / "setup-schema.sh").read_text()
+    assert f"--user {own_user}" in schema_script
+    assert interpolated(schema["environment"]["SQL_PASSWORD"], variables) == interpolated(
+        environment["POSTGRES_PWD"], variables
+    )
+    namespace = services["temporal-namespace"]
+    assert namespace["image"] == f"temporalio/admin-tools:{version}"
+    assert namespace["environment"]["NAMESPACE"] == "tocsin"
+    assert namespace["environment"]["RETENTION"] == f"{RETENTION_DAYS}d"
+    assert f"retention beyond an event's life and review ({RETENTION_DAYS} days)" in (
+        (DEPLOY / "CHECKLIST.md").read_text()
+    )
+    ui = services["temporal-ui"]["environment"]
+    assert ui["TEMPORAL_ADDRESS"] == "temporal:7233"
+    assert ui["TEMPORAL_CODEC_ENDPOINT"].endswith("/codec")
+
+
+def _namespace_created(job: dict[str, Any], config: dict[str, str]) -> None:
+    """By the admin-tools image, with the checklist's retention, under the name the
+    processes are given."""
+    (creator,) = job["spec"]["template"]["spec"]["containers"]
+    assert creator["image"].startswith("temporalio/admin-tools:")
+    environment = {variable["name"]: variable for variable in creator["env"]}
+    assert environment["RETENTION"]["value"] == f"{RETENTION_DAYS}d"
+    wanted = environment["NAMESPACE"]["valueFrom"]["configMapKeyRef"]["key"]
+    assert config[wanted] == config["TOCSIN_TEMPORAL_NAMESPACE"]
 
 
 def _containers(objects: dict[tuple[str, str], dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -280,6 +332,8 @@ def test_the_kubernetes_manifests_are_consistent_with_each_other_and_the_setting
     metrics_port = _port(settings.metrics_address)
 
     workloads = _containers(objects)
+    _namespace_created(workloads.pop("tocsin-temporal-namespace"), config)
+    assert settings.temporal_namespace == "tocsin"
     assert set(workloads) == {"tocsin-gateway", "tocsin-worker", "tocsin-migrate"}
     for name, workload in workloads.items():
         pod = workload["spec"]["template"]
