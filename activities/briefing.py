@@ -11,6 +11,7 @@ import structlog
 from temporalio import activity
 
 from activities.email import EmailActivities
+from definitions.committee import in_paris
 from definitions.competence import TerritoryResolution, resolve_competence
 from definitions.designation import BriefingRequest
 from definitions.directory import ContactRole
@@ -19,6 +20,7 @@ from definitions.temporal_names import SEND_BRIEFING
 from definitions.territory import load_territory
 from definitions.territory.declared_area import affected_communes
 from store import directory
+from store import directory_verification as verification
 from store.database import Store
 
 log = structlog.get_logger(__name__)
@@ -36,12 +38,23 @@ def _csv(header: list[str], rows: list[list[str]]) -> bytes:
     return buffer.getvalue().encode("utf-8-sig")
 
 
+def _failing_attachment(rows: list[list[str]]) -> list[Attachment]:
+    """Contacts of competent centres whose last message bounced: call them, or
+    find another way; only when there are some."""
+    if not rows:
+        return []
+    content = _csv(["organisme", "nom", "coordonnée en échec", "échec constaté le"], rows)
+    return [Attachment(filename="contacts_en_echec.csv", content_type=CSV_TYPE, content=content)]
+
+
 class BriefingActivities:
     def __init__(self, store: Store, email: EmailActivities) -> None:
         self._store = store
         self._email = email
 
-    def _resolution(self, request: BriefingRequest) -> tuple[TerritoryResolution, list[list[str]]]:
+    def _resolution(
+        self, request: BriefingRequest
+    ) -> tuple[TerritoryResolution, list[list[str]], list[list[str]]]:
         territory = load_territory()
         with self._store.session() as session:
             resolution = resolve_competence(
@@ -55,6 +68,7 @@ class BriefingActivities:
                 for contact in directory.contacts_of(session, ids)
                 if contact.role in BRIEFED_ROLES
             ]
+            failing = verification.failing_points(session, contacts)
         by_organisation: dict[str, list[list[str]]] = {}
         for contact in contacts:
             by_organisation.setdefault(contact.organisation_id, []).append(
@@ -70,11 +84,20 @@ class BriefingActivities:
             ]
             for person in by_organisation.get(organisation.organisation_id, [["", "", "", ""]]):
                 rows.append(place + person)
-        return resolution, rows
+        names = {
+            organisation.organisation_id: organisation.name for organisation in resolution.competent
+        }
+        failing_rows = [
+            [names.get(contact.organisation_id, ""), contact.name, point, in_paris(since)]
+            for contact in contacts
+            if contact.id in failing
+            for point, since in [failing[contact.id]]
+        ]
+        return resolution, rows, failing_rows
 
     @activity.defn(name=SEND_BRIEFING)
     async def send_representative_briefing(self, request: BriefingRequest) -> SendResult:
-        resolution, rows = await asyncio.to_thread(self._resolution, request)
+        resolution, rows, failing = await asyncio.to_thread(self._resolution, request)
         competent = _csv(
             [
                 "département",
@@ -105,6 +128,7 @@ class BriefingActivities:
                         content_type=CSV_TYPE,
                         content=uncovered,
                     ),
+                    *_failing_attachment(failing),
                 ]
             }
         )

@@ -61,6 +61,8 @@ def render_freshness(table: list[DepartmentFreshness]) -> str:
                 if stale.confirmed_at
                 else "jamais confirmé"
             )
+            if stale.failing_since:
+                since += f", message non remis le {in_paris(stale.failing_since)}"
             lines.append(f"        {stale.name} ({stale.organisation_id}) : {since}")
         if len(row.stale) > STALE_LISTED:
             lines.append(f"        … et {len(row.stale) - STALE_LISTED} autre(s)")

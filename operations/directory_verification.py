@@ -172,7 +172,8 @@ def freshness(
     store: Store, department: str | None = None, now: datetime | None = None
 ) -> list[DepartmentFreshness]:
     """Per department, the organisations confirmed within six months and the
-    stale ones (never confirmed first); the least fresh departments first."""
+    stale ones (never confirmed first), a contact failing making one stale; the
+    least fresh departments first."""
     now = now or datetime.now(UTC)
     with store.session() as session:
         confirmed = verification.last_confirmations(session)
@@ -181,6 +182,13 @@ def freshness(
             for kind in VERIFIED_KINDS
             for organisation in directory.organisations_of_kind(session, kind)
         ]
+        contacts = directory.contacts(session)
+        failing_contacts = verification.failing_points(session, contacts)
+    owners = {contact.id: contact.organisation_id for contact in contacts}
+    failing: dict[str, datetime] = {}
+    for contact_id, (_, since) in failing_contacts.items():
+        organisation_id = owners[contact_id]
+        failing[organisation_id] = min(since, failing.get(organisation_id, since))
     by_department: dict[str, list[OrganisationFreshness]] = defaultdict(list)
     for organisation in organisations:
         code = department_of(organisation)
@@ -193,6 +201,7 @@ def freshness(
                 kind=organisation.kind,
                 department=code,
                 confirmed_at=confirmed.get(organisation.id),
+                failing_since=failing.get(organisation.id),
             )
         )
     table = []
@@ -200,7 +209,9 @@ def freshness(
         stale = [
             member
             for member in members
-            if member.confirmed_at is None or now - member.confirmed_at > FRESH_WITHIN
+            if member.confirmed_at is None
+            or now - member.confirmed_at > FRESH_WITHIN
+            or member.failing_since is not None
         ]
         stale.sort(key=lambda member: (member.confirmed_at is not None, member.confirmed_at))
         table.append(

@@ -7,13 +7,14 @@ from datetime import UTC, datetime
 
 from sqlmodel import Session, col, select
 
-from definitions.directory import ContactRole, Organisation
+from definitions.directory import Contact, ContactRole, Organisation
 from definitions.territory import load_territory
 from store.tables import (
     ContactRow,
     DirectoryChangeRow,
     DirectoryConfirmationRow,
     OrganisationRow,
+    OutboxRow,
     VerificationRequestRow,
 )
 
@@ -225,3 +226,33 @@ def _first(session: Session, organisation_id: str, role: ContactRole) -> Contact
         ContactRow.organisation_id == organisation_id, ContactRow.role == role.value
     )
     return session.exec(query.order_by(col(ContactRow.id)).limit(1)).first()
+
+
+FAILED_STATUSES = ("failed", "undelivered")
+
+
+def failing_points(session: Session, contacts: list[Contact]) -> dict[str, tuple[str, datetime]]:
+    """Contact id → (phone or email, when) for each contact point whose last
+    message was refused or not delivered, during any event or campaign, after
+    its organisation last confirmed its line: failing until confirmed again."""
+    points = {point for contact in contacts for point in (contact.phone, contact.email) if point}
+    if not points:
+        return {}
+    query = select(OutboxRow.recipient, OutboxRow.updated_at).where(
+        col(OutboxRow.recipient).in_(sorted(points)),
+        col(OutboxRow.status).in_(FAILED_STATUSES),
+    )
+    last_failure: dict[str, datetime] = {}
+    for recipient, at in session.exec(query):
+        if recipient not in last_failure or at > last_failure[recipient]:
+            last_failure[recipient] = at
+    confirmed = last_confirmations(session)
+    failing = {}
+    for contact in contacts:
+        for point in (contact.phone, contact.email):
+            since = last_failure.get(point or "")
+            cleared = confirmed.get(contact.organisation_id)
+            if point and since and (cleared is None or since > cleared):
+                failing[contact.id] = (point, since)
+                break
+    return failing

@@ -33,13 +33,16 @@ from store.directory import replace_directory
 from tests.conftest import (
     Phone,
     api_headers,
+    candidates_asked,
     create_account,
     plain_text,
     record_event,
     sign_in,
+    start_event,
+    until_status,
 )
 from worker.sandbox.smtp_server import MailSandbox
-from worker.sandbox.twilio_server import TwilioSandbox
+from worker.sandbox.twilio_server import Fault, TwilioSandbox
 from worker.temporal_workers import Messaging, running_workers
 from workflows.directory_digest import DirectoryDigestWorkflow
 
@@ -48,6 +51,7 @@ ROUBAIX_PHONE = "+33639980002"
 ARRAS_PHONE = "+33639980003"
 UD_NORD = "presidence-ud59@example.org"
 STAFF = "astreinte@example.org"
+REPRESENTATIVE_PHONE = "+33639980101"
 
 
 def nord_directory() -> Directory:
@@ -316,3 +320,52 @@ async def test_staff_start_a_campaign_and_read_freshness_from_the_api_and_consol
         assert "Fraîcheur de l'annuaire" in html.unescape(page.text)
         assert "CCAS de Roubaix (jamais confirmé)" in html.unescape(page.text)
     await client.get_workflow_handle(workflow_id).terminate("fin du test")
+
+
+async def test_a_bounce_marks_the_contact_failing_and_the_next_briefing_lists_it(
+    time_skipping_env: WorkflowEnvironment,
+    store_with_network: Store,
+    task_queue: str,
+    definitions: Definitions,
+    messaging: Messaging,
+    twilio_sandbox: TwilioSandbox,
+    mail_sandbox: MailSandbox,
+    phone: Phone,
+) -> None:
+    store = store_with_network
+    twilio_sandbox.faulty_numbers[LILLE_PHONE] = Fault.INVALID_NUMBER
+    client = time_skipping_env.client
+    async with running_workers(client, store, task_queue, definitions, messaging):
+        campaign = await directory_verification.start(
+            client, task_queue, ["59"], [OrganisationKind.CCAS]
+        )
+        await until_progress(campaign, lambda progress: progress.batches_sent == 1)
+        await campaign.terminate("fin du test")
+        [nord] = directory_verification.freshness(store, "59")
+        [lille] = [stale for stale in nord.stale if stale.organisation_id == "ccas-59350"]
+        assert lille.failing_since is not None
+
+        declaration = EventDeclaration(
+            type=EventType.ATTENTAT, communes=["59350"], title="Attaque à Lille"
+        )
+        handle = await start_event(client, task_queue, declaration, "attentat-20261207-lill")
+        await until_status(handle, candidates_asked(1))
+        [asked] = twilio_sandbox.sent_to(REPRESENTATIVE_PHONE)
+        code = re.search(r"OUI (\d{4})", asked.body)
+        assert code is not None
+        await phone.reply(REPRESENTATIVE_PHONE, f"OUI {code.group(1)}")
+        await until_status(handle, lambda status: status.representative is not None)
+        for _ in range(200):
+            briefing = [
+                mail
+                for mail in mail_sandbox.sent_to("unccas-representant-1@example.org")
+                if "briefing" in str(mail["Subject"])
+            ]
+            if briefing:
+                break
+            await asyncio.sleep(0.05)
+        await handle.terminate("fin du test")
+    files = {part.get_filename(): part.get_content() for part in briefing[0].iter_attachments()}
+    failing = files["contacts_en_echec.csv"]
+    text = failing if isinstance(failing, str) else failing.decode("utf-8-sig")
+    assert "CCAS de Lille;Camille Martin;+33639980001" in text
