@@ -36,7 +36,9 @@ TokenPath = Annotated[str, Path(min_length=10, max_length=TOKEN_MAX_LENGTH)]
 FORM_MAX_BYTES = 16_000
 ROLE_LABELS = {ContactRole.DIRECTOR: "Direction", ContactRole.DEPUTY: "Adjoint(e)"}
 FIELD_LABELS = {"name": "Nom", "phone": "Téléphone mobile", "email": "Email"}
-INPUT_TYPES = {"name": "text", "phone": "tel", "email": "email"}
+INPUT_MODES = {"name": "text", "phone": "tel", "email": "email"}
+"""Typed as text, so that every field takes the page's width, with the phone's
+keyboard for numbers or addresses."""
 NAME_MAX = 200
 
 
@@ -151,7 +153,7 @@ class DirectoryPages:
             inputs = "".join(
                 f'<p><label for="{role.value}_{field}">{FIELD_LABELS[field]}</label>'
                 f'<input id="{role.value}_{field}" name="{role.value}_{field}" '
-                f'type="{INPUT_TYPES[field]}" maxlength="{NAME_MAX}" '
+                f'type="text" inputmode="{INPUT_MODES[field]}" maxlength="{NAME_MAX}" '
                 f'value="{html.escape(values.get(f"{role.value}_{field}", ""))}"></p>'
                 for field in ("name", "phone", "email")
             )
@@ -170,7 +172,7 @@ class DirectoryPages:
             f'<input type="hidden" name="version" value="{verification.line_version(line)}">'
             + "".join(fields)
             + '<fieldset><legend>Structure</legend><p><label for="mailbox">Boîte email '
-            'partagée</label><input id="mailbox" name="mailbox" type="email" '
+            'partagée</label><input id="mailbox" name="mailbox" type="text" inputmode="email" '
             f'maxlength="320" value="{html.escape(values.get("mailbox", ""))}"></p></fieldset>'
             '<p><label for="who">Votre nom</label><input id="who" name="who" type="text" '
             'maxlength="100" required></p>'
