@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from playwright.async_api import Browser, async_playwright, expect
+from playwright.async_api import Browser, ViewportSize, async_playwright, expect
 from temporalio.testing import WorkflowEnvironment
 
 from activities.directory_verification import self_service_url
@@ -24,7 +24,7 @@ from worker.ports import free_port
 
 ARTEFACTS = Path(__file__).parent.parent / "test-artefacts" / "console"
 CHROMIUM = shutil.which("chromium")
-PHONE_SCREEN = {"width": 390, "height": 844}
+PHONE_SCREEN = ViewportSize(width=390, height=844)
 AXE = (files("axe_playwright_python") / "axe.min.js").read_text(encoding="utf-8")
 
 
