@@ -54,6 +54,11 @@ class Caller:
         """How the crisis log names what this caller did."""
         return self.account.login
 
+    @property
+    def department_scope(self) -> str | None:
+        """The only department whose part of an event a UD reads; None: every one."""
+        return self.account.department if self.account.role is Role.UD else None
+
 
 async def _sent_csrf_token(request: Request) -> str:
     header = request.headers.get(CSRF_HEADER)
@@ -75,22 +80,31 @@ class _Identified:
     csrf_token: str | None
     represents_event: bool
     """Whether the account reaches the event in the path: represents it, or, for a UD,
-    the event touches its department (asked only when it matters)."""
+    the event touches its department (wholly within it for a ``whole_event`` route;
+    asked only when it matters)."""
 
 
 class RoleGuard:
     """A route's dependency: lets through the roles it names (a representative only
-    for the event in the path when ``own_event``), and leaves the caller in
-    ``request.state.caller``. The OpenAPI schema lists each route's roles from it.
-    It guards every request, so its store reads run in a thread: a slow database
-    holds up the request that asked, not the event loop."""
+    for the event in the path when ``own_event``; a UD then only for an event that
+    touches its department, or, when ``whole_event``, that lies wholly within it),
+    and leaves the caller in ``request.state.caller``. The OpenAPI schema lists
+    each route's roles from it. It guards every request, so its store reads run in
+    a thread: a slow database holds up the request that asked, not the event loop."""
 
     def __init__(
-        self, store: Store, roles: tuple[Role, ...], *, own_event: bool, csrf: bool = True
+        self,
+        store: Store,
+        roles: tuple[Role, ...],
+        *,
+        own_event: bool,
+        whole_event: bool = False,
+        csrf: bool = True,
     ) -> None:
         self.store = store
         self.roles = roles
         self.own_event = own_event
+        self.whole_event = whole_event
         self.csrf = csrf
         """False only for routes that change nothing and answer only origins CORS allows."""
 
@@ -126,6 +140,10 @@ class RoleGuard:
             and not identified.represents_event
         ):
             log.info("access.event_refused", login=caller.account.login, event_id=event_id)
+            if caller.account.role is Role.UD and self.whole_event:
+                raise ForbiddenError(
+                    "cet événement déborde votre département : l'astreinte UNCCAS le conduit"
+                )
             if caller.account.role is Role.UD:
                 raise ForbiddenError("cet événement ne touche pas votre département")
             raise ForbiddenError("vous ne représentez pas UNCCAS pour cet événement")
@@ -150,11 +168,12 @@ class RoleGuard:
                 return None
             if account is None:
                 return None
+            reaches = accounts.holds_event if self.whole_event else accounts.reaches_event
             represents = (
                 self.own_event
                 and account.role is not Role.STAFF
                 and event_id is not None
-                and accounts.reaches_event(session, account, event_id)
+                and reaches(session, account, event_id)
             )
         return _Identified(account, csrf_token, represents)
 
@@ -162,10 +181,13 @@ class RoleGuard:
 @dataclass(frozen=True)
 class Guards:
     """The doors of the gateway's protected routes. ``declarer``: staff, and a UD
-    for its own department (the route checks the area)."""
+    for its own department (the route checks the area). ``event_member`` reads an
+    event (a UD its own department's part); ``event_actor`` acts on the whole event
+    (a UD only on one wholly within its department)."""
 
     staff: Any
     event_member: Any
+    event_actor: Any
     anyone: Any
     declarer: Any
 
@@ -175,6 +197,7 @@ class Guards:
         return cls(
             staff=Depends(RoleGuard(store, (Role.STAFF,), own_event=False)),
             event_member=Depends(RoleGuard(store, every, own_event=True)),
+            event_actor=Depends(RoleGuard(store, every, own_event=True, whole_event=True)),
             anyone=Depends(RoleGuard(store, every, own_event=False)),
             declarer=Depends(RoleGuard(store, (Role.STAFF, Role.UD), own_event=False)),
         )
@@ -218,6 +241,11 @@ def document_roles(app: FastAPI) -> None:
             continue
         roles = [role.value for role in guard.roles]
         scope = " (ses propres événements)" if guard.own_event else ""
+        if guard.whole_event:
+            scope = (
+                " (ses propres événements ; une union départementale :"
+                " ceux tout entiers dans son département)"
+            )
         for method in route.methods or ():
             operation = schema["paths"][route.path_format][method.lower()]
             operation["x-roles"] = roles

@@ -73,7 +73,7 @@ def committee_router(client: Client, store: Store, guards: Guards) -> APIRouter:
         log.info("api.committee_phase", event_id=event_id)
         return updated
 
-    @router.get("/{event_id}/committee", dependencies=[guards.event_member])
+    @router.get("/{event_id}/committee", dependencies=[guards.event_actor])
     async def committee(event_id: EventIdPath) -> CommitteeStatus:
         """Committees, meetings, tasks and points d'étape; 409 outside the committee phase."""
         return await committee_control.status(client, event_id)
@@ -81,7 +81,7 @@ def committee_router(client: Client, store: Store, guards: Guards) -> APIRouter:
     @router.post(
         "/{event_id}/committees",
         status_code=status.HTTP_201_CREATED,
-        dependencies=[guards.event_member],
+        dependencies=[guards.event_actor],
     )
     async def register_committee(
         event_id: EventIdPath, body: CommitteeBody, caller: CallerOf
@@ -94,7 +94,7 @@ def committee_router(client: Client, store: Store, guards: Guards) -> APIRouter:
     @router.post(
         "/{event_id}/meetings",
         status_code=status.HTTP_201_CREATED,
-        dependencies=[guards.event_member],
+        dependencies=[guards.event_actor],
     )
     async def register_meeting(
         event_id: EventIdPath, body: MeetingBody, caller: CallerOf
@@ -105,7 +105,7 @@ def committee_router(client: Client, store: Store, guards: Guards) -> APIRouter:
         log.info("api.meeting_registered", event_id=event_id)
         return updated
 
-    @router.post("/{event_id}/meetings/{meeting_id}/move", dependencies=[guards.event_member])
+    @router.post("/{event_id}/meetings/{meeting_id}/move", dependencies=[guards.event_actor])
     async def move_meeting(
         event_id: EventIdPath, meeting_id: MeetingIdPath, body: MoveBody, caller: CallerOf
     ) -> CommitteeStatus:
@@ -114,7 +114,7 @@ def committee_router(client: Client, store: Store, guards: Guards) -> APIRouter:
         )
         return await committee_control.move_meeting(client, event_id, move)
 
-    @router.post("/{event_id}/meetings/{meeting_id}/cancel", dependencies=[guards.event_member])
+    @router.post("/{event_id}/meetings/{meeting_id}/cancel", dependencies=[guards.event_actor])
     async def cancel_meeting(
         event_id: EventIdPath,
         meeting_id: MeetingIdPath,
@@ -127,7 +127,7 @@ def committee_router(client: Client, store: Store, guards: Guards) -> APIRouter:
         )
         return await committee_control.cancel_meeting(client, event_id, cancellation)
 
-    @router.post("/{event_id}/meetings/{meeting_id}/report", dependencies=[guards.event_member])
+    @router.post("/{event_id}/meetings/{meeting_id}/report", dependencies=[guards.event_actor])
     async def report_meeting(
         event_id: EventIdPath, meeting_id: MeetingIdPath, body: ReportBody, caller: CallerOf
     ) -> CommitteeStatus:

@@ -57,16 +57,22 @@ class Me(Account):
 
 
 def _crisis_log(
-    store: Store, event_id: str, response: Response, limit: int | None, after: int
+    store: Store,
+    event_id: str,
+    response: Response,
+    limit: int | None,
+    after: int,
+    *,
+    within: str | None,
 ) -> list[CrisisLogEntry]:
     with store.session() as session:
         if limit is None:
-            entries = stored_events.crisis_log(session, event_id)
+            entries = stored_events.crisis_log(session, event_id, within=within)
             total = len(entries)
         else:
-            page = stored_events.crisis_log_page(session, event_id, after, limit)
+            page = stored_events.crisis_log_page(session, event_id, after, limit, within)
             entries = [entry for _, entry in page]
-            total = stored_events.crisis_log_count(session, event_id)
+            total = stored_events.crisis_log_count(session, event_id, within)
             if len(page) == limit:
                 cursor = page[-1][0]
                 response.headers["X-Next-After"] = str(cursor)
@@ -79,8 +85,8 @@ def _crisis_log(
     return entries
 
 
-def _exported(store: Store, event_id: str) -> LogExport:
-    export = LogExport.read(store, event_id)
+def _exported(store: Store, event_id: str, within: str | None) -> LogExport:
+    export = LogExport.read(store, event_id, within)
     if export is None:
         raise event_control.EventNotFoundError(event_id)
     return export
@@ -127,12 +133,14 @@ def event_router(client: Client, store: Store, task_queue: str, guards: Guards) 
     def event_crisis_log(
         event_id: EventIdPath,
         response: Response,
+        caller: CallerOf,
         limit: Annotated[int | None, Query(ge=1, le=PAGE_MAX, description=LIMIT)] = None,
         after: Annotated[int, Query(ge=0, description=CURSOR)] = 0,
     ) -> list[CrisisLogEntry]:
         """The crisis log, oldest first; with ``limit``, one page of it: the total is
-        in X-Total-Count, the next page's cursor in X-Next-After (and a Link)."""
-        return _crisis_log(store, event_id, response, limit, after)
+        in X-Total-Count, the next page's cursor in X-Next-After (and a Link). A
+        departmental union reads no line about another department or its centres."""
+        return _crisis_log(store, event_id, response, limit, after, within=caller.department_scope)
 
     @router.get(
         "/api/events/{event_id}/crisis-log.csv",
@@ -140,9 +148,9 @@ def event_router(client: Client, store: Store, task_queue: str, guards: Guards) 
         response_class=Response,
         responses={200: {"content": {"text/csv": {}}}},
     )
-    def crisis_log_csv(event_id: EventIdPath) -> Response:
+    def crisis_log_csv(event_id: EventIdPath, caller: CallerOf) -> Response:
         """The whole crisis log, one row per entry: time in Paris, author, kind, text."""
-        export = _exported(store, event_id)
+        export = _exported(store, event_id, caller.department_scope)
         return _attachment(export.csv(), CSV_TYPE, f"main-courante-{event_id}.csv")
 
     @router.get(
@@ -151,9 +159,9 @@ def event_router(client: Client, store: Store, task_queue: str, guards: Guards) 
         response_class=Response,
         responses={200: {"content": {"application/pdf": {}}}},
     )
-    def crisis_log_pdf(event_id: EventIdPath) -> Response:
+    def crisis_log_pdf(event_id: EventIdPath, caller: CallerOf) -> Response:
         """The whole crisis log as a paginated PDF, for the préfecture and the DIAV."""
-        export = _exported(store, event_id)
+        export = _exported(store, event_id, caller.department_scope)
         return _attachment(export.pdf(), PDF_TYPE, f"main-courante-{event_id}.pdf")
 
     @router.post("/api/events/{event_id}/close", dependencies=[guards.staff])

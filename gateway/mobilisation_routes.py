@@ -19,7 +19,7 @@ from definitions.mobilisation import (
     MobilisationStatus,
     SituationReport,
 )
-from gateway.access import CallerOf, Guards
+from gateway.access import CallerOf, ForbiddenError, Guards
 from gateway.api_common import EventIdPath
 from operations import event_control
 from operations.mobilisation_reads import MobilisationReads
@@ -52,23 +52,31 @@ def mobilisation_router(client: Client, reads: MobilisationReads, guards: Guards
 
     @router.get("/{event_id}/mobilisation", dependencies=[guards.event_member])
     async def event_mobilisation(
-        event_id: EventIdPath, department: str | None = None
+        event_id: EventIdPath, caller: CallerOf, department: str | None = None
     ) -> list[MobilisationStatus]:
-        """Every centre's support request and answer, per department."""
-        return await reads.departments(event_id, department)
+        """Every centre's support request and answer, per department (a departmental
+        union's own only)."""
+        return await reads.departments(event_id, department, within=caller.department_scope)
 
     @router.get("/{event_id}/mobilisation/counts", dependencies=[guards.event_member])
-    async def event_mobilisation_counts(event_id: EventIdPath) -> MobilisationOverview:
-        return await reads.overview(event_id)
+    async def event_mobilisation_counts(
+        event_id: EventIdPath, caller: CallerOf
+    ) -> MobilisationOverview:
+        return await reads.overview(event_id, within=caller.department_scope)
 
     @router.get(
         "/{event_id}/mobilisation/{department}/centres/{organisation_id}",
         dependencies=[guards.event_member],
     )
     async def event_centre(
-        event_id: EventIdPath, department: DepartmentPath, organisation_id: OrganisationIdPath
+        event_id: EventIdPath,
+        department: DepartmentPath,
+        organisation_id: OrganisationIdPath,
+        caller: CallerOf,
     ) -> CentreSupport:
         """One centre's support request and answer, as its department holds it now."""
+        if caller.department_scope not in (None, department):
+            raise ForbiddenError("ce département n'est pas le vôtre")
         centre = await reads.event_centre(event_id, department, organisation_id)
         if centre is None:
             raise HTTPException(
@@ -78,7 +86,7 @@ def mobilisation_router(client: Client, reads: MobilisationReads, guards: Guards
             )
         return centre
 
-    @router.post("/{event_id}/broadcast", dependencies=[guards.event_member])
+    @router.post("/{event_id}/broadcast", dependencies=[guards.event_actor])
     async def broadcast(
         event_id: EventIdPath, body: BroadcastBody, caller: CallerOf
     ) -> EventStatus:
@@ -88,7 +96,7 @@ def mobilisation_router(client: Client, reads: MobilisationReads, guards: Guards
         log.info("api.broadcast", event_id=event_id, length=len(body.text))
         return updated
 
-    @router.post("/{event_id}/alert-level", dependencies=[guards.event_member])
+    @router.post("/{event_id}/alert-level", dependencies=[guards.event_actor])
     async def change_alert_level(
         event_id: EventIdPath, body: AlertLevelBody, caller: CallerOf
     ) -> EventStatus:

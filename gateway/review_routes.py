@@ -41,11 +41,11 @@ def review_router(client: Client, store: Store, task_queue: str, guards: Guards)
             raise event_control.EventConflictError(NO_REPORT)
         return report
 
-    @router.get("/api/events/{event_id}/review", dependencies=[guards.event_member])
+    @router.get("/api/events/{event_id}/review", dependencies=[guards.event_actor])
     async def review_status(event_id: EventIdPath) -> ReviewStatus:
         return await review_control.status(client, event_id)
 
-    @router.post("/api/events/{event_id}/review/actions", dependencies=[guards.event_member])
+    @router.post("/api/events/{event_id}/review/actions", dependencies=[guards.event_actor])
     async def plan_action(
         event_id: EventIdPath, body: PlannedActionBody, caller: CallerOf
     ) -> ReviewStatus:
@@ -57,7 +57,7 @@ def review_router(client: Client, store: Store, task_queue: str, guards: Guards)
     @router.get(
         "/api/events/{event_id}/review/report.html",
         response_class=HTMLResponse,
-        dependencies=[guards.event_member],
+        dependencies=[guards.event_actor],
     )
     def report_html(event_id: EventIdPath) -> HTMLResponse:
         """Served with its own policy: the stored report carries its styles inline."""
@@ -65,7 +65,7 @@ def review_router(client: Client, store: Store, task_queue: str, guards: Guards)
             stored_report(event_id).html, headers={"Content-Security-Policy": REPORT_POLICY}
         )
 
-    @router.get("/api/events/{event_id}/review/report.pdf", dependencies=[guards.event_member])
+    @router.get("/api/events/{event_id}/review/report.pdf", dependencies=[guards.event_actor])
     def report_pdf(event_id: EventIdPath) -> Response:
         return Response(
             stored_report(event_id).pdf,

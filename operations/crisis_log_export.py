@@ -38,13 +38,14 @@ class LogExport:
         self.entries = entries
 
     @classmethod
-    def read(cls, store: Store, event_id: str) -> "LogExport | None":
-        """None for an event the store does not know."""
+    def read(cls, store: Store, event_id: str, within: str | None = None) -> "LogExport | None":
+        """None for an event the store does not know; ``within``: a departmental
+        union's department, as ``events.crisis_log`` reads it."""
         with store.session() as session:
             event = session.get(EventRow, event_id)
             if event is None:
                 return None
-            return cls(event_id, event.title, events.crisis_log(session, event_id))
+            return cls(event_id, event.title, events.crisis_log(session, event_id, within=within))
 
     def csv(self) -> bytes:
         return crisis_log_csv(self.entries)

@@ -70,10 +70,11 @@ class MobilisationReads:
         self._lookups: set[asyncio.Task[None]] = set()
 
     async def departments(
-        self, event_id: str, department: str | None = None
+        self, event_id: str, department: str | None = None, *, within: str | None = None
     ) -> list[MobilisationStatus]:
-        """Every centre's support request, per department (or for one department)."""
-        codes = await self._departments_of(event_id, department)
+        """Every centre's support request, per department (or for one department);
+        ``within``: only that department, the one a departmental union reads."""
+        codes = await self._departments_of(event_id, department, within)
         return list(
             await asyncio.gather(
                 *(
@@ -85,9 +86,9 @@ class MobilisationReads:
             )
         )
 
-    async def overview(self, event_id: str) -> MobilisationOverview:
+    async def overview(self, event_id: str, *, within: str | None = None) -> MobilisationOverview:
         """Counts per department and in all, without reading every centre."""
-        codes = await self._departments_of(event_id)
+        codes = await self._departments_of(event_id, within=within)
         recorded = await to_thread.run_sync(self._recorded_counts, event_id)
         counts: list[SupportCounts] = list(
             await asyncio.gather(
@@ -154,9 +155,11 @@ class MobilisationReads:
                 raise DepartmentNotMobilisedError(event_id, department) from error
             raise
 
-    async def _departments_of(self, event_id: str, department: str | None = None) -> list[str]:
+    async def _departments_of(
+        self, event_id: str, department: str | None = None, within: str | None = None
+    ) -> list[str]:
         codes = (await event_control.status(self._client, event_id)).mobilised_departments
-        return [code for code in codes if department is None or code == department]
+        return [code for code in codes if department in (None, code) and within in (None, code)]
 
     async def _query(self, workflow_id: str, name: str, result_type: type[Result]) -> Result:
         reads = self._enter(workflow_id)

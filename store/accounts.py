@@ -282,10 +282,23 @@ def _in_department(row: EventRow, department: str | None) -> bool:
 
 def reaches_event(session: Session, account: Account, event_id: str) -> bool:
     """Whether a representative represents the event now, or whether the event
-    touches a departmental union's department."""
+    touches a departmental union's department (which then reads only its own
+    department's part of it)."""
     if account.role is Role.UD:
         row = session.get(EventRow, event_id)
         return row is not None and _in_department(row, account.department)
+    return represents(session, account, event_id)
+
+
+def holds_event(session: Session, account: Account, event_id: str) -> bool:
+    """Whether the account acts on the whole event: a representative on the event
+    they represent now, a departmental union on an event wholly within its
+    department (one that spreads further is led by UNCCAS's on-call staff)."""
+    if account.role is Role.UD:
+        row = session.get(EventRow, event_id)
+        return row is not None and area_departments(
+            row.communes, row.departments, load_territory()
+        ) == {account.department}
     return represents(session, account, event_id)
 
 

@@ -3,12 +3,14 @@ that a retried activity changes nothing the second time."""
 
 from datetime import datetime
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, func, or_, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from definitions.crisis_log import CrisisLogEntry, CrisisLogKind, DeclarationRecord
 from definitions.event import Phase
+from definitions.temporal_names import mobilisation_workflow_id
 from store.conflict_inserts import insert_new
-from store.tables import CrisisLogRow, EventRow, table_of
+from store.tables import CentreSupportRow, CrisisLogRow, EventRow, table_of
 
 
 def save_event(session: Session, record: DeclarationRecord) -> None:
@@ -56,9 +58,38 @@ def append_entry(session: Session, entry: CrisisLogEntry) -> bool:
     return append_entries(session, [entry]) == 1
 
 
-def crisis_log(session: Session, event_id: str, limit: int | None = None) -> list[CrisisLogEntry]:
-    """The event's entries, oldest first (the last ``limit`` when given)."""
+def _lines(session: Session, event_id: str, within: str | None) -> SelectOfScalar[CrisisLogRow]:
+    """The event's lines; ``within`` a department: without those of another
+    department's mobilisation or about one of its centres, as a departmental union
+    reads them."""
     query = select(CrisisLogRow).where(CrisisLogRow.event_id == event_id)
+    if within is None:
+        return query
+    key = col(CrisisLogRow.entry_key)
+    mobilisations = mobilisation_workflow_id(event_id, "")
+    own = mobilisation_workflow_id(event_id, within) + "/"
+    elsewhere = (
+        CentreSupportRow.event_id == event_id,
+        CentreSupportRow.department_code != within,
+    )
+    event = session.get(EventRow, event_id)
+    declared = [code for code in (event.departments if event else []) if code != within]
+    subject = col(CrisisLogRow.subject)
+    return query.where(
+        ~or_(
+            key.startswith(mobilisations, autoescape=True) & ~key.startswith(own, autoescape=True),
+            subject.in_(declared),
+            subject.in_(select(CentreSupportRow.organisation_id).where(*elsewhere)),
+            subject.in_(select(CentreSupportRow.department_code).where(*elsewhere)),
+        )
+    )
+
+
+def crisis_log(
+    session: Session, event_id: str, limit: int | None = None, within: str | None = None
+) -> list[CrisisLogEntry]:
+    """The event's entries, oldest first (the last ``limit`` when given)."""
+    query = _lines(session, event_id, within)
     if limit is None:
         rows = session.exec(query.order_by(col(CrisisLogRow.at), col(CrisisLogRow.id))).all()
     else:
@@ -81,12 +112,12 @@ def _entry(row: CrisisLogRow) -> CrisisLogEntry:
 
 
 def crisis_log_since(
-    session: Session, event_id: str, after_id: int, limit: int
+    session: Session, event_id: str, after_id: int, limit: int, within: str | None = None
 ) -> list[tuple[int, CrisisLogEntry]]:
     """Lines written after row ``after_id``, in the order they were written, with
     their row ids, for a live view to ask for what it has not shown yet. With
     ``after_id`` 0, the last ``limit`` lines."""
-    query = select(CrisisLogRow).where(CrisisLogRow.event_id == event_id)
+    query = _lines(session, event_id, within)
     if after_id > 0:
         rows = session.exec(
             query.where(col(CrisisLogRow.id) > after_id).order_by(col(CrisisLogRow.id)).limit(limit)
@@ -99,22 +130,22 @@ def crisis_log_since(
 
 
 def crisis_log_page(
-    session: Session, event_id: str, after_id: int, limit: int
+    session: Session, event_id: str, after_id: int, limit: int, within: str | None = None
 ) -> list[tuple[int, CrisisLogEntry]]:
     """Up to ``limit`` lines written after row ``after_id`` (0: from the first), in
     the order they were written, with their row ids: a cursor for the API."""
     query = (
-        select(CrisisLogRow)
-        .where(CrisisLogRow.event_id == event_id, col(CrisisLogRow.id) > after_id)
+        _lines(session, event_id, within)
+        .where(col(CrisisLogRow.id) > after_id)
         .order_by(col(CrisisLogRow.id))
         .limit(limit)
     )
     return [(row.id or 0, _entry(row)) for row in session.exec(query).all()]
 
 
-def crisis_log_count(session: Session, event_id: str) -> int:
-    query = select(func.count()).select_from(CrisisLogRow).where(CrisisLogRow.event_id == event_id)
-    return session.exec(query).one()
+def crisis_log_count(session: Session, event_id: str, within: str | None = None) -> int:
+    lines = _lines(session, event_id, within).subquery()
+    return session.exec(select(func.count()).select_from(lines)).one()
 
 
 def open_event_counts(session: Session) -> dict[bool, int]:

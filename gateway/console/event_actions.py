@@ -86,7 +86,7 @@ def event_actions_router(
             lambda: event_control.change_representative(client, store, event_id, change),
         )
 
-    @router.post("/evenements/{event_id}/point-de-situation", dependencies=[guards.event_member])
+    @router.post("/evenements/{event_id}/point-de-situation", dependencies=[guards.event_actor])
     async def broadcast(
         request: Request,
         event_id: EventIdPath,
@@ -99,7 +99,7 @@ def event_actions_router(
 
         return await act(request, event_id, "point-de-situation", send)
 
-    @router.post("/evenements/{event_id}/niveau-alerte", dependencies=[guards.event_member])
+    @router.post("/evenements/{event_id}/niveau-alerte", dependencies=[guards.event_actor])
     async def change_alert_level(
         request: Request,
         event_id: EventIdPath,
@@ -128,7 +128,7 @@ def event_actions_router(
 
         return await act(request, event_id, "extension", grow)
 
-    @router.post("/evenements/{event_id}/reunion", dependencies=[guards.event_member])
+    @router.post("/evenements/{event_id}/reunion", dependencies=[guards.event_actor])
     async def register_meeting(
         request: Request,
         event_id: EventIdPath,

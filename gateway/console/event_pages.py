@@ -20,7 +20,7 @@ from definitions.event_status import EventStatus
 from definitions.mobilisation import CentreSupport, MobilisationStatus, SupportCounts
 from definitions.territory import load_territory
 from definitions.territory.declared_area import affected_communes
-from gateway.access import CallerOf, Guards
+from gateway.access import CallerOf, Guards, caller_of
 from gateway.api_common import EventIdPath
 from gateway.console.event_map import live_map
 from gateway.console.pages import render
@@ -88,28 +88,37 @@ class EventPages:
         self._store = store
         self._reads = reads
 
-    async def situation(self, event_id: str) -> Situation:
+    async def situation(self, event_id: str, within: str | None) -> Situation:
+        """``within``: a departmental union's department, the only one it reads of an
+        event that spreads further (and then not the committees, UNCCAS's own)."""
         status = await event_control.status(self._client, event_id)
         situation = Situation(status)
         if status.mobilised_departments:
-            situation.departments = await self._reads.departments(event_id)
-        if status.phase is Phase.COMMITTEE:
+            situation.departments = await self._reads.departments(event_id, within=within)
+        spreads = any(code != within for code in status.mobilised_departments)
+        if status.phase is Phase.COMMITTEE and not (within and spreads):
             situation.committee = await committee_control.status(self._client, event_id)
         return situation
 
-    def timeline(self, event_id: str, after: int) -> list[tuple[int, CrisisLogEntry]]:
+    def timeline(
+        self, event_id: str, after: int, within: str | None
+    ) -> list[tuple[int, CrisisLogEntry]]:
         with self._store.session() as session:
-            return events.crisis_log_since(session, event_id, after, TIMELINE_LINES)
+            return events.crisis_log_since(session, event_id, after, TIMELINE_LINES, within)
 
-    async def area_map(self, event_id: str) -> str:
-        situation = await self.situation(event_id)
-        return await to_thread.run_sync(self._drawn_map, situation)
+    async def area_map(self, event_id: str, within: str | None) -> str:
+        situation = await self.situation(event_id, within)
+        return await to_thread.run_sync(self._drawn_map, situation, within)
 
-    def _drawn_map(self, situation: Situation) -> str:
-        """The same centres and states as the situation's table."""
+    def _drawn_map(self, situation: Situation, within: str | None) -> str:
+        """The same centres and states as the situation's table (and, ``within`` a
+        department, none of another department's communes without a centre)."""
         status = situation.status
         area = EventDeclaration.model_validate(status.model_dump(include=AREA_FIELDS))
         resolution = _resolution(self._store, area.model_dump_json())
+        if within is not None:
+            uncovered = [c for c in resolution.uncovered if c.department_code == within]
+            resolution = resolution.model_copy(update={"uncovered": uncovered})
         centres = [centre for department in situation.departments for centre in department.centres]
         return live_map(resolution, centres, load_territory())
 
@@ -118,9 +127,9 @@ class EventPages:
             return directory.roster(session)
 
     def _roster_and_timeline(
-        self, event_id: str
+        self, event_id: str, within: str | None
     ) -> tuple[list[Contact], list[tuple[int, CrisisLogEntry]]]:
-        return self.roster(), self.timeline(event_id, 0)
+        return self.roster(), self.timeline(event_id, 0, within)
 
     async def page(
         self,
@@ -131,8 +140,9 @@ class EventPages:
         error: str | None = None,
         status_code: int = 200,
     ) -> HTMLResponse:
-        situation = await self.situation(event_id)
-        roster, timeline = await to_thread.run_sync(self._roster_and_timeline, event_id)
+        within = caller_of(request).department_scope
+        situation = await self.situation(event_id, within)
+        roster, timeline = await to_thread.run_sync(self._roster_and_timeline, event_id, within)
         return render(
             request,
             "console/event.html",
@@ -164,25 +174,34 @@ def event_pages_router(pages: EventPages, store: Store, guards: Guards) -> APIRo
         return await pages.page(request, event_id, notice=DONE.get(fait or ""))
 
     @router.get("/evenements/{event_id}/situation", dependencies=[guards.event_member])
-    async def situation_part(request: Request, event_id: EventIdPath) -> HTMLResponse:
-        situation = await pages.situation(event_id)
+    async def situation_part(
+        request: Request, event_id: EventIdPath, caller: CallerOf
+    ) -> HTMLResponse:
+        situation = await pages.situation(event_id, caller.department_scope)
         return render(request, "console/situation.html", situation=situation)
 
     @router.get("/evenements/{event_id}/actions", dependencies=[guards.event_member])
-    async def actions_part(request: Request, event_id: EventIdPath) -> HTMLResponse:
+    async def actions_part(
+        request: Request, event_id: EventIdPath, caller: CallerOf
+    ) -> HTMLResponse:
         """The forms the phase allows, so that they follow it without a reload."""
-        situation = await pages.situation(event_id)
+        situation = await pages.situation(event_id, caller.department_scope)
         roster = await to_thread.run_sync(pages.roster)
         return render(request, "console/actions.html", situation=situation, roster=roster)
 
     @router.get("/evenements/{event_id}/journal", dependencies=[guards.event_member])
     def timeline_part(
-        request: Request, event_id: EventIdPath, apres: Annotated[int, Query(ge=0)] = 0
+        request: Request,
+        event_id: EventIdPath,
+        caller: CallerOf,
+        apres: Annotated[int, Query(ge=0)] = 0,
     ) -> HTMLResponse:
-        return render(request, "console/timeline.html", timeline=pages.timeline(event_id, apres))
+        timeline = pages.timeline(event_id, apres, caller.department_scope)
+        return render(request, "console/timeline.html", timeline=timeline)
 
     @router.get("/evenements/{event_id}/carte.svg", dependencies=[guards.event_member])
-    async def area_map(event_id: EventIdPath) -> Response:
-        return Response(await pages.area_map(event_id), media_type="image/svg+xml")
+    async def area_map(event_id: EventIdPath, caller: CallerOf) -> Response:
+        drawn = await pages.area_map(event_id, caller.department_scope)
+        return Response(drawn, media_type="image/svg+xml")
 
     return router
