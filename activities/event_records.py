@@ -5,10 +5,11 @@ from collections.abc import Callable
 import structlog
 from temporalio import activity
 
-from definitions.crisis_log import CrisisLogEntry, DeclarationRecord, PhaseRecord
+from definitions.crisis_log import AreaRecord, CrisisLogEntry, DeclarationRecord, PhaseRecord
 from definitions.temporal_names import (
     APPEND_CRISIS_LOG,
     APPEND_CRISIS_LOG_ENTRIES,
+    RECORD_AREA,
     RECORD_DECLARATION,
     RECORD_PHASE,
 )
@@ -41,6 +42,14 @@ class EventRecordActivities:
             session.commit()
         log.info("event.phase_recorded", phase=record.phase.value, new_entry=added)
 
+    @activity.defn(name=RECORD_AREA)
+    def record_area(self, record: AreaRecord) -> None:
+        with self._store.session() as session:
+            events.set_area(session, record.entry.event_id, record.communes, record.departments)
+            added = events.append_entry(session, record.entry)
+            session.commit()
+        log.info("event.area_recorded", communes=len(record.communes), new_entry=added)
+
     @activity.defn(name=APPEND_CRISIS_LOG)
     def append_crisis_log(self, entry: CrisisLogEntry) -> None:
         with self._store.session() as session:
@@ -61,6 +70,7 @@ class EventRecordActivities:
         return [
             self.record_declaration,
             self.record_phase,
+            self.record_area,
             self.append_crisis_log,
             self.append_crisis_log_entries,
         ]

@@ -95,3 +95,12 @@ class PhaseRecord(BaseModel):
 
     phase: Phase
     entry: CrisisLogEntry
+
+
+class AreaRecord(BaseModel):
+    """The event's whole area after an extension, recorded on the event (whose
+    departments decide which unions reach it) and in its crisis log together."""
+
+    communes: list[str]
+    departments: list[str]
+    entry: CrisisLogEntry

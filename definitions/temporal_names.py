@@ -7,6 +7,7 @@ CLOSE_UPDATE = "close"
 
 RECORD_DECLARATION = "record_declaration"
 RECORD_PHASE = "record_phase"
+RECORD_AREA = "record_area"
 APPEND_CRISIS_LOG = "append_crisis_log"
 LOAD_PROTOCOL = "load_protocol"
 RESOLVE_TERRITORY = "resolve_territory"

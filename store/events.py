@@ -46,6 +46,17 @@ def set_phase(session: Session, event_id: str, phase: Phase, at: datetime) -> No
     session.flush()
 
 
+def set_area(session: Session, event_id: str, communes: list[str], departments: list[str]) -> None:
+    """The event's whole area, as an extension leaves it."""
+    row = session.get(EventRow, event_id)
+    if row is None:
+        raise LookupError(f"unknown event {event_id}")
+    row.communes = communes
+    row.departments = departments
+    session.add(row)
+    session.flush()
+
+
 def append_entries(session: Session, entries: list[CrisisLogEntry]) -> int:
     """Adds the entries whose key is not there yet; says how many. An entry of an
     unknown event is refused (the integrity error goes on)."""

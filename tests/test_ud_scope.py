@@ -122,3 +122,42 @@ async def test_a_nord_ud_reads_and_acts_only_on_the_nord_of_a_wider_event(
         assert situation.status_code == 200
         assert "CCAS de Lille" in situation.text and "CCAS d'Arras" not in situation.text
         await stand_down(handle)
+
+
+async def test_a_ud_reaches_an_event_once_extended_into_its_department(
+    time_skipping_env: WorkflowEnvironment,
+    store: Store,
+    task_queue: str,
+    definitions: Definitions,
+    messaging: Messaging,
+) -> None:
+    client = time_skipping_env.client
+    with store.session() as session:
+        replace_directory(session, _two_departments())
+        session.commit()
+    nord = api_headers(store, Role.UD, login="ud-nord", department="59")
+    staff = api_headers(store, Role.STAFF, login="astreinte")
+    declaration = EventDeclaration(
+        type=EventType.INONDATION, communes=["62041"], title="Crue de la Scarpe", exercise=True
+    )
+    event_id = "inondation-20261207-scarpe"
+    transport = httpx.ASGITransport(app=create_app(client, store, task_queue))
+    async with (
+        running_workers(client, store, task_queue, definitions, messaging),
+        httpx.AsyncClient(transport=transport, base_url="http://gateway") as gateway,
+    ):
+        handle = await start_event(client, task_queue, declaration, event_id)
+        await until_status(handle, lambda status: status.territory is not None)
+        api = f"/api/events/{event_id}"
+        assert (await gateway.get(f"{api}", headers=nord)).status_code == 403
+        extended = await gateway.post(f"{api}/area", json={"communes": ["59350"]}, headers=staff)
+        assert extended.status_code == 200, extended.text
+
+        listed = await gateway.get("/api/events", headers=nord)
+        assert [event["event_id"] for event in listed.json()] == [event_id]
+        status = await gateway.get(f"{api}", headers=nord)
+        assert status.status_code == 200
+        assert status.json()["communes"] == ["62041", "59350"]
+        log = (await gateway.get(f"{api}/crisis-log", headers=nord)).json()
+        assert any(line["text"].startswith("Zone étendue par astreinte") for line in log)
+        await stand_down(handle)

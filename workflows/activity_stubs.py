@@ -15,7 +15,12 @@ with workflow.unsafe.imports_passed_through():
     from definitions.answer_links import AnswerLink
     from definitions.awaited_replies import ReplyCodeClosure, ReplyCodeRequest
     from definitions.competence import TerritorySummary
-    from definitions.crisis_log import CrisisLogEntry, DeclarationRecord, PhaseRecord
+    from definitions.crisis_log import (
+        AreaRecord,
+        CrisisLogEntry,
+        DeclarationRecord,
+        PhaseRecord,
+    )
     from definitions.designation import BriefingRequest, ClaimOutcome, RepresentativeClaim
     from definitions.directory_verification import (
         DigestOutcome,
@@ -81,6 +86,11 @@ async def record_declaration(record: DeclarationRecord) -> None:
 
 @activity.defn(name=names.RECORD_PHASE)
 async def record_phase(record: PhaseRecord) -> None:
+    raise NotImplementedError(RUN_BY_A_WORKER)
+
+
+@activity.defn(name=names.RECORD_AREA)
+async def record_area(record: AreaRecord) -> None:
     raise NotImplementedError(RUN_BY_A_WORKER)
 
 

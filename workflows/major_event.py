@@ -15,6 +15,7 @@ with workflow.unsafe.imports_passed_through():
     from definitions.competence import DepartmentTerritory
     from definitions.crisis_log import (
         SYSTEM_ACTOR,
+        AreaRecord,
         CrisisLogEntry,
         CrisisLogKind,
         DeclarationRecord,
@@ -353,13 +354,17 @@ class MajorEventWorkflow:
             self._status.departments = declaration.departments
             self._status.territory = territory
             added = describe_area(extension.communes, extension.departments)
-            await self._next_entry_written(
+            entry = self._next_entry(
                 CrisisLogKind.AREA_EXTENDED,
                 extension.requested_by,
                 f"Zone étendue par {extension.requested_by} : {added}. Nouveau territoire : "
                 f"{territory.area()}, {territory.competent_ccas + territory.competent_cias} "
                 "CCAS/CIAS compétents.",
             )
+            record = AreaRecord(
+                communes=declaration.communes, departments=declaration.departments, entry=entry
+            )
+            await call_store(stubs.record_area, record)
             if self._departments:
                 await self._mobilise(declaration, previous)
         return self._status
