@@ -41,6 +41,7 @@ from tests.conftest import (
     start_event,
     until_status,
 )
+from worker.demo_freshness import seed_freshness
 from worker.sandbox.smtp_server import MailSandbox
 from worker.sandbox.twilio_server import Fault, TwilioSandbox
 from worker.temporal_workers import Messaging, running_workers
@@ -369,3 +370,14 @@ async def test_a_bounce_marks_the_contact_failing_and_the_next_briefing_lists_it
     failing = files["contacts_en_echec.csv"]
     text = failing if isinstance(failing, str) else failing.decode("utf-8-sig")
     assert "CCAS de Lille;Camille Martin;+33639980001" in text
+
+
+def test_the_demo_directory_has_a_freshness_history(demo_store: Store) -> None:
+    with demo_store.session() as session:
+        written = seed_freshness(session)
+        session.commit()
+        assert seed_freshness(session) == 0
+    table = directory_verification.freshness(demo_store)
+    shares = [row.share for row in table]
+    assert written > 1000 and len(table) > 90
+    assert shares == sorted(shares) and shares[0] < 0.4 and shares[-1] > 0.7

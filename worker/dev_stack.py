@@ -26,6 +26,7 @@ from store.database import Store
 from store.tables import EventRow
 from worker.asgi_server import AsgiServer, AsgiServerError
 from worker.demo import run_demo
+from worker.demo_freshness import seed_freshness
 from worker.dev_server import DevServerError, TemporalDevServer
 from worker.logging import log_to_file, say
 from worker.ports import busy_ports_message
@@ -197,12 +198,16 @@ async def _tell_progress(reads: MobilisationReads, store: Store) -> None:
 
 
 def _ensure_demo_directory(settings: Settings, store: Store) -> None:
-    """The demo needs people to call: the fictional directory, unless one is there."""
+    """The demo needs people to call: the fictional directory, unless one is there;
+    and a history of confirmations, so that its freshness shows something."""
     with store.session() as session:
-        if not directory.is_empty(session):
-            return
-    imported = write_and_import_demo(settings, settings.state_dir / "demo-directory")
-    say(f"Annuaire de démonstration importé : {directory.directory_summary(imported)}.")
+        empty = directory.is_empty(session)
+    if empty:
+        imported = write_and_import_demo(settings, settings.state_dir / "demo-directory")
+        say(f"Annuaire de démonstration importé : {directory.directory_summary(imported)}.")
+    with store.session() as session:
+        seed_freshness(session)
+        session.commit()
 
 
 def _reset_demo_accounts(store: Store, demo: bool) -> str:
