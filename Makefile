@@ -51,7 +51,7 @@ test: $(INSTALLED) chromium postgresql
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/pytest
+	$(BIN)/pytest --numprocesses=auto --dist=loadfile
 
 histories: $(INSTALLED)
 	TOCSIN_RECORD_HISTORIES=1 $(BIN)/pytest -q tests/test_replay.py -k test_record_histories
