@@ -14,10 +14,12 @@ from temporalio import activity
 
 from activities.email import EmailActivities
 from activities.guide_edition_pdf import guide_pdf
-from activities.people import people_of
-from definitions.directory import ContactRole, Organisation, OrganisationKind
+from activities.people import mailbox, people_of
+from definitions.directory import ContactRole, OrganisationKind
+from definitions.directory_csv import department_of
 from definitions.fiches import fiches_of_type_url
 from definitions.guide import (
+    GUIDE_BATCH_SIZE,
     GuideBatch,
     GuideBatchOutcome,
     GuideDiffusionStart,
@@ -29,7 +31,6 @@ from definitions.outgoing import Attachment, Channel, EmailRequest
 from definitions.people import Person
 from definitions.temporal_names import PREPARE_GUIDE_EDITION, SEND_GUIDE_BATCH
 from definitions.territory import load_territory
-from definitions.territory.lookup import Territory
 from store import directory, guide_editions, reviews
 from store.database import Store
 
@@ -45,26 +46,23 @@ ADDRESSED = {
 without such a contact gets it at its own address."""
 
 
-def _department_of(organisation: Organisation, territory: Territory) -> str | None:
-    if organisation.department_code:
-        return organisation.department_code
-    if organisation.insee_code:
-        commune = territory.commune(organisation.insee_code)
-        return commune.department_code if commune else None
-    if organisation.epci_siren:
-        communes = territory.communes_of_epci(organisation.epci_siren)
-        return communes[0].department_code if communes else None
-    return None
-
-
 def guide_recipients(session: Session, department: str | None) -> list[Person]:
-    """In a stable order (by id), so that batches taken by offset cover everyone."""
+    """In the order of their ids, so that batches are ranges of ids."""
     territory = load_territory()
     organisations = {
         organisation.id: organisation
         for organisation in directory.organisations(session)
         if organisation.kind in ADDRESSED
-        and (department is None or _department_of(organisation, territory) == department)
+        and (
+            department is None
+            or department
+            == department_of(
+                organisation.department_code,
+                organisation.insee_code,
+                organisation.epci_siren,
+                territory,
+            )
+        )
     }
     contacts = [
         contact
@@ -76,13 +74,7 @@ def guide_recipients(session: Session, department: str | None) -> list[Person]:
     ]
     covered = {contact.organisation_id for contact in contacts}
     mailboxes = [
-        Person(
-            contact_id=organisation.id,
-            name=organisation.name,
-            organisation_id=organisation.id,
-            organisation_name=organisation.name,
-            email=organisation.email,
-        )
+        mailbox(organisation)
         for organisation in organisations.values()
         if organisation.id not in covered and organisation.email
     ]
@@ -149,16 +141,20 @@ class GuideDiffusionActivities:
                     events=len(entries),
                 )
                 guide_editions.add(session, edition, content_hash, guide_pdf(edition, entries))
-            recipients = len(guide_recipients(session, start.department))
+            ids = [person.contact_id for person in guide_recipients(session, start.department)]
             session.commit()
-        log.info("guide.edition_prepared", number=edition.number, recipients=recipients)
-        return PreparedEdition(edition=edition, recipients=recipients)
+        log.info("guide.edition_prepared", number=edition.number, recipients=len(ids))
+        return PreparedEdition(edition=edition, recipients=len(ids), firsts=ids[::GUIDE_BATCH_SIZE])
 
     def _batch(self, batch: GuideBatch) -> tuple[list[Person], bytes, set[str]]:
         edition = batch.edition
         with self._store.session() as session:
-            people = guide_recipients(session, batch.department)
-            chosen = people[batch.offset : batch.offset + batch.limit]
+            chosen = [
+                person
+                for person in guide_recipients(session, batch.department)
+                if batch.first <= person.contact_id
+                and (batch.until is None or person.contact_id < batch.until)
+            ]
             pdf = guide_editions.pdf(session, edition.event_type, edition.number) or b""
             keys = [f"{edition_key(edition)}/{p.contact_id}/{Channel.EMAIL.value}" for p in chosen]
             left = guide_editions.already_left(session, keys)

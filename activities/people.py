@@ -95,7 +95,8 @@ def _directory_person(session: Session, contact: Contact) -> Person:
     return person_of(session, contact, directory.organisation(session, contact.organisation_id))
 
 
-def _mailbox(organisation: Organisation) -> Person:
+def mailbox(organisation: Organisation) -> Person:
+    """An organisation written to at its own address only."""
     return Person(
         contact_id=organisation.id,
         name=organisation.name,
@@ -109,7 +110,7 @@ def _mailbox(organisation: Organisation) -> Person:
 def _people_of(session: Session, organisations: list[Organisation]) -> list[Person]:
     """Each organisation's mailbox and its contacts, one message per address."""
     by_id = {organisation.id: organisation for organisation in organisations}
-    people = [_mailbox(organisation) for organisation in organisations if organisation.email]
+    people = [mailbox(organisation) for organisation in organisations if organisation.email]
     people += people_of(session, directory.contacts_of(session, list(by_id)), by_id)
     seen: set[str] = set()
     unique = []

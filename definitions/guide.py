@@ -29,16 +29,33 @@ class GuideDiffusionStart(BaseModel):
     """None: the whole directory."""
 
 
+class GuideBatch(BaseModel):
+    """The recipients whose ids run from ``first`` up to ``until`` (excluded; None:
+    to the end), whatever the directory became since the preparation."""
+
+    edition: GuideEdition
+    department: str | None
+    first: str
+    until: str | None
+
+
 class PreparedEdition(BaseModel):
     edition: GuideEdition
     recipients: int
+    firsts: list[str] = Field(default_factory=list)
+    """The first recipient id of each batch, taken at preparation: a batch is a
+    range of ids, not a position in a list that an import may shift meanwhile."""
 
-
-class GuideBatch(BaseModel):
-    edition: GuideEdition
-    department: str | None
-    offset: int
-    limit: int
+    def batches(self, department: str | None) -> list[tuple[GuideBatch, int]]:
+        """Each batch, with how many recipients it had at preparation."""
+        ends: list[str | None] = [*self.firsts[1:], None]
+        return [
+            (
+                GuideBatch(edition=self.edition, department=department, first=first, until=until),
+                min(GUIDE_BATCH_SIZE, self.recipients - index * GUIDE_BATCH_SIZE),
+            )
+            for index, (first, until) in enumerate(zip(self.firsts, ends, strict=True))
+        ]
 
 
 class GuideBatchOutcome(BaseModel):

@@ -3,17 +3,25 @@ edition emailed to each CCAS/CIAS director and UD of a department, once per
 edition and recipient however many times it is published, through the real
 workers and a real SMTP server."""
 
+import asyncio
 from datetime import UTC, datetime
 
 import httpx
 import pypdfium2
 from temporalio.client import Client
-from temporalio.testing import WorkflowEnvironment
+from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 
+from activities.email import EmailActivities
+from activities.guide_diffusion import GuideDiffusionActivities
 from definitions.directory import Contact, Directory, Organisation
 from definitions.event import EventDeclaration
 from definitions.event_type import EventType
-from definitions.guide import GuideDiffusionProgress, guide_diffusion_workflow_id
+from definitions.guide import (
+    GUIDE_BATCH_SIZE,
+    GuideDiffusionProgress,
+    GuideDiffusionStart,
+    guide_diffusion_workflow_id,
+)
 from definitions.loader import Definitions
 from gateway.app import create_app
 from operations import guide_control
@@ -155,3 +163,45 @@ async def test_an_edition_reaches_each_director_of_a_department_once(
         assert pdf.content == attachment.get_content()
         missing = await gateway.get("/guide/editions/inondation/7.pdf", headers=headers)
         assert missing.status_code == 404 and "pas d'édition n°7" in missing.json()["detail"]
+
+
+def _many_centres(count: int, skipped: int = 0) -> Directory:
+    """``count`` Nord CIAS written to at their own address, ids in order."""
+    return Directory(
+        organisations=[
+            Organisation(
+                id=f"cias-{number:03d}",
+                kind="cias",
+                name=f"CIAS n°{number}",
+                department_code="59",
+                email=f"cias-{number:03d}@example.org",
+            )
+            for number in range(skipped, count)
+        ],
+        contacts=[],
+    )
+
+
+async def test_an_import_during_a_diffusion_skips_nobody(
+    store: Store, messaging: Messaging, mail_sandbox: MailSandbox
+) -> None:
+    """The first centre leaves the directory once the first batch has gone: the
+    second batch still reaches every centre it had at preparation."""
+    _reviewed_flood(store)
+    with store.session() as session:
+        replace_directory(session, _many_centres(GUIDE_BATCH_SIZE + 1))
+        session.commit()
+    guide = GuideDiffusionActivities(
+        store, EmailActivities(store, messaging.smtp), messaging.answer_links.public_url
+    )
+    start = GuideDiffusionStart(event_type=EventType.INONDATION, department="59")
+    run = ActivityEnvironment().run
+    prepared = await asyncio.to_thread(run, guide.prepare_guide_edition, start)
+    (first, _), (second, left) = prepared.batches("59")
+    assert (await run(guide.send_guide_batch, first)).sent == GUIDE_BATCH_SIZE
+    with store.session() as session:
+        replace_directory(session, _many_centres(GUIDE_BATCH_SIZE + 1, skipped=1))
+        session.commit()
+    assert (await run(guide.send_guide_batch, second)).sent == left == 1
+    addresses = sorted(str(mail["To"]) for mail in mail_sandbox.received)
+    assert addresses == [f"cias-{n:03d}@example.org" for n in range(GUIDE_BATCH_SIZE + 1)]

@@ -9,8 +9,6 @@ from temporalio.exceptions import ActivityError
 with workflow.unsafe.imports_passed_through():
     import workflows.activity_stubs as stubs
     from definitions.guide import (
-        GUIDE_BATCH_SIZE,
-        GuideBatch,
         GuideBatchOutcome,
         GuideDiffusionProgress,
         GuideDiffusionStart,
@@ -43,13 +41,7 @@ class GuideDiffusionWorkflow:
         prepared = await call_store(stubs.prepare_guide_edition, start)
         progress = self._progress
         progress.edition, progress.recipients = prepared.edition, prepared.recipients
-        for offset in range(0, prepared.recipients, GUIDE_BATCH_SIZE):
-            batch = GuideBatch(
-                edition=prepared.edition,
-                department=start.department,
-                offset=offset,
-                limit=GUIDE_BATCH_SIZE,
-            )
+        for batch, size in prepared.batches(start.department):
             try:
                 outcome = await workflow.execute_activity(
                     stubs.send_guide_batch,
@@ -62,8 +54,7 @@ class GuideDiffusionWorkflow:
                 )
             except ActivityError as error:
                 workflow.logger.warning("guide batch given up: %s", error.cause)
-                handled = min(GUIDE_BATCH_SIZE, prepared.recipients - offset)
-                outcome = GuideBatchOutcome(failed=handled)
-            progress.add(outcome, min(GUIDE_BATCH_SIZE, prepared.recipients - offset))
+                outcome = GuideBatchOutcome(failed=size)
+            progress.add(outcome, size)
         progress.finished = True
         return progress
