@@ -13,6 +13,7 @@ MESSAGES_FAILED = "tocsin_messages_failed"
 MESSAGES_DELIVERED = "tocsin_messages_delivered"
 REPLIES = "tocsin_replies"
 OPEN_EVENTS = "tocsin_open_events"
+DIRECTORY_FRESH_SHARE = "tocsin_directory_fresh_share"
 
 
 class FailureStage(StrEnum):
@@ -47,6 +48,10 @@ class TocsinMetrics:
             REPLIES, "answers received by SMS or answer link, by how they were routed"
         )
         self._open_events = meter.create_gauge(OPEN_EVENTS, "events not yet closed")
+        self._fresh_share = meter.create_gauge_float(
+            DIRECTORY_FRESH_SHARE,
+            "share of a department's organisations that confirmed their line within six months",
+        )
 
     def message_sent(self, channel: Channel) -> None:
         self._sent.add(1, {"channel": channel.value})
@@ -62,3 +67,6 @@ class TocsinMetrics:
 
     def open_events(self, count: int, *, exercise: bool) -> None:
         self._open_events.set(count, {"exercise": str(exercise).lower()})
+
+    def directory_fresh_share(self, share: float, *, department: str) -> None:
+        self._fresh_share.set(share, {"department": department})

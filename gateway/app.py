@@ -39,7 +39,11 @@ from gateway.directory_pages import directory_router
 from gateway.directory_routes import directory_router as verification_router
 from gateway.event_routes import event_router
 from gateway.fiche_pages import fiche_router
-from gateway.metrics import client_metrics, refreshing_open_events
+from gateway.metrics import (
+    client_metrics,
+    refreshing_directory_freshness,
+    refreshing_open_events,
+)
 from gateway.mobilisation_routes import mobilisation_router
 from gateway.questionnaire_pages import questionnaire_router
 from gateway.review_routes import review_router
@@ -163,6 +167,7 @@ def create_app(
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         async with (
             refreshing_open_events(store, metrics),
+            refreshing_directory_freshness(store, metrics),
             webhooks.landing_parked_receipts() if webhooks else nullcontext(),
         ):
             yield

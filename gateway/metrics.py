@@ -11,10 +11,13 @@ from temporalio.runtime import Runtime
 
 from definitions.metrics import TocsinMetrics
 from gateway.repeating_tasks import repeating
+from operations.directory_verification import freshness
 from store import events
 from store.database import Store
 
 REFRESH_SECONDS = 15.0
+FRESHNESS_REFRESH_SECONDS = 600.0
+"""Freshness reads the whole directory and its outbox failures: it moves slowly."""
 
 
 def client_metrics(client: Client) -> TocsinMetrics:
@@ -36,3 +39,24 @@ def refreshing_open_events(
     return repeating(
         lambda: asyncio.to_thread(_refresh, store, metrics), every, "metrics.open_events_unread"
     )
+
+
+def _refresh_freshness(store: Store, metrics: TocsinMetrics) -> None:
+    for row in freshness(store):
+        metrics.directory_fresh_share(row.share, department=row.department)
+
+
+def refreshing_directory_freshness(
+    store: Store, metrics: TocsinMetrics, every: float = FRESHNESS_REFRESH_SECONDS
+) -> contextlib.AbstractAsyncContextManager[None]:
+    """Each department's share of organisations confirmed within six months, read
+    first one interval after the start: a gateway starting does not pay for it."""
+    started = False
+
+    async def turn() -> None:
+        nonlocal started
+        if started:
+            await asyncio.to_thread(_refresh_freshness, store, metrics)
+        started = True
+
+    return repeating(turn, every, "metrics.freshness_unread")

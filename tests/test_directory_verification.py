@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 from temporalio.client import WorkflowHandle
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.testing import WorkflowEnvironment
 from typer.testing import CliRunner
 
@@ -23,8 +24,10 @@ from definitions.directory_verification import VerificationProgress
 from definitions.event import EventDeclaration, Phase
 from definitions.event_type import EventType
 from definitions.loader import Definitions
+from definitions.metrics import DIRECTORY_FRESH_SHARE, TocsinMetrics
 from definitions.temporal_names import VERIFICATION_PROGRESS_QUERY
 from gateway.app import create_app
+from gateway.metrics import refreshing_directory_freshness
 from operations import directory_verification
 from store import directory_verification as verification
 from store import events
@@ -41,7 +44,9 @@ from tests.conftest import (
     start_event,
     until_status,
 )
+from tests.prometheus_text import scrape
 from worker.demo_freshness import seed_freshness
+from worker.ports import free_port
 from worker.sandbox.smtp_server import MailSandbox
 from worker.sandbox.twilio_server import Fault, TwilioSandbox
 from worker.temporal_workers import Messaging, running_workers
@@ -381,3 +386,24 @@ def test_the_demo_directory_has_a_freshness_history(demo_store: Store) -> None:
     shares = [row.share for row in table]
     assert written > 1000 and len(table) > 90
     assert shares == sorted(shares) and shares[0] < 0.4 and shares[-1] > 0.7
+
+
+async def test_metrics_expose_each_departments_freshness(store: Store) -> None:
+    with_nord(store)
+    with store.session() as session:
+        verification.confirm(
+            session, "c", "ccas-59350", "lille-direction", via="sms", now=datetime.now(UTC)
+        )
+        session.commit()
+    address = f"127.0.0.1:{free_port()}"
+    runtime = Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=address)))
+    metrics = TocsinMetrics(runtime.metric_meter)
+    async with refreshing_directory_freshness(store, metrics, every=0.05):
+        samples = await scrape(address)
+        for _ in range(100):
+            if samples.total(DIRECTORY_FRESH_SHARE, department="59") > 0:
+                break
+            await asyncio.sleep(0.05)
+            samples = await scrape(address)
+    assert samples.total(DIRECTORY_FRESH_SHARE, department="59") == pytest.approx(1 / 3)
+    assert samples.total(DIRECTORY_FRESH_SHARE, department="62") == 0.0
