@@ -18,6 +18,7 @@ from sqlalchemy import text
 from temporalio.client import Client
 
 from definitions.fiches import load_fiches
+from definitions.territory import load_territory
 from definitions.validation import describe_errors
 from gateway.access import (
     ForbiddenError,
@@ -165,6 +166,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        """The territory (35,000 communes) is loaded here, in a thread, so that no
+        request loads it on the event loop."""
+        await to_thread.run_sync(load_territory)
         async with (
             refreshing_open_events(store, metrics),
             refreshing_directory_freshness(store, metrics),

@@ -4,6 +4,7 @@ from datetime import datetime
 from typing import Annotated
 
 import structlog
+from anyio import to_thread
 from fastapi import APIRouter, Body, Query, Response, status
 from pydantic import BaseModel, Field
 from temporalio.client import Client
@@ -117,7 +118,7 @@ def event_router(client: Client, store: Store, task_queue: str, guards: Guards) 
     async def declare_event(declaration: EventDeclaration, caller: CallerOf) -> EventCreated:
         """A departmental union declares only within its own department; on-call
         staff are told at once of a real event it declares."""
-        refused = ud_declarations.refusal(caller.account, declaration)
+        refused = await to_thread.run_sync(ud_declarations.refusal, caller.account, declaration)
         if refused:
             raise ForbiddenError(refused)
         event_id = await event_control.activate(client, task_queue, declaration, caller.actor)

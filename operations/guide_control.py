@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
+from anyio import to_thread
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy
 
@@ -30,8 +31,10 @@ async def start(
     client: Client, task_queue: str, event_type: EventType, department: str | None
 ) -> WorkflowHandle[Any, GuideDiffusionProgress]:
     """The diffusion started, or the one already running for this type and scope."""
-    if department is not None and load_territory().department(department) is None:
-        raise UnknownDepartmentError(department)
+    if department is not None:
+        territory = await to_thread.run_sync(load_territory)
+        if territory.department(department) is None:
+            raise UnknownDepartmentError(department)
     return await client.start_workflow(
         GUIDE_DIFFUSION_WORKFLOW,
         GuideDiffusionStart(event_type=event_type, department=department),

@@ -176,7 +176,7 @@ def declaration_router(client: Client, store: Store, task_queue: str, guards: Gu
                 values=declared.model_dump(by_alias=True),
                 problems=["la déclaration a changé : vérifiez-la de nouveau"],
             )
-        refused = ud_declarations.refusal(caller.account, declaration)
+        refused = await to_thread.run_sync(ud_declarations.refusal, caller.account, declaration)
         if refused:
             values = declared.model_dump(by_alias=True)
             return form(request, status.HTTP_403_FORBIDDEN, values=values, problems=[refused])
