@@ -18,6 +18,7 @@ from sqlalchemy import text
 from temporalio.client import Client
 
 from definitions.fiches import load_fiches
+from definitions.loader import DefinitionsError
 from definitions.territory import load_territory
 from definitions.validation import describe_errors
 from gateway.access import (
@@ -156,13 +157,18 @@ def create_app(
     """The gateway holds no state of its own: Temporal and the store are handed in.
     Twilio's webhooks are served only when an auth token can check their signature,
     answer links only when a secret can check theirs; the console's phone simulator
-    only in the local sandbox, where its SMS come from ``phone_simulator_sender``."""
+    only in the local sandbox, where its SMS come from ``phone_simulator_sender``.
+    A fiche with a problem stops it (``DefinitionsError``), as it stops a worker."""
     metrics = client_metrics(client)
     webhooks = (
         TwilioWebhooks(store, client, metrics, twilio_auth_token, public_url)
         if twilio_auth_token
         else None
     )
+
+    fiches = load_fiches(definitions_dir)
+    if fiches.problems:
+        raise DefinitionsError(fiches.problems)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -201,7 +207,7 @@ def create_app(
         event_actions_router(client, store, pages, guards),
         declaration_router(client, store, task_queue, guards),
         verification_router(client, store, task_queue, guards),
-        fiche_router(load_fiches(definitions_dir)),
+        fiche_router(fiches),
     ]
     if webhooks:
         routers.append(twilio_router(webhooks))

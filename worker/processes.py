@@ -119,7 +119,11 @@ async def run_worker(settings: Settings) -> int:
 
 
 async def run_gateway(settings: Settings) -> int:
+    """Refuses, as the worker does, definitions with a problem: a fiche the worker
+    would refuse must not be silently missing from ``/fiches``."""
     if shared_secrets_missing(settings):
+        return 1
+    if load_definitions_or_explain(settings) is None:
         return 1
     client = await _connect_or_explain(settings)
     if client is None:
