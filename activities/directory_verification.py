@@ -72,7 +72,10 @@ def self_service_url(
     secret: str, public_url: str, organisation_id: str, campaign_id: str, until: datetime
 ) -> str:
     claim = DirectoryLinkClaim(
-        organisation_id=organisation_id, campaign_id=campaign_id, expires_at=until
+        organisation_id=organisation_id,
+        campaign_id=campaign_id,
+        expires_at=until,
+        issued_at=datetime.now(UTC),
     )
     return answer_url(public_url, sign_link(secret, claim), DIRECTORY_PATH)
 
@@ -144,11 +147,13 @@ class DirectoryVerificationActivities:
                 if not wanted or department in wanted
             }
             verification.ask(session, start.campaign_id, chosen, now)
+            imported_at = verification.last_import(session)
             session.commit()
         log.info("verification.planned", organisations=len(chosen))
         return VerificationPlan(
             organisations=sorted(chosen),
             links_valid_until=now + start.silent_after + LINK_VALIDITY,
+            directory_imported_at=imported_at,
         )
 
     @activity.defn(name=VERIFICATION_MESSAGES)
@@ -185,12 +190,13 @@ class DirectoryVerificationActivities:
             codes = reply_codes.open_codes(
                 session, workflow_id, batch.campaign_id, tasks, datetime.now(UTC)
             )
+            imported_at = verification.last_import(session)
             if batch.reminder:
                 verification.mark_reminded(
                     session, batch.campaign_id, list(organisations), datetime.now(UTC)
                 )
             session.commit()
-        messages = VerificationMessages()
+        messages = VerificationMessages(directory_imported_at=imported_at)
         for organisation_id, organisation in organisations.items():
             url = self_service_url(
                 self._secret,
@@ -251,6 +257,14 @@ class DirectoryVerificationActivities:
         now = datetime.now(UTC)
         with self._store.session() as session:
             rows = verification.silent(session, campaign_id)
+            imported_at = verification.last_import(session)
+            began = min((row.asked_at for row in rows), default=None)
+            reimported = (
+                "L'annuaire a été réimporté pendant la campagne : la relance est partie "
+                "vers les nouvelles coordonnées.\n\n"
+                if imported_at and began and imported_at > began
+                else ""
+            )
             by_department: dict[str, list[str]] = defaultdict(list)
             for row in rows:
                 by_department[row.department_code or "?"].append(row.organisation_id)
@@ -277,8 +291,11 @@ class DirectoryVerificationActivities:
                                 "Bonjour,\n\nLa campagne de vérification de l'annuaire de "
                                 f"crise ({campaign_id}) s'achève. Ces structures de votre "
                                 "département n'ont confirmé ni corrigé leurs coordonnées, "
-                                "malgré une relance :\n\n" + "\n".join(names) + "\n\n"
-                                "Merci de les contacter : un annuaire à jour est ce qui "
+                                "malgré une relance :\n\n"
+                                + "\n".join(names)
+                                + "\n\n"
+                                + reimported
+                                + "Merci de les contacter : un annuaire à jour est ce qui "
                                 "permet de les joindre lors d'un événement majeur.\n\n"
                                 "L'UNCCAS"
                             ),

@@ -66,6 +66,7 @@ class VerificationPlan(BaseModel):
 
     organisations: list[str]
     links_valid_until: datetime
+    directory_imported_at: datetime | None = None
 
 
 class VerificationBatch(BaseModel):
@@ -80,6 +81,7 @@ class VerificationMessages(BaseModel):
 
     sms: list[SmsRequest] = Field(default_factory=list)
     emails: list[EmailRequest] = Field(default_factory=list)
+    directory_imported_at: datetime | None = None
 
 
 class VerificationAnswer(BaseModel):
@@ -99,6 +101,9 @@ class VerificationProgress(BaseModel):
     """Sending waits while a real event is mobilising."""
     silent: int | None = None
     finished: bool = False
+    directory_reimported: bool = False
+    """The directory was imported again during the campaign: later batches and the
+    reminder went to the new contacts."""
 
 
 class SilentReport(BaseModel):
@@ -113,6 +118,8 @@ class DirectoryLinkClaim(ExpiringClaim):
 
     organisation_id: str
     campaign_id: str
+    issued_at: datetime | None = None
+    """A link issued before the directory's last import answers 410."""
 
 
 class OrganisationFreshness(BaseModel):

@@ -123,9 +123,14 @@ class DirectoryPages:
             )
 
     def _read(self, claim: DirectoryLinkClaim) -> tuple[str, str | None, dict[str, str]] | None:
+        """None when the organisation left the directory, or the directory was
+        imported again since the link was issued."""
         with self._store.session() as session:
             organisation = directory.organisation(session, claim.organisation_id)
-            if organisation is None:
+            imported_at = verification.last_import(session)
+            if organisation is None or (
+                claim.issued_at and imported_at and imported_at > claim.issued_at
+            ):
                 return None
             department = verification.department_of(organisation)
             return organisation.name, department, verification.line_of(session, organisation.id)

@@ -2,6 +2,7 @@
 engine when it resolves who is competent for an event."""
 
 from collections import Counter
+from datetime import UTC, datetime
 
 from sqlalchemy import delete, insert
 from sqlmodel import Session, col, select
@@ -13,7 +14,7 @@ from definitions.directory import (
     Organisation,
     OrganisationKind,
 )
-from store.tables import ContactRow, OrganisationRow
+from store.tables import ContactRow, DirectoryImportRow, OrganisationRow
 
 
 def replace_directory(session: Session, directory: Directory) -> None:
@@ -21,6 +22,7 @@ def replace_directory(session: Session, directory: Directory) -> None:
     caller's rollback leaves the previous directory untouched."""
     session.execute(delete(ContactRow))
     session.execute(delete(OrganisationRow))
+    session.add(DirectoryImportRow(imported_at=datetime.now(UTC)))
     if directory.organisations:
         session.execute(
             insert(OrganisationRow), [org.model_dump() for org in directory.organisations]

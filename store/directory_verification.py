@@ -13,6 +13,7 @@ from store.tables import (
     ContactRow,
     DirectoryChangeRow,
     DirectoryConfirmationRow,
+    DirectoryImportRow,
     OrganisationRow,
     OutboxRow,
     VerificationRequestRow,
@@ -143,6 +144,11 @@ def changes_of(session: Session, organisation_id: str) -> list[DirectoryChangeRo
 def undigested_changes(session: Session) -> list[DirectoryChangeRow]:
     query = select(DirectoryChangeRow).where(col(DirectoryChangeRow.digested_at).is_(None))
     return list(session.exec(query.order_by(col(DirectoryChangeRow.id))))
+
+
+def last_import(session: Session) -> datetime | None:
+    query = select(DirectoryImportRow.imported_at).order_by(col(DirectoryImportRow.id).desc())
+    return session.exec(query.limit(1)).first()
 
 
 def line_of(session: Session, organisation_id: str) -> dict[str, str]:

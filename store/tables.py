@@ -349,6 +349,16 @@ class OutboxCallbackRow(SQLModel, table=True):
     received_at: datetime = Field(sa_column=_utc_column())
 
 
+class DirectoryImportRow(SQLModel, table=True):
+    """When the directory was replaced by an import: links issued before no longer
+    name the same rows, and a campaign running says it took the new contacts."""
+
+    __tablename__ = "directory_imports"
+
+    id: int | None = Field(default=None, primary_key=True)
+    imported_at: datetime = Field(sa_column=_utc_column())
+
+
 class VerificationRequestRow(SQLModel, table=True):
     """One organisation asked to confirm its line in one verification campaign."""
 

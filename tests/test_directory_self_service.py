@@ -96,3 +96,8 @@ async def test_expired_forged_and_vanished_links_are_refused_politely(
     assert forged.status_code == 403 and "pas valide" in html.unescape(forged.text)
     vanished = await phone.http.get(_path(phone.public_url, organisation_id="ccas-00000"))
     assert vanished.status_code == 410 and "réimportée" in html.unescape(vanished.text)
+    issued = _path(phone.public_url)
+    assert (await phone.http.get(issued)).status_code == 200
+    with_nord(store)
+    reimported = await phone.http.get(issued)
+    assert reimported.status_code == 410 and "réimportée" in html.unescape(reimported.text)

@@ -54,13 +54,14 @@ from workflows.directory_digest import DirectoryDigestWorkflow
 
 LILLE_PHONE = "+33639980001"
 ROUBAIX_PHONE = "+33639980002"
+ROUBAIX_NEW_PHONE = "+33639980012"
 ARRAS_PHONE = "+33639980003"
 UD_NORD = "presidence-ud59@example.org"
 STAFF = "astreinte@example.org"
 REPRESENTATIVE_PHONE = "+33639980101"
 
 
-def nord_directory() -> Directory:
+def nord_directory(roubaix_phone: str = ROUBAIX_PHONE) -> Directory:
     """Two CCAS of the Nord, one of the Pas-de-Calais, the Nord's UD."""
     return Directory(
         organisations=[
@@ -84,7 +85,7 @@ def nord_directory() -> Directory:
                 organisation_id="ccas-59512",
                 name="Dominique Petit",
                 role="director",
-                phone=ROUBAIX_PHONE,
+                phone=roubaix_phone,
                 email="direction-roubaix@example.org",
             ),
             Contact(
@@ -113,9 +114,9 @@ def nord_directory() -> Directory:
     )
 
 
-def with_nord(store: Store) -> Store:
+def with_nord(store: Store, roubaix_phone: str = ROUBAIX_PHONE) -> Store:
     with store.session() as session:
-        replace_directory(session, nord_directory())
+        replace_directory(session, nord_directory(roubaix_phone))
         session.commit()
     return store
 
@@ -168,10 +169,13 @@ async def test_a_campaign_asks_reminds_and_lists_the_silent_to_their_ud(
         assert "bien reçue" in answer
         await until_progress(handle, lambda progress: progress.confirmed_by_sms == 1)
 
+        with_nord(store, roubaix_phone=ROUBAIX_NEW_PHONE)
         await time_skipping_env.sleep(timedelta(days=8))
-        await until_progress(handle, lambda progress: progress.reminders_sent == 1)
+        reminded = await until_progress(handle, lambda progress: progress.reminders_sent == 1)
+        assert reminded.directory_reimported
         assert len(twilio_sandbox.sent_to(LILLE_PHONE)) == 1
-        _, reminder = twilio_sandbox.sent_to(ROUBAIX_PHONE)
+        assert len(twilio_sandbox.sent_to(ROUBAIX_PHONE)) == 1
+        [reminder] = twilio_sandbox.sent_to(ROUBAIX_NEW_PHONE)
         assert reminder.body.startswith("UNCCAS : Rappel")
 
         done = await handle.result()
@@ -179,6 +183,7 @@ async def test_a_campaign_asks_reminds_and_lists_the_silent_to_their_ud(
     assert (done.organisations, done.silent, done.finished) == (2, 1, True)
     [told] = mail_sandbox.sent_to(UD_NORD)
     assert "CCAS de Roubaix" in plain_text(told) and "CCAS de Lille" not in plain_text(told)
+    assert "réimporté pendant la campagne" in plain_text(told)
     with store.session() as session:
         confirmed = verification.last_confirmations(session)
     assert set(confirmed) == {"ccas-59350"}

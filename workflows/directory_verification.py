@@ -94,6 +94,12 @@ class DirectoryVerificationWorkflow:
                 links_valid_until=plan.links_valid_until,
             )
             messages = await call_store(stubs.verification_messages, batch)
+            if (
+                messages.directory_imported_at != plan.directory_imported_at
+                and not self._progress.directory_reimported
+            ):
+                self._progress.directory_reimported = True
+                workflow.logger.info("directory imported again: new contacts are asked")
             queue = workflow.info().task_queue
             try:
                 if messages.sms:

@@ -1,5 +1,6 @@
 """Directory verification: the organisations asked in each campaign, their last
-confirmation, and the audit trail of corrections made through the self-service page.
+confirmation, the audit trail of corrections made through the self-service page, and
+when the directory was last imported.
 
 Revision ID: 0014
 Revises: 0013
@@ -15,6 +16,11 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_table(
+        "directory_imports",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("imported_at", sa.DateTime(timezone=True), nullable=False),
+    )
     op.create_table(
         "verification_requests",
         sa.Column("campaign_id", sa.String(64), primary_key=True),
@@ -62,3 +68,4 @@ def downgrade() -> None:
     op.drop_table("directory_changes")
     op.drop_table("directory_confirmations")
     op.drop_table("verification_requests")
+    op.drop_table("directory_imports")
