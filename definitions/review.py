@@ -6,8 +6,10 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field, field_validator
 
+from definitions.awaited_replies import ReplyReceived
 from definitions.committee import CommitteeTask
 from definitions.event import EventDeclaration
+from definitions.long_runs import LongRunState
 from definitions.people import Person
 from definitions.protocol import CommitteeRules, ReviewQuestion, ReviewRules
 
@@ -106,18 +108,6 @@ class PlannedAction(BaseModel):
     planned_by: str = Field(min_length=1, max_length=100)
 
 
-class ReviewStart(BaseModel):
-    event_id: str
-    declaration: EventDeclaration
-    header: str
-    rules: ReviewRules
-    task_rules: CommitteeRules = Field(description="how the action plan's tasks are followed")
-    questions: list[ReviewQuestion]
-    representative: Person | None
-    respondents: list[Respondent]
-    closed_at: datetime
-
-
 class ReviewStatus(BaseModel):
     event_id: str
     questions: list[ReviewQuestion]
@@ -151,6 +141,31 @@ class CompiledReport(BaseModel):
     lessons: int
     html_bytes: int
     pdf_bytes: int
+
+
+class ReviewState(LongRunState):
+    """Everything the review workflow holds, carried as it is over continue-as-new:
+    its action plan can be followed for months after the report."""
+
+    rounds: list[RoundProgress]
+    tasks: dict[str, CommitteeTask] = Field(default_factory=dict)
+    replies: list[ReplyReceived] = Field(default_factory=list, description="to take")
+    report: CompiledReport | None = None
+    compiled_at: datetime | None = None
+
+
+class ReviewStart(BaseModel):
+    event_id: str
+    declaration: EventDeclaration
+    header: str
+    rules: ReviewRules
+    task_rules: CommitteeRules = Field(description="how the action plan's tasks are followed")
+    questions: list[ReviewQuestion]
+    representative: Person | None
+    respondents: list[Respondent]
+    closed_at: datetime
+    state: ReviewState | None = Field(default=None, description="the run before's")
+    history_limit: int = Field(default=2000, description="events before continuing as new")
 
 
 class QuestionnaireAnswers(BaseModel):

@@ -8,6 +8,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from definitions.committee import TaskState
 from definitions.competence import resolve_competence
+from definitions.crisis_log import CrisisLogKind
 from definitions.event import EventDeclaration
 from definitions.event_type import EventType
 from definitions.loader import Definitions
@@ -21,7 +22,7 @@ from definitions.temporal_names import (
 )
 from definitions.territory import load_territory
 from definitions.territory.declared_area import affected_communes
-from store import directory
+from store import directory, events
 from store.database import Store
 from tests.conftest import Phone, idle, record_event, until_department
 from worker.temporal_workers import Messaging, running_workers
@@ -166,3 +167,87 @@ async def test_a_support_action_without_neighbours_leaves_the_centre_able_to_ans
         await handle.signal(DepartmentMobilisationWorkflow.stop)
         result = await handle.result()
     assert [centre.state for centre in result.centres] == [SupportState.MOBILISED]
+
+
+async def _runs(env: WorkflowEnvironment, workflow_id: str, run_id: str | None) -> int:
+    """How many runs the workflow went through, following its continue-as-new chain."""
+    runs = 0
+    while run_id:
+        runs += 1
+        history = await env.client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()
+        last = history.events[-1]
+        continued = last.HasField("workflow_execution_continued_as_new_event_attributes")
+        attributes = last.workflow_execution_continued_as_new_event_attributes
+        run_id = attributes.new_execution_run_id if continued else None
+    return runs
+
+
+async def test_a_long_review_continues_as_new_and_loses_nothing(
+    time_skipping_env: WorkflowEnvironment,
+    demo_store: Store,
+    task_queue: str,
+    definitions: Definitions,
+    messaging: Messaging,
+    phone: Phone,
+) -> None:
+    """An action plan followed for months: the review starts new runs as its history
+    grows, and keeps its rounds, report, plan and crisis-log numbering across them."""
+    env = time_skipping_env
+    event_id = f"inondation-long-{task_queue[-6:]}"
+    declaration = EventDeclaration(
+        type=EventType.INONDATION, communes=["35006"], title="Crue de la Vilaine"
+    )
+    closed_at = await env.get_current_time()
+    record_event(demo_store, event_id, declaration, closed_at)
+    protocol = definitions.protocols[EventType.INONDATION]
+    review = protocol.review
+    start = ReviewStart(
+        event_id=event_id,
+        declaration=declaration,
+        header="UNCCAS - INONDATION Ille-et-Vilaine (35)",
+        rules=review,
+        task_rules=protocol.committee,
+        questions=protocol.questions,
+        representative=REPRESENTATIVE,
+        respondents=[],
+        closed_at=closed_at,
+        history_limit=30,
+    )
+    report_due = review.formal_review_after + review.answer_deadline
+    async with running_workers(env.client, demo_store, task_queue, definitions, messaging):
+        handle = await env.client.start_workflow(
+            AfterActionReviewWorkflow.run,
+            start,
+            id=review_workflow_id(event_id),
+            task_queue=task_queue,
+        )
+        for what in ("Tenir à jour les numéros d'astreinte", "Former deux agents d'accueil"):
+            await handle.execute_update(
+                PLAN_ACTION_UPDATE,
+                PlannedAction(
+                    what=what,
+                    owner_id=ARGENTRE_DIRECTOR[0],
+                    due=(closed_at + report_due + timedelta(days=90)).date(),
+                    planned_by="astreinte",
+                ),
+                result_type=ReviewStatus,
+            )
+        await env.sleep(report_due + timedelta(days=1))
+        await idle(env, handle.id)
+        compiled = await handle.query(AfterActionReviewWorkflow.status)
+        assert await _runs(env, handle.id, handle.first_execution_run_id) > 1
+        assert compiled.report_version == 1 and compiled.compiled_at is not None
+        assert all(progress.closed for progress in compiled.rounds)
+        assert [task.what for task in compiled.tasks] == [
+            "Tenir à jour les numéros d'astreinte",
+            "Former deux agents d'accueil",
+        ]
+        for task in compiled.tasks:
+            assert "bien reçue" in await phone.reply(ARGENTRE_DIRECTOR[1], f"FAIT {task.code}")
+        finished = await _until_finished(env, handle.id)
+    assert all(task.done_at is not None for task in finished.tasks)
+    with demo_store.session() as session:
+        kinds = [entry.kind for entry in events.crisis_log(session, event_id)]
+    assert kinds.count(CrisisLogKind.REVIEW_OPENED) == 1
+    assert kinds.count(CrisisLogKind.REVIEW_COMPILED) == 1
+    assert kinds[-1] is CrisisLogKind.REVIEW_FINISHED

@@ -26,7 +26,6 @@ with workflow.unsafe.imports_passed_through():
     from definitions.people import Person
     from definitions.review import (
         ACTION_PLAN_MEETING,
-        CompiledReport,
         PlannedAction,
         QuestionnaireClosing,
         QuestionnaireInvite,
@@ -35,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
         ReviewCompilation,
         ReviewRound,
         ReviewStart,
+        ReviewState,
         ReviewStatus,
         RoundProgress,
     )
@@ -62,20 +62,22 @@ class AfterActionReviewWorkflow:
     @workflow.init
     def __init__(self, start: ReviewStart) -> None:
         self._start = start
-        self._run = LongRun()
         rules = start.rules
-        self._rounds = [
-            self._round(ReviewRound.HOT, start.closed_at + rules.hot_debrief_after),
-            self._round(ReviewRound.FORMAL, start.closed_at + rules.formal_review_after),
-        ]
-        self._writer = CrisisLogWriter(start.event_id, workflow.info().workflow_id)
+        self._state = start.state or ReviewState(
+            rounds=[
+                self._round(ReviewRound.HOT, start.closed_at + rules.hot_debrief_after),
+                self._round(ReviewRound.FORMAL, start.closed_at + rules.formal_review_after),
+            ],
+            seen=SeenMessages(kept=SEEN_MESSAGES_KEPT),
+        )
+        self._run = LongRun(
+            start.history_limit,
+            lambda: start.model_copy(update={"state": self._state.next_generation()}),
+        )
+        self._writer = CrisisLogWriter(start.event_id, workflow.info().workflow_id, self._state.log)
         self._log = CrisisLogBuffer(self._writer)
-        self._tasks = TrackedTasks(start.task_rules, self._log, {}, REVIEW_ORIGIN)
-        self._seen = SeenMessages(kept=SEEN_MESSAGES_KEPT)
-        self._replies: list[ReplyReceived] = []
+        self._tasks = TrackedTasks(start.task_rules, self._log, self._state.tasks, REVIEW_ORIGIN)
         self._staff: list[Person] = []
-        self._report: CompiledReport | None = None
-        self._compiled_at: datetime | None = None
         self._busy = asyncio.Lock()
         self._outreach: Outreach | None = None
 
@@ -91,40 +93,45 @@ class AfterActionReviewWorkflow:
                 start.event_id, start.declaration, start.header, self._writer
             )
             self._staff = await call_store(stubs.load_on_call_staff)
-            hot, formal = self._rounds
-            self._log.add(
-                CrisisLogKind.REVIEW_OPENED,
-                SYSTEM_ACTOR,
-                f"Retour d'expérience ouvert pour {len(start.respondents)} destinataire(s) : "
-                f"débriefing à chaud le {in_paris(hot.opens_at)} (réponses jusqu'au "
-                f"{in_paris(hot.deadline_at)}), retour formel le {in_paris(formal.opens_at)} "
-                f"(jusqu'au {in_paris(formal.deadline_at)}).",
-            )
+            if start.state is None:
+                self._opened()
         while True:
             async with self._busy:
                 await self._turn()
             if self._finished():
                 break
-            await self._run.between_turns(self._next_deadline(), lambda: bool(self._replies))
+            await self._run.between_turns(self._next_deadline(), lambda: bool(self._state.replies))
         await self._run.end(self._close)
         return self.status()
 
+    def _opened(self) -> None:
+        hot, formal = self._state.rounds
+        self._log.add(
+            CrisisLogKind.REVIEW_OPENED,
+            SYSTEM_ACTOR,
+            f"Retour d'expérience ouvert pour {len(self._start.respondents)} destinataire(s) : "
+            f"débriefing à chaud le {in_paris(hot.opens_at)} (réponses jusqu'au "
+            f"{in_paris(hot.deadline_at)}), retour formel le {in_paris(formal.opens_at)} "
+            f"(jusqu'au {in_paris(formal.deadline_at)}).",
+        )
+
     @workflow.query(name=STATUS_QUERY)
     def status(self) -> ReviewStatus:
+        report = self._state.report
         return ReviewStatus(
             event_id=self._start.event_id,
             questions=self._start.questions,
-            rounds=self._rounds,
+            rounds=self._state.rounds,
             tasks=self._tasks.all,
-            report_version=self._report.version if self._report else 0,
-            compiled_at=self._compiled_at,
+            report_version=report.version if report else 0,
+            compiled_at=self._state.compiled_at,
             finished=self._run.ended,
         )
 
     @workflow.signal(name=REPLY_SIGNAL)
     def reply(self, reply: ReplyReceived) -> None:
-        if self._seen.first_time(reply.message_sid):
-            self._replies.append(reply)
+        if self._state.seen.first_time(reply.message_sid):
+            self._state.replies.append(reply)
 
     @workflow.update(name=PLAN_ACTION_UPDATE)
     async def plan_action(self, action: PlannedAction) -> ReviewStatus:
@@ -155,20 +162,20 @@ class AfterActionReviewWorkflow:
 
     def _refuse_if_compiled(self) -> None:
         """The plan is part of the report: it is written while answers come in."""
-        if self._report is not None:
+        if self._state.report is not None:
             raise refusal(
                 "le rapport du retour d'expérience est établi : le plan d'action est arrêté",
                 "ReviewCompiled",
             )
 
     def _finished(self) -> bool:
-        return self._report is not None and self._tasks.open == 0
+        return self._state.report is not None and self._tasks.open == 0
 
     def _next_deadline(self) -> datetime | None:
         """None once only FAIT answers are awaited: a task escalated to on-call staff
         has no deadline left."""
         deadlines = self._tasks.next_deadlines()
-        for progress in self._rounds:
+        for progress in self._state.rounds:
             if not progress.sent:
                 deadlines.append(progress.opens_at)
             elif not progress.reminder_sent:
@@ -180,7 +187,7 @@ class AfterActionReviewWorkflow:
     async def _turn(self) -> None:
         await self._take_replies()
         now = workflow.now()
-        for progress in self._rounds:
+        for progress in self._state.rounds:
             if not progress.sent and now >= progress.opens_at:
                 await self._send_round(progress)
             if progress.sent and not progress.closed:
@@ -188,7 +195,7 @@ class AfterActionReviewWorkflow:
                     await self._remind(progress)
                 if now >= progress.deadline_at:
                     await self._close_round(progress)
-        if self._report is None and all(progress.closed for progress in self._rounds):
+        if self._state.report is None and all(p.closed for p in self._state.rounds):
             await self._compile()
         assert self._outreach is not None
         await self._tasks.follow_due(self._outreach, self._start.representative, self._staff)
@@ -209,7 +216,7 @@ class AfterActionReviewWorkflow:
         return progress.opens_at + self._start.rules.reminder_after
 
     async def _take_replies(self) -> None:
-        replies, self._replies = self._replies, []
+        replies, self._state.replies = self._state.replies, []
         known = [*self._staff]
         if self._start.representative is not None:
             known.append(self._start.representative)
@@ -305,27 +312,27 @@ class AfterActionReviewWorkflow:
     async def _compile(self) -> None:
         """The report with what came in; the event learns it is there."""
         await self._log.flush()
-        self._report = await workflow.execute_activity(
+        report = await workflow.execute_activity(
             stubs.compile_review_report,
             ReviewCompilation(
                 event_id=self._start.event_id,
                 declaration=self._start.declaration,
                 questions=self._start.questions,
                 version=1,
-                rounds=self._rounds,
+                rounds=self._state.rounds,
                 actions=self._tasks.all,
             ),
             start_to_close_timeout=REPORT_TIMEOUT,
         )
-        self._compiled_at = workflow.now()
+        self._state.report, self._state.compiled_at = report, workflow.now()
         self._log.add(
             CrisisLogKind.REVIEW_COMPILED,
             SYSTEM_ACTOR,
-            f"Rapport de retour d'expérience établi : {self._report.lessons} enseignement(s), "
+            f"Rapport de retour d'expérience établi : {report.lessons} enseignement(s), "
             f"{len(self._tasks.by_id)} action(s) au plan.",
         )
         parent = workflow.info().parent
         if parent is not None:
             await workflow.get_external_workflow_handle(parent.workflow_id).signal(
-                REVIEW_COMPILED_SIGNAL, self._report
+                REVIEW_COMPILED_SIGNAL, report
             )
