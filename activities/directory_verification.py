@@ -39,7 +39,7 @@ from definitions.replies import ReplyKeyword
 from definitions.temporal_names import (
     LIVE_EVENT_MOBILISING,
     PLAN_VERIFICATION,
-    RECORD_VERIFICATION_ANSWER,
+    RECORD_VERIFICATION_ANSWERS,
     REPORT_SILENT_ORGANISATIONS,
     SEND_DIRECTORY_DIGEST,
     VERIFICATION_MESSAGES,
@@ -226,19 +226,20 @@ class DirectoryVerificationActivities:
         )
         return messages
 
-    @activity.defn(name=RECORD_VERIFICATION_ANSWER)
-    def record_verification_answer(self, answer: VerificationAnswer) -> None:
+    @activity.defn(name=RECORD_VERIFICATION_ANSWERS)
+    def record_verification_answers(self, answers: list[VerificationAnswer]) -> None:
         with self._store.session() as session:
-            verification.confirm(
-                session,
-                answer.campaign_id,
-                answer.organisation_id,
-                answer.contact_id,
-                via="sms",
-                now=answer.at,
-            )
+            for answer in answers:
+                verification.confirm(
+                    session,
+                    answer.campaign_id,
+                    answer.organisation_id,
+                    answer.contact_id,
+                    via="sms",
+                    now=answer.at,
+                )
             session.commit()
-        log.info("verification.confirmed", via="sms")
+        log.info("verification.confirmed", via="sms", answers=len(answers))
 
     @activity.defn(name=LIVE_EVENT_MOBILISING)
     def live_event_mobilising(self) -> bool:
@@ -383,7 +384,7 @@ class DirectoryVerificationActivities:
         return [
             self.plan_verification,
             self.verification_messages,
-            self.record_verification_answer,
+            self.record_verification_answers,
             self.live_event_mobilising,
         ]
 

@@ -114,7 +114,7 @@ DIRECTORY_VERIFICATION_WORKFLOW = "DirectoryVerificationWorkflow"
 VERIFICATION_PROGRESS_QUERY = "progress"
 PLAN_VERIFICATION = "plan_verification"
 VERIFICATION_MESSAGES = "verification_messages"
-RECORD_VERIFICATION_ANSWER = "record_verification_answer"
+RECORD_VERIFICATION_ANSWERS = "record_verification_answers"
 LIVE_EVENT_MOBILISING = "live_event_mobilising"
 REPORT_SILENT_ORGANISATIONS = "report_silent_organisations"
 

@@ -4,6 +4,7 @@ centre of a department asked by SMS and email, one reminder to the silent ones,
 their list emailed to the UD; and a campaign that waits while a real event mobilises."""
 
 import asyncio
+import dataclasses
 import html
 import re
 from collections.abc import Callable
@@ -14,13 +15,14 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 from temporalio.client import WorkflowHandle
+from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.testing import WorkflowEnvironment
 from typer.testing import CliRunner
 
 from cli.directory import directory_app
 from definitions.directory import Contact, Directory, Organisation, OrganisationKind
-from definitions.directory_verification import VerificationProgress
+from definitions.directory_verification import VerificationProgress, VerificationStart
 from definitions.event import EventDeclaration, Phase
 from definitions.event_type import EventType
 from definitions.loader import Definitions
@@ -34,6 +36,7 @@ from store import events
 from store.database import Store
 from store.directory import replace_directory
 from tests.conftest import (
+    SCRIPTS,
     Phone,
     api_headers,
     candidates_asked,
@@ -51,6 +54,7 @@ from worker.sandbox.smtp_server import MailSandbox
 from worker.sandbox.twilio_server import Fault, TwilioSandbox
 from worker.temporal_workers import Messaging, running_workers
 from workflows.directory_digest import DirectoryDigestWorkflow
+from workflows.directory_verification import DirectoryVerificationWorkflow
 
 LILLE_PHONE = "+33639980001"
 ROUBAIX_PHONE = "+33639980002"
@@ -412,3 +416,54 @@ async def test_metrics_expose_each_departments_freshness(store: Store) -> None:
             samples = await scrape(address)
     assert samples.total(DIRECTORY_FRESH_SHARE, department="59") == pytest.approx(1 / 3)
     assert samples.total(DIRECTORY_FRESH_SHARE, department="62") == 0.0
+
+
+async def test_a_long_campaign_continues_as_new_and_still_reminds_and_reports(
+    store: Store,
+    task_queue: str,
+    definitions: Definitions,
+    messaging: Messaging,
+    twilio_sandbox: TwilioSandbox,
+    mail_sandbox: MailSandbox,
+) -> None:
+    """A server that suggests continuing as new after 20 events: the campaign
+    hands its state to new runs and goes through its reminder and report."""
+    with_nord(store)
+    env = await WorkflowEnvironment.start_local(
+        data_converter=pydantic_data_converter,
+        dev_server_existing_path=str(SCRIPTS / "temporal"),
+        ui=False,
+        dev_server_extra_args=[
+            "--dynamic-config-value",
+            "limit.historyCount.suggestContinueAsNew=20",
+        ],
+    )
+    fast = dataclasses.replace(messaging, sms_per_second=1000.0)
+    try:
+        async with running_workers(env.client, store, task_queue, definitions, fast):
+            handle = await env.client.start_workflow(
+                DirectoryVerificationWorkflow.run,
+                VerificationStart(
+                    campaign_id="longue",
+                    departments=["59"],
+                    kinds=[OrganisationKind.CCAS],
+                    reminder_after=timedelta(seconds=1),
+                    silent_after=timedelta(seconds=2),
+                ),
+                id="verification-longue",
+                task_queue=task_queue,
+            )
+            done = await handle.result()
+            described = await handle.describe()
+    finally:
+        await env.shutdown()
+    assert described.run_id != handle.first_execution_run_id
+    assert (done.organisations, done.batches_sent, done.reminders_sent, done.silent) == (
+        2,
+        1,
+        1,
+        2,
+    )
+    assert len(twilio_sandbox.sent_to(ROUBAIX_PHONE)) == 2
+    [told] = mail_sandbox.sent_to(UD_NORD)
+    assert "CCAS de Lille" in plain_text(told)

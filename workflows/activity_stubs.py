@@ -234,8 +234,8 @@ async def verification_messages(batch: VerificationBatch) -> VerificationMessage
     raise NotImplementedError(RUN_BY_A_WORKER)
 
 
-@activity.defn(name=names.RECORD_VERIFICATION_ANSWER)
-async def record_verification_answer(answer: VerificationAnswer) -> None:
+@activity.defn(name=names.RECORD_VERIFICATION_ANSWERS)
+async def record_verification_answers(answers: list[VerificationAnswer]) -> None:
     raise NotImplementedError(RUN_BY_A_WORKER)
 
 
