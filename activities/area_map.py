@@ -1,10 +1,10 @@
 """The affected area as an SVG map drawn from the commune shapes: each affected
 commune filled with its state's colour (Okabe-Ito, told apart by colour-blind
 readers) and hatched with the state's own pattern (a second cue, for print in grey
-too), the rest of its departments in pale grey, department outlines on top, and a
-legend whose counts are the caller's (those of the table beside the map).
-Overseas departments are insets beside metropolitan France. The same drawing goes
-into the console, the report's HTML and its PDF (fpdf2 reads paths and clip paths)."""
+too), the communes around them in pale grey, department outlines on top, and a
+legend whose counts are the caller's (those of the table beside the map). Overseas
+departments are insets beside metropolitan France. The same drawing goes into the
+console, the report's HTML and its PDF (plain paths and text: what fpdf2 reads)."""
 
 import math
 from collections import defaultdict
@@ -25,6 +25,8 @@ HATCH_SPACING = 6.0
 CONTEXT = "#eeeeee"
 OUTLINE = "#333333"
 FONT = 'font-family="DejaVu, sans-serif" font-size="12" fill="#222222"'
+SURROUNDINGS_KM = 15.0
+SURROUNDINGS_SHARE = 0.25
 DETAILED = 4_000
 """Up to this many communes drawn, each gets a thin white border and a dot at its
 town hall."""
@@ -171,6 +173,22 @@ def _hatch(cue: Cue, polygon: list[tuple[float, float]], spacing: float) -> str:
     return "".join(segments)
 
 
+def _around(cells: list[Cell], shaded: dict[str, str]) -> list[Cell]:
+    """The shaded cells and those around them: a few communes are shown in their
+    surroundings, not as specks in their whole department."""
+    points = [p for cell in cells if cell.insee_code in shaded for p in cell.points]
+    if not points:
+        return cells
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    margin = max(SURROUNDINGS_KM, SURROUNDINGS_SHARE * max(max(xs) - min(xs), max(ys) - min(ys)))
+    return [
+        cell
+        for cell in cells
+        if min(xs) - margin <= cell.site[0] <= max(xs) + margin
+        and min(ys) - margin <= cell.site[1] <= max(ys) + margin
+    ]
+
+
 def _text(x: float, y: float, text: str, extra: str = "") -> str:
     return f'<text x="{x:.1f}" y="{y:.1f}" {FONT}{extra}>{escape(text)}</text>'
 
@@ -258,6 +276,7 @@ def area_map(
     zones: defaultdict[str, list[Cell]] = defaultdict(list)
     for cell in cells.values():
         zones[cell.zone].append(cell)
+    zones = defaultdict(list, {zone: _around(members, shaded) for zone, members in zones.items()})
     legend_top = 40.0
     body = [_text(10, 22, caption, ' font-weight="bold"')]
     if zones:
