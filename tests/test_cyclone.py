@@ -11,13 +11,16 @@ import httpx
 import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
+from definitions.crisis_log import CrisisLogKind
 from definitions.event import CloseRequest, EventDeclaration
 from definitions.event_status import EventStatus
 from definitions.event_type import EventType
 from definitions.loader import Definitions
 from definitions.temporal_names import CLOSE_UPDATE, mobilisation_workflow_id
+from store import events
 from store.database import Store
 from tests.conftest import (
+    Phone,
     create_account,
     gateway_phone,
     idle,
@@ -43,6 +46,22 @@ async def cyclone_env() -> AsyncIterator[WorkflowEnvironment]:
         yield env
 
 
+async def _pre_alert_before_mobilisation(phone: Phone, store: Store, event_id: str) -> None:
+    """A pré-alerte comes days ahead, before any centre is mobilised: it is recorded,
+    and the crisis log says nobody was told yet."""
+    early = await phone.http.post(
+        f"/api/events/{event_id}/alert-level", json={"level": "pre_alerte"}
+    )
+    assert early.status_code == 200, early.text
+    with store.session() as session:
+        [announced] = [
+            entry.text
+            for entry in events.crisis_log(session, event_id)
+            if entry.kind is CrisisLogKind.ALERT_LEVEL_CHANGED
+        ]
+    assert "avant la mobilisation : aucun CCAS/CIAS à informer" in announced
+
+
 async def test_a_cyclone_in_mayotte_runs_from_declaration_to_review(
     cyclone_env: WorkflowEnvironment,
     demo_store: Store,
@@ -60,6 +79,7 @@ async def test_a_cyclone_in_mayotte_runs_from_declaration_to_review(
     ):
         handle = await start_event(cyclone_env.client, task_queue, declaration, event_id)
         await until_status(handle, lambda s: bool(s.designation and s.designation.attempts))
+        await _pre_alert_before_mobilisation(phone, demo_store, event_id)
         assert "bien reçue" in await phone.reply(FIRST_REPRESENTATIVE_PHONE, "oui")
         department = await until_department(
             cyclone_env.client,
@@ -84,7 +104,8 @@ async def test_a_cyclone_in_mayotte_runs_from_declaration_to_review(
         assert changed.status_code == 200, changed.text
         levels = EventStatus.model_validate(changed.json()).alert_levels
         assert [(level.zone, level.label) for level in levels] == [
-            ("La Réunion et Mayotte", "alerte rouge")
+            ("La Réunion et Mayotte", "pré-alerte"),
+            ("La Réunion et Mayotte", "alerte rouge"),
         ]
         await until_department(cyclone_env.client, event_id, "976", lambda d: d.reports_sent == 1)
         await idle(cyclone_env, mobilisation_workflow_id(event_id, "976"))

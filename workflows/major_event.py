@@ -302,11 +302,16 @@ class MajorEventWorkflow:
         self._status.alert_levels.append(
             LevelChanged(zone=zone.name, level=level.id, label=level.label)
         )
+        told = (
+            f"aux CCAS/CIAS mobilisés de {len(self._departments)} département(s)"
+            if self._departments
+            else "avant la mobilisation : aucun CCAS/CIAS à informer pour l'instant"
+        )
         await self._next_entry_written(
             CrisisLogKind.ALERT_LEVEL_CHANGED,
             change.changed_by,
             f"Niveau d'alerte : {level.label} ({zone.name}), annoncé par {change.changed_by} "
-            f"aux CCAS/CIAS mobilisés de {len(self._departments)} département(s).",
+            f"{told}.",
         )
         report = SituationReport(text=level_report(zone, level), author=change.changed_by)
         await asyncio.gather(
