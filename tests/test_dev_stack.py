@@ -24,7 +24,10 @@ import httpx
 import pytest
 from temporalio.client import Client
 
+from definitions.directory import OrganisationKind
+from definitions.territory import load_territory
 from tests.conftest import SCRIPTS, plain_text
+from worker.demo_directory import demo_directory
 from worker.ports import free_port, is_port_busy
 
 TOCSIN = str(SCRIPTS / "tocsin")
@@ -193,7 +196,10 @@ def _demo_directory_on_a_new_database(stack: DevStack) -> None:
     assert migrated.returncode == 0, migrated.stderr
     imported = stack.command("directory", "demo")
     assert imported.returncode == 0, imported.stderr
-    assert "3664 ccas" in imported.stdout
+    centres = sum(
+        o.kind is OrganisationKind.CCAS for o in demo_directory(load_territory()).organisations
+    )
+    assert f"{centres} ccas" in imported.stdout
 
 
 def _nord_centres_as_json(stack: DevStack, event_id: str) -> None:
