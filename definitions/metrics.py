@@ -29,6 +29,7 @@ class FailureStage(StrEnum):
 class ReplyChannel(StrEnum):
     SMS = "sms"
     LINK = "link"
+    VOICE = "voice"
 
 
 class TocsinMetrics:

@@ -57,6 +57,7 @@ def provider_status(status: str) -> OutboxStatus | None:
 class Channel(StrEnum):
     SMS = "sms"
     EMAIL = "email"
+    VOICE = "voice"
 
 
 def idempotency_key(workflow_id: str, step: str, recipient_id: str, channel: Channel) -> str:

@@ -15,6 +15,10 @@ class DesignationRules(BaseModel):
 
     answer_deadline: Duration = Field(description="per candidate, before asking the next one")
     round_pause: Duration = Field(description="after a round where nobody accepted")
+    call_after: Duration | None = Field(
+        default=None,
+        description="a candidate still silent this long after the SMS is called (never if absent)",
+    )
 
 
 class MobilisationRules(BaseModel):

@@ -12,6 +12,7 @@ APPEND_CRISIS_LOG = "append_crisis_log"
 LOAD_PROTOCOL = "load_protocol"
 RESOLVE_TERRITORY = "resolve_territory"
 SEND_SMS = "send_sms"
+PLACE_CALL = "place_call"
 SEND_EMAIL = "send_email"
 LOAD_TEMPLATES = "load_templates"
 
@@ -71,6 +72,11 @@ SEND_GUIDE_BATCH = "send_guide_batch"
 def sms_task_queue(task_queue: str) -> str:
     """SMS leave through their own queue, rate-limited for the provider's sake."""
     return f"{task_queue}-sms"
+
+
+def voice_task_queue(task_queue: str) -> str:
+    """Calls leave through their own queue, at their own provider rate."""
+    return f"{task_queue}-voice"
 
 
 def email_task_queue(task_queue: str) -> str:

@@ -50,6 +50,7 @@ from gateway.mobilisation_routes import mobilisation_router
 from gateway.questionnaire_pages import questionnaire_router
 from gateway.review_routes import review_router
 from gateway.security_headers import SecurityHeaders
+from gateway.twilio_voice import VoiceWebhooks, voice_router
 from gateway.twilio_webhooks import TwilioWebhooks, twilio_router
 from operations import event_control
 from operations.committee_control import UnknownPeopleError
@@ -211,6 +212,7 @@ def create_app(
     ]
     if webhooks:
         routers.append(twilio_router(webhooks))
+        routers.append(voice_router(VoiceWebhooks(store, webhooks, metrics, public_url)))
     app.state.phone_simulator = bool(twilio_auth_token) and phone_simulator_sender is not None
     if app.state.phone_simulator:
         routers.append(

@@ -229,3 +229,8 @@ def entries(session: Session, event_id: str | None = None, limit: int = 50) -> l
     if event_id is not None:
         query = query.where(_outbox.c.event_id == event_id)
     return [_entry(row) for row in session.execute(query)]
+
+
+def entry(session: Session, key: str) -> OutboxEntry | None:
+    """One message's row, if it was ever asked for."""
+    return _rows_by_key(session, [key]).get(key)

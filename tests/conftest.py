@@ -26,6 +26,7 @@ from twilio.request_validator import RequestValidator
 from activities.email import SmtpSettings
 from activities.reply_codes import AnswerLinkSettings
 from activities.sms import SmsActivities, TwilioSettings
+from activities.voice import VoiceSettings
 from definitions.accounts import AccountRequest, Role
 from definitions.crisis_log import CrisisLogEntry, CrisisLogKind, DeclarationRecord
 from definitions.designation import Answer
@@ -277,6 +278,14 @@ def messaging(twilio_sandbox: TwilioSandbox, mail_sandbox: MailSandbox) -> Messa
         smtp=SmtpSettings(host="127.0.0.1", port=mail_sandbox.port, mail_from="tocsin@example.org"),
         sms_per_second=50.0,
         answer_links=AnswerLinkSettings(secret=LINK_SECRET, public_url="http://tocsin.test"),
+        voice=VoiceSettings(
+            TWILIO_ACCOUNT_SID,
+            TWILIO_AUTH_TOKEN,
+            sender="+33639989999",
+            public_url="http://tocsin.test",
+            base_url=twilio_sandbox.base_url,
+        ),
+        calls_per_second=50.0,
     )
 
 

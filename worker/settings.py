@@ -121,6 +121,10 @@ class Settings(BaseSettings):
     twilio_from: str = ""
     twilio_base_url: str = Field(default="", description="Twilio-compatible server (staging)")
     sms_per_second: float = Field(default=10.0, gt=0)
+    twilio_voice_from: str = Field(
+        default="", description="voice-capable number calls come from (TOCSIN_TWILIO_FROM if empty)"
+    )
+    calls_per_second: float = Field(default=1.0, gt=0)
     smtp_host: str = ""
     smtp_port: int = Field(default=25, ge=1, le=65535)
     smtp_username: str = ""

@@ -26,12 +26,14 @@ from activities.reply_codes import AnswerLinkSettings, ReplyCodeActivities
 from activities.review_questionnaires import ReviewQuestionnaireActivities
 from activities.review_report import ReviewReportActivities
 from activities.sms import SmsActivities, TwilioSettings
+from activities.voice import VoiceActivities, VoiceSettings
 from definitions.directory_verification import VERIFICATION_BATCH, VERIFICATION_SHARE
 from definitions.loader import Definitions
 from definitions.temporal_names import (
     email_task_queue,
     sms_task_queue,
     verification_task_queue,
+    voice_task_queue,
 )
 from definitions.territory import load_territory
 from store.database import Store
@@ -48,6 +50,7 @@ from workflows.staff_notice import StaffNoticeWorkflow
 
 ACTIVITY_THREADS = 16
 SMS_THREADS = 8
+VOICE_THREADS = 2
 EMAIL_BATCHES = 16
 """Sent on the event loop, so a slot costs no thread."""
 GRACEFUL_SHUTDOWN = timedelta(seconds=10)
@@ -61,6 +64,8 @@ class Messaging:
     smtp: SmtpSettings
     sms_per_second: float
     answer_links: AnswerLinkSettings
+    voice: VoiceSettings
+    calls_per_second: float
 
 
 def messaging_from(settings: Settings) -> Messaging:
@@ -85,6 +90,14 @@ def messaging_from(settings: Settings) -> Messaging:
         answer_links=AnswerLinkSettings(
             secret=settings.answer_link_secret(), public_url=settings.public_url
         ),
+        voice=VoiceSettings(
+            account_sid=settings.twilio_account_sid,
+            auth_token=settings.twilio_auth_token.get_secret_value(),
+            sender=settings.twilio_voice_from or settings.twilio_from,
+            public_url=settings.public_url,
+            base_url=settings.twilio_base_url,
+        ),
+        calls_per_second=settings.calls_per_second,
     )
 
 
@@ -171,7 +184,16 @@ def build_workers(
         max_concurrent_activities=EMAIL_BATCHES,
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
     )
-    return [main, sms, mail, campaign]
+    voice = Worker(
+        client,
+        task_queue=voice_task_queue(task_queue),
+        activities=VoiceActivities(store, messaging.voice).all,
+        activity_executor=ThreadPoolExecutor(VOICE_THREADS, thread_name_prefix="voice"),
+        max_concurrent_activities=VOICE_THREADS,
+        max_task_queue_activities_per_second=messaging.calls_per_second,
+        graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
+    )
+    return [main, sms, mail, campaign, voice]
 
 
 @asynccontextmanager

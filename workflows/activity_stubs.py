@@ -60,6 +60,7 @@ with workflow.unsafe.imports_passed_through():
         QuestionnairePage,
         ReviewCompilation,
     )
+    from definitions.voice_calls import CallRequest
 
 RUN_BY_A_WORKER = "a stub: the worker runs the activity registered under this name"
 
@@ -196,6 +197,11 @@ async def send_sms(request: SmsRequest) -> SendResult:
 
 @activity.defn(name=names.SEND_SMS_BATCH)
 async def send_sms_batch(requests: list[SmsRequest]) -> list[BatchItemResult]:
+    raise NotImplementedError(RUN_BY_A_WORKER)
+
+
+@activity.defn(name=names.PLACE_CALL)
+async def place_call(request: CallRequest) -> SendResult:
     raise NotImplementedError(RUN_BY_A_WORKER)
 
 

@@ -50,8 +50,10 @@ with workflow.unsafe.imports_passed_through():
         STATUS_QUERY,
         STOP_SIGNAL,
     )
+    from definitions.voice_calls import designation_speech
     from workflows.crisis_log import CrisisLogWriter
     from workflows.outreach import GIVE_UP_AFTER, SEND_RETRY, SEND_TIMEOUT, Delivery, Outreach
+    from workflows.phone_calls import call_request, place_call
     from workflows.store_calls import call_store, close_all_reply_codes
 
 DESIGNATION_KEYWORDS = [ReplyKeyword.YES, ReplyKeyword.NO]
@@ -143,7 +145,7 @@ class RepresentativeDesignationWorkflow:
             for person in candidates:
                 if self._done():
                     break
-                await self._wait(start.rules.answer_deadline, await self._ask(person))
+                await self._await_answer(person, await self._ask(person))
             if self._done():
                 break
             pause = format_duration(start.rules.round_pause)
@@ -169,6 +171,48 @@ class RepresentativeDesignationWorkflow:
                 await workflow.wait_condition(self._pending, timeout=remaining)
             except TimeoutError:
                 return
+
+    async def _await_answer(self, person: Person, attempt: Attempt) -> None:
+        """Until the answer deadline; a candidate still silent at the protocol's
+        ``call_after`` is called, the answer then comes by SMS or keypad alike."""
+        rules = self._start.rules
+        call_after = rules.call_after
+        if call_after is None or call_after >= rules.answer_deadline or person.phone is None:
+            await self._wait(rules.answer_deadline, attempt)
+            return
+        await self._wait(call_after, attempt)
+        if not self._done() and attempt.answer is Answer.WAITING:
+            await self._call(person, attempt)
+        await self._wait(attempt.asked_at + rules.answer_deadline - workflow.now(), attempt)
+
+    async def _call(self, person: Person, attempt: Attempt) -> None:
+        start = self._start
+        assert person.phone is not None and start.rules.call_after is not None
+        speech = designation_speech(
+            exercise=start.declaration.exercise,
+            title=start.declaration.title,
+            area=start.territory.area(),
+            candidate_name=person.name,
+        )
+        step = f"{MessageStep.DESIGNATION_REQUEST.value}#{attempt.round}"
+        request = call_request(
+            event_id=start.event_id,
+            step=step,
+            contact_id=person.contact_id,
+            phone=person.phone,
+            speech=speech,
+            code=attempt.code,
+        )
+        window = attempt.asked_at + start.rules.answer_deadline - workflow.now()
+        refused = await place_call(request, window)
+        silent = format_duration(start.rules.call_after)
+        if refused is None:
+            attempt.channels = sorted({*attempt.channels, Channel.VOICE})
+            text = f"{person.name} appelé(e), sans réponse {silent} après la demande."
+        else:
+            text = f"Appel à {person.name} impossible ({refused})."
+        await self._log.append(CrisisLogKind.CANDIDATE_ASKED, SYSTEM_ACTOR, text)
+        await self._report()
 
     async def _ask(self, person: Person) -> Attempt:
         round_number = self._status.round

@@ -1,8 +1,10 @@
-"""A Twilio-compatible server for the 2010-04-01 Messages resource: form-encoded
-POST, JSON answers, Twilio error bodies, the list filters used to reconcile after
-a crash, and signed status callbacks. Faults can be queued to rehearse provider
-trouble (500, 429, a timeout after acceptance, permanent errors), or a storm of
-them declared for a while."""
+"""A Twilio-compatible server for the 2010-04-01 Messages and Calls resources:
+form-encoded POST, JSON answers, Twilio error bodies, the list filters used to
+reconcile after a crash, and signed status callbacks. Faults can be queued to
+rehearse provider trouble (500, 429, a timeout after acceptance, permanent
+errors), or a storm of them declared for a while. A call rings until a test
+answers it: the server then fetches its TwiML, signed as Twilio signs it, and
+the test may press keys on the ``<Gather>`` it got."""
 
 import asyncio
 import base64
@@ -83,6 +85,41 @@ class SandboxMessage(BaseModel):
         }
 
 
+class SandboxCall(BaseModel):
+    """A call as placed, with the parameters of its request."""
+
+    sid: str
+    account_sid: str
+    to: str
+    from_: str
+    url: str
+    params: dict[str, list[str]]
+    """Every parameter of the request, each with all its values."""
+    status: str
+    date_created: datetime
+
+    def resource(self) -> dict[str, Any]:
+        stamp = format_datetime(self.date_created)
+        return {
+            "sid": self.sid,
+            "account_sid": self.account_sid,
+            "to": self.to,
+            "from": self.from_,
+            "status": self.status,
+            "direction": "outbound-api",
+            "date_created": stamp,
+            "date_updated": stamp,
+            "start_time": stamp,
+            "end_time": None,
+            "duration": None,
+            "price": None,
+            "price_unit": "EUR",
+            "api_version": "2010-04-01",
+            "uri": f"/2010-04-01/Accounts/{self.account_sid}/Calls/{self.sid}.json",
+            "subresource_uris": {},
+        }
+
+
 def _moment(value: str) -> datetime:
     """The spec says date-time; its prose says ``YYYY-MM-DD``: both are accepted."""
     if len(value) == len("YYYY-MM-DD"):
@@ -111,6 +148,7 @@ class TwilioSandbox:
         self.auth_token = auth_token
         self.timeout_delay = timeout_delay
         self.messages: list[SandboxMessage] = []
+        self.calls: list[SandboxCall] = []
         self.faults: deque[Fault] = deque()
         self.faulty_numbers: dict[str, Fault] = {}
         """Every message to one of these numbers meets its fault, as a dead SIM would."""
@@ -146,8 +184,108 @@ class TwilioSandbox:
     def sent_to(self, number: str) -> list[SandboxMessage]:
         return [message for message in self.messages if message.to == number]
 
+    def calls_to(self, number: str) -> list[SandboxCall]:
+        return [call for call in self.calls if call.to == number]
+
+    async def _fetch(self, call: SandboxCall, url: str, params: dict[str, str]) -> str:
+        """What the gateway answers Twilio's signed POST to ``url`` (TwiML)."""
+        form = {
+            "CallSid": call.sid,
+            "AccountSid": call.account_sid,
+            "From": call.from_,
+            "To": call.to,
+            "Direction": "outbound-api",
+            "CallStatus": "in-progress",
+            **params,
+        }
+        signature = RequestValidator(self.auth_token).compute_signature(url, form)
+        async with httpx.AsyncClient(timeout=10) as client:
+            response = await client.post(url, data=form, headers={"X-Twilio-Signature": signature})
+        response.raise_for_status()
+        return response.text
+
+    async def answer(self, call: SandboxCall, answered_by: str = "human") -> str:
+        """The callee picks up (or a voicemail does, ``machine_end_beep``): the
+        TwiML of the call's URL."""
+        call.status = "in-progress"
+        return await self._fetch(call, call.url, {"AnsweredBy": answered_by})
+
+    async def press(self, call: SandboxCall, action: str, digits: str) -> str:
+        """Keys pressed on a ``<Gather>``: the TwiML of its ``action`` URL."""
+        return await self._fetch(call, action, {"Digits": digits, "FinishedOnKey": ""})
+
     def _build(self) -> FastAPI:
         app = FastAPI(title="Twilio sandbox", docs_url=None, redoc_url=None)
+
+        @app.post(API_PREFIX + "/Calls.json")
+        async def create_call(
+            account_sid: str,
+            request: Request,
+            authorization: Annotated[str | None, Header()] = None,
+        ) -> JSONResponse:
+            if not self._authorised(authorization) or account_sid != self.account_sid:
+                return _error(401, 20003, "Authenticate")
+            if (storm := self._storm_error()) is not None:
+                return storm
+            params: dict[str, list[str]] = {}
+            for name, value in (await request.form()).multi_items():
+                params.setdefault(name, []).append(str(value))
+            to, sender, url = (params.get(name, [""])[0] for name in ("To", "From", "Url"))
+            if not to:
+                return _error(400, 21201, "No 'To' number is specified")
+            if not sender:
+                return _error(400, 21213, "No 'From' number is specified")
+            if not url and "Twiml" not in params and "ApplicationSid" not in params:
+                return _error(400, 21205, "Url parameter is required.")
+            fault = self.faulty_numbers.get(to) or (self.faults.popleft() if self.faults else None)
+            if fault in _ERRORS:
+                return _error(*_ERRORS[fault])
+            call = SandboxCall(
+                sid="CA" + secrets.token_hex(16),
+                account_sid=account_sid,
+                to=to,
+                from_=sender,
+                url=url,
+                params=params,
+                status="queued",
+                date_created=datetime.now(UTC),
+            )
+            self.calls.append(call)
+            if fault is Fault.TIMEOUT_AFTER_ACCEPT:
+                await asyncio.sleep(self.timeout_delay)
+            return JSONResponse(status_code=201, content=call.resource())
+
+        @app.get(API_PREFIX + "/Calls.json")
+        async def list_calls(
+            account_sid: str,
+            *,
+            authorization: Annotated[str | None, Header()] = None,
+            to: Annotated[str | None, Query(alias="To")] = None,
+            started_after: Annotated[str | None, Query(alias="StartTime>")] = None,
+            page_size: Annotated[int, Query(alias="PageSize", ge=1, le=1000)] = 50,
+        ) -> JSONResponse:
+            if not self._authorised(authorization):
+                return _error(401, 20003, "Authenticate")
+            found = [
+                call
+                for call in reversed(self.calls)
+                if (to is None or call.to == to)
+                and (started_after is None or call.date_created >= _moment(started_after))
+            ][:page_size]
+            uri = f"/2010-04-01/Accounts/{account_sid}/Calls.json"
+            return JSONResponse(
+                {
+                    "calls": [call.resource() for call in found],
+                    "page": 0,
+                    "page_size": page_size,
+                    "start": 0,
+                    "end": max(len(found) - 1, 0),
+                    "uri": uri,
+                    "first_page_uri": uri,
+                    "next_page_uri": None,
+                    "previous_page_uri": None,
+                }
+            )
 
         @app.post(API_PREFIX + "/Messages.json")
         async def create(

@@ -1,0 +1,177 @@
+"""Twilio Voice webhooks: the TwiML of Tocsin's calls and the digits pressed.
+
+Twilio fetches the call's URL once answered (signed, as every webhook: 403
+otherwise). The outbox key in that URL names the call, whose recorded speech is
+said in French inside a one-digit ``<Gather>``; no digit or a wrong one asks
+again, twice, then thanks and hangs up. A voicemail hears the SMS code instead.
+A digit stands for the SMS keyword (1 = OUI, 2 = NON) and takes the SMS answer's
+road to the waiting workflow; the caller hears whether it was recorded.
+"""
+
+import asyncio
+from typing import Annotated
+from urllib.parse import urlencode
+
+import structlog
+from fastapi import APIRouter, Header, Request, Response, status
+from twilio.twiml.voice_response import Gather, VoiceResponse
+
+from definitions.metrics import ReplyChannel, TocsinMetrics
+from definitions.outgoing import Channel, OutboxEntry
+from definitions.privacy import mask_phone_numbers
+from definitions.replies import Reply
+from definitions.voice_calls import DIGIT_KEYWORDS, VOICE_WEBHOOK
+from gateway.reply_routing import Outcome, Routing, route
+from gateway.twilio_webhooks import TwilioWebhooks
+from store import outbox, reply_codes
+from store.database import Store
+from store.tables import ReplyCodeRow
+
+log = structlog.get_logger(__name__)
+
+LANGUAGE = "fr-FR"
+GATHER_PATH = VOICE_WEBHOOK + "/gather"
+QUESTION_ASKED = 3
+"""The question once, then twice again when no valid digit comes."""
+DIGIT_WAIT_SECONDS = 8
+GOODBYE = "Merci, au revoir."
+NOT_UNDERSTOOD = "Choix non reconnu."
+RECORDED = "Votre réponse est enregistrée. Merci, au revoir."
+SPOKEN = {
+    Outcome.CLOSED: "Cette demande est close, votre réponse n'est plus attendue. Merci.",
+    Outcome.UNAVAILABLE: (
+        "Votre réponse n'a pas pu être enregistrée. Merci de répondre par SMS "
+        "dans quelques minutes."
+    ),
+}
+NOT_RECORDED = "Votre réponse n'a pas pu être enregistrée. Merci de répondre par SMS."
+
+
+def _spaced(code: str) -> str:
+    """Said digit by digit: ``4 8 2 1``."""
+    return " ".join(code)
+
+
+def voicemail_speech(code: str) -> str:
+    return (
+        "Message de l'UNCCAS. Une demande urgente vous a été envoyée par SMS. "
+        f"Répondez par SMS OUI {_spaced(code)} pour accepter, ou NON {_spaced(code)} "
+        "pour refuser. Merci."
+    )
+
+
+def _twiml(response: VoiceResponse) -> Response:
+    return Response(content=str(response), media_type="application/xml")
+
+
+def _said(text: str) -> Response:
+    response = VoiceResponse()
+    response.say(text, language=LANGUAGE)
+    response.hangup()
+    return _twiml(response)
+
+
+class VoiceWebhooks:
+    def __init__(
+        self, store: Store, webhooks: TwilioWebhooks, metrics: TocsinMetrics, public_url: str
+    ) -> None:
+        self._store = store
+        self._metrics = metrics
+        self._webhooks = webhooks
+        self._public_url = public_url.rstrip("/")
+
+    def _entry(self, key: str) -> OutboxEntry | None:
+        with self._store.session() as session:
+            entry = outbox.entry(session, key)
+        return entry if entry is not None and entry.channel is Channel.VOICE else None
+
+    def _codes(self, phone: str) -> list[ReplyCodeRow]:
+        with self._store.session() as session:
+            return reply_codes.codes_of_phone(session, phone)
+
+    def _question(
+        self, entry: OutboxEntry, code: str, asked: int, preface: str = ""
+    ) -> VoiceResponse:
+        """The question from its ``asked``-th time on, each time a one-digit gather."""
+        response = VoiceResponse()
+        if preface:
+            response.say(preface, language=LANGUAGE)
+        for time in range(asked, QUESTION_ASKED + 1):
+            query = urlencode({"key": entry.key, "code": code, "asked": str(time)})
+            gather = Gather(
+                num_digits=1,
+                action=f"{self._public_url}{GATHER_PATH}?{query}",
+                method="POST",
+                timeout=DIGIT_WAIT_SECONDS,
+            )
+            gather.say(entry.body, language=LANGUAGE)
+            response.append(gather)
+        response.say(GOODBYE, language=LANGUAGE)
+        response.hangup()
+        return response
+
+    async def call_answered(
+        self,
+        request: Request,
+        key: str = "",
+        code: str = "",
+        x_twilio_signature: Annotated[str | None, Header()] = None,
+    ) -> Response:
+        form = await self._webhooks._signed_form(request, x_twilio_signature)
+        if form is None:
+            return Response(status_code=status.HTTP_403_FORBIDDEN)
+        entry = await asyncio.to_thread(self._entry, key)
+        if entry is None:
+            log.warning("call.unknown", call_sid=form.get("CallSid"))
+            return _said(GOODBYE)
+        answered_by = form.get("AnsweredBy", "")
+        log.info("call.answered", step=entry.step, answered_by=answered_by or "unknown")
+        if answered_by.startswith("machine") or answered_by == "fax":
+            return _said(voicemail_speech(code))
+        return _twiml(self._question(entry, code, 1))
+
+    async def digits_pressed(
+        self,
+        request: Request,
+        key: str = "",
+        code: str = "",
+        asked: int = QUESTION_ASKED,
+        x_twilio_signature: Annotated[str | None, Header()] = None,
+    ) -> Response:
+        form = await self._webhooks._signed_form(request, x_twilio_signature)
+        if form is None or not form.get("CallSid"):
+            return Response(status_code=status.HTTP_403_FORBIDDEN)
+        entry = await asyncio.to_thread(self._entry, key)
+        if entry is None:
+            log.warning("call.unknown", call_sid=form["CallSid"])
+            return _said(GOODBYE)
+        keyword = DIGIT_KEYWORDS.get(form.get("Digits", ""))
+        if keyword is None:
+            if asked < QUESTION_ASKED:
+                return _twiml(self._question(entry, code, asked + 1, NOT_UNDERSTOOD))
+            return _said(f"{NOT_UNDERSTOOD} {GOODBYE}")
+        reply = Reply(keyword=keyword, code=code)
+        routing = route(reply, await asyncio.to_thread(self._codes, entry.recipient))
+        if routing.outcome is Outcome.ROUTED:
+            routing = await self._webhooks._deliver(routing, reply, form["CallSid"])
+        self._metrics.reply_received(ReplyChannel.VOICE, routing.outcome.value)
+        log.info(
+            "call.digit",
+            to=mask_phone_numbers(entry.recipient),
+            outcome=routing.outcome.value,
+            workflow_id=routing.task.workflow_id if routing.task else None,
+        )
+        return _said(_spoken(routing))
+
+
+def _spoken(routing: Routing) -> str:
+    if routing.outcome is Outcome.ROUTED:
+        return RECORDED
+    return SPOKEN.get(routing.outcome, NOT_RECORDED)
+
+
+def voice_router(webhooks: VoiceWebhooks) -> APIRouter:
+    router = APIRouter(tags=["webhooks"])
+    router.post(VOICE_WEBHOOK)(webhooks.call_answered)
+    router.post(GATHER_PATH)(webhooks.digits_pressed)
+    return router

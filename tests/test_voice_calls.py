@@ -1,0 +1,247 @@
+"""Calling a silent designation candidate, under the time-skipping server: the
+real worker places the call with the twilio client on the Twilio-compatible
+sandbox, which fetches the gateway's TwiML signed as Twilio signs it, and the
+test presses keys on the phone's keypad."""
+
+import asyncio
+import dataclasses
+import json
+import re
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+from xml.etree import ElementTree
+
+import httpx
+import pytest_asyncio
+from temporalio.client import WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
+
+from definitions.designation import Answer
+from definitions.event import EventDeclaration
+from definitions.event_status import EventStatus
+from definitions.event_type import EventType
+from definitions.loader import Definitions
+from definitions.outgoing import Channel
+from definitions.temporal_names import designation_workflow_id
+from store import events
+from store.database import Store
+from tests.conftest import (
+    TWILIO_ACCOUNT_SID,
+    Phone,
+    candidates_asked,
+    idle,
+    stand_down,
+    start_event,
+    until_status,
+)
+from worker.sandbox.twilio_server import SandboxCall, TwilioSandbox
+from worker.temporal_workers import Messaging, running_workers
+from workflows.major_event import MajorEventWorkflow
+
+T = TypeVar("T")
+CALL_AFTER = timedelta(minutes=5)
+ANSWER_DEADLINE = timedelta(minutes=10)
+FIRST = "+33639980101"
+SECOND = "+33639980102"
+LILLE = EventDeclaration(type=EventType.ATTENTAT, communes=["59350"], title="Attaque au couteau")
+TWILIO_SPEC = Path(__file__).parents[2] / "shared" / "twilio" / "twilio_api_v2010.json"
+CALLS_PATH = "/2010-04-01/Accounts/{AccountSid}/Calls.json"
+
+Declare = Callable[[], Awaitable[WorkflowHandle[MajorEventWorkflow, EventStatus]]]
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def declare(
+    time_skipping_env: WorkflowEnvironment,
+    store_with_network: Store,
+    task_queue: str,
+    definitions: Definitions,
+    messaging: Messaging,
+    phone: Phone,
+) -> AsyncIterator[Declare]:
+    """Workers whose calls send Twilio to this test's gateway."""
+    voice = dataclasses.replace(messaging.voice, public_url=phone.public_url)
+    calling = dataclasses.replace(messaging, voice=voice)
+    started: list[WorkflowHandle[MajorEventWorkflow, EventStatus]] = []
+
+    async def declare() -> WorkflowHandle[MajorEventWorkflow, EventStatus]:
+        event_id = f"attentat-appel-{uuid.uuid4().hex[:8]}"
+        handle = await start_event(time_skipping_env.client, task_queue, LILLE, event_id)
+        started.append(handle)
+        return handle
+
+    async with running_workers(
+        time_skipping_env.client, store_with_network, task_queue, definitions, calling
+    ):
+        yield declare
+        for handle in started:
+            await stand_down(handle)
+
+
+async def _eventually(check: Callable[[], list[T]]) -> list[T]:
+    for _ in range(200):
+        if found := check():
+            return found
+        await asyncio.sleep(0.05)
+    raise AssertionError("nothing arrived")
+
+
+async def _skip(env: WorkflowEnvironment, duration: timedelta, event_id: str) -> None:
+    await idle(env, event_id, designation_workflow_id(event_id, 1))
+    await env.sleep(duration)
+
+
+async def _called(
+    declare: Declare, env: WorkflowEnvironment, sandbox: TwilioSandbox
+) -> tuple[WorkflowHandle[MajorEventWorkflow, EventStatus], SandboxCall]:
+    """An event whose first candidate, silent, has just been called."""
+    handle = await declare()
+    await until_status(handle, candidates_asked(1))
+    assert sandbox.calls_to(FIRST) == []
+    await _skip(env, CALL_AFTER, handle.id)
+    calls = await _eventually(lambda: sandbox.calls_to(FIRST))
+    assert len(calls) == 1
+    await until_status(handle, _first_called)
+    return handle, calls[0]
+
+
+def _first_called(status: EventStatus) -> bool:
+    designation = status.designation
+    return designation is not None and Channel.VOICE in designation.attempts[0].channels
+
+
+def _designated(status: EventStatus) -> bool:
+    return status.designation is not None and not status.designation.searching
+
+
+def _gathers(twiml: str) -> list[ElementTree.Element]:
+    return ElementTree.fromstring(twiml).findall("Gather")
+
+
+def _code_in_sms(sandbox: TwilioSandbox, phone: str) -> str:
+    found = re.search(r"OUI (\d{4})", sandbox.sent_to(phone)[-1].body)
+    assert found is not None
+    return found.group(1)
+
+
+def _accepted_by_spec(params: dict[str, list[str]]) -> None:
+    """The request as Twilio's OpenAPI description of CreateCallRequest reads it."""
+    spec: dict[str, Any] = json.loads(TWILIO_SPEC.read_text(encoding="utf-8"))
+    body = spec["paths"][CALLS_PATH]["post"]["requestBody"]["content"]
+    schema = body["application/x-www-form-urlencoded"]["schema"]
+    properties: dict[str, dict[str, Any]] = schema["properties"]
+    assert set(schema["required"]) <= params.keys()
+    for name, values in params.items():
+        assert name in properties, f"{name} is not a Calls parameter"
+        rule = properties[name]
+        if rule.get("type") != "array":
+            assert len(values) == 1, f"{name} given {len(values)} times"
+        for value in values:
+            if "enum" in rule:
+                assert value in rule["enum"], f"{name}={value}"
+            if rule.get("type") == "integer":
+                assert value.isdigit(), f"{name}={value}"
+            if rule.get("format") == "uri":
+                assert urlsplit(value).scheme in ("http", "https"), f"{name}={value}"
+
+
+async def test_a_silent_candidate_is_called_and_accepts_with_the_keypad(
+    declare: Declare,
+    time_skipping_env: WorkflowEnvironment,
+    store_with_network: Store,
+    twilio_sandbox: TwilioSandbox,
+    phone: Phone,
+) -> None:
+    handle, call = await _called(declare, time_skipping_env, twilio_sandbox)
+    params = call.params
+    assert params["To"] == [FIRST] and params["From"] == ["+33639989999"]
+    assert params["Url"][0].startswith(phone.public_url + "/webhooks/twilio/voice?key=")
+    assert params["StatusCallback"] == [phone.public_url + "/webhooks/twilio/voice/status"]
+    assert params["MachineDetection"] == ["DetectMessageEnd"]
+    assert set(params["StatusCallbackEvent"]) == {"initiated", "ringing", "answered", "completed"}
+    _accepted_by_spec(params)
+
+    twiml = await twilio_sandbox.answer(call)
+    gathers = _gathers(twiml)
+    assert len(gathers) == 3
+    for gather in gathers:
+        say = gather.find("Say")
+        assert gather.get("numDigits") == "1" and say is not None
+        assert say.get("language") == "fr-FR"
+        assert "Attaque au couteau" in (say.text or "") and "Tapez 1 pour accepter" in (
+            say.text or ""
+        )
+    action = gathers[0].get("action") or ""
+    assert action.startswith(phone.public_url + "/webhooks/twilio/voice/gather?")
+
+    answer = await twilio_sandbox.press(call, action, "1")
+    assert "Votre réponse est enregistrée" in answer
+    assert ElementTree.fromstring(answer).find("Hangup") is not None
+    status = await until_status(handle, _designated)
+    assert status.representative is not None
+    assert status.representative.person.contact_id == "unccas-representant-1"
+    assert status.designation is not None
+    (attempt,) = status.designation.attempts
+    assert attempt.answer is Answer.ACCEPTED
+    assert {Channel.SMS, Channel.VOICE} <= set(attempt.channels)
+    with store_with_network.session() as session:
+        log = [entry.text for entry in events.crisis_log(session, handle.id)]
+    assert any("appelé(e), sans réponse 5min" in text for text in log)
+    assert len(twilio_sandbox.calls_to(FIRST)) == 1
+
+
+async def test_two_on_the_keypad_asks_the_next_candidate_at_once(
+    declare: Declare, time_skipping_env: WorkflowEnvironment, twilio_sandbox: TwilioSandbox
+) -> None:
+    handle, call = await _called(declare, time_skipping_env, twilio_sandbox)
+    action = _gathers(await twilio_sandbox.answer(call))[0].get("action") or ""
+    assert "enregistrée" in await twilio_sandbox.press(call, action, "2")
+    status = await until_status(handle, candidates_asked(2))
+    assert status.designation is not None
+    first, second = status.designation.attempts
+    assert first.answer is Answer.DECLINED
+    assert second.contact_id == "unccas-representant-2" and second.answer is Answer.WAITING
+    assert twilio_sandbox.calls_to(SECOND) == []
+
+
+async def test_a_wrong_digit_asks_again_then_thanks_and_hangs_up(
+    declare: Declare, time_skipping_env: WorkflowEnvironment, twilio_sandbox: TwilioSandbox
+) -> None:
+    handle, call = await _called(declare, time_skipping_env, twilio_sandbox)
+    gathers = _gathers(await twilio_sandbox.answer(call))
+    again = await twilio_sandbox.press(call, gathers[0].get("action") or "", "7")
+    assert "Choix non reconnu" in again and len(_gathers(again)) == 2
+    last = await twilio_sandbox.press(call, gathers[-1].get("action") or "", "9")
+    assert _gathers(last) == [] and "Merci, au revoir" in last
+    status = await until_status(handle, _first_called)
+    assert status.designation is not None
+    assert status.designation.attempts[0].answer is Answer.WAITING
+
+
+async def test_a_voicemail_hears_the_sms_code_and_the_search_goes_on(
+    declare: Declare, time_skipping_env: WorkflowEnvironment, twilio_sandbox: TwilioSandbox
+) -> None:
+    handle, call = await _called(declare, time_skipping_env, twilio_sandbox)
+    code = _code_in_sms(twilio_sandbox, FIRST)
+    twiml = await twilio_sandbox.answer(call, answered_by="machine_end_beep")
+    assert _gathers(twiml) == []
+    said = " ".join(node.text or "" for node in ElementTree.fromstring(twiml).iter("Say"))
+    assert f"OUI {' '.join(code)}" in said
+    await _skip(time_skipping_env, ANSWER_DEADLINE - CALL_AFTER, handle.id)
+    status = await until_status(handle, candidates_asked(2))
+    assert status.designation is not None
+    assert status.designation.attempts[1].contact_id == "unccas-representant-2"
+
+
+async def test_a_forged_voice_webhook_is_refused(phone: Phone) -> None:
+    async with httpx.AsyncClient(base_url=phone.public_url) as http:
+        forged = await http.post(
+            "/webhooks/twilio/voice?key=x&code=1234",
+            data={"CallSid": "CA" + "0" * 32, "AccountSid": TWILIO_ACCOUNT_SID},
+            headers={"X-Twilio-Signature": "forged"},
+        )
+    assert forged.status_code == 403
