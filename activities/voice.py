@@ -52,10 +52,11 @@ class VoiceSettings:
     timeout_seconds: float = 10.0
 
 
-def twiml_url(public_url: str, key: str, code: str) -> str:
+def twiml_url(public_url: str, key: str, code: str | None) -> str:
     """Where Twilio fetches the call's TwiML: the outbox key says which call it is,
-    the code which answer its digits give (Twilio signs the whole URL)."""
-    return public_url.rstrip("/") + VOICE_WEBHOOK + "?" + urlencode({"key": key, "code": code})
+    the code (if any) which answer its digits give (Twilio signs the whole URL)."""
+    query = {"key": key} | ({"code": code} if code else {})
+    return public_url.rstrip("/") + VOICE_WEBHOOK + "?" + urlencode(query)
 
 
 class VoiceActivities:

@@ -22,8 +22,9 @@ class CallRequest(BaseModel):
     step: str
     to: str = Field(pattern=r"^\+[1-9]\d{7,14}$")
     speech: str = Field(min_length=1, max_length=SPEECH_MAX)
-    code: str = Field(pattern=r"^\d{4}$")
-    """The reply code the digits answer, said to a voicemail too."""
+    code: str | None = Field(default=None, pattern=r"^\d{4}$")
+    """The reply code the digits answer, said to a voicemail too; a call without
+    one only speaks."""
 
 
 def designation_speech(*, exercise: bool, title: str, area: str, candidate_name: str) -> str:
@@ -33,4 +34,14 @@ def designation_speech(*, exercise: bool, title: str, area: str, candidate_name:
         f"{drill}Message de l'UNCCAS pour {candidate_name}. Événement : {title}, "
         f"zone : {area}. Nous vous sollicitons comme représentant de l'UNCCAS. "
         "Tapez 1 pour accepter, 2 pour refuser."
+    )
+
+
+def staff_alert_speech(*, exercise: bool, title: str, round_number: int, asked: int) -> str:
+    """What on-call staff hear when a designation round found nobody."""
+    drill = "Ceci est un exercice. " if exercise else ""
+    return (
+        f"{drill}Message de Tocsin pour l'astreinte UNCCAS. Événement : {title}. "
+        f"Aucun représentant désigné après le tour {round_number}, {asked} sollicité(s). "
+        "Désignez quelqu'un à la main ou attendez le tour suivant. Détails par SMS et email."
     )

@@ -2,7 +2,8 @@
 
 Twilio fetches the call's URL once answered (signed, as every webhook: 403
 otherwise). The outbox key in that URL names the call, whose recorded speech is
-said in French inside a one-digit ``<Gather>``; no digit or a wrong one asks
+said in French inside a one-digit ``<Gather>`` (a call without a code, to
+on-call staff, is only said twice); no digit or a wrong one asks
 again, twice, then thanks and hangs up. A voicemail hears the SMS code instead.
 A digit stands for the SMS keyword (1 = OUI, 2 = NON) and takes the SMS answer's
 road to the waiting workflow; the caller hears whether it was recorded.
@@ -64,9 +65,9 @@ def _twiml(response: VoiceResponse) -> Response:
     return Response(content=str(response), media_type="application/xml")
 
 
-def _said(text: str) -> Response:
+def _said(text: str, times: int = 1) -> Response:
     response = VoiceResponse()
-    response.say(text, language=LANGUAGE)
+    response.say(text, language=LANGUAGE, loop=times)
     response.hangup()
     return _twiml(response)
 
@@ -126,6 +127,8 @@ class VoiceWebhooks:
             return _said(GOODBYE)
         answered_by = form.get("AnsweredBy", "")
         log.info("call.answered", step=entry.step, answered_by=answered_by or "unknown")
+        if not code:
+            return _said(entry.body, times=2)
         if answered_by.startswith("machine") or answered_by == "fax":
             return _said(voicemail_speech(code))
         return _twiml(self._question(entry, code, 1))

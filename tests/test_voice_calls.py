@@ -5,6 +5,7 @@ test presses keys on the phone's keypad."""
 
 import asyncio
 import dataclasses
+import functools
 import json
 import re
 import uuid
@@ -20,6 +21,7 @@ import pytest_asyncio
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
+from definitions.crisis_log import CrisisLogKind
 from definitions.designation import Answer
 from definitions.event import EventDeclaration
 from definitions.event_status import EventStatus
@@ -47,6 +49,8 @@ CALL_AFTER = timedelta(minutes=5)
 ANSWER_DEADLINE = timedelta(minutes=10)
 FIRST = "+33639980101"
 SECOND = "+33639980102"
+CANDIDATES = (FIRST, SECOND, "+33639980103")
+STAFF_PHONE = "+33639980110"
 LILLE = EventDeclaration(type=EventType.ATTENTAT, communes=["59350"], title="Attaque au couteau")
 TWILIO_SPEC = Path(__file__).parents[2] / "shared" / "twilio" / "twilio_api_v2010.json"
 CALLS_PATH = "/2010-04-01/Accounts/{AccountSid}/Calls.json"
@@ -245,3 +249,28 @@ async def test_a_forged_voice_webhook_is_refused(phone: Phone) -> None:
             headers={"X-Twilio-Signature": "forged"},
         )
     assert forged.status_code == 403
+
+
+async def test_a_round_without_anyone_calls_on_call_staff(
+    declare: Declare,
+    time_skipping_env: WorkflowEnvironment,
+    store_with_network: Store,
+    twilio_sandbox: TwilioSandbox,
+) -> None:
+    handle = await declare()
+    for asked, phone_number in enumerate(CANDIDATES, 1):
+        await until_status(handle, candidates_asked(asked))
+        await _skip(time_skipping_env, CALL_AFTER, handle.id)
+        await _eventually(functools.partial(twilio_sandbox.calls_to, phone_number))
+        await _skip(time_skipping_env, ANSWER_DEADLINE - CALL_AFTER, handle.id)
+    (call,) = await _eventually(lambda: twilio_sandbox.calls_to(STAFF_PHONE))
+    assert "code" not in call.params["Url"][0]
+    twiml = await twilio_sandbox.answer(call)
+    assert _gathers(twiml) == []
+    said = ElementTree.fromstring(twiml).find("Say")
+    assert said is not None and said.get("language") == "fr-FR" and said.get("loop") == "2"
+    assert "Aucun représentant désigné après le tour 1, 3 sollicité(s)" in (said.text or "")
+    with store_with_network.session() as session:
+        log = events.crisis_log(session, handle.id)
+    alerts = [entry.text for entry in log if entry.kind is CrisisLogKind.STAFF_ALERTED]
+    assert len(alerts) == 1 and "1/1 appelé(s)" in alerts[0]

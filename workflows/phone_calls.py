@@ -18,7 +18,13 @@ MINIMUM_WINDOW = timedelta(minutes=1)
 
 
 def call_request(
-    *, event_id: str, step: str, contact_id: str, phone: str, speech: str, code: str
+    *,
+    event_id: str,
+    step: str,
+    contact_id: str,
+    phone: str,
+    speech: str,
+    code: str | None = None,
 ) -> CallRequest:
     """The call for ``step`` (with its instance suffix) to one person: asked again,
     it has the same key, so it is placed once."""

@@ -50,7 +50,7 @@ with workflow.unsafe.imports_passed_through():
         STATUS_QUERY,
         STOP_SIGNAL,
     )
-    from definitions.voice_calls import designation_speech
+    from definitions.voice_calls import designation_speech, staff_alert_speech
     from workflows.crisis_log import CrisisLogWriter
     from workflows.outreach import GIVE_UP_AFTER, SEND_RETRY, SEND_TIMEOUT, Delivery, Outreach
     from workflows.phone_calls import call_request, place_call
@@ -393,11 +393,42 @@ class RepresentativeDesignationWorkflow:
             )
         )
         reached = sum(delivery.reached for delivery in deliveries)
+        called = await self._call_staff(staff, asked) if self._start.rules.call_after else ""
         await self._log.append(
             CrisisLogKind.STAFF_ALERTED,
             SYSTEM_ACTOR,
-            f"{text} : astreinte alertée ({reached}/{len(staff)} joint(s)).",
+            f"{text} : astreinte alertée ({reached}/{len(staff)} joint(s){called}).",
         )
+
+    async def _call_staff(self, staff: list[Person], asked: int) -> str:
+        """Where the protocol calls candidates, on-call staff are called too: the
+        round found nobody, and an SMS at night may go unseen."""
+        start = self._start
+        round_number = self._status.round
+        speech = staff_alert_speech(
+            exercise=start.declaration.exercise,
+            title=start.declaration.title,
+            round_number=round_number,
+            asked=asked,
+        )
+        phones = [person for person in staff if person.phone is not None]
+        refusals = await asyncio.gather(
+            *(
+                place_call(
+                    call_request(
+                        event_id=start.event_id,
+                        step=f"{MessageStep.DESIGNATION_FAILED.value}#{round_number}",
+                        contact_id=person.contact_id,
+                        phone=person.phone or "",
+                        speech=speech,
+                    ),
+                    start.rules.round_pause,
+                )
+                for person in phones
+            )
+        )
+        placed = sum(refusal is None for refusal in refusals)
+        return f", {placed}/{len(staff)} appelé(s)"
 
     async def _announce(self, representative: Representative) -> None:
         """All at once: the representative's confirmation and briefing, the DIAV,
