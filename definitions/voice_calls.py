@@ -6,10 +6,25 @@ keyword it replaces: the answer then goes the way of an SMS answer.
 
 from pydantic import BaseModel, Field
 
+from definitions.outgoing import OutboxStatus
 from definitions.replies import ReplyKeyword
 
 VOICE_WEBHOOK = "/webhooks/twilio/voice"
 VOICE_STATUS_WEBHOOK = VOICE_WEBHOOK + "/status"
+CALL_STATUSES = {
+    "queued": OutboxStatus.QUEUED,
+    "initiated": OutboxStatus.QUEUED,
+    "ringing": OutboxStatus.SENT,
+    "answered": OutboxStatus.SENT,
+    "in-progress": OutboxStatus.SENT,
+    "completed": OutboxStatus.DELIVERED,
+    "busy": OutboxStatus.UNDELIVERED,
+    "no-answer": OutboxStatus.UNDELIVERED,
+    "canceled": OutboxStatus.FAILED,
+    "failed": OutboxStatus.FAILED,
+}
+"""A call's progress in the outbox's words: it only moves forward there, so a late
+``ringing`` never replaces ``completed``."""
 DIGIT_KEYWORDS = {"1": ReplyKeyword.YES, "2": ReplyKeyword.NO}
 SPEECH_MAX = 1000
 

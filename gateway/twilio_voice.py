@@ -10,6 +10,7 @@ road to the waiting workflow; the caller hears whether it was recorded.
 """
 
 import asyncio
+from datetime import UTC, datetime
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -18,10 +19,15 @@ from fastapi import APIRouter, Header, Request, Response, status
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from definitions.metrics import ReplyChannel, TocsinMetrics
-from definitions.outgoing import Channel, OutboxEntry
+from definitions.outgoing import Channel, OutboxEntry, OutboxStatus
 from definitions.privacy import mask_phone_numbers
 from definitions.replies import Reply
-from definitions.voice_calls import DIGIT_KEYWORDS, VOICE_WEBHOOK
+from definitions.voice_calls import (
+    CALL_STATUSES,
+    DIGIT_KEYWORDS,
+    VOICE_STATUS_WEBHOOK,
+    VOICE_WEBHOOK,
+)
 from gateway.reply_routing import Outcome, Routing, route
 from gateway.twilio_webhooks import TwilioWebhooks
 from store import outbox, reply_codes
@@ -166,6 +172,31 @@ class VoiceWebhooks:
         )
         return _said(_spoken(routing))
 
+    def _record_status(self, call_sid: str, progress: OutboxStatus) -> bool:
+        with self._store.session() as session:
+            callback = outbox.record_delivery(session, call_sid, progress, None, datetime.now(UTC))
+            session.commit()
+        return callback is not None
+
+    async def call_status(
+        self,
+        request: Request,
+        x_twilio_signature: Annotated[str | None, Header()] = None,
+    ) -> Response:
+        """A call's progress, kept in its outbox history (forward order only)."""
+        form = await self._webhooks._signed_form(request, x_twilio_signature)
+        if form is None:
+            return Response(status_code=status.HTTP_403_FORBIDDEN)
+        call_sid, call_status = form.get("CallSid", ""), form.get("CallStatus", "")
+        progress = CALL_STATUSES.get(call_status)
+        if progress is None or not call_sid:
+            log.info("call.status_ignored", status=call_status)
+        elif not await asyncio.to_thread(self._record_status, call_sid, progress):
+            log.warning("call.status_unknown_call", call_sid=call_sid, status=call_status)
+        else:
+            log.info("call.status", call_sid=call_sid, status=call_status)
+        return Response(status_code=status.HTTP_204_NO_CONTENT)
+
 
 def _spoken(routing: Routing) -> str:
     if routing.outcome is Outcome.ROUTED:
@@ -177,4 +208,5 @@ def voice_router(webhooks: VoiceWebhooks) -> APIRouter:
     router = APIRouter(tags=["webhooks"])
     router.post(VOICE_WEBHOOK)(webhooks.call_answered)
     router.post(GATHER_PATH)(webhooks.digits_pressed)
+    router.post(VOICE_STATUS_WEBHOOK, status_code=status.HTTP_204_NO_CONTENT)(webhooks.call_status)
     return router

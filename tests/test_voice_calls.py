@@ -27,9 +27,9 @@ from definitions.event import EventDeclaration
 from definitions.event_status import EventStatus
 from definitions.event_type import EventType
 from definitions.loader import Definitions
-from definitions.outgoing import Channel
+from definitions.outgoing import Channel, OutboxStatus
 from definitions.temporal_names import designation_workflow_id
-from store import events
+from store import events, outbox
 from store.database import Store
 from tests.conftest import (
     TWILIO_ACCOUNT_SID,
@@ -196,6 +196,20 @@ async def test_a_silent_candidate_is_called_and_accepts_with_the_keypad(
         log = [entry.text for entry in events.crisis_log(session, handle.id)]
     assert any("appelé(e), sans réponse 5min" in text for text in log)
     assert len(twilio_sandbox.calls_to(FIRST)) == 1
+
+    for progress in ("initiated", "ringing", "answered", "completed", "ringing"):
+        assert await twilio_sandbox.report(call, progress) == 204
+    with store_with_network.session() as session:
+        (row,) = [e for e in outbox.entries(session, handle.id) if e.channel is Channel.VOICE]
+        history = outbox.callbacks(session, row.key)
+    assert row.status is OutboxStatus.DELIVERED and row.provider_id == call.sid
+    assert [(c.status, c.applied) for c in history] == [
+        (OutboxStatus.QUEUED, False),
+        (OutboxStatus.SENT, True),
+        (OutboxStatus.SENT, False),
+        (OutboxStatus.DELIVERED, True),
+        (OutboxStatus.SENT, False),
+    ]
 
 
 async def test_two_on_the_keypad_asks_the_next_candidate_at_once(

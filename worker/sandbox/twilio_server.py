@@ -210,6 +210,16 @@ class TwilioSandbox:
         call.status = "in-progress"
         return await self._fetch(call, call.url, {"AnsweredBy": answered_by})
 
+    async def report(self, call: SandboxCall, call_status: str) -> int:
+        """A progress callback (``ringing``, ``completed``…) to the call's
+        ``StatusCallback``, signed; the gateway's HTTP status."""
+        url = call.params.get("StatusCallback", [""])[0]
+        form = {"CallSid": call.sid, "AccountSid": call.account_sid, "CallStatus": call_status}
+        signature = RequestValidator(self.auth_token).compute_signature(url, form)
+        async with httpx.AsyncClient(timeout=10) as client:
+            response = await client.post(url, data=form, headers={"X-Twilio-Signature": signature})
+        return response.status_code
+
     async def press(self, call: SandboxCall, action: str, digits: str) -> str:
         """Keys pressed on a ``<Gather>``: the TwiML of its ``action`` URL."""
         return await self._fetch(call, action, {"Digits": digits, "FinishedOnKey": ""})
