@@ -180,12 +180,13 @@ def _around(cells: list[Cell], shaded: dict[str, str]) -> list[Cell]:
     if not points:
         return cells
     xs, ys = [p[0] for p in points], [p[1] for p in points]
-    margin = max(SURROUNDINGS_KM, SURROUNDINGS_SHARE * max(max(xs) - min(xs), max(ys) - min(ys)))
+    left, right, bottom, top = min(xs), max(xs), min(ys), max(ys)
+    margin = max(SURROUNDINGS_KM, SURROUNDINGS_SHARE * max(right - left, top - bottom))
     return [
         cell
         for cell in cells
-        if min(xs) - margin <= cell.site[0] <= max(xs) + margin
-        and min(ys) - margin <= cell.site[1] <= max(ys) + margin
+        if left - margin <= cell.site[0] <= right + margin
+        and bottom - margin <= cell.site[1] <= top + margin
     ]
 
 
