@@ -64,8 +64,17 @@ class LogExport:
             raise UnknownExportFormatError(suffix)
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _as_text(cell: str) -> str:
+    """A cell a spreadsheet would run as a formula is kept as text: the export is
+    opened in Excel at the préfecture, and centres' names come from imported files."""
+    return f"'{cell}" if cell.startswith(FORMULA_STARTS) else cell
+
+
 def _row(entry: CrisisLogEntry) -> tuple[str, str, str, str]:
-    return in_paris(entry.at), entry.actor, entry.kind.value, entry.text
+    return in_paris(entry.at), _as_text(entry.actor), entry.kind.value, _as_text(entry.text)
 
 
 def crisis_log_csv(entries: list[CrisisLogEntry]) -> bytes:

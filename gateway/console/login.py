@@ -1,7 +1,7 @@
 """Signing in and out of the console. Refusals say nothing of whether the login
 exists; past a few, each new try of that login from that address waits longer (and
 an address that failed too often waits a quarter of an hour): the client's address
-is the one the trusted proxies name (see gateway/client_address.py)."""
+is the one the trusted proxies name (see ``trust_proxies`` in gateway/access.py)."""
 
 import math
 from datetime import UTC, datetime, timedelta
