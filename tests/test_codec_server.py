@@ -7,8 +7,10 @@ import uuid
 from collections.abc import AsyncIterator
 
 import httpx
+import pytest
 import pytest_asyncio
 from google.protobuf import json_format
+from pydantic import ValidationError
 from temporalio.api.common.v1 import Payloads
 from temporalio.testing import WorkflowEnvironment
 
@@ -19,6 +21,7 @@ from gateway.app import create_app
 from store.database import Store
 from tests.conftest import SCRIPTS, api_headers, start_event
 from worker.payload_codec import encrypted_converter
+from worker.settings import Settings
 
 UI_ORIGIN = "https://temporal.example.org"
 TITLE = "Crue de la Lys à Armentières"
@@ -90,3 +93,9 @@ async def test_staff_read_a_history_s_payloads_and_nobody_else_does(
     assert "access-control-allow-origin" not in elsewhere.headers
     assert "YmluYXJ5L2VuY3J5cHRlZA" in encoded.text and TITLE not in encoded.text
     assert json_format.Parse(again.content, Payloads()) == payloads
+
+
+@pytest.mark.parametrize("origins", ["*", "https://ui.example.org,*", "ui.example.org"])
+def test_a_wildcard_or_bare_ui_origin_is_refused(origins: str) -> None:
+    with pytest.raises(ValidationError, match="origine invalide"):
+        Settings(temporal_ui_origins=origins)

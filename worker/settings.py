@@ -159,6 +159,16 @@ class Settings(BaseSettings):
         sender_domain(mail_from)
         return mail_from
 
+    @field_validator("temporal_ui_origins")
+    @classmethod
+    def _explicit_origins(cls, origins: str) -> str:
+        """The codec answers with credentials: a wildcard would let any page read
+        decrypted payloads with a staff member's cookie."""
+        for origin in _listed(origins):
+            if not origin.startswith(("https://", "http://")) or "*" in origin:
+                raise ValueError(f"origine invalide « {origin} » : https://hôte attendu, sans *")
+        return origins
+
     @model_validator(mode="after")
     def _client_certificate_whole(self) -> "Settings":
         if (self.temporal_tls_cert is None) != (self.temporal_tls_key is None):
