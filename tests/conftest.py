@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import itertools
 import os
 import sysconfig
 import uuid
@@ -44,7 +45,7 @@ from store.directory import replace_directory
 from tests.postgres_server import PostgresServer, running_postgres
 from worker.asgi_server import AsgiServer
 from worker.demo_directory import demo_directory
-from worker.ports import free_port
+from worker.ports import free_port, is_port_busy
 from worker.sandbox.smtp_server import MailSandbox
 from worker.sandbox.twilio_server import TwilioSandbox
 from worker.temporal_workers import Messaging
@@ -60,11 +61,31 @@ settings.load_profile(os.environ.get("TOCSIN_HYPOTHESIS_PROFILE", "ci"))
 ``make reliability`` draws new and many more. Durations are never asserted."""
 
 
+_SERVER_PORTS_PER_PROCESS = 400
+_next_server_ports = itertools.count(
+    20_000
+    + _SERVER_PORTS_PER_PROCESS
+    * int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+)
+
+
+def server_port() -> int:
+    """A port for a Temporal server this test process starts, from the process's own
+    range: the SDK's own choice (a free port, released before the server binds it)
+    could give two pytest-xdist processes the same port at once, and the second
+    process's client would then share the first one's time-skipping server."""
+    for port in _next_server_ports:
+        if not is_port_busy("127.0.0.1", port):
+            return port
+    raise RuntimeError("no free port")
+
+
 @contextlib.asynccontextmanager
 async def time_skipping_server() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_time_skipping(
         data_converter=pydantic_data_converter,
         test_server_existing_path=str(SCRIPTS / "temporal-test-server"),
+        port=server_port(),
     )
     yield env
     await env.shutdown()
@@ -82,6 +103,7 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
         data_converter=pydantic_data_converter,
         dev_server_existing_path=str(SCRIPTS / "temporal"),
         ui=False,
+        port=server_port(),
     )
     yield env
     await env.shutdown()

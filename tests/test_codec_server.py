@@ -19,7 +19,7 @@ from definitions.event import EventDeclaration
 from definitions.event_type import EventType
 from gateway.app import create_app
 from store.database import Store
-from tests.conftest import SCRIPTS, api_headers, start_event
+from tests.conftest import SCRIPTS, api_headers, server_port, start_event
 from worker.payload_codec import encrypted_converter
 from worker.settings import Settings
 
@@ -32,6 +32,7 @@ async def encrypted_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_time_skipping(
         data_converter=encrypted_converter(secrets.token_bytes(32)),
         test_server_existing_path=str(SCRIPTS / "temporal-test-server"),
+        port=server_port(),
     )
     yield env
     await env.shutdown()

@@ -43,6 +43,7 @@ from tests.conftest import (
     create_account,
     plain_text,
     record_event,
+    server_port,
     sign_in,
     start_event,
     until_status,
@@ -433,6 +434,7 @@ async def test_a_long_campaign_continues_as_new_and_still_reminds_and_reports(
         data_converter=pydantic_data_converter,
         dev_server_existing_path=str(SCRIPTS / "temporal"),
         ui=False,
+        port=server_port(),
         dev_server_extra_args=[
             "--dynamic-config-value",
             "limit.historyCount.suggestContinueAsNew=20",

@@ -13,7 +13,7 @@ from definitions.event_type import EventType
 from definitions.loader import Definitions
 from definitions.temporal_names import designation_workflow_id
 from store.database import Store
-from tests.conftest import SCRIPTS, candidates_asked, start_event, until_status
+from tests.conftest import SCRIPTS, candidates_asked, server_port, start_event, until_status
 from worker.payload_codec import EncryptionCodec, PayloadKeyError, encrypted_converter, parse_key
 from worker.temporal_workers import Messaging, running_workers
 
@@ -61,6 +61,7 @@ async def test_history_holds_no_personal_data_in_clear(
     env = await WorkflowEnvironment.start_time_skipping(
         data_converter=converter,
         test_server_existing_path=str(SCRIPTS / "temporal-test-server"),
+        port=server_port(),
     )
     event_id = f"attentat-test-{uuid.uuid4().hex[:6]}"
     try:
