@@ -91,8 +91,10 @@ async def time_skipping_server() -> AsyncIterator[WorkflowEnvironment]:
     await env.shutdown()
 
 
-@pytest_asyncio.fixture(scope="session", loop_scope="session")
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
+    """One per module: a module that leaves work pending (a timer, a retrying
+    activity) holds back time skipping for every test after it on a shared server."""
     async with time_skipping_server() as env:
         yield env
 
