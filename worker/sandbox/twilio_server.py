@@ -128,6 +128,26 @@ def _moment(value: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def _one_page(
+    resource: str, account_sid: str, items: list[dict[str, Any]], page_size: int
+) -> JSONResponse:
+    """A list answer as Twilio pages it, here always a single page."""
+    uri = f"/2010-04-01/Accounts/{account_sid}/{resource}.json"
+    return JSONResponse(
+        {
+            resource.lower(): items,
+            "page": 0,
+            "page_size": page_size,
+            "start": 0,
+            "end": max(len(items) - 1, 0),
+            "uri": uri,
+            "first_page_uri": uri,
+            "next_page_uri": None,
+            "previous_page_uri": None,
+        }
+    )
+
+
 def _error(status: int, code: int, message: str) -> JSONResponse:
     return JSONResponse(
         status_code=status,
@@ -282,20 +302,7 @@ class TwilioSandbox:
                 if (to is None or call.to == to)
                 and (started_after is None or call.date_created >= _moment(started_after))
             ][:page_size]
-            uri = f"/2010-04-01/Accounts/{account_sid}/Calls.json"
-            return JSONResponse(
-                {
-                    "calls": [call.resource() for call in found],
-                    "page": 0,
-                    "page_size": page_size,
-                    "start": 0,
-                    "end": max(len(found) - 1, 0),
-                    "uri": uri,
-                    "first_page_uri": uri,
-                    "next_page_uri": None,
-                    "previous_page_uri": None,
-                }
-            )
+            return _one_page("Calls", account_sid, [call.resource() for call in found], page_size)
 
         @app.post(API_PREFIX + "/Messages.json")
         async def create(
@@ -355,20 +362,8 @@ class TwilioSandbox:
                 and (sent_after is None or message.date_created >= _moment(sent_after))
                 and (sent_on is None or message.date_created.date() == sent_on)
             ][:page_size]
-            uri = f"/2010-04-01/Accounts/{account_sid}/Messages.json"
-            return JSONResponse(
-                {
-                    "messages": [message.resource() for message in found],
-                    "page": 0,
-                    "page_size": page_size,
-                    "start": 0,
-                    "end": max(len(found) - 1, 0),
-                    "uri": uri,
-                    "first_page_uri": uri,
-                    "next_page_uri": None,
-                    "previous_page_uri": None,
-                }
-            )
+            resources = [message.resource() for message in found]
+            return _one_page("Messages", account_sid, resources, page_size)
 
         return app
 
