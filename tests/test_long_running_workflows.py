@@ -40,6 +40,34 @@ REPRESENTATIVE = Person(
 )
 
 
+async def _closed_flood_review(
+    env: WorkflowEnvironment,
+    store: Store,
+    definitions: Definitions,
+    event_id: str,
+    representative: Person | None,
+) -> ReviewStart:
+    """A flood of the Vilaine closed now, recorded in the store, and its review's
+    start with nobody to question: the tests follow only its action plan."""
+    declaration = EventDeclaration(
+        type=EventType.INONDATION, communes=["35006"], title="Crue de la Vilaine"
+    )
+    closed_at = await env.get_current_time()
+    record_event(store, event_id, declaration, closed_at)
+    protocol = definitions.protocols[EventType.INONDATION]
+    return ReviewStart(
+        event_id=event_id,
+        declaration=declaration,
+        header="UNCCAS - INONDATION Ille-et-Vilaine (35)",
+        rules=protocol.review,
+        task_rules=protocol.committee,
+        questions=protocol.questions,
+        representative=representative,
+        respondents=[],
+        closed_at=closed_at,
+    )
+
+
 async def _until_finished(env: WorkflowEnvironment, workflow_id: str) -> ReviewStatus:
     handle = env.client.get_workflow_handle(workflow_id)
     status = None
@@ -63,25 +91,10 @@ async def test_an_action_escalated_before_the_report_is_still_awaited_after_it(
     on-call staff (the event had no representative); once the report is compiled
     nothing is due any more, and the review waits for its FAIT."""
     env = time_skipping_env
-    event_id = f"inondation-plan-{task_queue[-6:]}"
-    declaration = EventDeclaration(
-        type=EventType.INONDATION, communes=["35006"], title="Crue de la Vilaine"
+    start = await _closed_flood_review(
+        env, demo_store, definitions, f"inondation-plan-{task_queue[-6:]}", None
     )
-    closed_at = await env.get_current_time()
-    record_event(demo_store, event_id, declaration, closed_at)
-    protocol = definitions.protocols[EventType.INONDATION]
-    review = protocol.review
-    start = ReviewStart(
-        event_id=event_id,
-        declaration=declaration,
-        header="UNCCAS - INONDATION Ille-et-Vilaine (35)",
-        rules=review,
-        task_rules=protocol.committee,
-        questions=protocol.questions,
-        representative=None,
-        respondents=[],
-        closed_at=closed_at,
-    )
+    event_id, review, closed_at = start.event_id, start.rules, start.closed_at
     async with running_workers(env.client, demo_store, task_queue, definitions, messaging):
         handle = await env.client.start_workflow(
             AfterActionReviewWorkflow.run,
@@ -193,26 +206,11 @@ async def test_a_long_review_continues_as_new_and_loses_nothing(
     """An action plan followed for months: the review starts new runs as its history
     grows, and keeps its rounds, report, plan and crisis-log numbering across them."""
     env = time_skipping_env
-    event_id = f"inondation-long-{task_queue[-6:]}"
-    declaration = EventDeclaration(
-        type=EventType.INONDATION, communes=["35006"], title="Crue de la Vilaine"
+    opened = await _closed_flood_review(
+        env, demo_store, definitions, f"inondation-long-{task_queue[-6:]}", REPRESENTATIVE
     )
-    closed_at = await env.get_current_time()
-    record_event(demo_store, event_id, declaration, closed_at)
-    protocol = definitions.protocols[EventType.INONDATION]
-    review = protocol.review
-    start = ReviewStart(
-        event_id=event_id,
-        declaration=declaration,
-        header="UNCCAS - INONDATION Ille-et-Vilaine (35)",
-        rules=review,
-        task_rules=protocol.committee,
-        questions=protocol.questions,
-        representative=REPRESENTATIVE,
-        respondents=[],
-        closed_at=closed_at,
-        history_limit=30,
-    )
+    start = opened.model_copy(update={"history_limit": 30})
+    event_id, review, closed_at = start.event_id, start.rules, start.closed_at
     report_due = review.formal_review_after + review.answer_deadline
     async with running_workers(env.client, demo_store, task_queue, definitions, messaging):
         handle = await env.client.start_workflow(
