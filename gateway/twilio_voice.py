@@ -124,7 +124,7 @@ class VoiceWebhooks:
         code: str = "",
         x_twilio_signature: Annotated[str | None, Header()] = None,
     ) -> Response:
-        form = await self._webhooks._signed_form(request, x_twilio_signature)
+        form = await self._webhooks.signed_form(request, x_twilio_signature)
         if form is None:
             return Response(status_code=status.HTTP_403_FORBIDDEN)
         entry = await asyncio.to_thread(self._entry, key)
@@ -147,7 +147,7 @@ class VoiceWebhooks:
         asked: int = QUESTION_ASKED,
         x_twilio_signature: Annotated[str | None, Header()] = None,
     ) -> Response:
-        form = await self._webhooks._signed_form(request, x_twilio_signature)
+        form = await self._webhooks.signed_form(request, x_twilio_signature)
         if form is None or not form.get("CallSid"):
             return Response(status_code=status.HTTP_403_FORBIDDEN)
         entry = await asyncio.to_thread(self._entry, key)
@@ -162,7 +162,7 @@ class VoiceWebhooks:
         reply = Reply(keyword=keyword, code=code)
         routing = route(reply, await asyncio.to_thread(self._codes, entry.recipient))
         if routing.outcome is Outcome.ROUTED:
-            routing = await self._webhooks._deliver(routing, reply, form["CallSid"])
+            routing = await self._webhooks.deliver(routing, reply, form["CallSid"])
         self._metrics.reply_received(ReplyChannel.VOICE, routing.outcome.value)
         log.info(
             "call.digit",
@@ -184,7 +184,7 @@ class VoiceWebhooks:
         x_twilio_signature: Annotated[str | None, Header()] = None,
     ) -> Response:
         """A call's progress, kept in its outbox history (forward order only)."""
-        form = await self._webhooks._signed_form(request, x_twilio_signature)
+        form = await self._webhooks.signed_form(request, x_twilio_signature)
         if form is None:
             return Response(status_code=status.HTTP_403_FORBIDDEN)
         call_sid, call_status = form.get("CallSid", ""), form.get("CallStatus", "")

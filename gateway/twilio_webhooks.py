@@ -92,7 +92,7 @@ class TwilioWebhooks:
         self._public_url = public_url
         self._receipts = DeliveryReceiptRelay(client)
 
-    async def _signed_form(self, request: Request, signature: str | None) -> dict[str, str] | None:
+    async def signed_form(self, request: Request, signature: str | None) -> dict[str, str] | None:
         """The form when Twilio signed it, else None (and a log line)."""
         body = await request.body()
         if len(body) > MAX_WEBHOOK_BYTES:
@@ -107,7 +107,7 @@ class TwilioWebhooks:
             return None
         return form
 
-    async def _deliver(self, routing: Routing, reply: Reply, message_sid: str) -> Routing:
+    async def deliver(self, routing: Routing, reply: Reply, message_sid: str) -> Routing:
         """Signal the task's workflow; a workflow that has ended closes its codes."""
         task = routing.task
         assert task is not None and task.code
@@ -167,7 +167,7 @@ class TwilioWebhooks:
         request: Request,
         x_twilio_signature: Annotated[str | None, Header()] = None,
     ) -> Response:
-        form = await self._signed_form(request, x_twilio_signature)
+        form = await self.signed_form(request, x_twilio_signature)
         if form is None or not form.get("MessageSid") or not form.get("From"):
             return Response(status_code=status.HTTP_403_FORBIDDEN)
         message_sid, sender, text = form["MessageSid"], form["From"], form.get("Body", "")
@@ -179,7 +179,7 @@ class TwilioWebhooks:
         reply = parse_reply(text)
         routing = route(reply, codes)
         if routing.outcome is Outcome.ROUTED and reply is not None:
-            routing = await self._deliver(routing, reply, message_sid)
+            routing = await self.deliver(routing, reply, message_sid)
         first = await asyncio.to_thread(
             self._record_inbound, message_sid, sender, text, routing.outcome
         )
@@ -312,7 +312,7 @@ class TwilioWebhooks:
         request: Request,
         x_twilio_signature: Annotated[str | None, Header()] = None,
     ) -> Response:
-        form = await self._signed_form(request, x_twilio_signature)
+        form = await self.signed_form(request, x_twilio_signature)
         if form is None:
             return Response(status_code=status.HTTP_403_FORBIDDEN)
         delivery = provider_status(form.get("MessageStatus", ""))
