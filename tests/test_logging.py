@@ -44,3 +44,32 @@ def test_masking_keeps_codes_and_ids_readable() -> None:
     assert "39 98 00 15" not in masked and "puis +33 6 ** ** ** 15," in masked
     assert mask_personal_data("+4915112345678") == "+***********78"
     assert "directrice@" not in masked and "d***@example.org" in masked
+
+
+_CONFIGURE_TWICE = """
+import io, sys, structlog
+from structlog.testing import capture_logs
+from worker.logging import configure_logging
+terminal, sys.stderr = sys.stderr, io.StringIO()
+configure_logging()
+log = structlog.get_logger("gateway")
+log.info("command.first")
+sys.stderr.close()
+sys.stderr = terminal
+log.info("command.after_its_terminal_closed")
+configure_logging()
+with capture_logs() as captured:
+    log.warning("command.second")
+print([line["event"] for line in captured])
+"""
+
+
+def test_a_second_configuration_in_one_process_is_the_one_used() -> None:
+    """Commands run in-process (the dev stack, tests) configure logging again: lines
+    follow the latest configuration, and one written to a closed terminal is dropped
+    without a traceback."""
+    emitted = subprocess.run(
+        [sys.executable, "-c", _CONFIGURE_TWICE], capture_output=True, text=True, check=True
+    )
+    assert emitted.stdout.strip() == "['command.second']"
+    assert "Logging error" not in emitted.stderr

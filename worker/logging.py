@@ -56,7 +56,8 @@ class _TerminalHandler(logging.StreamHandler[TextIO]):
     """Log lines to standard error, dropped without a word once it is gone."""
 
     def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802  (logging's name)
-        if not isinstance(sys.exc_info()[1], OSError):
+        gone = self.stream.closed or isinstance(sys.exc_info()[1], OSError)
+        if not gone:
             super().handleError(record)
 
 
@@ -82,6 +83,9 @@ def _formatter(renderer: Any) -> logging.Formatter:
 
 
 def configure_logging(log_format: LogFormat = LogFormat.CONSOLE, level: str = "INFO") -> None:
+    """Loggers are not cached: a cached one keeps the processors of the configuration
+    it first met, so a command configured twice in one process (the dev stack, tests)
+    would write with the old ones and escape ``structlog.testing.capture_logs``."""
     renderer: Any = (
         structlog.processors.JSONRenderer()
         if log_format is LogFormat.JSON
@@ -94,7 +98,7 @@ def configure_logging(log_format: LogFormat = LogFormat.CONSOLE, level: str = "I
         ],
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
-        cache_logger_on_first_use=True,
+        cache_logger_on_first_use=False,
     )
     handler = _TerminalHandler(sys.stderr)
     handler.setFormatter(_formatter(renderer))
