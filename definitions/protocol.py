@@ -30,6 +30,10 @@ class MobilisationRules(BaseModel):
     )
     reinforcement_answer_deadline: Duration
     ask_deputy: bool = Field(description="send support requests to deputies too")
+    call_at_escalation: bool = Field(
+        default=False,
+        description="a centre still silent at escalation is called too (keypad 1 = OK, 2 = AIDE)",
+    )
 
 
 class CommitteeRules(BaseModel):

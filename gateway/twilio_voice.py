@@ -5,8 +5,9 @@ otherwise). The outbox key in that URL names the call, whose recorded speech is
 said in French inside a one-digit ``<Gather>`` (a call without a code, to
 on-call staff, is only said twice); no digit or a wrong one asks
 again, twice, then thanks and hangs up. A voicemail hears the SMS code instead.
-A digit stands for the SMS keyword (1 = OUI, 2 = NON) and takes the SMS answer's
-road to the waiting workflow; the caller hears whether it was recorded.
+A digit stands for an SMS keyword of the call's reply code, in the code's order
+(1 = OUI, 2 = NON; 1 = OK, 2 = AIDE), said after the speech, and takes the SMS
+answer's road to the waiting workflow; the caller hears whether it was recorded.
 """
 
 import asyncio
@@ -21,12 +22,13 @@ from twilio.twiml.voice_response import Gather, VoiceResponse
 from definitions.metrics import ReplyChannel, TocsinMetrics
 from definitions.outgoing import Channel, OutboxEntry, OutboxStatus
 from definitions.privacy import mask_phone_numbers
-from definitions.replies import Reply
 from definitions.voice_calls import (
     CALL_STATUSES,
-    DIGIT_KEYWORDS,
     VOICE_STATUS_WEBHOOK,
     VOICE_WEBHOOK,
+    KeypadChoice,
+    keypad_choices,
+    keypad_prompt,
 )
 from gateway.reply_routing import Outcome, Routing, route
 from gateway.twilio_webhooks import TwilioWebhooks
@@ -54,16 +56,11 @@ SPOKEN = {
 NOT_RECORDED = "Votre réponse n'a pas pu être enregistrée. Merci de répondre par SMS."
 
 
-def _spaced(code: str) -> str:
-    """Said digit by digit: ``4 8 2 1``."""
-    return " ".join(code)
-
-
-def voicemail_speech(code: str) -> str:
+def voicemail_speech(choices: list[KeypadChoice]) -> str:
+    answers = ", ou ".join(f"{choice.sms} {choice.meaning}" for choice in choices)
     return (
         "Message de l'UNCCAS. Une demande urgente vous a été envoyée par SMS. "
-        f"Répondez par SMS OUI {_spaced(code)} pour accepter, ou NON {_spaced(code)} "
-        "pour refuser. Merci."
+        f"Répondez par SMS {answers}. Merci."
     )
 
 
@@ -96,13 +93,28 @@ class VoiceWebhooks:
         with self._store.session() as session:
             return reply_codes.codes_of_phone(session, phone)
 
+    async def _choices(
+        self, entry: OutboxEntry, code: str
+    ) -> tuple[list[KeypadChoice], list[ReplyCodeRow]]:
+        """The digits of the code this phone was given (none for a code it was not),
+        with every code of the phone, for routing."""
+        rows = await asyncio.to_thread(self._codes, entry.recipient)
+        task = next((row for row in rows if row.code == code), None) if code else None
+        return (keypad_choices(reply_codes.keywords_of(task), code) if task else []), rows
+
     def _question(
-        self, entry: OutboxEntry, code: str, asked: int, preface: str = ""
+        self,
+        entry: OutboxEntry,
+        choices: list[KeypadChoice],
+        code: str,
+        asked: int,
+        preface: str = "",
     ) -> VoiceResponse:
         """The question from its ``asked``-th time on, each time a one-digit gather."""
         response = VoiceResponse()
         if preface:
             response.say(preface, language=LANGUAGE)
+        question = f"{entry.body} {keypad_prompt(choices)}"
         for time in range(asked, QUESTION_ASKED + 1):
             query = urlencode({"key": entry.key, "code": code, "asked": str(time)})
             gather = Gather(
@@ -111,7 +123,7 @@ class VoiceWebhooks:
                 method="POST",
                 timeout=DIGIT_WAIT_SECONDS,
             )
-            gather.say(entry.body, language=LANGUAGE)
+            gather.say(question, language=LANGUAGE)
             response.append(gather)
         response.say(GOODBYE, language=LANGUAGE)
         response.hangup()
@@ -133,11 +145,12 @@ class VoiceWebhooks:
             return _said(GOODBYE)
         answered_by = form.get("AnsweredBy", "")
         log.info("call.answered", step=entry.step, answered_by=answered_by or "unknown")
-        if not code:
+        choices, _ = await self._choices(entry, code)
+        if not choices:
             return _said(entry.body, times=2)
         if answered_by.startswith("machine") or answered_by == "fax":
-            return _said(voicemail_speech(code))
-        return _twiml(self._question(entry, code, 1))
+            return _said(voicemail_speech(choices))
+        return _twiml(self._question(entry, choices, code, 1))
 
     async def digits_pressed(
         self,
@@ -154,13 +167,15 @@ class VoiceWebhooks:
         if entry is None:
             log.warning("call.unknown", call_sid=form["CallSid"])
             return _said(GOODBYE)
-        keyword = DIGIT_KEYWORDS.get(form.get("Digits", ""))
-        if keyword is None:
-            if asked < QUESTION_ASKED:
-                return _twiml(self._question(entry, code, asked + 1, NOT_UNDERSTOOD))
+        choices, rows = await self._choices(entry, code)
+        digit = form.get("Digits", "")
+        choice = next((choice for choice in choices if choice.digit == digit), None)
+        if choice is None:
+            if choices and asked < QUESTION_ASKED:
+                return _twiml(self._question(entry, choices, code, asked + 1, NOT_UNDERSTOOD))
             return _said(f"{NOT_UNDERSTOOD} {GOODBYE}")
-        reply = Reply(keyword=keyword, code=code)
-        routing = route(reply, await asyncio.to_thread(self._codes, entry.recipient))
+        reply = choice.reply
+        routing = route(reply, rows)
         if routing.outcome is Outcome.ROUTED:
             routing = await self._webhooks.deliver(routing, reply, form["CallSid"])
         self._metrics.reply_received(ReplyChannel.VOICE, routing.outcome.value)

@@ -11,6 +11,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
+from xml.etree import ElementTree
 
 import pytest
 import pytest_asyncio
@@ -71,9 +72,23 @@ REINFORCEMENT_DEADLINE = timedelta(hours=3)
 
 @pytest.fixture
 def tracked_messaging(messaging: Messaging, phone: Phone) -> Messaging:
-    """Delivery receipts go back to the gateway, as Twilio's status callbacks do."""
+    """Delivery receipts go back to the gateway, as Twilio's status callbacks do, and
+    calls fetch their TwiML from it."""
     callback = phone.public_url + "/webhooks/twilio/status"
-    return replace(messaging, twilio=replace(messaging.twilio, status_callback=callback))
+    return replace(
+        messaging,
+        twilio=replace(messaging.twilio, status_callback=callback),
+        voice=replace(messaging.voice, public_url=phone.public_url),
+    )
+
+
+@pytest.fixture(scope="module")
+def calling_definitions(definitions: Definitions) -> Definitions:
+    """Floods whose protocol calls the centres still silent at escalation."""
+    flood = definitions.protocols[EventType.INONDATION]
+    mobilisation = flood.mobilisation.model_copy(update={"call_at_escalation": True})
+    calling = flood.model_copy(update={"mobilisation": mobilisation})
+    return replace(definitions, protocols={**definitions.protocols, EventType.INONDATION: calling})
 
 
 Started = tuple[WorkflowHandle[Any, EventStatus], MobilisationStatus]
@@ -84,7 +99,7 @@ async def mobilised(
     time_skipping_env: WorkflowEnvironment,
     demo_store: Store,
     task_queue: str,
-    definitions: Definitions,
+    calling_definitions: Definitions,
     tracked_messaging: Messaging,
     phone: Phone,
 ) -> AsyncIterator[Callable[..., Any]]:
@@ -92,7 +107,7 @@ async def mobilised(
     by SMS, and gives back the event and its department once requests are out."""
     handles: list[WorkflowHandle[Any, EventStatus]] = []
     async with running_workers(
-        time_skipping_env.client, demo_store, task_queue, definitions, tracked_messaging
+        time_skipping_env.client, demo_store, task_queue, calling_definitions, tracked_messaging
     ):
 
         async def declare(*communes: str) -> Started:
@@ -310,6 +325,25 @@ async def test_silence_is_reminded_then_escalated_and_an_unreachable_centre_flag
             "sans réponse depuis 6h" in m.body and "Acign" in m.body
             for m in twilio_sandbox.sent_to(number)
         ), number
+
+    (call,) = twilio_sandbox.calls_to(_director_phone(acigne))
+    assert twilio_sandbox.calls_to(_director_phone(argentre)) == []
+    twiml = await twilio_sandbox.answer(call)
+    gather = ElementTree.fromstring(twiml).find("Gather")
+    assert gather is not None
+    question = gather.findtext("Say") or ""
+    assert "Acigné" in question and "Crue de la Vilaine" in question
+    assert "Tapez 1 si votre centre est mobilisé, 2 s'il a besoin de soutien" in question
+    pressed = await twilio_sandbox.press(call, gather.get("action") or "", "1")
+    assert "Votre réponse est enregistrée" in pressed
+    by_keypad = await _department(
+        time_skipping_env, handle.id, lambda d: _centre(d, ACIGNE).answer == "OK"
+    )
+    assert by_keypad.counts.mobilised == 1
+    with demo_store.session() as session:
+        log = events.crisis_log(session, handle.id)
+    escalations = [entry.text for entry in log if entry.kind is CrisisLogKind.SUPPORT_ESCALATED]
+    assert any("sans réponse" in text and "1/1 appel(s) placé(s)" in text for text in escalations)
 
     assert "OK" in await phone.reply(_director_phone(acigne), f"OK {acigne.code}")
     late = await _department(

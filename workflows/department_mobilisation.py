@@ -10,6 +10,7 @@ for status reads. The history stays bounded by continuing as new, carrying the
 whole state.
 """
 
+import asyncio
 from datetime import datetime
 
 from temporalio import workflow
@@ -60,10 +61,12 @@ with workflow.unsafe.imports_passed_through():
         STATUS_QUERY,
         STOP_SIGNAL,
     )
+    from definitions.voice_calls import support_speech
     from workflows.centre_records import CentreRecorder
     from workflows.crisis_log import CrisisLogBuffer, CrisisLogWriter
     from workflows.long_runs import LongRun
     from workflows.outreach import Delivery, Outreach
+    from workflows.phone_calls import call_request, place_call
     from workflows.store_calls import call_store, close_all_reply_codes, close_reply_codes
 
 SUPPORT_KEYWORDS = [ReplyKeyword.MOBILISED, ReplyKeyword.HELP]
@@ -489,11 +492,13 @@ class DepartmentMobilisationWorkflow:
 
     async def _escalate(self) -> None:
         """Centres still silent after the reminder, and those no channel reaches, are
-        named to the UD and the representative, a message for all of them."""
+        named to the UD and the representative, a message for all of them; where the
+        protocol says so, the silent ones are called as well."""
         rules = self._start.rules
         waited = format_duration(rules.reminder_after + rules.escalation_after)
+        silent = self._due(reminded=True)
         groups = (
-            (self._due(reminded=True), f"sans réponse depuis {waited}"),
+            (silent, f"sans réponse depuis {waited}"),
             (self._to_flag(), "injoignable(s) (SMS et email en échec)"),
         )
         for centres, reason in groups:
@@ -512,6 +517,11 @@ class DepartmentMobilisationWorkflow:
                 [(person, values) for person in people],
                 instance=f"#{self._state.escalations}",
             )
+            called = (
+                await self._call_silent(centres)
+                if centres is silent and rules.call_at_escalation
+                else ""
+            )
             now = workflow.now()
             for centre in centres:
                 centre.escalated_at = now
@@ -521,8 +531,43 @@ class DepartmentMobilisationWorkflow:
                 CrisisLogKind.SUPPORT_ESCALATED,
                 SYSTEM_ACTOR,
                 f"{len(centres)} centre(s) {reason} signalé(s) à l'UD et au/à la représentant(e) "
-                f"({reached}/{len(people)} joint(s)) : {_named(centres)}.",
+                f"({reached}/{len(people)} joint(s)) : {_named(centres)}{called}.",
             )
+
+    async def _call_silent(self, centres: list[CentreSupport]) -> str:
+        """Each silent centre's people with a phone are called: an SMS may have gone
+        unseen, and the keypad answers the request as the SMS would (1 = OK,
+        2 = AIDE)."""
+        start = self._start
+        callees = [
+            (centre, person)
+            for centre in centres
+            for person in centre.recipients
+            if person.phone is not None and centre.code is not None
+        ]
+        refusals = await asyncio.gather(
+            *(
+                place_call(
+                    call_request(
+                        event_id=start.event_id,
+                        step=f"{MessageStep.SUPPORT_ESCALATION.value}#{centre.organisation_id}",
+                        contact_id=person.contact_id,
+                        phone=person.phone or "",
+                        speech=support_speech(
+                            exercise=start.declaration.exercise,
+                            title=start.declaration.title,
+                            person_name=person.name,
+                            centre_name=centre.name,
+                        ),
+                        code=centre.code,
+                    ),
+                    start.rules.escalation_after,
+                )
+                for centre, person in callees
+            )
+        )
+        placed = sum(refusal is None for refusal in refusals)
+        return f" ; {placed}/{len(callees)} appel(s) placé(s)"
 
     async def _open_support_actions(self) -> None:
         """AIDE: the representative and the UD are told, and the nearest CCAS of the
