@@ -5,9 +5,11 @@ organisation's last confirmation, from which freshness is measured."""
 import hashlib
 from datetime import UTC, datetime
 
+from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
 from definitions.directory import Contact, ContactRole, Organisation
+from definitions.outgoing import Channel, OutboxStatus
 from definitions.territory import load_territory
 from store.tables import (
     ContactRow,
@@ -234,19 +236,32 @@ def _first(session: Session, organisation_id: str, role: ContactRole) -> Contact
     return session.exec(query.order_by(col(ContactRow.id)).limit(1)).first()
 
 
-FAILED_STATUSES = ("failed", "undelivered")
+FAILED_STATUSES = (OutboxStatus.FAILED.value, OutboxStatus.UNDELIVERED.value)
+DEAD_NUMBER_CODES = ("21211", "21614", "30005", "30006")
+"""Twilio's codes that say the number itself is wrong: not a valid number, not a
+mobile, unknown to its carrier, a landline. A handset switched off (30003), a
+carrier's filter or a STOP say nothing of the directory. An email is failed only
+when its server refused it for good (5xx)."""
 
 
 def failing_points(session: Session, contacts: list[Contact]) -> dict[str, tuple[str, datetime]]:
     """Contact id → (phone or email, when) for each contact point whose last
-    message was refused or not delivered, during any event or campaign, after
-    its organisation last confirmed its line: failing until confirmed again."""
+    message was refused for good or never delivered, during any event or
+    campaign, after its organisation last confirmed its line: failing until
+    confirmed again."""
     points = {point for contact in contacts for point in (contact.phone, contact.email) if point}
     if not points:
         return {}
     query = select(OutboxRow.recipient, OutboxRow.updated_at).where(
         col(OutboxRow.recipient).in_(sorted(points)),
         col(OutboxRow.status).in_(FAILED_STATUSES),
+        or_(
+            col(OutboxRow.channel) == Channel.EMAIL.value,
+            and_(
+                col(OutboxRow.channel) == Channel.SMS.value,
+                col(OutboxRow.error_code).in_(DEAD_NUMBER_CODES),
+            ),
+        ),
     )
     last_failure: dict[str, datetime] = {}
     for recipient, at in session.exec(query):

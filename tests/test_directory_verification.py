@@ -9,12 +9,13 @@ import html
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from temporalio.client import WorkflowHandle
+from temporalio.client import Client, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.testing import WorkflowEnvironment
@@ -24,15 +25,17 @@ from cli.directory import directory_app
 from definitions.directory import Contact, Directory, Organisation, OrganisationKind
 from definitions.directory_verification import VerificationProgress, VerificationStart
 from definitions.event import EventDeclaration, Phase
+from definitions.event_status import EventStatus
 from definitions.event_type import EventType
 from definitions.loader import Definitions
 from definitions.metrics import DIRECTORY_FRESH_SHARE, TocsinMetrics
+from definitions.outgoing import OutboxStatus
 from definitions.temporal_names import VERIFICATION_PROGRESS_QUERY
 from gateway.app import create_app
 from gateway.metrics import refreshing_directory_freshness
 from operations import directory_verification
 from store import directory_verification as verification
-from store import events
+from store import events, outbox
 from store.database import Store
 from store.directory import replace_directory
 from tests.conftest import (
@@ -41,11 +44,14 @@ from tests.conftest import (
     api_headers,
     candidates_asked,
     create_account,
+    network_directory,
     plain_text,
     record_event,
     server_port,
     sign_in,
+    stand_down,
     start_event,
+    until_department,
     until_status,
 )
 from tests.prometheus_text import scrape
@@ -385,6 +391,157 @@ async def test_a_bounce_marks_the_contact_failing_and_the_next_briefing_lists_it
     failing = files["contacts_en_echec.csv"]
     text = failing if isinstance(failing, str) else failing.decode("utf-8-sig")
     assert "CCAS de Lille;Camille Martin;+33639980001" in text
+
+
+NORD_EVENT_COMMUNES = ["59350", "59512", "59599"]
+TOURCOING_PHONE = "+33639980003"
+
+
+def metropole_directory() -> Directory:
+    """The network's directory with the CCAS of Roubaix and Tourcoing beside Lille's."""
+    network = network_directory()
+    organisations = [
+        *network.organisations,
+        Organisation(id="ccas-59512", kind="ccas", name="CCAS de Roubaix", insee_code="59512"),
+        Organisation(id="ccas-59599", kind="ccas", name="CCAS de Tourcoing", insee_code="59599"),
+    ]
+    contacts = [
+        *network.contacts,
+        Contact(
+            id="roubaix-direction",
+            organisation_id="ccas-59512",
+            name="Dominique Petit",
+            role="director",
+            phone=ROUBAIX_PHONE,
+            email="direction-roubaix@example.org",
+        ),
+        Contact(
+            id="tourcoing-direction",
+            organisation_id="ccas-59599",
+            name="Alex Bernard",
+            role="director",
+            phone=TOURCOING_PHONE,
+            email="direction-tourcoing@example.org",
+        ),
+    ]
+    return Directory(organisations=organisations, contacts=contacts)
+
+
+def briefings(mail_sandbox: MailSandbox, title: str) -> list[EmailMessage]:
+    return [
+        mail
+        for mail in mail_sandbox.sent_to("unccas-representant-1@example.org")
+        if "briefing" in str(mail["Subject"]) and title in plain_text(mail)
+    ]
+
+
+def attachments(mail: EmailMessage) -> dict[str, str]:
+    """Each attached file's text, read from its bytes (UTF-8 with BOM)."""
+    files = {}
+    for part in mail.iter_attachments():
+        content = part.get_payload(decode=True)
+        assert isinstance(content, bytes)
+        files[str(part.get_filename())] = content.decode("utf-8-sig")
+    return files
+
+
+async def designate_and_mobilise(
+    client: Client, task_queue: str, phone: Phone, event_id: str, title: str
+) -> WorkflowHandle[Any, EventStatus]:
+    """A flood on Lille, Roubaix and Tourcoing whose first representative accepts;
+    given back once the Nord's centres are asked."""
+    declaration = EventDeclaration(
+        type=EventType.INONDATION, communes=NORD_EVENT_COMMUNES, title=title
+    )
+    handle = await start_event(client, task_queue, declaration, event_id)
+    await until_status(handle, candidates_asked(1))
+    assert "bien reçue" in await phone.reply(REPRESENTATIVE_PHONE, "oui")
+    await until_status(handle, lambda status: bool(status.mobilised_departments))
+    await until_department(
+        client,
+        event_id,
+        "59",
+        lambda department: (
+            len(department.centres) == 3
+            and all(centre.requested_at or centre.unreachable_at for centre in department.centres)
+        ),
+    )
+    return handle
+
+
+async def until_outcomes(store: Store, event_id: str, wanted: dict[str, OutboxStatus]) -> None:
+    """Polls the event's outbox until each recipient's message has the wanted status."""
+    for _ in range(200):
+        with store.session() as session:
+            found = {entry.recipient: entry.status for entry in outbox.entries(session, event_id)}
+        if all(found.get(recipient) is status for recipient, status in wanted.items()):
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"outcomes never reached: {found}")
+
+
+async def test_a_bounce_during_an_event_is_listed_in_the_next_events_briefing(
+    time_skipping_env: WorkflowEnvironment,
+    store: Store,
+    task_queue: str,
+    definitions: Definitions,
+    messaging: Messaging,
+    twilio_sandbox: TwilioSandbox,
+    mail_sandbox: MailSandbox,
+    phone: Phone,
+) -> None:
+    """Lille's director's number no longer exists (undelivered, 30005), Roubaix's
+    mail server refuses its director's address (550), Tourcoing's director had
+    the phone off (30003): the next event's briefing lists the first two only,
+    and a confirmation clears Lille's."""
+    with store.session() as session:
+        replace_directory(session, metropole_directory())
+        session.commit()
+    twilio_sandbox.faulty_numbers[LILLE_PHONE] = Fault.UNKNOWN_HANDSET
+    twilio_sandbox.faulty_numbers[TOURCOING_PHONE] = Fault.UNDELIVERED
+    mail_sandbox.refused.add("direction-roubaix@example.org")
+    callback = phone.public_url + "/webhooks/twilio/status"
+    tracked = dataclasses.replace(
+        messaging, twilio=dataclasses.replace(messaging.twilio, status_callback=callback)
+    )
+    client = time_skipping_env.client
+    async with running_workers(client, store, task_queue, definitions, tracked):
+        first = await designate_and_mobilise(
+            client, task_queue, phone, "inondation-20261207-nor1", "Crue de la Marque"
+        )
+        await until_outcomes(
+            store,
+            "inondation-20261207-nor1",
+            {
+                LILLE_PHONE: OutboxStatus.UNDELIVERED,
+                TOURCOING_PHONE: OutboxStatus.UNDELIVERED,
+                "direction-roubaix@example.org": OutboxStatus.FAILED,
+            },
+        )
+        await stand_down(first)
+        second = await designate_and_mobilise(
+            client, task_queue, phone, "inondation-20261207-nor2", "Crue de la Lys"
+        )
+        await stand_down(second)
+
+    [before] = briefings(mail_sandbox, "Crue de la Marque")
+    assert "contacts_en_echec.csv" not in attachments(before)
+    [after] = briefings(mail_sandbox, "Crue de la Lys")
+    failing = attachments(after)["contacts_en_echec.csv"].splitlines()
+    assert failing[0] == "organisme;nom;coordonnée en échec;échec constaté le"
+    assert [line.rsplit(";", 1)[0] for line in failing[1:]] == [
+        "CCAS de Lille;Camille Martin;+33639980001",
+        "CCAS de Roubaix;Dominique Petit;direction-roubaix@example.org",
+    ]
+
+    with store.session() as session:
+        verification.confirm(
+            session, "", "ccas-59350", "ccas-59350-direction", via="web", now=datetime.now(UTC)
+        )
+        session.commit()
+    [nord] = directory_verification.freshness(store, "59")
+    failing_now = {stale.organisation_id for stale in nord.stale if stale.failing_since}
+    assert failing_now == {"ccas-59512"}
 
 
 def test_the_demo_directory_has_a_freshness_history(demo_store: Store) -> None:

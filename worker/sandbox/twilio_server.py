@@ -37,7 +37,11 @@ class Fault(StrEnum):
     INVALID_NUMBER = "invalid_number"
     UNSUBSCRIBED = "unsubscribed"
     UNDELIVERED = "undelivered"
+    UNKNOWN_HANDSET = "unknown_handset"
 
+
+_UNDELIVERED_CODES = {Fault.UNDELIVERED: 30003, Fault.UNKNOWN_HANDSET: 30005}
+"""The carrier's word: a handset switched off for now, a number that no longer exists."""
 
 _ERRORS = {
     Fault.SERVER_ERROR: (500, 20500, "Internal Server Error"),
@@ -336,7 +340,7 @@ class TwilioSandbox:
                 date_created=datetime.now(UTC),
             )
             self.messages.append(message)
-            self._deliver_later(message, fault is Fault.UNDELIVERED)
+            self._deliver_later(message, _UNDELIVERED_CODES.get(fault) if fault else None)
             if fault is Fault.TIMEOUT_AFTER_ACCEPT:
                 await asyncio.sleep(self.timeout_delay)
             return JSONResponse(status_code=201, content=message.resource())
@@ -367,16 +371,16 @@ class TwilioSandbox:
 
         return app
 
-    def _deliver_later(self, message: SandboxMessage, undelivered: bool) -> None:
+    def _deliver_later(self, message: SandboxMessage, undelivered: int | None) -> None:
         if not message.status_callback:
             return
         task = asyncio.get_running_loop().create_task(self._callback(message, undelivered))
         self._callbacks.add(task)
         task.add_done_callback(self._callbacks.discard)
 
-    async def _callback(self, message: SandboxMessage, undelivered: bool) -> None:
-        """Sent, then delivered (or undelivered), as a carrier would report."""
-        outcome = ("undelivered", 30003) if undelivered else ("delivered", None)
+    async def _callback(self, message: SandboxMessage, undelivered: int | None) -> None:
+        """Sent, then delivered (or undelivered with that code), as a carrier would report."""
+        outcome = ("undelivered", undelivered) if undelivered else ("delivered", None)
         if self._callback_client is None or self._callback_gate is None:
             self._callback_client = httpx.AsyncClient(
                 timeout=10,
