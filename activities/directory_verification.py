@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 from temporalio import activity
 
 from activities.email import EmailActivities
-from activities.people import people_of
+from activities.people import mailbox, people_of
 from definitions.answer_links import answer_url, sign_link
 from definitions.awaited_replies import AwaitedTask
 from definitions.committee import in_paris
@@ -207,7 +207,7 @@ class DirectoryVerificationActivities:
             )
             written = by_organisation[organisation_id]
             if organisation.email and all(p.email != organisation.email for p in written):
-                written = [*written, _mailbox(organisation)]
+                written = [*written, mailbox(organisation)]
             for person in written:
                 key = f"{workflow_id}/{organisation_id}/{person.contact_id}/{step}"
                 if person.phone and _texted(person):
@@ -398,16 +398,6 @@ def _workflow_id() -> str:
 
 def _texted(person: Person) -> bool:
     return bool(person.phone) and not person.sms_opted_out and not person.fixed_line
-
-
-def _mailbox(organisation: Organisation) -> Person:
-    return Person(
-        contact_id=organisation.id,
-        name=organisation.name,
-        organisation_id=organisation.id,
-        organisation_name=organisation.name,
-        email=organisation.email,
-    )
 
 
 def _ud_addresses(session: Session, department: str) -> list[str]:

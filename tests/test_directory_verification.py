@@ -68,6 +68,7 @@ ROUBAIX_PHONE = "+33639980002"
 ROUBAIX_NEW_PHONE = "+33639980012"
 ARRAS_PHONE = "+33639980003"
 UD_NORD = "presidence-ud59@example.org"
+LILLE_MAILBOX = "accueil-ccas-lille@example.org"
 STAFF = "astreinte@example.org"
 REPRESENTATIVE_PHONE = "+33639980101"
 
@@ -76,7 +77,13 @@ def nord_directory(roubaix_phone: str = ROUBAIX_PHONE) -> Directory:
     """Two CCAS of the Nord, one of the Pas-de-Calais, the Nord's UD."""
     return Directory(
         organisations=[
-            Organisation(id="ccas-59350", kind="ccas", name="CCAS de Lille", insee_code="59350"),
+            Organisation(
+                id="ccas-59350",
+                kind="ccas",
+                name="CCAS de Lille",
+                insee_code="59350",
+                email=LILLE_MAILBOX,
+            ),
             Organisation(id="ccas-59512", kind="ccas", name="CCAS de Roubaix", insee_code="59512"),
             Organisation(id="ccas-62041", kind="ccas", name="CCAS d'Arras", insee_code="62041"),
             Organisation(id="ud-59", kind="ud", name="UDCCAS du Nord", department_code="59"),
@@ -175,6 +182,8 @@ async def test_a_campaign_asks_reminds_and_lists_the_silent_to_their_ud(
         assert twilio_sandbox.sent_to(ARRAS_PHONE) == []
         [lille_mail] = mail_sandbox.sent_to("direction-lille@example.org")
         assert "/annuaire/" in plain_text(lille_mail)
+        [shared] = mail_sandbox.sent_to(LILLE_MAILBOX)
+        assert "/annuaire/" in plain_text(shared)
 
         answer = await phone.reply(LILLE_PHONE, f"OK {code_in(lille_sms.body)}")
         assert "bien reçue" in answer
