@@ -1,12 +1,15 @@
-"""Overseas France: numbers read in their own region, fixed lines reached by email.
+"""Overseas France: numbers read in their own region, fixed lines reached by email,
+or called when there is none.
 
 The numbers of the overseas regions here are libphonenumber's own example numbers
 (no range is reserved for fiction there); nothing is sent beyond the sandboxes.
 """
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 import pytest_asyncio
@@ -23,6 +26,7 @@ from definitions.loader import Definitions
 from definitions.people import Person
 from definitions.temporal_names import STOP_SIGNAL, committee_workflow_id
 from definitions.territory import load_territory
+from store import events
 from store.database import Store
 from store.directory import replace_directory
 from tests.conftest import (
@@ -80,7 +84,7 @@ def test_national_numbers_are_read_in_the_region_of_their_organisation(tmp_path:
     assert {o.id: o.phone for o in directory.organisations}["ccas-97411"] == "+262262161234"
 
 
-def guadeloupe_directory() -> Directory:
+def guadeloupe_directory(email: str | None = "direction-abymes@example.org") -> Directory:
     """The test network, with the CCAS of Les Abymes whose director has only a fixed line."""
     network = network_directory()
     abymes = Organisation(
@@ -96,7 +100,7 @@ def guadeloupe_directory() -> Directory:
         name="Karim Bellay",
         role="director",
         phone=GUADELOUPE_FIXED_LINE,
-        email="direction-abymes@example.org",
+        email=email,
     )
     return Directory(
         organisations=[*network.organisations, abymes], contacts=[*network.contacts, director]
@@ -144,6 +148,53 @@ async def test_a_fixed_line_director_receives_the_support_request_by_email(
     [request] = mail_sandbox.sent_to("direction-abymes@example.org")
     assert "votre centre est-il mobilisé" in str(request["Subject"])
     assert f"OK {centre.code}" in plain_text(request)
+
+
+async def test_a_fixed_line_director_without_email_is_called_and_answers_on_the_keypad(
+    time_skipping_env: WorkflowEnvironment,
+    store: Store,
+    task_queue: str,
+    definitions: Definitions,
+    messaging: Messaging,
+    phone: Phone,
+    twilio_sandbox: TwilioSandbox,
+) -> None:
+    with store.session() as session:
+        replace_directory(session, guadeloupe_directory(email=None))
+        session.commit()
+    calling = replace(messaging, voice=replace(messaging.voice, public_url=phone.public_url))
+    declaration = EventDeclaration(
+        type=EventType.INONDATION, communes=[ABYMES], title="Crue aux Abymes"
+    )
+    event_id = f"inondation-971-appel-{task_queue[-6:]}"
+    async with running_workers(time_skipping_env.client, store, task_queue, definitions, calling):
+        handle = await start_event(time_skipping_env.client, task_queue, declaration, event_id)
+        await until_status(handle, lambda s: bool(s.designation and s.designation.attempts))
+        assert "bien reçue" in await phone.reply(FIRST_REPRESENTATIVE_PHONE, "oui")
+        department = await until_department(
+            time_skipping_env.client,
+            event_id,
+            "971",
+            lambda d: bool(d.centres) and all(c.requested_at for c in d.centres),
+        )
+        [centre] = department.centres
+        assert twilio_sandbox.sent_to(GUADELOUPE_FIXED_LINE) == []
+        [call] = twilio_sandbox.calls_to(GUADELOUPE_FIXED_LINE)
+        gather = ElementTree.fromstring(await twilio_sandbox.answer(call)).find("Gather")
+        assert gather is not None
+        question = gather.findtext("Say") or ""
+        assert f"OK {centre.code}" in question
+        assert "Tapez 1 si votre centre est mobilisé, 2 s'il a besoin de soutien" in question
+        pressed = await twilio_sandbox.press(call, gather.get("action") or "", "1")
+        assert "Votre réponse est enregistrée" in pressed
+        answered = await until_department(
+            time_skipping_env.client, event_id, "971", lambda d: d.counts.mobilised == 1
+        )
+        await stand_down(handle)
+    assert answered.centres[0].answered_by == "Karim Bellay"
+    with store.session() as session:
+        log = [entry.text for entry in events.crisis_log(session, event_id)]
+    assert any("0 par SMS, 0 par email, 1 par appel" in text for text in log)
 
 
 def test_a_number_of_another_region_is_refused_with_its_line(tmp_path: Path) -> None:

@@ -461,7 +461,9 @@ class DepartmentMobilisationWorkflow:
             SYSTEM_ACTOR,
             f"Demandes de soutien remises aux fournisseurs pour {len(sent)}/{len(centres)} "
             f"centre(s) ({by_channel[Channel.SMS]} par SMS, "
-            f"{by_channel[Channel.EMAIL]} par email).",
+            f"{by_channel[Channel.EMAIL]} par email"
+            + (f", {called} par appel" if (called := by_channel[Channel.VOICE]) else "")
+            + ").",
         )
 
     @staticmethod

@@ -7,7 +7,8 @@ with workflow.unsafe.imports_passed_through():
     import workflows.activity_stubs as stubs
     from definitions.directory_verification import DigestOutcome
     from definitions.temporal_names import DIRECTORY_DIGEST_WORKFLOW, email_task_queue
-    from workflows.outreach import BATCH_HEARTBEAT, BATCH_TIMEOUT, SEND_RETRY
+    from workflows.outreach import BATCH_HEARTBEAT, BATCH_TIMEOUT
+    from workflows.send_policy import SEND_RETRY
 
 
 @workflow.defn(name=DIRECTORY_DIGEST_WORKFLOW)

@@ -32,7 +32,8 @@ with workflow.unsafe.imports_passed_through():
         email_task_queue,
         verification_task_queue,
     )
-    from workflows.outreach import BATCH_HEARTBEAT, BATCH_TIMEOUT, GIVE_UP_AFTER, SEND_RETRY
+    from workflows.outreach import BATCH_HEARTBEAT, BATCH_TIMEOUT
+    from workflows.send_policy import GIVE_UP_AFTER, SEND_RETRY
     from workflows.store_calls import (
         STORE_RETRY,
         STORE_TIMEOUT,

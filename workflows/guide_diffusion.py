@@ -18,12 +18,8 @@ with workflow.unsafe.imports_passed_through():
         GUIDE_PROGRESS_QUERY,
         email_task_queue,
     )
-    from workflows.outreach import (
-        BATCH_HEARTBEAT,
-        BATCH_TIMEOUT,
-        GIVE_UP_AFTER,
-        SEND_RETRY,
-    )
+    from workflows.outreach import BATCH_HEARTBEAT, BATCH_TIMEOUT
+    from workflows.send_policy import GIVE_UP_AFTER, SEND_RETRY
     from workflows.store_calls import call_store
 
 

@@ -1,7 +1,9 @@
 """How a workflow speaks to people: renders the step's templates, sends the SMS
 through the rate-limited SMS queue and the email alongside, and when a channel
 is refused for good (invalid number, STOP, rejected address) tries the other
-one and says so in the crisis log."""
+one and says so in the crisis log. Someone whose only phone is a fixed line,
+and whom no email reaches, is called instead: the SMS text is said, and a
+reply code in it is answered on the keypad."""
 
 import asyncio
 from collections.abc import Awaitable, Callable
@@ -10,7 +12,6 @@ from datetime import timedelta
 from typing import TypeVar
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -24,19 +25,22 @@ with workflow.unsafe.imports_passed_through():
         CalendarInvite,
         Channel,
         EmailRequest,
+        OutboxStatus,
         SendResult,
         SmsRequest,
         idempotency_key,
     )
     from definitions.people import Person
+    from definitions.replies import CODE
     from definitions.temporal_names import email_task_queue, sms_task_queue
+    from definitions.voice_calls import SPEECH_MAX, CallRequest
     from workflows.crisis_log import CrisisLogWriter
+    from workflows.phone_calls import call_request, place_call
+    from workflows.send_policy import GIVE_UP_AFTER, SEND_RETRY, SEND_TIMEOUT
     from workflows.store_calls import call_store
 
 Request = TypeVar("Request", SmsRequest, EmailRequest)
 
-SEND_TIMEOUT = timedelta(seconds=60)
-GIVE_UP_AFTER = timedelta(hours=6)
 BATCH_SIZE = 50
 BATCHES_IN_FLIGHT = 4
 """Per channel: a step's SMS and email batches go out side by side."""
@@ -45,11 +49,10 @@ BATCH_HEARTBEAT = timedelta(seconds=15)
 """A live batch heartbeats every 5 s on a timer; one whose worker died is given to
 another worker after this long."""
 NAMES_LOGGED = 30
-SEND_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=2),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(minutes=2),
-)
+FIXED_LINE_CALLS = "call-fixed-lines"
+"""Before it, someone whose only phone was a fixed line and whom no email reached
+was noted unreachable, without a call."""
+CHANNEL_WORDS = {Channel.SMS: "sms", Channel.EMAIL: "email", Channel.VOICE: "appel"}
 
 
 def _clipped(prefix: str, names: list[str]) -> str:
@@ -218,18 +221,25 @@ class Outreach:
         """Every (person, channel) asked for, BATCH_SIZE per activity, a few at a time."""
         sms: list[SmsRequest] = []
         email: list[EmailRequest] = []
+        calls: list[CallRequest] = []
         owners: dict[str, tuple[str, Channel]] = {}
         for person, values in messages:
             for channel in channels.get(person.contact_id, []):
-                request = self._request(channel, person, step, values, instance)
-                if isinstance(request, SmsRequest):
-                    sms.append(request)
+                request: SmsRequest | EmailRequest | CallRequest
+                if channel is Channel.VOICE:
+                    request = self._call_request(person, step, values, instance)
+                    calls.append(request)
                 else:
-                    email.append(request)
+                    request = self._request(channel, person, step, values, instance)
+                    if isinstance(request, SmsRequest):
+                        sms.append(request)
+                    else:
+                        email.append(request)
                 owners[request.key] = (person.contact_id, channel)
         outcomes = await asyncio.gather(
             self._send_in_lanes(stubs.send_sms_batch, Channel.SMS, sms),
             self._send_in_lanes(stubs.send_email_batch, Channel.EMAIL, email),
+            self._place_calls(calls),
         )
         for items in outcomes:
             for item in items:
@@ -240,6 +250,20 @@ class Outreach:
                     delivery.refused.pop(channel, None)
                 else:
                     delivery.refused[channel] = item.refused or "?"
+
+    @staticmethod
+    async def _place_calls(calls: list[CallRequest]) -> list[BatchItemResult]:
+        """One activity per call: the calls queue's rate limit spaces them."""
+        refusals = await asyncio.gather(*(place_call(call, GIVE_UP_AFTER) for call in calls))
+        return [
+            BatchItemResult(key=call.key, refused=refused)
+            if refused is not None
+            else BatchItemResult(
+                key=call.key,
+                result=SendResult(key=call.key, status=OutboxStatus.QUEUED, provider_id=""),
+            )
+            for call, refused in zip(calls, refusals, strict=True)
+        ]
 
     async def _send_in_lanes(
         self,
@@ -304,11 +328,24 @@ class Outreach:
         allowed: set[Channel],
     ) -> Channel | None:
         other = Channel.EMAIL if failed is Channel.SMS else Channel.SMS
-        if other in tried or other not in allowed or not self._has(person, other):
-            return None
-        if other is Channel.SMS and step not in self.templates.sms:
-            return None
-        return other
+        usable = other not in tried and other in allowed and self._has(person, other)
+        if usable and (other is Channel.EMAIL or step in self.templates.sms):
+            return other
+        if self._callable(person, step, tried, allowed) and workflow.patched(FIXED_LINE_CALLS):
+            return Channel.VOICE
+        return None
+
+    def _callable(
+        self, person: Person, step: MessageStep, tried: set[Channel], allowed: set[Channel]
+    ) -> bool:
+        """A call stands in for the SMS a fixed line cannot take."""
+        return (
+            person.fixed_line
+            and person.phone is not None
+            and Channel.VOICE not in tried
+            and Channel.SMS in allowed
+            and step in self.templates.sms
+        )
 
     @staticmethod
     def _absent_because(person: Person, channel: Channel) -> str:
@@ -328,7 +365,7 @@ class Outreach:
             CrisisLogKind.DELIVERY_FALLBACK,
             SYSTEM_ACTOR,
             f"{failed.value.upper()} impossible pour {person.name} "
-            f"({delivery.refused[failed]}) : message {outcome} par {other.value}.",
+            f"({delivery.refused[failed]}) : message {outcome} par {CHANNEL_WORDS[other]}.",
         )
 
     def _request(
@@ -354,6 +391,22 @@ class Outreach:
             body=render_sms(self.templates, step, {**self.common_values, **values}, self.exercise),
         )
 
+    def _call_request(
+        self, person: Person, step: MessageStep, values: dict[str, str], instance: str
+    ) -> CallRequest:
+        """The SMS text said on a call; its reply code, if any, taken on the keypad."""
+        assert person.phone is not None
+        text = render_sms(self.templates, step, {**self.common_values, **values}, self.exercise)
+        code = values.get("code", "")
+        return call_request(
+            event_id=self.event_id,
+            step=step.value + instance,
+            contact_id=person.contact_id,
+            phone=person.phone,
+            speech=text[:SPEECH_MAX],
+            code=code if CODE.match(code) else None,
+        )
+
     async def _send_on(
         self,
         channel: Channel,
@@ -363,13 +416,19 @@ class Outreach:
         instance: str,
         *,
         calendar: CalendarInvite | None,
-    ) -> SendResult:
-        request = self._request(channel, person, step, values, instance, calendar=calendar)
+    ) -> None:
         workflow.logger.info("sending %s %s to %s", channel.value, step.value, person.contact_id)
+        if channel is Channel.VOICE:
+            call = self._call_request(person, step, values, instance)
+            if (refused := await place_call(call, GIVE_UP_AFTER)) is not None:
+                raise DeliveryRefusedError(refused)
+            return
+        request = self._request(channel, person, step, values, instance, calendar=calendar)
         try:
             if isinstance(request, SmsRequest):
-                return await self._send_one(stubs.send_sms, channel, request)
-            return await self._send_one(stubs.send_email, channel, request)
+                await self._send_one(stubs.send_sms, channel, request)
+            else:
+                await self._send_one(stubs.send_email, channel, request)
         except ActivityError as error:
             cause = error.cause
             if isinstance(cause, ApplicationError) and cause.type == PERMANENT_DELIVERY_ERROR:

@@ -12,7 +12,7 @@ with workflow.unsafe.imports_passed_through():
     from definitions.outgoing import Channel, idempotency_key
     from definitions.temporal_names import voice_task_queue
     from definitions.voice_calls import CallRequest
-    from workflows.outreach import SEND_RETRY, SEND_TIMEOUT
+    from workflows.send_policy import SEND_RETRY, SEND_TIMEOUT
 
 MINIMUM_WINDOW = timedelta(minutes=1)
 

@@ -52,8 +52,9 @@ with workflow.unsafe.imports_passed_through():
     )
     from definitions.voice_calls import designation_speech, staff_alert_speech
     from workflows.crisis_log import CrisisLogWriter
-    from workflows.outreach import GIVE_UP_AFTER, SEND_RETRY, SEND_TIMEOUT, Delivery, Outreach
+    from workflows.outreach import Delivery, Outreach
     from workflows.phone_calls import call_request, place_call
+    from workflows.send_policy import GIVE_UP_AFTER, SEND_RETRY, SEND_TIMEOUT
     from workflows.store_calls import call_store, close_all_reply_codes
 
 DESIGNATION_KEYWORDS = [ReplyKeyword.YES, ReplyKeyword.NO]
