@@ -197,3 +197,52 @@ def cells_of(territory: Territory, department_codes: list[str]) -> dict[str, Cel
         if territory.department(code) is not None:
             cells.update(department_cells(code))
     return cells
+
+
+@dataclass(frozen=True, slots=True)
+class Squares:
+    """A zone's land as a grid of squares ``size`` km a side, each the department of
+    the town hall nearest its centre (within the cap): square (i, j) spans x from
+    ``min_x + i * size``, y from ``min_y + j * size``. A map of whole departments
+    drawn from these is a few thousand runs of squares, not the tens of thousands
+    of commune cells."""
+
+    zone: str
+    size: float
+    columns: int
+    rows: int
+    departments: dict[tuple[int, int], str]
+
+
+def zones() -> list[str]:
+    """Metropolitan France first, then each overseas department."""
+    return sorted(_zones(), key=lambda zone: (zone != METROPOLE, zone))
+
+
+@cache
+def department_squares(zone: str, across: int) -> Squares:
+    """``across`` squares along the zone's longer side, computed once."""
+    index = _zones()[zone]
+    cap = ZONE_CAP_KM.get(zone, CAP_KM)
+    xs = [site[0] for site in index.sites.values()]
+    ys = [site[1] for site in index.sites.values()]
+    min_x, min_y = min(xs) - cap, min(ys) - cap
+    size = max(max(xs) + cap - min_x, max(ys) + cap - min_y) / across
+    reach = math.ceil(cap / size)
+    nearest: dict[tuple[int, int], tuple[float, str]] = {}
+    for code, (x, y) in index.sites.items():
+        column, row = int((x - min_x) / size), int((y - min_y) / size)
+        for i in range(column - reach, column + reach + 1):
+            dx = min_x + (i + 0.5) * size - x
+            for j in range(row - reach, row + reach + 1):
+                dy = min_y + (j + 0.5) * size - y
+                distance = dx * dx + dy * dy
+                if distance <= cap * cap and distance < nearest.get((i, j), (math.inf, ""))[0]:
+                    nearest[(i, j)] = (distance, code)
+    return Squares(
+        zone=zone,
+        size=size,
+        columns=max(i for i, _ in nearest) + 1,
+        rows=max(j for _, j in nearest) + 1,
+        departments={square: index.departments[code] for square, (_, code) in nearest.items()},
+    )

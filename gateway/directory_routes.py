@@ -8,12 +8,15 @@ import structlog
 from anyio import to_thread
 from fastapi import APIRouter, Form, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse
+from markupsafe import Markup
 from pydantic import BaseModel, Field
 from temporalio.client import Client
 
 from definitions.directory import OrganisationKind
 from definitions.directory_verification import VERIFIED_KINDS, DepartmentFreshness
+from definitions.territory import load_territory
 from gateway.access import Guards
+from gateway.console.freshness_map import freshness_map
 from gateway.console.pages import render
 from operations import directory_verification
 from store.database import Store
@@ -73,6 +76,7 @@ def directory_router(client: Client, store: Store, task_queue: str, guards: Guar
             request,
             "console/directory.html",
             table=table,
+            freshness_map=Markup(freshness_map(table, load_territory())),
             notice=notice,
             error=error,
             status_code=code,

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
+from xml.etree import ElementTree
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -31,6 +32,7 @@ from definitions.loader import Definitions
 from definitions.metrics import DIRECTORY_FRESH_SHARE, TocsinMetrics
 from definitions.outgoing import OutboxStatus
 from definitions.temporal_names import VERIFICATION_PROGRESS_QUERY
+from definitions.territory import load_territory
 from gateway.app import create_app
 from gateway.metrics import refreshing_directory_freshness
 from operations import directory_verification
@@ -351,6 +353,61 @@ async def test_staff_start_a_campaign_and_read_freshness_from_the_api_and_consol
         assert "Fraîcheur de l'annuaire" in html.unescape(page.text)
         assert "CCAS de Roubaix (jamais confirmé)" in html.unescape(page.text)
     await client.get_workflow_handle(workflow_id).terminate("fin du test")
+
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+async def test_the_console_map_colours_each_department_by_its_freshness(
+    time_skipping_env: WorkflowEnvironment, store: Store, task_queue: str
+) -> None:
+    """Lille confirmed: the Nord has one organisation of three fresh; Arras
+    confirmed: the Pas-de-Calais all; no other department has any."""
+    with_nord(store)
+    with store.session() as session:
+        for organisation_id, contact_id in (
+            ("ccas-59350", "lille-direction"),
+            ("ccas-62041", "arras-direction"),
+        ):
+            verification.confirm(
+                session, "c", organisation_id, contact_id, via="sms", now=datetime.now(UTC)
+            )
+        session.commit()
+    create_account(store, "permanence")
+    app = create_app(time_skipping_env.client, store, task_queue)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://gateway"
+    ) as browser:
+        await sign_in(browser, "permanence")
+        page = await browser.get("/annuaire")
+    assert page.status_code == 200
+    drawn = re.search(r"<svg .*?</svg>", page.text, re.DOTALL)
+    assert drawn is not None
+    svg = ElementTree.fromstring(drawn.group(0))
+    assert svg.get("aria-label") == "Part des structures confirmées depuis moins de six mois"
+    departments = {
+        path.get("data-department"): path
+        for path in svg.iter(f"{SVG}path")
+        if path.get("class") == "department"
+    }
+    nord, pas_de_calais, gironde = departments["59"], departments["62"], departments["33"]
+    assert (nord.get("data-band"), nord.get("fill")) == ("20", "#fdae61")
+    assert nord.findtext(f"{SVG}title") == "Nord (59) : 1/3 à jour (33 %)"
+    assert (pas_de_calais.get("data-band"), pas_de_calais.get("fill")) == ("80", "#2c7bb6")
+    assert gironde.get("data-band") == "aucune"
+    assert {"971", "972", "973", "974", "976", "2A", "2B"} <= set(departments)
+    legend = {
+        group.get("data-band"): ("".join(group.itertext()), group.get("data-count"))
+        for group in svg.iter(f"{SVG}g")
+    }
+    assert legend["20"] == ("de 20 à 40 % : 1 département", "1")
+    assert legend["80"] == ("80 % et plus : 1 département", "1")
+    assert legend["0"] == ("moins de 20 % : 0 département", "0")
+    others = len(load_territory().departments) - 2
+    assert legend["aucune"] == (
+        f"aucune structure dans l'annuaire : {others} départements",
+        str(others),
+    )
 
 
 async def test_a_bounce_marks_the_contact_failing_and_the_next_briefing_lists_it(
