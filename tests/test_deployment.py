@@ -25,6 +25,7 @@ from sqlalchemy.engine import make_url
 
 from cli import main as cli
 from definitions.metrics import (
+    DIRECTORY_FRESH_SHARE,
     MESSAGES_DELIVERED,
     MESSAGES_FAILED,
     MESSAGES_SENT,
@@ -382,7 +383,7 @@ def test_the_kubernetes_manifests_are_consistent_with_each_other_and_the_setting
 
 
 def test_the_dashboard_plots_only_metrics_tocsin_defines() -> None:
-    own = {f"{name}_total" for name in COUNTERS} | {OPEN_EVENTS}
+    own = {f"{name}_total" for name in COUNTERS} | {OPEN_EVENTS, DIRECTORY_FRESH_SHARE}
     plotted = {
         metric
         for query in dashboard_queries()
