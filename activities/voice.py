@@ -15,7 +15,6 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NoReturn
-from urllib.parse import urlencode
 
 import requests
 import structlog
@@ -29,7 +28,7 @@ from activities.outbox_ledger import OutboxLedger, earlier_outcome, permanent_fa
 from definitions.outgoing import Channel, OutboxStatus, SendResult
 from definitions.privacy import mask_phone_numbers
 from definitions.temporal_names import PLACE_CALL
-from definitions.voice_calls import VOICE_STATUS_WEBHOOK, VOICE_WEBHOOK, CallRequest
+from definitions.voice_calls import VOICE_STATUS_WEBHOOK, CallRequest, twiml_url
 from store.database import Store
 from store.outbox import OutboxClaim
 
@@ -50,13 +49,6 @@ class VoiceSettings:
     public_url: str
     base_url: str = ""
     timeout_seconds: float = 10.0
-
-
-def twiml_url(public_url: str, key: str, code: str | None) -> str:
-    """Where Twilio fetches the call's TwiML: the outbox key says which call it is,
-    the code (if any) which answer its digits give (Twilio signs the whole URL)."""
-    query = {"key": key} | ({"code": code} if code else {})
-    return public_url.rstrip("/") + VOICE_WEBHOOK + "?" + urlencode(query)
 
 
 class VoiceActivities:

@@ -8,6 +8,7 @@ workflow's speech says the message and the keypad's choices are said after it.
 """
 
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from pydantic import BaseModel, Field
 
@@ -86,6 +87,13 @@ def keypad_choices(keywords: list[ReplyKeyword], code: str) -> list[KeypadChoice
 def keypad_prompt(choices: list[KeypadChoice]) -> str:
     """``Tapez 1 pour accepter, 2 pour refuser.``"""
     return "Tapez " + ", ".join(f"{choice.digit} {choice.meaning}" for choice in choices) + "."
+
+
+def twiml_url(public_url: str, key: str, code: str | None) -> str:
+    """Where Twilio fetches the call's TwiML: the outbox key says which call it is,
+    the code (if any) which answer its digits give (Twilio signs the whole URL)."""
+    query = {"key": key} | ({"code": code} if code else {})
+    return public_url.rstrip("/") + VOICE_WEBHOOK + "?" + urlencode(query)
 
 
 class CallRequest(BaseModel):

@@ -4,6 +4,7 @@ sandbox, which fetches the gateway's TwiML signed as Twilio signs it, and the
 test presses keys on the phone's keypad."""
 
 import asyncio
+import contextlib
 import dataclasses
 import functools
 import json
@@ -13,7 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 from xml.etree import ElementTree
 
 import httpx
@@ -29,13 +30,17 @@ from definitions.event_type import EventType
 from definitions.loader import Definitions
 from definitions.outgoing import Channel, OutboxStatus
 from definitions.temporal_names import designation_workflow_id
+from gateway.app import create_app
 from store import events, outbox
 from store.database import Store
 from tests.conftest import (
     TWILIO_ACCOUNT_SID,
+    TWILIO_AUTH_TOKEN,
     Phone,
     candidates_asked,
+    create_account,
     idle,
+    sign_in,
     stand_down,
     start_event,
     until_status,
@@ -212,12 +217,48 @@ async def test_a_silent_candidate_is_called_and_accepts_with_the_keypad(
     ]
 
 
-async def test_two_on_the_keypad_asks_the_next_candidate_at_once(
-    declare: Declare, time_skipping_env: WorkflowEnvironment, twilio_sandbox: TwilioSandbox
+@contextlib.asynccontextmanager
+async def _phone_simulator(
+    env: WorkflowEnvironment, store: Store
+) -> AsyncIterator[tuple[httpx.AsyncClient, str]]:
+    """The console of the local sandbox, signed in as staff, with its phones."""
+    login = f"permanence-{uuid.uuid4().hex[:6]}"
+    create_account(store, login)
+    app = create_app(
+        env.client,
+        store,
+        "unused",
+        twilio_auth_token=TWILIO_AUTH_TOKEN,
+        public_url="http://gateway",
+        phone_simulator_sender="+33639989999",
+    )
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as console:
+        yield console, await sign_in(console, login)
+
+
+async def test_two_on_the_phone_simulator_keypad_asks_the_next_candidate_at_once(
+    declare: Declare,
+    time_skipping_env: WorkflowEnvironment,
+    store_with_network: Store,
+    twilio_sandbox: TwilioSandbox,
 ) -> None:
+    """The call rings on the console's phone simulator, which says its question and
+    shows a keypad; the key pressed there goes to the gateway as Twilio's would."""
     handle, call = await _called(declare, time_skipping_env, twilio_sandbox)
-    action = _gathers(await twilio_sandbox.answer(call))[0].get("action") or ""
-    assert "enregistrée" in await twilio_sandbox.press(call, action, "2")
+    key = parse_qs(urlsplit(call.params["Url"][0]).query)["key"][0]
+    async with _phone_simulator(time_skipping_env, store_with_network) as (console, csrf):
+        assert FIRST in (await console.get("/telephones")).text
+        page = await console.get(f"/telephones/{FIRST}")
+        assert "Appel de Tocsin" in page.text and "Attaque au couteau" in page.text
+        assert "Tapez 1 pour accepter, 2 pour refuser." in page.text
+        assert 'aria-label="Touche 2"' in page.text
+        pressed = await console.post(
+            f"/telephones/{FIRST}/clavier",
+            data={"csrf_token": csrf, "key": key, "digit": "2"},
+            follow_redirects=True,
+        )
+    assert "enregistrée" in pressed.text
     status = await until_status(handle, candidates_asked(2))
     assert status.designation is not None
     first, second = status.designation.attempts

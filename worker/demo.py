@@ -1,21 +1,36 @@
-"""The demo event that ``make demo`` runs through its phases (a drill, always),
-answering by SMS as its first representative would."""
+"""The demo event that ``make demo`` runs through its phases (a drill, always): its
+first representative, silent after the SMS, is called and accepts on the keypad,
+and a CCAS answers by SMS.
+
+The flood protocol calls a silent candidate after 10 minutes; the demo's own copy
+of it calls after ``DEMO_CALL_AFTER``, so that the call comes while one watches."""
 
 import asyncio
+import dataclasses
 from collections.abc import Callable
+from datetime import timedelta
 
+import httpx
 from temporalio.client import Client
 
 from definitions.event import CloseRequest, EventDeclaration, Phase
 from definitions.event_status import EventStatus
 from definitions.event_type import EventType
+from definitions.loader import Definitions
+from definitions.outgoing import Channel
+from gateway.inbound_calls import SimulatedHandset
 from operations import event_control
 from operations.mobilisation_reads import MobilisationReads
-from store import directory
+from store import directory, sms_threads
 from store.database import Store
 from worker.phone_replies import send_sms_reply
+from worker.sandbox.credentials import sandbox_auth_token
 from worker.settings import Settings
 
+DEMO_CALL_AFTER = timedelta(seconds=15)
+DEMO_RING_SECONDS = 5.0
+"""How long the call rings before the demo picks up: time to open the phone in the
+console's simulator and see it."""
 DEMO_ACTOR = "démonstration"
 DEMO_DECLARATION = EventDeclaration(
     type=EventType.INONDATION,
@@ -23,6 +38,16 @@ DEMO_DECLARATION = EventDeclaration(
     title="Crue de la Deûle (démonstration)",
     exercise=True,
 )
+
+
+def demo_definitions(definitions: Definitions) -> Definitions:
+    """The definitions, with the demo's flood calling a silent candidate soon."""
+    flood = definitions.protocols[DEMO_DECLARATION.type]
+    designation = flood.designation.model_copy(update={"call_after": DEMO_CALL_AFTER})
+    demo_flood = flood.model_copy(update={"designation": designation})
+    return dataclasses.replace(
+        definitions, protocols={**definitions.protocols, DEMO_DECLARATION.type: demo_flood}
+    )
 
 
 async def _wait_for(
@@ -51,12 +76,35 @@ async def _answer_as_the_representative(
         print(f"Démo : {attempt.name} n'a pas de téléphone, pas de réponse simulée.", flush=True)
         return
     print(
-        f"Démo : {attempt.name} sollicité(e) par SMS (code {attempt.code}) ; "
-        f"son téléphone répond « OUI {attempt.code} ».",
+        f"Démo : {attempt.name} sollicité(e) par SMS (code {attempt.code}) ; sans réponse, "
+        f"Tocsin l'appelle dans {DEMO_CALL_AFTER.seconds} s.",
         flush=True,
     )
-    for answer in await send_sms_reply(settings, candidate.phone, f"OUI {attempt.code}"):
-        print(f"Démo : réponse reçue par le téléphone : {answer}", flush=True)
+    await _wait_for(
+        client,
+        event_id,
+        lambda s: bool(s.designation and Channel.VOICE in s.designation.attempts[0].channels),
+    )
+    with store.session() as session:
+        call = sms_threads.last_call(session, candidate.phone)
+    if call is None:
+        return
+    print(
+        f"Démo : le téléphone de {attempt.name} sonne (console : /telephones/{candidate.phone}) ; "
+        f"il/elle décroche et tape 1 dans {DEMO_RING_SECONDS:g} s.",
+        flush=True,
+    )
+    await asyncio.sleep(DEMO_RING_SECONDS)
+    async with httpx.AsyncClient(base_url=settings.gateway_url, timeout=10) as gateway:
+        phone = SimulatedHandset(
+            gateway,
+            settings.twilio_auth_token.get_secret_value() or sandbox_auth_token(settings),
+            settings.public_url,
+            settings.twilio_voice_from or settings.twilio_from or "UNCCAS",
+            candidate.phone,
+        )
+        for spoken in await phone.press(call, "1"):
+            print(f"Démo : le téléphone dit « {spoken} »", flush=True)
 
 
 async def _answer_as_a_ccas(
@@ -83,8 +131,8 @@ async def _answer_as_a_ccas(
 async def run_demo(
     client: Client, settings: Settings, store: Store, close_after_seconds: float
 ) -> str:
-    """Declare the demo event, designate its representative through the sandbox,
-    let a CCAS answer the support request, then close it."""
+    """Declare the demo event, designate its representative through the sandbox
+    (called, a key pressed), let a CCAS answer the support request, then close it."""
     event_id = await event_control.activate(
         client, settings.task_queue, DEMO_DECLARATION, DEMO_ACTOR
     )

@@ -25,7 +25,7 @@ from store import accounts, directory
 from store.database import Store
 from store.tables import EventRow
 from worker.asgi_server import AsgiServer, AsgiServerError
-from worker.demo import run_demo
+from worker.demo import demo_definitions, run_demo
 from worker.demo_freshness import seed_freshness
 from worker.dev_server import DevServerError, TemporalDevServer
 from worker.logging import log_to_file, say
@@ -105,6 +105,7 @@ async def run_dev_stack(settings: Settings, demo: bool, *, verbose: bool = False
         return 1
     if demo:
         _ensure_demo_directory(settings, store)
+        definitions = demo_definitions(definitions)
     password = _reset_demo_accounts(store, demo)
     stop = stop_on_signals()
     server = TemporalDevServer(settings)

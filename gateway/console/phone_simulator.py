@@ -1,17 +1,22 @@
 """The local sandbox's phones, in the console: the SMS each fictional contact
-received, and a box to answer as that phone would. The answer goes through the
-signed Twilio webhook like a real one, so that everything after it is the real path."""
+received, and a box to answer as that phone would; the last call Tocsin placed to
+it, with what it says and a keypad. The answer goes through the signed Twilio
+webhook like a real one, so that everything after it is the real path."""
 
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Annotated
 from urllib.parse import urlencode
 
 import httpx
 import structlog
+from anyio import to_thread
 from fastapi import APIRouter, Form, Path, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from gateway.access import Guards
 from gateway.console.pages import render
+from gateway.inbound_calls import CallScreen, SimulatedHandset
 from gateway.inbound_sms import INBOUND_SMS_PATH, signed_inbound_sms, twiml_messages
 from store import sms_threads
 from store.database import Store
@@ -20,6 +25,7 @@ log = structlog.get_logger(__name__)
 
 NumberPath = Annotated[str, Path(pattern=r"^\+\d{6,15}$")]
 SMS_MAX_LENGTH = 640
+KEYPAD = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "0", "#"]
 
 
 def phone_simulator_router(
@@ -33,17 +39,62 @@ def phone_simulator_router(
             lines = sms_threads.phones(session)
         return render(request, "console/phones.html", phones=lines)
 
+    @contextlib.asynccontextmanager
+    async def handset(request: Request, number: str) -> AsyncIterator[SimulatedHandset]:
+        """The phone, calling this very gateway in-process."""
+        transport = httpx.ASGITransport(app=request.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as gateway:
+            yield SimulatedHandset(gateway, auth_token, public_url, sender_id, number)
+
+    def read_phone(number: str) -> tuple[list[sms_threads.Sms], sms_threads.PhoneCall | None]:
+        with store.session() as session:
+            return sms_threads.thread(session, number), sms_threads.last_call(session, number)
+
+    def read_call(number: str) -> sms_threads.PhoneCall | None:
+        with store.session() as session:
+            return sms_threads.last_call(session, number)
+
     @router.get("/{number}", dependencies=[guards.staff])
-    def phone(
+    async def phone(
         request: Request,
         number: NumberPath,
         reponse: Annotated[list[str] | None, Query(max_length=5)] = None,
     ) -> HTMLResponse:
-        """``reponse``: what Tocsin answered at once to the last SMS sent from here."""
-        with store.session() as session:
-            thread = sms_threads.thread(session, number)
+        """``reponse``: what Tocsin answered at once to the last SMS sent, or key
+        pressed, from here."""
+        thread, call = await to_thread.run_sync(read_phone, number)
+        screen: CallScreen | None = None
+        if call is not None:
+            async with handset(request, number) as phone:
+                screen = await phone.pick_up(call)
         return render(
-            request, "console/phone.html", number=number, thread=thread, answers=reponse or []
+            request,
+            "console/phone.html",
+            number=number,
+            thread=thread,
+            call=call,
+            screen=screen,
+            keypad=KEYPAD,
+            answers=reponse or [],
+        )
+
+    @router.post("/{number}/clavier", dependencies=[guards.staff])
+    async def press(
+        request: Request,
+        number: NumberPath,
+        key: Annotated[str, Form(max_length=300)],
+        digit: Annotated[str, Form(pattern=r"^[0-9*#]$")],
+    ) -> Response:
+        """A key pressed during the last call, posted to its ``<Gather>`` as Twilio would."""
+        call = await to_thread.run_sync(read_call, number)
+        spoken: list[str] = []
+        if call is not None and call.key == key:
+            async with handset(request, number) as phone:
+                spoken = await phone.press(call, digit)
+        log.info("console.phone_key_pressed", answered=bool(spoken))
+        query = urlencode({"reponse": spoken}, doseq=True)
+        return RedirectResponse(
+            f"/telephones/{number}" + (f"?{query}" if query else ""), status.HTTP_303_SEE_OTHER
         )
 
     @router.get("/{number}/fil", dependencies=[guards.staff])
