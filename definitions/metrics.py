@@ -12,6 +12,7 @@ MESSAGES_SENT = "tocsin_messages_sent"
 MESSAGES_FAILED = "tocsin_messages_failed"
 MESSAGES_DELIVERED = "tocsin_messages_delivered"
 REPLIES = "tocsin_replies"
+CALLS_ENDED = "tocsin_calls_ended"
 OPEN_EVENTS = "tocsin_open_events"
 DIRECTORY_FRESH_SHARE = "tocsin_directory_fresh_share"
 
@@ -48,6 +49,9 @@ class TocsinMetrics:
         self._replies = meter.create_counter(
             REPLIES, "answers received by SMS or answer link, by how they were routed"
         )
+        self._calls_ended = meter.create_counter(
+            CALLS_ENDED, "calls as they ended, by the provider's final status"
+        )
         self._open_events = meter.create_gauge(OPEN_EVENTS, "events not yet closed")
         self._fresh_share = meter.create_gauge_float(
             DIRECTORY_FRESH_SHARE,
@@ -65,6 +69,10 @@ class TocsinMetrics:
 
     def reply_received(self, channel: ReplyChannel, outcome: str) -> None:
         self._replies.add(1, {"channel": channel.value, "outcome": outcome})
+
+    def call_ended(self, call_status: str) -> None:
+        """``completed``, ``busy``, ``no-answer``, ``failed`` or ``canceled``."""
+        self._calls_ended.add(1, {"status": call_status})
 
     def open_events(self, count: int, *, exercise: bool) -> None:
         self._open_events.set(count, {"exercise": str(exercise).lower()})

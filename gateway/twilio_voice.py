@@ -34,6 +34,7 @@ from gateway.reply_routing import Outcome, Routing, route
 from gateway.twilio_webhooks import TwilioWebhooks
 from store import outbox, reply_codes
 from store.database import Store
+from store.outbox import RecordedCallback
 from store.tables import ReplyCodeRow
 
 log = structlog.get_logger(__name__)
@@ -54,6 +55,8 @@ SPOKEN = {
     ),
 }
 NOT_RECORDED = "Votre réponse n'a pas pu être enregistrée. Merci de répondre par SMS."
+ENDED = {OutboxStatus.DELIVERED, OutboxStatus.UNDELIVERED, OutboxStatus.FAILED}
+"""A call's final statuses: reached once, each call is counted once as it ended."""
 
 
 def voicemail_speech(choices: list[KeypadChoice]) -> str:
@@ -187,11 +190,11 @@ class VoiceWebhooks:
         )
         return _said(_spoken(routing))
 
-    def _record_status(self, call_sid: str, progress: OutboxStatus) -> bool:
+    def _record_status(self, call_sid: str, progress: OutboxStatus) -> RecordedCallback | None:
         with self._store.session() as session:
             callback = outbox.record_delivery(session, call_sid, progress, None, datetime.now(UTC))
             session.commit()
-        return callback is not None
+        return callback
 
     async def call_status(
         self,
@@ -206,10 +209,12 @@ class VoiceWebhooks:
         progress = CALL_STATUSES.get(call_status)
         if progress is None or not call_sid:
             log.info("call.status_ignored", status=call_status)
-        elif not await asyncio.to_thread(self._record_status, call_sid, progress):
+        elif (recorded := await asyncio.to_thread(self._record_status, call_sid, progress)) is None:
             log.warning("call.status_unknown_call", call_sid=call_sid, status=call_status)
         else:
             log.info("call.status", call_sid=call_sid, status=call_status)
+            if recorded.moved and progress in ENDED:
+                self._metrics.call_ended(call_status)
         return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

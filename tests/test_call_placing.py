@@ -1,16 +1,24 @@
 """Placing calls with the real twilio client against the Twilio-compatible server:
 one call per question, whatever the retries, lost answers and crashes; a
-permanent refusal stops."""
+permanent refusal stops. Each call is counted once in the metrics, placed and
+as it ended."""
 
 import asyncio
 from datetime import UTC, datetime
 
+import httpx
 import pytest
 import requests
+from fastapi import FastAPI
+from temporalio.client import Client
+from temporalio.common import MetricMeter
 from temporalio.exceptions import ApplicationError
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.testing import ActivityEnvironment
+from twilio.request_validator import RequestValidator
 
 from activities.voice import VoiceActivities, VoiceSettings
+from definitions.metrics import CALLS_ENDED, MESSAGES_SENT, TocsinMetrics
 from definitions.outgoing import (
     PERMANENT_DELIVERY_ERROR,
     Channel,
@@ -19,14 +27,19 @@ from definitions.outgoing import (
     SendResult,
     idempotency_key,
 )
-from definitions.voice_calls import CallRequest
+from definitions.voice_calls import VOICE_STATUS_WEBHOOK, CallRequest
+from gateway.twilio_voice import VoiceWebhooks, voice_router
+from gateway.twilio_webhooks import TwilioWebhooks
 from store import outbox
 from store.database import Store
 from store.outbox import OutboxClaim, OutboxMark
 from tests.conftest import TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN
+from tests.prometheus_text import scrape
+from worker.ports import free_port
 from worker.sandbox.twilio_server import Fault, TwilioSandbox
 
 TO = "+33639980101"
+PUBLIC_URL = "http://tocsin.test"
 REQUEST = CallRequest(
     key=idempotency_key(
         "attentat-20261207-k3f9/designation-1",
@@ -48,16 +61,18 @@ def _caller(store: Store, sandbox: TwilioSandbox) -> VoiceActivities:
         TWILIO_ACCOUNT_SID,
         TWILIO_AUTH_TOKEN,
         sender="+33639989999",
-        public_url="http://tocsin.test",
+        public_url=PUBLIC_URL,
         base_url=sandbox.base_url,
         timeout_seconds=0.5,
     )
     return VoiceActivities(store, settings)
 
 
-async def _attempt(caller: VoiceActivities) -> SendResult:
+async def _attempt(caller: VoiceActivities, meter: MetricMeter = MetricMeter.noop) -> SendResult:
     """One activity attempt, as a Temporal retry would run it (in a worker thread)."""
-    return await asyncio.to_thread(ActivityEnvironment().run, caller.place_call, REQUEST)
+    environment = ActivityEnvironment()
+    environment.metric_meter = meter
+    return await asyncio.to_thread(environment.run, caller.place_call, REQUEST)
 
 
 def _row(store: Store) -> OutboxEntry:
@@ -125,3 +140,36 @@ async def test_a_number_the_provider_refuses_is_not_called_again(
     assert twilio_sandbox.calls_to(TO) == []
     row = _row(store)
     assert row.status is OutboxStatus.FAILED and row.error_code == "21211"
+
+
+async def test_each_call_is_counted_once_placed_and_once_ended(
+    store: Store, twilio_sandbox: TwilioSandbox
+) -> None:
+    """Placed (whatever the retries) by the worker; ended by the gateway's status
+    callbacks, whose final status counts once however late or repeated."""
+    address = f"127.0.0.1:{free_port()}"
+    served = PrometheusConfig(bind_address=address, counters_total_suffix=True)
+    runtime = Runtime(telemetry=TelemetryConfig(metrics=served))
+    caller = _caller(store, twilio_sandbox)
+    for _ in range(2):
+        placed = await _attempt(caller, runtime.metric_meter)
+    metrics = TocsinMetrics(runtime.metric_meter)
+    never_asked = await Client.connect("127.0.0.1:1", lazy=True)
+    webhooks = TwilioWebhooks(store, never_asked, metrics, TWILIO_AUTH_TOKEN, PUBLIC_URL)
+    app = FastAPI()
+    app.include_router(voice_router(VoiceWebhooks(store, webhooks, metrics, PUBLIC_URL)))
+    signer = RequestValidator(TWILIO_AUTH_TOKEN)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url=PUBLIC_URL
+    ) as gateway:
+        for progress in ("ringing", "in-progress", "completed", "completed", "busy"):
+            form = {"CallSid": placed.provider_id, "CallStatus": progress}
+            signature = signer.compute_signature(PUBLIC_URL + VOICE_STATUS_WEBHOOK, form)
+            answer = await gateway.post(
+                VOICE_STATUS_WEBHOOK, data=form, headers={"X-Twilio-Signature": signature}
+            )
+            assert answer.status_code == 204
+    samples = await scrape(address)
+    assert samples.total(f"{MESSAGES_SENT}_total", channel="voice") == 1
+    assert samples.total(f"{CALLS_ENDED}_total", status="completed") == 1
+    assert samples.total(f"{CALLS_ENDED}_total") == 1
