@@ -208,6 +208,7 @@ async def test_a_silent_candidate_is_called_and_accepts_with_the_keypad(
         (row,) = [e for e in outbox.entries(session, handle.id) if e.channel is Channel.VOICE]
         history = outbox.callbacks(session, row.key)
     assert row.status is OutboxStatus.DELIVERED and row.provider_id == call.sid
+    assert row.step == "designation_request"
     assert [(c.status, c.applied) for c in history] == [
         (OutboxStatus.QUEUED, False),
         (OutboxStatus.SENT, True),

@@ -552,7 +552,8 @@ class DepartmentMobilisationWorkflow:
                 place_call(
                     call_request(
                         event_id=start.event_id,
-                        step=f"{MessageStep.SUPPORT_ESCALATION.value}#{centre.organisation_id}",
+                        step=MessageStep.SUPPORT_ESCALATION.value,
+                        instance=f"#{centre.organisation_id}",
                         contact_id=person.contact_id,
                         phone=person.phone or "",
                         speech=support_speech(

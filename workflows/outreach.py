@@ -400,11 +400,12 @@ class Outreach:
         code = values.get("code", "")
         return call_request(
             event_id=self.event_id,
-            step=step.value + instance,
+            step=step.value,
             contact_id=person.contact_id,
             phone=person.phone,
             speech=text[:SPEECH_MAX],
             code=code if CODE.match(code) else None,
+            instance=instance,
         )
 
     async def _send_on(

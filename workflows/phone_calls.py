@@ -25,11 +25,15 @@ def call_request(
     phone: str,
     speech: str,
     code: str | None = None,
+    instance: str = "",
 ) -> CallRequest:
-    """The call for ``step`` (with its instance suffix) to one person: asked again,
-    it has the same key, so it is placed once."""
+    """The call for ``step`` to one person (``instance`` tells apart the same step
+    asked again on purpose, as for messages): asked again, it has the same key, so
+    it is placed once."""
     return CallRequest(
-        key=idempotency_key(workflow.info().workflow_id, step, contact_id, Channel.VOICE),
+        key=idempotency_key(
+            workflow.info().workflow_id, step + instance, contact_id, Channel.VOICE
+        ),
         event_id=event_id,
         step=step,
         to=phone,

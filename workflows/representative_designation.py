@@ -195,10 +195,10 @@ class RepresentativeDesignationWorkflow:
             area=start.territory.area(),
             candidate_name=person.name,
         )
-        step = f"{MessageStep.DESIGNATION_REQUEST.value}#{attempt.round}"
         request = call_request(
             event_id=start.event_id,
-            step=step,
+            step=MessageStep.DESIGNATION_REQUEST.value,
+            instance=f"#{attempt.round}",
             contact_id=person.contact_id,
             phone=person.phone,
             speech=speech,
@@ -418,7 +418,8 @@ class RepresentativeDesignationWorkflow:
                 place_call(
                     call_request(
                         event_id=start.event_id,
-                        step=f"{MessageStep.DESIGNATION_FAILED.value}#{round_number}",
+                        step=MessageStep.DESIGNATION_FAILED.value,
+                        instance=f"#{round_number}",
                         contact_id=person.contact_id,
                         phone=person.phone or "",
                         speech=speech,
