@@ -9,7 +9,7 @@ LOCK_FLAGS ?=
 UV := uv==0.13.9
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test histories faults reliability lint format clean chromium postgresql lock
+.PHONY: demo test histories faults reliability bench lint format clean chromium postgresql lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -63,6 +63,11 @@ faults: $(INSTALLED)
 reliability: faults
 	TOCSIN_HYPOTHESIS_PROFILE=thorough TOCSIN_FUZZ_EXAMPLES=100 $(BIN)/pytest -q \
 		tests/test_input_properties.py tests/test_api_fuzzing.py tests/test_replay.py
+
+# A national activation beside a plain sender of the same messages, and their ratios
+# (BENCHMARKS.md). It takes both cores for about ten minutes: run it alone.
+bench: $(INSTALLED)
+	$(BIN)/python -m benchmarks.national_activation
 
 format: $(INSTALLED)
 	$(BIN)/ruff check --fix .
