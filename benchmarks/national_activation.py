@@ -7,6 +7,7 @@ world outside: the local Twilio-compatible server, the SMTP server and the phone
 Prints figures (see BENCHMARKS.md); asserts nothing.
 
     .venv/bin/python -m benchmarks.national_activation
+    .venv/bin/python -m benchmarks.national_activation --departments 59,62 national
 """
 
 import argparse
@@ -32,12 +33,13 @@ from temporalio.client import Client
 from twilio.request_validator import RequestValidator
 
 from activities.mobilisation_targets import MobilisationTargetActivities
+from benchmarks.plain_sender import PlainFigures, PlainJob, PlainSms
 from definitions.accounts import AccountRequest, Role
 from definitions.designation import RepresentativeChange
 from definitions.event import EventDeclaration
 from definitions.event_type import EventType
 from definitions.mobilisation import CentreSupport, SupportState, TargetsRequest
-from definitions.outgoing import OutboxStatus
+from definitions.outgoing import EmailRequest, OutboxStatus
 from definitions.territory import load_territory
 from operations import event_control
 from operations.mobilisation_reads import MobilisationReads
@@ -61,7 +63,9 @@ SENDER = "+33639989999"
 REPRESENTATIVE = "unccas-representant-1"
 UNLIMITED = 1_000_000.0
 LIMITED = 30.0
-REPLIES_PER_SECOND = 20.0
+ANSWER_PACES = (10.0, 20.0)
+"""The first half of the centres answers at 10 a second, the other half at 20: the
+faster pace comes second, once the hand-over's delivery callbacks have been taken."""
 REPLY_ORDER_SEED = 6
 STALL_SECONDS = 120.0
 CLIENT_KEEPALIVE_SECONDS = 2.0
@@ -95,6 +99,11 @@ NATIONAL = EventDeclaration(
     exercise=True,
 )
 RATE_AREA = NATIONAL.model_copy(update={"departments": ["59", "62"]})
+CPU_GOAL = 2.0
+WALL_GOAL = 1.3
+REPLY_P99_GOAL_MS = 250.0
+FIRST_SMS_GOAL_S = 1.0
+MEMORY_GOAL_MIB = 500.0
 
 
 def _peak_mb(pid: int | None) -> float:
@@ -208,7 +217,9 @@ async def _stopped(process: asyncio.subprocess.Process) -> None:
 
 
 @contextlib.asynccontextmanager
-async def running_stack(state_dir: Path, sms_per_second: float, noop: bool) -> AsyncIterator[Stack]:
+async def running_stack(
+    state_dir: Path, sms_per_second: float, noop: bool, declaration: EventDeclaration = NATIONAL
+) -> AsyncIterator[Stack]:
     twilio_port, smtp_port, http_port = free_port(), free_port(), free_port()
     environment = {
         "TOCSIN_STATE_DIR": str(state_dir),
@@ -241,7 +252,7 @@ async def running_stack(state_dir: Path, sms_per_second: float, noop: bool) -> A
     server = TemporalDevServer(settings)
     client = await server.start()
     worker_command = (
-        ["-m", "benchmarks.noop_worker", NATIONAL.model_dump_json()]
+        ["-m", "benchmarks.noop_worker", declaration.model_dump_json()]
         if noop
         else [*TOCSIN, "worker"]
     )
@@ -342,25 +353,43 @@ async def _requested(stack: Stack, noop: bool) -> dict[str, int]:
     return await asyncio.to_thread(_handed_over, stack.store)
 
 
-async def _answer_all(stack: Stack, event_id: str) -> tuple[list[float], list[float], int]:
-    """OK from every centre through the webhook, in a random order at a steady pace;
-    seconds until the gateway acknowledges each answer, and until its API shows the
-    centre mobilised; how many status reads that took."""
+@dataclass
+class Answers:
+    """Seconds until the gateway acknowledged each answer, and until its API showed
+    the centre mobilised, for the answers sent at one pace."""
+
+    per_second: float
+    acknowledged: list[float] = field(default_factory=list)
+    latencies: list[float] = field(default_factory=list)
+
+    def figures(self) -> dict[str, float]:
+        pace = f"{self.per_second:g}_per_s"
+        return {
+            f"replies_{pace}": len(self.latencies),
+            f"reply_{pace}_p50_ms": 1000 * statistics.median(self.latencies),
+            f"reply_{pace}_p99_ms": 1000 * _percentile(self.latencies, 0.99),
+            f"acknowledged_{pace}_p50_ms": 1000 * statistics.median(self.acknowledged),
+            f"acknowledged_{pace}_p99_ms": 1000 * _percentile(self.acknowledged, 0.99),
+        }
+
+
+async def _answer_all(stack: Stack, event_id: str) -> tuple[list[Answers], int]:
+    """OK from every centre through the webhook, in a random order, a share of the
+    centres at each of ANSWER_PACES in turn; the answers' times at each pace, and how
+    many status reads they took."""
     departments = await MobilisationReads(stack.client, stack.store).departments(event_id)
     centres = [(d.department_code, c) for d in departments for c in d.centres]
     random.Random(REPLY_ORDER_SEED).shuffle(centres)
-    acknowledged: list[float] = []
-    latencies: list[float] = []
     reads = 0
 
-    async def answer(department: str, centre: CentreSupport, delay: float) -> None:
+    async def answer(department: str, centre: CentreSupport, delay: float, into: Answers) -> None:
         phone = centre.recipients[0].phone
         assert phone is not None
         path = f"/api/events/{event_id}/mobilisation/{department}/centres/{centre.organisation_id}"
         await asyncio.sleep(delay)
         started = time.perf_counter()
         await stack.reply(phone, f"OK {centre.code}")
-        acknowledged.append(time.perf_counter() - started)
+        into.acknowledged.append(time.perf_counter() - started)
         interval = STATUS_POLL_FIRST_SECONDS
         nonlocal reads
         while True:
@@ -373,21 +402,66 @@ async def _answer_all(stack: Stack, event_id: str) -> tuple[list[float], list[fl
                 break
             await asyncio.sleep(interval)
             interval = min(1.5 * interval, STATUS_POLL_MAX_SECONDS)
-        latencies.append(time.perf_counter() - started)
+        into.latencies.append(time.perf_counter() - started)
 
-    await asyncio.gather(
-        *(
-            answer(department, centre, index / REPLIES_PER_SECOND)
-            for index, (department, centre) in enumerate(centres)
-        )
+    share = -(-len(centres) // len(ANSWER_PACES))
+    paces: list[Answers] = []
+    answering = []
+    start = 0.0
+    for index, per_second in enumerate(ANSWER_PACES):
+        paces.append(answers := Answers(per_second))
+        chunk = centres[index * share : (index + 1) * share]
+        answering += [
+            answer(department, centre, start + order / per_second, answers)
+            for order, (department, centre) in enumerate(chunk)
+        ]
+        start += len(chunk) / per_second
+    await asyncio.gather(*answering)
+    return paces, reads
+
+
+def _support_requests(store: Store) -> tuple[list[PlainSms], list[EmailRequest]]:
+    """The support requests the providers hold, as the outbox has them: the plain
+    sender sends them again."""
+    left = [status.value for status in OutboxStatus if status.left]
+    query = text(
+        "SELECT idempotency_key, event_id, channel, recipient, subject, body FROM outbox "
+        "WHERE step = 'support_request' "
+        f"AND status IN ({', '.join(repr(value) for value in left)}) ORDER BY id"
     )
-    return acknowledged, latencies, reads
+    sms: list[PlainSms] = []
+    email: list[EmailRequest] = []
+    with store.session() as session:
+        for key, event_id, channel, recipient, subject, body in session.execute(query):
+            if channel == "sms":
+                sms.append(PlainSms(to=recipient, body=body))
+            else:
+                email.append(
+                    EmailRequest(
+                        key=key,
+                        event_id=event_id,
+                        step="support_request",
+                        to=recipient,
+                        subject=subject,
+                        text=body,
+                    )
+                )
+    return sms, email
 
 
-async def national(state_dir: Path, expected: int, noop: bool) -> dict[str, float]:
-    async with running_stack(state_dir, UNLIMITED, noop) as stack:
+@dataclass
+class NationalRun:
+    figures: dict[str, float]
+    sms: list[PlainSms] = field(default_factory=list)
+    email: list[EmailRequest] = field(default_factory=list)
+
+
+async def national(
+    state_dir: Path, declaration: EventDeclaration, expected: int, noop: bool
+) -> NationalRun:
+    async with running_stack(state_dir, UNLIMITED, noop, declaration) as stack:
         declared_cpu = stack.cpu()
-        event_id, declared, designated = await _activate(stack, NATIONAL)
+        event_id, declared, designated = await _activate(stack, declaration)
         done = await _all_handed_over(stack, expected, noop)
         figures = {
             f"handed_over{'' if part == 'all' else '_' + part}_s": (at - designated).total_seconds()
@@ -395,7 +469,8 @@ async def national(state_dir: Path, expected: int, noop: bool) -> dict[str, floa
         }
         figures |= _cpu_used("handover", declared_cpu, stack.cpu())
         if noop:
-            return figures
+            return NationalRun(figures)
+        sms, email = await asyncio.to_thread(_support_requests, stack.store)
         first_sms = stack.twilio.messages[0].date_created
         support = [m for m in stack.twilio.messages if SUPPORT_REQUEST_MARK in m.body]
         figures |= {
@@ -403,24 +478,133 @@ async def national(state_dir: Path, expected: int, noop: bool) -> dict[str, floa
             "first_support_sms_s": (support[0].date_created - designated).total_seconds(),
             "last_support_sms_s": (support[-1].date_created - designated).total_seconds(),
             "support_sms": len(support),
+            "support_requests_sms": len(sms),
+            "support_requests_email": len(email),
             "emails": stack.mail.received_count,
         }
         print(f"  handed over: {figures}", flush=True)
+        figures["pace_before_answers_s"] = _machine_pace()
         answering_cpu = stack.cpu()
-        acknowledged, latencies, reads = await _answer_all(stack, event_id)
+        paces, reads = await _answer_all(stack, event_id)
         figures |= _cpu_used("replies", answering_cpu, stack.cpu())
+        for answers in paces:
+            figures |= answers.figures()
         figures |= {
-            "replies": len(latencies),
             "status_reads": reads,
-            "reply_p50_ms": 1000 * statistics.median(latencies),
-            "reply_p99_ms": 1000 * _percentile(latencies, 0.99),
-            "acknowledged_p50_ms": 1000 * statistics.median(acknowledged),
-            "acknowledged_p99_ms": 1000 * _percentile(acknowledged, 0.99),
-            "worker_peak_mb": _peak_mb(stack.worker.pid),
-            "server_peak_mb": _peak_mb(stack.server.pid),
-            "gateway_peak_mb": _peak_mb(stack.gateway.pid),
+            "worker_peak_mib": _peak_mb(stack.worker.pid),
+            "server_peak_mib": _peak_mb(stack.server.pid),
+            "gateway_peak_mib": _peak_mb(stack.gateway.pid),
         }
-        return figures
+        return NationalRun(figures, sms, email)
+
+
+class PlainSenderError(RuntimeError):
+    pass
+
+
+def _written(state_dir: Path, job: PlainJob) -> Path:
+    state_dir.mkdir()
+    job_file = state_dir / "job.json"
+    job_file.write_text(job.model_dump_json())
+    return job_file
+
+
+async def plain(
+    state_dir: Path, sms: list[PlainSms], email: list[EmailRequest]
+) -> dict[str, float]:
+    """The same support requests sent by benchmarks/plain_sender.py, in a process of
+    its own, to new sandboxes of the same kinds running here as they did for Tocsin."""
+    twilio_port, smtp_port = free_port(), free_port()
+    twilio = TwilioSandbox(ACCOUNT_SID, AUTH_TOKEN)
+    twilio.base_url = f"http://127.0.0.1:{twilio_port}"
+    twilio_server = AsgiServer(twilio.app, "127.0.0.1", twilio_port)
+    twilio_serving = await twilio_server.start()
+    mail = MailSandbox(smtp_port)
+    mail.start()
+    job = PlainJob(
+        account_sid=ACCOUNT_SID,
+        auth_token=AUTH_TOKEN,
+        sender=SENDER,
+        twilio_base_url=twilio.base_url,
+        smtp_host="127.0.0.1",
+        smtp_port=smtp_port,
+        mail_from=Settings().mail_from,
+        sms=sms,
+        email=email,
+    )
+    job_file, log = _written(state_dir, job), state_dir / "plain_sender.log"
+    try:
+        before = _cpu_seconds(os.getpid())
+        with log.open("wb") as errors:
+            process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "benchmarks.plain_sender",
+                str(job_file),
+                stdout=asyncio.subprocess.PIPE,
+                stderr=errors,
+            )
+            output, _ = await process.communicate()
+        benchmark_cpu = _cpu_seconds(os.getpid()) - before
+    finally:
+        mail.stop()
+        twilio_server.stop()
+        await twilio_serving
+    if process.returncode != 0:
+        raise PlainSenderError(log.read_text(errors="replace")[-3000:])
+    figures = PlainFigures.model_validate_json(output)
+    return figures.model_dump() | {
+        "cpu_benchmark_s": benchmark_cpu,
+        "sms_at_provider": len(twilio.messages),
+        "emails_at_provider": mail.received_count,
+    }
+
+
+def ratios(real: dict[str, float], plain: dict[str, float]) -> dict[str, float]:
+    """Issue 34's ratios, from one run: Tocsin's CPU (worker, Temporal server and
+    gateway, declaration to hand-over) over the plain sender's for the same support
+    requests, and the hand-over's wall time over the plain sender's."""
+    messages = plain["sms"] + plain["emails"]
+    tocsin_cpu = sum(real[f"handover_cpu_{name}_s"] for name in ("worker", "server", "gateway"))
+    return {
+        "messages": messages,
+        "tocsin_cpu_ms_per_message": 1000 * tocsin_cpu / messages,
+        "plain_cpu_ms_per_message": 1000 * plain["cpu_s"] / messages,
+        "cpu_ratio": tocsin_cpu / plain["cpu_s"],
+        "wall_ratio": real["handed_over_s"] / plain["wall_s"],
+        "worker_gateway_peak_mib": real["worker_peak_mib"] + real["gateway_peak_mib"],
+    }
+
+
+def _print_ratios(real: dict[str, float], plain: dict[str, float]) -> None:
+    measured = ratios(real, plain)
+    print("ratios, from this run (goals of issue 34):")
+    print(
+        f"  CPU per support request ({measured['messages']:g}): Tocsin "
+        f"{measured['tocsin_cpu_ms_per_message']:.2f} ms (worker + server + gateway), "
+        f"plain sender {measured['plain_cpu_ms_per_message']:.2f} ms: "
+        f"ratio {measured['cpu_ratio']:.2f} (goal <= {CPU_GOAL:g})"
+    )
+    print(
+        f"  hand-over: Tocsin {real['handed_over_s']:.1f} s, plain sender "
+        f"{plain['wall_s']:.1f} s: ratio {measured['wall_ratio']:.2f} (goal <= {WALL_GOAL:g})"
+    )
+    for per_second in ANSWER_PACES:
+        pace = f"{per_second:g}_per_s"
+        print(
+            f"  OK -> API shows it at {per_second:g} answers/s: p50 "
+            f"{real[f'reply_{pace}_p50_ms']:.1f} ms, p99 {real[f'reply_{pace}_p99_ms']:.1f} ms "
+            f"(goal p99 <= {REPLY_P99_GOAL_MS:g} ms at 20/s)"
+        )
+    print(f"  machine pace before the answers: {real['pace_before_answers_s']:.3f} s")
+    print(
+        f"  declaration -> first SMS: {real['first_sms_s']:.2f} s (goal <= {FIRST_SMS_GOAL_S:g} s)"
+    )
+    print(
+        f"  peak memory: worker {real['worker_peak_mib']:.0f} + gateway "
+        f"{real['gateway_peak_mib']:.0f} = {measured['worker_gateway_peak_mib']:.0f} MiB "
+        f"(goal < {MEMORY_GOAL_MIB:g}), Temporal server {real['server_peak_mib']:.0f} MiB"
+    )
 
 
 async def limited_rate(state_dir: Path) -> dict[str, float]:
@@ -441,10 +625,10 @@ def _print_figures(title: str, figures: dict[str, float]) -> None:
     print(f"{title}:")
     for name, value in figures.items():
         print(f"  {name}: {value:.3f}" if isinstance(value, float) else f"  {name}: {value}")
-    print(f"  machine pace afterwards: {_machine_pace():.3f} s")
+    print(f"  machine pace afterwards: {_machine_pace():.3f} s", flush=True)
 
 
-async def main(stages: list[str]) -> None:
+async def main(stages: list[str], declaration: EventDeclaration) -> None:
     configure_logging(level="WARNING")
     with tempfile.TemporaryDirectory(prefix="tocsin-bench-") as folder:
         root = Path(folder)
@@ -453,24 +637,27 @@ async def main(stages: list[str]) -> None:
         with probe.session() as session:
             replace_directory(session, demo_directory(load_territory()))
             session.commit()
-        expected = expected_centres(probe, NATIONAL)
+        expected = expected_centres(probe, declaration)
         probe.dispose()
         print(
             f"machine: {platform.platform()}, {os.cpu_count()} CPU, Python {sys.version.split()[0]}"
         )
-        print(f"centres to mobilise: {expected} in {len(NATIONAL.departments)} departments")
-        print(f"machine pace (lower is faster): {_machine_pace():.3f} s")
+        print(f"centres to mobilise: {expected} in {len(declaration.departments)} departments")
+        print(f"machine pace (lower is faster): {_machine_pace():.3f} s", flush=True)
         handed_over: dict[str, float] = {}
         if "national" in stages:
-            real = await national(root / "real", expected, noop=False)
-            _print_figures("national activation, provider unthrottled", real)
-            handed_over["real"] = real["handed_over_s"]
+            real = await national(root / "real", declaration, expected, noop=False)
+            _print_figures("national activation, provider unthrottled", real.figures)
+            handed_over["real"] = real.figures["handed_over_s"]
+            baseline = await plain(root / "plain", real.sms, real.email)
+            _print_figures("plain sender, the same support requests", baseline)
+            _print_ratios(real.figures, baseline)
         if "noop" in stages:
-            baseline = await national(root / "noop", expected, noop=True)
-            _print_figures("no-op baseline", baseline)
-            handed_over["noop"] = baseline["handed_over_s"]
+            noop = await national(root / "noop", declaration, expected, noop=True)
+            _print_figures("no-op baseline", noop.figures)
+            handed_over["noop"] = noop.figures["handed_over_s"]
         if len(handed_over) == 2:
-            print(f"ratio real / baseline: {handed_over['real'] / handed_over['noop']:.2f}")
+            print(f"ratio real / no-op: {handed_over['real'] / handed_over['noop']:.2f}")
         if "rate" in stages:
             rate = await limited_rate(root / "rate")
             drift = 100 * (rate["rate_per_s"] / LIMITED - 1)
@@ -483,7 +670,15 @@ async def main(stages: list[str]) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description="A national activation, measured.")
     parser.add_argument("stages", nargs="*", metavar="STAGE", help=f"among {STAGES}; default: all")
-    chosen = parser.parse_args().stages or list(STAGES)
+    parser.add_argument(
+        "--departments",
+        help="comma-separated department codes instead of all (a smaller run while developing)",
+    )
+    arguments = parser.parse_args()
+    chosen = arguments.stages or list(STAGES)
     if unknown := set(chosen) - set(STAGES):
         parser.error(f"unknown stage(s): {', '.join(sorted(unknown))}")
-    asyncio.run(main(chosen))
+    area = NATIONAL
+    if arguments.departments:
+        area = NATIONAL.model_copy(update={"departments": arguments.departments.split(",")})
+    asyncio.run(main(chosen, area))
