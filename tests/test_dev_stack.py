@@ -95,29 +95,29 @@ class DevStack:
             *options,
         ]
 
-    @contextmanager
-    def running(self, stop_signal: signal.Signals = signal.SIGTERM) -> Iterator[set[int]]:
-        """Yields the pids the stack started; on exit checks none is left alive."""
-        process = subprocess.Popen(
+    def start(self) -> None:
+        """``tocsin dev`` until it answers its health probe and has printed its banner."""
+        self.process = subprocess.Popen(
             self.dev_command(),
             env=self.env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
         )
-        try:
-            self._wait_healthy(process)
-            self.banner = self._read_banner(process)
-            assert process.stdout is not None
-            threading.Thread(target=process.stdout.read, daemon=True).start()
-            children = _descendants(process.pid)
-            assert children, "tocsin dev started no Temporal server"
-            yield children
-        finally:
-            process.send_signal(stop_signal)
-            assert process.wait(timeout=30) == 0
-            left = {pid for pid in _descendants(process.pid) | children if _alive(pid)}
-            assert not left, f"processes left behind: {left}"
+        self._wait_healthy(self.process)
+        self.banner = self._read_banner(self.process)
+        assert self.process.stdout is not None
+        threading.Thread(target=self.process.stdout.read, daemon=True).start()
+        self.children = _descendants(self.process.pid)
+        assert self.children, "tocsin dev started no Temporal server"
+
+    def stop(self, stop_signal: signal.Signals = signal.SIGTERM) -> None:
+        """Stops the stack as a terminal does; none of the processes it started is left."""
+        self.process.send_signal(stop_signal)
+        assert self.process.wait(timeout=30) == 0
+        started = _descendants(self.process.pid) | self.children
+        left = {pid for pid in started if _alive(pid)}
+        assert not left, f"processes left behind: {left}"
 
     @staticmethod
     def _read_banner(process: subprocess.Popen[str]) -> str:
@@ -189,6 +189,17 @@ def stack(tmp_path: Path) -> DevStack:
     return DevStack(tmp_path / "state")
 
 
+@pytest.fixture(scope="module")
+def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevStack]:
+    """One ``tocsin dev`` on the demo directory, shared by the tests that need one
+    running: each start of the whole stack takes seconds of both cores."""
+    stack = DevStack(tmp_path_factory.mktemp("dev") / "state")
+    _demo_directory_on_a_new_database(stack)
+    stack.start()
+    yield stack
+    stack.stop()
+
+
 def _demo_directory_on_a_new_database(stack: DevStack) -> None:
     """The schema first, as a deployment's migration job makes it: other commands
     only read and write a database at their revision."""
@@ -233,77 +244,75 @@ def _calm_terminal(stack: DevStack) -> None:
     assert "dev.ready" in (stack.state_dir / "dev.log").read_text()
 
 
-def test_activate_status_close_and_restart(stack: DevStack) -> None:
-    _demo_directory_on_a_new_database(stack)
-    with stack.running():
-        _calm_terminal(stack)
-        activated = stack.command(
-            "activate",
-            "--type",
-            "inondation",
-            "--department",
-            "59",
-            "--commune",
-            "62041",
-            "--title",
-            "Crue de la Deûle",
-            "--exercise",
-        )
-        assert activated.returncode == 0, activated.stderr
-        event_id = activated.stdout.strip()
-        asked = stack.wait_for(event_id, lambda s: bool(s["designation"]["attempts"]))
-        attempt = asked["designation"]["attempts"][0]
-        assert attempt["contact_id"] == "unccas-representant-1"
-        outbox = stack.command("outbox", "--event", event_id)
-        assert "designation_request" in outbox.stdout and "+33 6 ** ** ** 04" in outbox.stdout
-        answered = stack.command("sms-reply", "--from", "+33639980004", f"oui {attempt['code']}")
-        assert (
-            answered.stdout.strip() == f"UNCCAS : réponse OUI {attempt['code']} bien reçue, merci."
-        )
-        status = stack.wait_for(event_id, lambda s: s["mobilised_departments"] == ["59", "62"])
-        _nord_centres_as_json(stack, event_id)
-        _log_exported(stack, event_id)
-        name = status["representative"]["person"]["name"]
-        assert name == attempt["name"]
-        mail = _mailbox(stack.state_dir / "sandbox-mail")
-        for address in ("diav@example.org", "prefecture-59@example.org"):
-            assert name in plain_text(mail[address][0]), address
-        [briefing] = [
-            m for m in mail["unccas-representant-1@example.org"] if "briefing" in m["Subject"]
-        ]
-        csv = {a.get_filename(): a.get_content() for a in briefing.iter_attachments()}
-        assert "CCAS de Lille" in csv["ccas_cias_competents.csv"]
-        readable = stack.command("status", event_id)
-        assert f"Représentant(e) : {name} (a accepté par SMS" in readable.stdout
-        assert f"{name} (tour 1, code {attempt['code']}, EMAIL+SMS) : a accepté" in readable.stdout
-        assert readable.returncode == 0
-        assert "[EXERCICE]" in readable.stdout
-        assert "Phase : mobilisation des CCAS/CIAS" in readable.stdout
-        assert "Mobilisation : " in readable.stdout and "    59 : " in readable.stdout
-        assert "Crue de la Deûle" in readable.stdout
-        assert "Zone déclarée : département(s) 59 et commune(s) 62041" in readable.stdout
-        assert "Nord (59) : préfecture à Lille ; pas d'UD ; 647 commune(s)" in readable.stdout
-        assert (
-            "Pas-de-Calais (62) : préfecture à Arras ; "
-            "Union départementale des CCAS - Pas-de-Calais (62) ; 1 commune(s), 1 CCAS"
-        ) in readable.stdout
-        assert "Territoire : 648 commune(s)" in readable.stdout
-        assert "Sans CCAS ni CIAS : " in readable.stdout
-        assert "Délais : réponse d'un candidat 15min" in readable.stdout
-        _committee_phase_by_command(stack, event_id)
+def test_activate_status_close_and_restart(running_stack: DevStack) -> None:
+    stack = running_stack
+    _calm_terminal(stack)
+    activated = stack.command(
+        "activate",
+        "--type",
+        "inondation",
+        "--department",
+        "59",
+        "--commune",
+        "62041",
+        "--title",
+        "Crue de la Deûle",
+        "--exercise",
+    )
+    assert activated.returncode == 0, activated.stderr
+    event_id = activated.stdout.strip()
+    asked = stack.wait_for(event_id, lambda s: bool(s["designation"]["attempts"]))
+    attempt = asked["designation"]["attempts"][0]
+    assert attempt["contact_id"] == "unccas-representant-1"
+    outbox = stack.command("outbox", "--event", event_id)
+    assert "designation_request" in outbox.stdout and "+33 6 ** ** ** 04" in outbox.stdout
+    answered = stack.command("sms-reply", "--from", "+33639980004", f"oui {attempt['code']}")
+    assert answered.stdout.strip() == f"UNCCAS : réponse OUI {attempt['code']} bien reçue, merci."
+    status = stack.wait_for(event_id, lambda s: s["mobilised_departments"] == ["59", "62"])
+    _nord_centres_as_json(stack, event_id)
+    _log_exported(stack, event_id)
+    name = status["representative"]["person"]["name"]
+    assert name == attempt["name"]
+    mail = _mailbox(stack.state_dir / "sandbox-mail")
+    for address in ("diav@example.org", "prefecture-59@example.org"):
+        assert name in plain_text(mail[address][0]), address
+    [briefing] = [
+        m for m in mail["unccas-representant-1@example.org"] if "briefing" in m["Subject"]
+    ]
+    csv = {a.get_filename(): a.get_content() for a in briefing.iter_attachments()}
+    assert "CCAS de Lille" in csv["ccas_cias_competents.csv"]
+    readable = stack.command("status", event_id)
+    assert f"Représentant(e) : {name} (a accepté par SMS" in readable.stdout
+    assert f"{name} (tour 1, code {attempt['code']}, EMAIL+SMS) : a accepté" in readable.stdout
+    assert readable.returncode == 0
+    assert "[EXERCICE]" in readable.stdout
+    assert "Phase : mobilisation des CCAS/CIAS" in readable.stdout
+    assert "Mobilisation : " in readable.stdout and "    59 : " in readable.stdout
+    assert "Crue de la Deûle" in readable.stdout
+    assert "Zone déclarée : département(s) 59 et commune(s) 62041" in readable.stdout
+    assert "Nord (59) : préfecture à Lille ; pas d'UD ; 647 commune(s)" in readable.stdout
+    assert (
+        "Pas-de-Calais (62) : préfecture à Arras ; "
+        "Union départementale des CCAS - Pas-de-Calais (62) ; 1 commune(s), 1 CCAS"
+    ) in readable.stdout
+    assert "Territoire : 648 commune(s)" in readable.stdout
+    assert "Sans CCAS ni CIAS : " in readable.stdout
+    assert "Délais : réponse d'un candidat 15min" in readable.stdout
+    _committee_phase_by_command(stack, event_id)
 
-    with stack.running(stop_signal=signal.SIGINT):
-        assert stack.status(event_id)["phase"] == "committee"
-        _server_journal_is_a_write_ahead_log(stack)
-        _console_after_restart(stack)
-        closed = stack.command("close", event_id, "--reason", "décrue")
-        assert closed.returncode == 0, closed.stderr
-        assert closed.stdout.strip() == f"{event_id} : retour d'expérience"
-        assert stack.status(event_id)["phase"] == "review"
-        again = stack.command("close", event_id)
-        assert again.returncode == 1
-        assert "déjà en cours" in again.stderr
-        _review_by_command(stack, event_id)
+    stack.stop(signal.SIGINT)
+    stack.start()
+    assert stack.status(event_id)["phase"] == "committee"
+    _server_journal_is_a_write_ahead_log(stack)
+    _console_after_restart(stack)
+    closed = stack.command("close", event_id, "--reason", "décrue")
+    assert closed.returncode == 0, closed.stderr
+    assert closed.stdout.strip() == f"{event_id} : retour d'expérience"
+    assert stack.status(event_id)["phase"] == "review"
+    again = stack.command("close", event_id)
+    assert again.returncode == 1
+    assert "déjà en cours" in again.stderr
+    _review_by_command(stack, event_id)
 
 
 def _server_journal_is_a_write_ahead_log(stack: DevStack) -> None:
@@ -388,39 +397,39 @@ def _committee_phase_by_command(stack: DevStack, event_id: str) -> None:
     assert len(invitations) == 1 and b"TZID=Europe/Paris" in invitations[0].get_content()
 
 
-def test_bad_input_is_refused_or_answered_politely(stack: DevStack) -> None:
-    with stack.running():
-        refused = stack.command("activate", "--type", "volcan", "--title", " ")
-        assert refused.returncode == 2
-        assert "volcan" in refused.stderr
-        assert "indiquez au moins une commune" in refused.stderr
-        assert "titre : ne doit pas être vide" in refused.stderr
-        assert "Traceback" not in refused.stderr
-        assert stack.workflow_count() == 0
-        garbled = stack.command("sms-reply", "--from", "+33639980001", "OUI 48")
-        assert garbled.returncode == 0
-        assert garbled.stdout.startswith("UNCCAS : réponse non reconnue.")
-        stopped = stack.command("sms-reply", "--from", "+33639980001", "Arrêt")
-        assert "vous ne recevrez plus de SMS" in stopped.stdout
-        unknown = stack.command("status", "attentat-20200101-aaaa")
-        assert unknown.returncode == 1
-        assert "événement inconnu" in unknown.stderr
-        no_event = stack.command("designate", "attentat-20200101-aaaa", "--contact", "personne")
-        assert no_event.returncode == 1 and "événement inconnu" in no_event.stderr
+def test_bad_input_is_refused_or_answered_politely(running_stack: DevStack) -> None:
+    stack = running_stack
+    workflows = stack.workflow_count()
+    refused = stack.command("activate", "--type", "volcan", "--title", " ")
+    assert refused.returncode == 2
+    assert "volcan" in refused.stderr
+    assert "indiquez au moins une commune" in refused.stderr
+    assert "titre : ne doit pas être vide" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert stack.workflow_count() == workflows
+    garbled = stack.command("sms-reply", "--from", "+33639980001", "OUI 48")
+    assert garbled.returncode == 0
+    assert garbled.stdout.startswith("UNCCAS : réponse non reconnue.")
+    stopped = stack.command("sms-reply", "--from", "+33639980001", "Arrêt")
+    assert "vous ne recevrez plus de SMS" in stopped.stdout
+    unknown = stack.command("status", "attentat-20200101-aaaa")
+    assert unknown.returncode == 1
+    assert "événement inconnu" in unknown.stderr
+    no_event = stack.command("designate", "attentat-20200101-aaaa", "--contact", "personne")
+    assert no_event.returncode == 1 and "événement inconnu" in no_event.stderr
 
 
-def test_busy_port_gives_a_clear_message(stack: DevStack) -> None:
-    with stack.running():
-        second = subprocess.run(
-            [TOCSIN, "dev", "--http-port", str(stack.http_port), "--state-dir", "unused"],
-            env=stack.env,
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-        )
+def test_busy_port_gives_a_clear_message(running_stack: DevStack) -> None:
+    second = subprocess.run(
+        [TOCSIN, "dev", "--http-port", str(running_stack.http_port), "--state-dir", "unused"],
+        env=running_stack.env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
     assert second.returncode == 1
-    assert f"{stack.http_port} (--http-port)" in second.stderr
+    assert f"{running_stack.http_port} (--http-port)" in second.stderr
     assert "Traceback" not in second.stderr
 
 
