@@ -176,37 +176,68 @@ class RecordedCallback:
     moved: bool
 
 
+_ROW_BY_PROVIDER_ID = select(_outbox).where(_outbox.c.provider_id == bindparam("provider_id"))
+_ROW_BY_KEY = select(_outbox).where(_outbox.c.idempotency_key == bindparam("key"))
+_MOVE_FORWARD = (
+    update(_outbox)
+    .where(
+        _outbox.c.idempotency_key == bindparam("key"),
+        _outbox.c.status.in_(bindparam("earlier", expanding=True)),
+    )
+    .values(
+        status=bindparam("status"),
+        updated_at=bindparam("now"),
+        error_code=func.coalesce(bindparam("error_code"), _outbox.c.error_code),
+    )
+)
+_KEEP_CALLBACK = insert(_callbacks)
+"""Built once: a delivery callback comes twice for each SMS of a national activation,
+and building the statements cost the gateway as much as running them."""
+
+
 def record_delivery(
     session: Session, provider_id: str, status: OutboxStatus, error_code: str | None, now: datetime
 ) -> RecordedCallback | None:
     """A provider's status callback, kept in the message's history; its status only
     moves forward, so a late ``sent`` never overwrites ``delivered`` and a final
-    status stays. None when the message is not Tocsin's."""
-    key = session.execute(
-        select(_outbox.c.idempotency_key).where(_outbox.c.provider_id == provider_id)
-    ).scalar()
-    if key is None:
+    status stays. None when the message is not Tocsin's. A callback that moved the
+    status gives the row as it read it with the values it wrote; one that did not,
+    the row read again."""
+    connection = session.connection()
+    row = connection.execute(_ROW_BY_PROVIDER_ID, {"provider_id": provider_id}).first()
+    if row is None:
         return None
-    moved = session.connection().execute(
-        update(_outbox)
-        .where(_outbox.c.idempotency_key == key, _outbox.c.status.in_(_earlier_than(status)))
-        .values(
-            status=status.value,
-            updated_at=now,
-            error_code=func.coalesce(error_code, _outbox.c.error_code),
-        )
+    key = row.idempotency_key
+    moved = (
+        connection.execute(
+            _MOVE_FORWARD,
+            {
+                "key": key,
+                "earlier": _earlier_than(status),
+                "status": status.value,
+                "now": now,
+                "error_code": error_code,
+            },
+        ).rowcount
+        == 1
     )
-    session.execute(
-        insert(_callbacks).values(
-            outbox_key=key,
-            provider_id=provider_id,
-            status=status.value,
-            error_code=error_code,
-            applied=moved.rowcount == 1,
-            received_at=now,
-        )
+    connection.execute(
+        _KEEP_CALLBACK,
+        {
+            "outbox_key": key,
+            "provider_id": provider_id,
+            "status": status.value,
+            "error_code": error_code,
+            "applied": moved,
+            "received_at": now,
+        },
     )
-    return RecordedCallback(_rows_by_key(session, [key])[key], moved.rowcount == 1)
+    if not moved:
+        return RecordedCallback(_entry(connection.execute(_ROW_BY_KEY, {"key": key}).one()), False)
+    written = _entry(row).model_copy(
+        update={"status": status, "updated_at": now, "error_code": error_code or row.error_code}
+    )
+    return RecordedCallback(written, True)
 
 
 def callbacks(session: Session, key: str) -> list[OutboxCallback]:
