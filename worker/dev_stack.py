@@ -34,7 +34,7 @@ from worker.process_signals import run_until_stopped, stop_on_signals
 from worker.processes import gateway_app, load_definitions_or_explain, open_upgraded_store
 from worker.sandbox.providers import SandboxProviders, start_sandboxes
 from worker.settings import Settings
-from worker.temporal_workers import build_workers, messaging_from
+from worker.temporal_workers import build_workers, messaging_from, shut_down
 
 log = structlog.get_logger(__name__)
 
@@ -141,9 +141,7 @@ async def run_dev_stack(settings: Settings, demo: bool, *, verbose: bool = False
             narration.cancel()
         if gateway is not None:
             gateway.stop()
-        for worker in workers:
-            with contextlib.suppress(RuntimeError):
-                await worker.shutdown()
+        await shut_down(workers)
         for task in tasks:
             with contextlib.suppress(Exception, asyncio.CancelledError):
                 await task

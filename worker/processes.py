@@ -1,7 +1,6 @@
 """``tocsin worker`` and ``tocsin api``: each part alone, for deployments."""
 
 import asyncio
-import contextlib
 import sys
 
 import structlog
@@ -16,7 +15,7 @@ from worker.payload_codec import PayloadKeyError
 from worker.process_signals import run_until_stopped, stop_on_signals
 from worker.settings import Settings
 from worker.temporal_client import MetricsAddressError, connect_temporal
-from worker.temporal_workers import build_workers, messaging_from
+from worker.temporal_workers import build_workers, messaging_from, shut_down
 
 log = structlog.get_logger(__name__)
 
@@ -111,9 +110,7 @@ async def run_worker(settings: Settings) -> int:
     try:
         await run_until_stopped(stop, *running)
     finally:
-        for worker in workers:
-            with contextlib.suppress(RuntimeError):
-                await worker.shutdown()
+        await shut_down(workers)
         store.dispose()
     return 0
 

@@ -4,6 +4,8 @@ what the provider accepts; email on a third, so that long batches of messages
 never hold the slots of the short activities workflows wait on; a directory
 verification campaign's SMS on a fourth, limited to a small share of that rate."""
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -196,6 +198,17 @@ def build_workers(
     return [main, sms, mail, campaign, voice]
 
 
+async def shut_down(workers: list[Worker]) -> None:
+    """All at once: each waits up to GRACEFUL_SHUTDOWN for its running activities,
+    and one after the other they would outlast the 30 s a container has to stop."""
+
+    async def one(worker: Worker) -> None:
+        with contextlib.suppress(RuntimeError):
+            await worker.shutdown()
+
+    await asyncio.gather(*(one(worker) for worker in workers))
+
+
 @asynccontextmanager
 async def running_workers(
     client: Client,
@@ -214,4 +227,7 @@ async def running_workers(
         )
         for worker in workers:
             await stack.enter_async_context(worker)
-        yield workers
+        try:
+            yield workers
+        finally:
+            await shut_down(workers)
