@@ -128,14 +128,27 @@ def _cpu_used(phase: str, before: dict[str, float], after: dict[str, float]) -> 
     return {f"{phase}_cpu_{name}_s": after[name] - before[name] for name in before}
 
 
-def _machine_pace() -> float:
-    """CPU seconds of a fixed loop of Python: this VM's speed drifts by half from one
-    hour to the next, so runs are compared only at a like pace."""
-    started = time.process_time()
+@dataclass(frozen=True)
+class Pace:
+    """A fixed loop of Python: its CPU seconds (this VM's speed drifts by half from
+    one hour to the next), its wall seconds and the load average (what else runs on
+    the two cores takes its share). Runs are compared only at a like pace."""
+
+    cpu_s: float
+    wall_s: float
+    load: float
+
+    def __str__(self) -> str:
+        return f"{self.cpu_s:.3f} s (wall {self.wall_s:.3f} s, load average {self.load:.1f})"
+
+
+def _machine_pace() -> Pace:
+    started, cpu_started = time.perf_counter(), time.process_time()
     total = 0
     for number in range(PACE_LOOP):
         total += number % 7
-    return time.process_time() - started
+    cpu = time.process_time() - cpu_started
+    return Pace(cpu, time.perf_counter() - started, os.getloadavg()[0])
 
 
 def _percentile(values: list[float], share: float) -> float:
@@ -483,7 +496,12 @@ async def national(
             "emails": stack.mail.received_count,
         }
         print(f"  handed over: {figures}", flush=True)
-        figures["pace_before_answers_s"] = _machine_pace()
+        pace = _machine_pace()
+        figures |= {
+            "pace_before_answers_s": pace.cpu_s,
+            "pace_before_answers_wall_s": pace.wall_s,
+            "load_before_answers": pace.load,
+        }
         answering_cpu = stack.cpu()
         paces, reads = await _answer_all(stack, event_id)
         figures |= _cpu_used("replies", answering_cpu, stack.cpu())
@@ -590,13 +608,18 @@ def _print_ratios(real: dict[str, float], plain: dict[str, float]) -> None:
         f"{plain['wall_s']:.1f} s: ratio {measured['wall_ratio']:.2f} (goal <= {WALL_GOAL:g})"
     )
     for per_second in ANSWER_PACES:
-        pace = f"{per_second:g}_per_s"
+        rate = f"{per_second:g}_per_s"
         print(
             f"  OK -> API shows it at {per_second:g} answers/s: p50 "
-            f"{real[f'reply_{pace}_p50_ms']:.1f} ms, p99 {real[f'reply_{pace}_p99_ms']:.1f} ms "
+            f"{real[f'reply_{rate}_p50_ms']:.1f} ms, p99 {real[f'reply_{rate}_p99_ms']:.1f} ms "
             f"(goal p99 <= {REPLY_P99_GOAL_MS:g} ms at 20/s)"
         )
-    print(f"  machine pace before the answers: {real['pace_before_answers_s']:.3f} s")
+    pace = Pace(
+        real["pace_before_answers_s"],
+        real["pace_before_answers_wall_s"],
+        real["load_before_answers"],
+    )
+    print(f"  machine pace before the answers: {pace}")
     print(
         f"  declaration -> first SMS: {real['first_sms_s']:.2f} s (goal <= {FIRST_SMS_GOAL_S:g} s)"
     )
@@ -625,7 +648,7 @@ def _print_figures(title: str, figures: dict[str, float]) -> None:
     print(f"{title}:")
     for name, value in figures.items():
         print(f"  {name}: {value:.3f}" if isinstance(value, float) else f"  {name}: {value}")
-    print(f"  machine pace afterwards: {_machine_pace():.3f} s", flush=True)
+    print(f"  machine pace afterwards: {_machine_pace()}", flush=True)
 
 
 async def main(stages: list[str], declaration: EventDeclaration) -> None:
@@ -643,7 +666,7 @@ async def main(stages: list[str], declaration: EventDeclaration) -> None:
             f"machine: {platform.platform()}, {os.cpu_count()} CPU, Python {sys.version.split()[0]}"
         )
         print(f"centres to mobilise: {expected} in {len(declaration.departments)} departments")
-        print(f"machine pace (lower is faster): {_machine_pace():.3f} s", flush=True)
+        print(f"machine pace (lower is faster): {_machine_pace()}", flush=True)
         handed_over: dict[str, float] = {}
         if "national" in stages:
             real = await national(root / "real", declaration, expected, noop=False)
