@@ -94,18 +94,20 @@ class _Zone:
 
     def _near(self, site: tuple[float, float], reach: float) -> list[tuple[float, str]]:
         """Other town halls within ``reach`` km, nearest first."""
+        x, y = site
         gx, gy = self._key(site)
         rings = math.ceil(reach / GRID_KM)
+        limit = reach * reach
         found = []
         for dx in range(-rings, rings + 1):
             for dy in range(-rings, rings + 1):
                 for code in self.grid.get((gx + dx, gy + dy), ()):
-                    other = self.sites[code]
-                    distance = math.hypot(other[0] - site[0], other[1] - site[1])
-                    if 0 < distance <= reach:
-                        found.append((distance, code))
+                    other_x, other_y = self.sites[code]
+                    squared = (other_x - x) ** 2 + (other_y - y) ** 2
+                    if 0 < squared <= limit:
+                        found.append((squared, code))
         found.sort()
-        return found
+        return [(math.sqrt(squared), code) for squared, code in found]
 
     def cell(self, insee_code: str, zone: str) -> Cell:
         site = self.sites[insee_code]
@@ -119,15 +121,18 @@ class _Zone:
             for k in range(CAP_SIDES)
         ]
         reached = 0.0
+        radius = _radius(polygon, site)
         for reach in (GRID_KM, 2 * cap):
-            if 2 * _radius(polygon, site) <= reached:
+            if 2 * radius <= reached:
                 break
             for distance, code in self._near(site, reach):
                 if distance <= reached:
                     continue
-                if distance > 2 * _radius(polygon, site):
+                if distance > 2 * radius:
                     break
-                polygon = _clip(polygon, site, self.sites[code], code)
+                clipped = _clip(polygon, site, self.sites[code], code)
+                if clipped is not polygon:
+                    polygon, radius = clipped, _radius(clipped, site)
             reached = reach
         return Cell(
             insee_code=insee_code,
@@ -149,23 +154,25 @@ def _clip(
     other: tuple[float, float],
     label: str,
 ) -> list[tuple[float, float, str]]:
-    """Keep the side of the bisector nearer ``site``; the new edge is ``label``'s."""
+    """Keep the side of the bisector nearer ``site``; the new edge is ``label``'s.
+    The same list when the bisector misses the polygon."""
     nx, ny = other[0] - site[0], other[1] - site[1]
     mx, my = (site[0] + other[0]) / 2, (site[1] + other[1]) / 2
-
-    def side(x: float, y: float) -> float:
-        return (x - mx) * nx + (y - my) * ny
-
+    sides = [(px - mx) * nx + (py - my) * ny for px, py, _ in polygon]
+    if max(sides) <= 0:
+        return polygon
     kept: list[tuple[float, float, str]] = []
+    count = len(polygon)
     for index, (px, py, edge) in enumerate(polygon):
-        qx, qy, _ = polygon[(index + 1) % len(polygon)]
-        p_side, q_side = side(px, py), side(qx, qy)
+        p_side = sides[index]
+        following = (index + 1) % count
+        q_side = sides[following]
         if p_side <= 0:
             kept.append((px, py, edge))
         if (p_side <= 0) != (q_side <= 0):
+            qx, qy, _ = polygon[following]
             t = p_side / (p_side - q_side)
-            point = (px + t * (qx - px), py + t * (qy - py))
-            kept.append((*point, label if p_side <= 0 else edge))
+            kept.append((px + t * (qx - px), py + t * (qy - py), label if p_side <= 0 else edge))
     return kept
 
 
