@@ -49,9 +49,6 @@ BATCH_HEARTBEAT = timedelta(seconds=15)
 """A live batch heartbeats every 5 s on a timer; one whose worker died is given to
 another worker after this long."""
 NAMES_LOGGED = 30
-FIXED_LINE_CALLS = "call-fixed-lines"
-"""Before it, someone whose only phone was a fixed line and whom no email reached
-was noted unreachable, without a call."""
 CHANNEL_WORDS = {Channel.SMS: "sms", Channel.EMAIL: "email", Channel.VOICE: "appel"}
 
 
@@ -331,7 +328,7 @@ class Outreach:
         usable = other not in tried and other in allowed and self._has(person, other)
         if usable and (other is Channel.EMAIL or step in self.templates.sms):
             return other
-        if self._callable(person, step, tried, allowed) and workflow.patched(FIXED_LINE_CALLS):
+        if self._callable(person, step, tried, allowed):
             return Channel.VOICE
         return None
 
