@@ -4,6 +4,7 @@ signed links and webhooks, and a health check."""
 import html
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager, nullcontext
+from importlib.metadata import version
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -187,7 +188,7 @@ def create_app(
         title="Tocsin",
         summary="Coordination de crise du réseau UNCCAS",
         description=API_DESCRIPTION,
-        version="0.1.0",
+        version=version("tocsin"),
         docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
