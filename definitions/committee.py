@@ -127,7 +127,7 @@ class Meeting(BaseModel):
 
 class TaskState(StrEnum):
     OPEN = "open"
-    OVERDUE = "overdue"
+    LATE = "late"
     ESCALATED = "escalated"
     DONE = "done"
 
@@ -135,7 +135,7 @@ class TaskState(StrEnum):
     def label(self) -> str:
         return {
             TaskState.OPEN: "en cours",
-            TaskState.OVERDUE: "en retard",
+            TaskState.LATE: "en retard",
             TaskState.ESCALATED: "en retard, signalée à l'astreinte",
             TaskState.DONE: "faite",
         }[self]
@@ -164,7 +164,7 @@ class CommitteeTask(BaseModel):
         if self.escalated_at is not None:
             return TaskState.ESCALATED
         if self.overdue_at is not None:
-            return TaskState.OVERDUE
+            return TaskState.LATE
         return TaskState.OPEN
 
 

@@ -394,6 +394,25 @@ async def test_an_invitation_promises_only_the_reminders_still_to_come(
     assert not any("la veille" in body for body in bodies)
 
 
+def test_a_task_s_state_in_the_api_is_the_word_the_readme_promises() -> None:
+    """open, late, escalated, done: a late task is not yet escalated."""
+    assigned = datetime(2027, 3, 1, 9, tzinfo=PARIS)
+    task = CommitteeTask(
+        task_id="t1",
+        meeting_id="reunion-1",
+        what="Recenser les familles relogées",
+        assignee=REPRESENTATIVE,
+        due_at=assigned + timedelta(days=2),
+        assigned_at=assigned,
+    )
+    late = task.model_copy(update={"overdue_at": assigned + timedelta(days=2)})
+    escalated = late.model_copy(update={"escalated_at": assigned + timedelta(days=3)})
+    done = escalated.model_copy(update={"done_at": assigned + timedelta(days=4)})
+    words = [t.model_dump(mode="json")["state"] for t in (task, late, escalated, done)]
+    assert words == ["open", "late", "escalated", "done"]
+    assert late.state.label == "en retard"
+
+
 def test_an_invitee_without_a_mobile_is_told_no_reminder_will_come() -> None:
     now = datetime(2027, 3, 1, 9, tzinfo=PARIS)
     notice = reminders_notice([timedelta(days=1)], now + timedelta(days=3), now, by_sms=False)
