@@ -2,9 +2,10 @@
 situation reports, alert levels and extensions of the area."""
 
 from typing import Annotated
+from urllib.parse import urlencode
 
 import structlog
-from fastapi import APIRouter, HTTPException, Path, status
+from fastapi import APIRouter, HTTPException, Path, Query, Response, status
 from pydantic import BaseModel, Field
 from temporalio.client import Client
 
@@ -28,6 +29,9 @@ log = structlog.get_logger(__name__)
 
 DepartmentPath = Annotated[str, Path(pattern=DEPARTMENT_CODE.pattern)]
 OrganisationIdPath = Annotated[str, Path(min_length=1, max_length=64)]
+DEPARTMENTS_MAX = 200
+LIMIT = "départements par page"
+CURSOR = "curseur : l'en-tête X-Next-After de la page précédente (un code de département)"
 
 
 class BroadcastBody(BaseModel):
@@ -52,11 +56,34 @@ def mobilisation_router(client: Client, reads: MobilisationReads, guards: Guards
 
     @router.get("/{event_id}/mobilisation", dependencies=[guards.event_member])
     async def event_mobilisation(
-        event_id: EventIdPath, caller: CallerOf, department: str | None = None
+        event_id: EventIdPath,
+        response: Response,
+        caller: CallerOf,
+        *,
+        department: str | None = None,
+        limit: Annotated[int | None, Query(ge=1, le=DEPARTMENTS_MAX, description=LIMIT)] = None,
+        after: Annotated[
+            str | None, Query(pattern=DEPARTMENT_CODE.pattern, description=CURSOR)
+        ] = None,
     ) -> list[MobilisationStatus]:
         """Every centre's support request and answer, per department (a departmental
-        union's own only)."""
-        return await reads.departments(event_id, department, within=caller.department_scope)
+        union's own only); with ``limit``, one page of departments: their number in
+        X-Total-Count, the next page's cursor in X-Next-After (and a Link)."""
+        within = caller.department_scope
+        if limit is None:
+            departments = await reads.departments(event_id, department, within=within)
+            response.headers["X-Total-Count"] = str(len(departments))
+            return departments
+        page = await reads.department_page(event_id, after, limit, department, within=within)
+        response.headers["X-Total-Count"] = str(page.total)
+        if page.next_after is not None:
+            query = {"limit": str(limit), "after": page.next_after}
+            if department is not None:
+                query["department"] = department
+            next_page = f"/api/events/{event_id}/mobilisation?{urlencode(query)}"
+            response.headers["X-Next-After"] = page.next_after
+            response.headers["Link"] = f'<{next_page}>; rel="next"'
+        return page.departments
 
     @router.get("/{event_id}/mobilisation/counts", dependencies=[guards.event_member])
     async def event_mobilisation_counts(

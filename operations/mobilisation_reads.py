@@ -45,6 +45,16 @@ class DepartmentNotMobilisedError(LookupError):
         super().__init__(f"le département {department} n'est pas mobilisé pour {event_id}")
 
 
+@dataclass(frozen=True)
+class DepartmentPage:
+    """One page of an event's departments, the count of all of them, and the cursor
+    of the next page (None on the last)."""
+
+    departments: list[MobilisationStatus]
+    total: int
+    next_after: str | None
+
+
 @dataclass
 class _CentreLookup:
     """Centre ids gathered for the next query of one workflow."""
@@ -74,7 +84,36 @@ class MobilisationReads:
     ) -> list[MobilisationStatus]:
         """Every centre's support request, per department (or for one department);
         ``within``: only that department, the one a departmental union reads."""
+        return await self._statuses(
+            event_id, await self._departments_of(event_id, department, within)
+        )
+
+    async def department_page(
+        self,
+        event_id: str,
+        after: str | None,
+        limit: int,
+        department: str | None = None,
+        *,
+        within: str | None = None,
+    ) -> DepartmentPage:
+        """Up to ``limit`` departments following ``after`` (None: from the first), in
+        the event's order: a national event is read a few workflows at a time."""
         codes = await self._departments_of(event_id, department, within)
+        start = 0
+        if after is not None:
+            if after not in codes:
+                raise DepartmentNotMobilisedError(event_id, after)
+            start = codes.index(after) + 1
+        chosen = codes[start : start + limit]
+        more = start + limit < len(codes)
+        return DepartmentPage(
+            departments=await self._statuses(event_id, chosen),
+            total=len(codes),
+            next_after=chosen[-1] if more and chosen else None,
+        )
+
+    async def _statuses(self, event_id: str, codes: list[str]) -> list[MobilisationStatus]:
         return list(
             await asyncio.gather(
                 *(

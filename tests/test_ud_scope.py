@@ -47,6 +47,31 @@ def _two_departments() -> Directory:
     )
 
 
+async def _paged_departments(
+    gateway: httpx.AsyncClient, api: str, headers: dict[str, str]
+) -> list[str]:
+    """The mobilisation read one department at a time, following the cursor: the
+    same departments and centres as the whole list, and their number in the total; a
+    cursor naming a department not mobilised: 404."""
+    whole = (await gateway.get(f"{api}/mobilisation", headers=headers)).json()
+    paged: list[dict[str, object]] = []
+    url: str | None = f"{api}/mobilisation?limit=1"
+    while url is not None:
+        page = await gateway.get(url, headers=headers)
+        assert page.status_code == 200, page.text
+        assert len(page.json()) == 1
+        assert page.headers["X-Total-Count"] == str(len(whole))
+        paged += page.json()
+        after = page.headers.get("X-Next-After")
+        if after is not None:
+            assert page.headers["Link"] == f'<{api}/mobilisation?limit=1&after={after}>; rel="next"'
+        url = f"{api}/mobilisation?limit=1&after={after}" if after else None
+    assert paged == whole
+    stale = await gateway.get(f"{api}/mobilisation?limit=1&after=29", headers=headers)
+    assert stale.status_code == 404
+    return [str(department["department_code"]) for department in paged]
+
+
 async def test_a_nord_ud_reads_and_acts_only_on_the_nord_of_a_wider_event(
     time_skipping_env: WorkflowEnvironment,
     store: Store,
@@ -83,10 +108,10 @@ async def test_a_nord_ud_reads_and_acts_only_on_the_nord_of_a_wider_event(
 
         listed = await gateway.get("/api/events", headers=nord)
         assert [event["event_id"] for event in listed.json()] == [event_id]
-        mobilisation = (await gateway.get(f"{api}/mobilisation", headers=nord)).json()
-        assert [department["department_code"] for department in mobilisation] == ["59"]
         other = await gateway.get(f"{api}/mobilisation?department=62", headers=nord)
         assert other.json() == []
+        assert await _paged_departments(gateway, api, staff) == ["59", "62"]
+        assert await _paged_departments(gateway, api, nord) == ["59"]
         counts = (await gateway.get(f"{api}/mobilisation/counts", headers=nord)).json()
         assert list(counts["departments"]) == ["59"]
         assert counts["total"]["centres"] == 1
