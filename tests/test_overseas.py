@@ -115,7 +115,7 @@ async def guadeloupe_store(store: Store) -> AsyncIterator[Store]:
     yield store
 
 
-async def test_a_fixed_line_director_receives_the_support_request_by_email(
+async def test_a_fixed_line_director_is_written_to_and_called_for_the_support_request(
     time_skipping_env: WorkflowEnvironment,
     guadeloupe_store: Store,
     task_queue: str,
@@ -125,12 +125,15 @@ async def test_a_fixed_line_director_receives_the_support_request_by_email(
     twilio_sandbox: TwilioSandbox,
     mail_sandbox: MailSandbox,
 ) -> None:
+    """No SMS to a fixed line: the email, and a call in place of the SMS, since the
+    request asks for an answer."""
+    calling = replace(messaging, voice=replace(messaging.voice, public_url=phone.public_url))
     declaration = EventDeclaration(
         type=EventType.INONDATION, communes=[ABYMES], title="Crue aux Abymes"
     )
     event_id = f"inondation-971-{task_queue[-6:]}"
     async with running_workers(
-        time_skipping_env.client, guadeloupe_store, task_queue, definitions, messaging
+        time_skipping_env.client, guadeloupe_store, task_queue, definitions, calling
     ):
         handle = await start_event(time_skipping_env.client, task_queue, declaration, event_id)
         await until_status(handle, lambda s: bool(s.designation and s.designation.attempts))
@@ -148,6 +151,11 @@ async def test_a_fixed_line_director_receives_the_support_request_by_email(
     [request] = mail_sandbox.sent_to("direction-abymes@example.org")
     assert "votre centre est-il mobilisé" in str(request["Subject"])
     assert f"OK {centre.code}" in plain_text(request)
+    assert len(twilio_sandbox.calls_to(GUADELOUPE_FIXED_LINE)) == 1
+    assert centre.channels == ["email", "voice"]
+    with guadeloupe_store.session() as session:
+        log = [entry.text for entry in events.crisis_log(session, event_id)]
+    assert any("0 par SMS, 1 par email, 1 par appel" in text for text in log)
 
 
 async def test_a_fixed_line_director_without_email_is_called_and_answers_on_the_keypad(

@@ -1,9 +1,10 @@
 """How a workflow speaks to people: renders the step's templates, sends the SMS
 through the rate-limited SMS queue and the email alongside, and when a channel
 is refused for good (invalid number, STOP, rejected address) tries the other
-one and says so in the crisis log. Someone whose only phone is a fixed line,
-and whom no email reaches, is called instead: the SMS text is said, and a
-reply code in it is answered on the keypad."""
+one and says so in the crisis log. Someone whose only phone is a fixed line is
+called where the SMS would have gone when the message asks for an answer, and
+for any message when no email reaches them: the SMS text is said, and a reply
+code in it is answered on the keypad."""
 
 import asyncio
 from collections.abc import Awaitable, Callable
@@ -148,7 +149,7 @@ class Outreach:
             else:
                 delivery.sent.add(channel)
 
-        first = self._first_channels(person, wanted, delivery)
+        first = self._first_channels(person, values, wanted, delivery)
         await asyncio.gather(*(attempt(channel) for channel in first))
         for failed in list(delivery.refused):
             other = self._fallback(person, step, failed, tried, allowed)
@@ -180,8 +181,10 @@ class Outreach:
         wanted = self.channels_of(step) & allowed
         deliveries = {person.contact_id: Delivery() for person, _ in messages}
         first = {
-            person.contact_id: self._first_channels(person, wanted, deliveries[person.contact_id])
-            for person, _ in messages
+            person.contact_id: self._first_channels(
+                person, values, wanted, deliveries[person.contact_id]
+            )
+            for person, values in messages
         }
         await self._send_batches(step, messages, deliveries, first, instance)
         fallback: dict[str, list[Channel]] = {}
@@ -308,12 +311,20 @@ class Outreach:
             return [BatchItemResult(key=request.key, refused="timeout") for request in batch]
 
     def _first_channels(
-        self, person: Person, wanted: set[Channel], delivery: Delivery
+        self, person: Person, values: dict[str, str], wanted: set[Channel], delivery: Delivery
     ) -> list[Channel]:
-        """The wanted channels the person has; the others are noted as refused."""
+        """The wanted channels the person has; the others are noted as refused. A
+        fixed line is called in place of the SMS of a message that asks for an answer,
+        which the keypad then gives."""
         first = [channel for channel in sorted(wanted) if self._has(person, channel)]
         for channel in wanted - set(first):
             delivery.refused[channel] = self._absent_because(person, channel)
+        if (
+            Channel.SMS in wanted
+            and self._fixed_line(person)
+            and CODE.match(values.get("code", ""))
+        ):
+            first.append(Channel.VOICE)
         return first
 
     def _fallback(
@@ -337,12 +348,15 @@ class Outreach:
     ) -> bool:
         """A call stands in for the SMS a fixed line cannot take."""
         return (
-            person.fixed_line
-            and person.phone is not None
+            self._fixed_line(person)
             and Channel.VOICE not in tried
             and Channel.SMS in allowed
             and step in self.templates.sms
         )
+
+    @staticmethod
+    def _fixed_line(person: Person) -> bool:
+        return person.fixed_line and person.phone is not None
 
     @staticmethod
     def _absent_because(person: Person, channel: Channel) -> str:
