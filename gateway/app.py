@@ -196,7 +196,7 @@ def create_app(
     _install_error_handlers(app)
     guards = Guards.over(store)
     reads = MobilisationReads(client, store)
-    pages = EventPages(client, store, reads)
+    pages = EventPages(client, store, reads, fiches)
     routers = [
         event_router(client, store, task_queue, guards),
         mobilisation_router(client, reads, guards),

@@ -1,6 +1,8 @@
 """MajorEventWorkflow under the time-skipping server, with its real activities."""
 
 import asyncio
+import html
+import re
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
@@ -16,6 +18,7 @@ from definitions.crisis_log import CrisisLogKind
 from definitions.event import CloseRequest, EventDeclaration, Phase
 from definitions.event_status import EventStatus
 from definitions.event_type import EventType
+from definitions.fiches import load_fiches
 from definitions.loader import Definitions, load_definitions
 from definitions.temporal_names import CLOSE_UPDATE
 from gateway.app import create_app
@@ -83,6 +86,13 @@ async def _fiches_linked(
         await sign_in(console, "permanence")
         page = await console.get(f"/evenements/{event_id}")
     assert '<a href="/fiches?type=inondation">Fiches pratiques : Inondation</a>' in page.text
+    listed = re.findall(r'<li><a href="/fiches/([a-z0-9-]+)">([^<]+)</a></li>', page.text)
+    assert (
+        "catnat-assurances",
+        "Catastrophe naturelle (CatNat), tempête et délais d'assurance",
+    ) in [(slug, html.unescape(title)) for slug, title in listed]
+    assert "fgti" not in [slug for slug, _ in listed], "an attack's fiche"
+    assert len(listed) == len(load_fiches().of_type(EventType.INONDATION))
 
 
 def _in(phase: Phase) -> Callable[[EventStatus], bool]:

@@ -17,6 +17,7 @@ from definitions.crisis_log import CrisisLogEntry
 from definitions.directory import Contact
 from definitions.event import EventDeclaration, Phase
 from definitions.event_status import EventStatus
+from definitions.fiches import FicheLibrary
 from definitions.mobilisation import CentreSupport, MobilisationStatus, SupportCounts
 from definitions.territory import load_territory
 from definitions.territory.declared_area import affected_communes
@@ -83,10 +84,13 @@ class EventPages:
     """What the event's pages show. The store is read in threads: the workflows'
     side is awaited, the store's side must not hold up the event loop."""
 
-    def __init__(self, client: Client, store: Store, reads: MobilisationReads) -> None:
+    def __init__(
+        self, client: Client, store: Store, reads: MobilisationReads, fiches: FicheLibrary
+    ) -> None:
         self._client = client
         self._store = store
         self._reads = reads
+        self._fiches = fiches
 
     async def situation(self, event_id: str, within: str | None) -> Situation:
         """``within``: a departmental union's department, the only one it reads of an
@@ -150,6 +154,7 @@ class EventPages:
             situation=situation,
             timeline=timeline,
             roster=roster,
+            fiches=self._fiches.of_type(situation.status.type),
             notice=notice,
             error=error,
         )
