@@ -75,6 +75,7 @@ EXIT_SECONDS = 15.0
 """A worker sometimes never exits on SIGTERM (the no-op one has a task that ignores
 cancellation at shutdown; `tocsin worker` once took longer too): its stage's figures
 were printed by then, so it is killed."""
+LOG_LINES_SHOWN = 5
 STATUS_POLL_FIRST_SECONDS = 0.01
 STATUS_POLL_MAX_SECONDS = 0.025
 """Each answer's status is read again after 10 ms, then half as long again each time
@@ -219,12 +220,17 @@ async def _started(arguments: list[str], log: Path) -> asyncio.subprocess.Proces
         )
 
 
-async def _stopped(process: asyncio.subprocess.Process) -> None:
+async def _stopped(process: asyncio.subprocess.Process, name: str, log: Path) -> None:
+    """SIGTERM, as a container is stopped; one still running after EXIT_SECONDS is
+    named, with the end of its log (which goes with the temporary folder)."""
     process.terminate()
     try:
         await asyncio.wait_for(process.wait(), EXIT_SECONDS)
     except TimeoutError:
-        print(f"  process {process.pid} ignored SIGTERM; killed", flush=True)
+        print(f"  the {name} was still running {EXIT_SECONDS:.0f} s after SIGTERM; killed")
+        text = await asyncio.to_thread(log.read_text, errors="replace")
+        for line in text.splitlines()[-LOG_LINES_SHOWN:]:
+            print(f"    {line[:200]}")
         process.kill()
         await process.wait()
 
@@ -282,8 +288,8 @@ async def running_stack(
         ) as http:
             yield Stack(settings, store, client, server, worker, gateway, twilio, mail, http)
     finally:
-        await _stopped(gateway)
-        await _stopped(worker)
+        await _stopped(gateway, "gateway", state_dir / "gateway.log")
+        await _stopped(worker, "worker", state_dir / "worker.log")
         await server.stop()
         mail.stop()
         twilio_server.stop()
