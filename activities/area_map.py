@@ -49,7 +49,6 @@ STYLES = {
     "needs_support": ("#D55E00", Cue.CROSSED),
     "unreachable": ("#CC79A7", Cue.FALLING),
     "unanswered": ("#E69F00", Cue.RISING),
-    "silent": ("#E69F00", Cue.RISING),
     "delivered": ("#56B4E9", Cue.LEVEL),
     "requested": ("#0072B2", Cue.UPRIGHT),
     "pending": ("#F0E442", Cue.GRID),

@@ -1,41 +1,29 @@
 """What the after-action report states, read from the crisis log and the answers:
 every figure comes from log lines (their time, their subject, their counts), so
-that the report and the main courante can never disagree."""
+that the report and the main courante can never disagree. The map's centres are in
+the state their workflow last recorded, written with the summary line each
+department's reach is read from, so that the map's legend counts as that table."""
 
 from collections import defaultdict
+from collections.abc import Mapping
 from datetime import datetime, timedelta
-from enum import StrEnum
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
+from activities.area_map import MapState
+from activities.centre_map import centre_shading
 from definitions.committee import in_paris
 from definitions.competence import TerritoryResolution
 from definitions.crisis_log import CrisisLogEntry, CrisisLogKind
 from definitions.durations import format_duration
+from definitions.mobilisation import SupportState
 from definitions.protocol import ReviewQuestion
 from definitions.review import RespondentRole, ReviewCompilation, ReviewRound
-from definitions.territory import Territory
 from store.reviews import Lesson
 
 LEFT_OUT_OF_CHRONOLOGY = frozenset({CrisisLogKind.SUPPORT_ANSWERED})
 """One line per centre's answer: counted in the reach table instead."""
 MOBILISATION_KEY = "/mobilisation-"
-
-
-class MapStatus(StrEnum):
-    MOBILISED = "mobilised"
-    NEEDS_SUPPORT = "needs_support"
-    SILENT = "silent"
-    UNCOVERED = "uncovered"
-
-    @property
-    def label(self) -> str:
-        return {
-            MapStatus.MOBILISED: "CCAS/CIAS mobilisé",
-            MapStatus.NEEDS_SUPPORT: "a demandé du soutien",
-            MapStatus.SILENT: "sans réponse",
-            MapStatus.UNCOVERED: "sans CCAS ni CIAS",
-        }[self]
 
 
 class KeyDelay(BaseModel):
@@ -93,19 +81,6 @@ class PlanLine(BaseModel):
     state: str
 
 
-class MapPoint(BaseModel):
-    insee_code: str
-    name: str
-    status: MapStatus
-
-
-class MapLegendLine(BaseModel):
-    """How many centres (communes, for those without one) are in a state."""
-
-    status: MapStatus
-    count: int
-
-
 class MobilisationCurve(BaseModel):
     """Centres mobilised (first answer OK or AIDE) over time, in one department."""
 
@@ -127,8 +102,8 @@ class ReviewFacts(BaseModel):
     answers: dict[str, str]
     plan: list[PlanLine]
     curves: list[MobilisationCurve]
-    points: list[MapPoint]
-    legend: list[MapLegendLine]
+    shaded: dict[str, str] = Field(description="INSEE code → its centre's state on the map")
+    legend: list[MapState]
 
 
 def _first(entries: list[CrisisLogEntry], kind: CrisisLogKind) -> datetime | None:
@@ -148,15 +123,6 @@ def first_answers(entries: list[CrisisLogEntry]) -> dict[str, CrisisLogEntry]:
         if entry.kind is CrisisLogKind.SUPPORT_ANSWERED and entry.subject:
             first.setdefault(entry.subject, entry)
     return first
-
-
-def last_answers(entries: list[CrisisLogEntry]) -> dict[str, bool]:
-    """Centre → whether its latest answer asked for support."""
-    return {
-        entry.subject: bool((entry.figures or {}).get("needs_support"))
-        for entry in entries
-        if entry.kind is CrisisLogKind.SUPPORT_ANSWERED and entry.subject
-    }
 
 
 def key_delays(entries: list[CrisisLogEntry]) -> list[KeyDelay]:
@@ -213,36 +179,6 @@ def mobilisation_curves(entries: list[CrisisLogEntry]) -> list[MobilisationCurve
     ]
 
 
-def map_points(
-    entries: list[CrisisLogEntry], resolution: TerritoryResolution, territory: Territory
-) -> tuple[list[MapPoint], list[MapLegendLine]]:
-    """Every affected commune in its centre's answer, and how many centres gave each."""
-    answers = last_answers(entries)
-    status_of: dict[str, MapStatus] = {}
-    counts = dict.fromkeys(MapStatus, 0)
-    for organisation in resolution.competent:
-        answer = answers.get(organisation.organisation_id)
-        status = (
-            MapStatus.SILENT
-            if answer is None
-            else MapStatus.NEEDS_SUPPORT
-            if answer
-            else MapStatus.MOBILISED
-        )
-        counts[status] += 1
-        for code in organisation.communes:
-            status_of[code] = status
-    for uncovered in resolution.uncovered:
-        status_of[uncovered.insee_code] = MapStatus.UNCOVERED
-    counts[MapStatus.UNCOVERED] = len(resolution.uncovered)
-    points = [
-        MapPoint(insee_code=code, name=commune.name, status=status)
-        for code, status in status_of.items()
-        if (commune := territory.commune(code)) is not None
-    ]
-    return points, [MapLegendLine(status=status, count=counts[status]) for status in MapStatus]
-
-
 def _who(lesson: Lesson) -> str:
     role = RespondentRole(lesson.role)
     if role is RespondentRole.REPRESENTATIVE:
@@ -274,13 +210,15 @@ def review_facts(
     entries: list[CrisisLogEntry],
     lessons: list[Lesson],
     resolution: TerritoryResolution,
-    territory: Territory,
+    states: Mapping[str, SupportState],
 ) -> ReviewFacts:
+    """``states``: each centre's state as its department's workflow last recorded
+    it, written with the summary lines the reach table reads."""
     declaration = compilation.declaration
     kept = [entry for entry in entries if entry.kind not in LEFT_OUT_OF_CHRONOLOGY]
     names = {department.code: department.name for department in resolution.departments}
     support_kinds = (CrisisLogKind.SUPPORT_ACTION, CrisisLogKind.REINFORCEMENT_ANSWERED)
-    points, legend = map_points(entries, resolution, territory)
+    shaded, legend = centre_shading(resolution, states)
     return ReviewFacts(
         event_id=compilation.event_id,
         title=declaration.title,
@@ -312,6 +250,6 @@ def review_facts(
             for task in compilation.actions
         ],
         curves=mobilisation_curves(entries),
-        points=points,
+        shaded=shaded,
         legend=legend,
     )

@@ -6,7 +6,8 @@ from datetime import datetime, timedelta
 from html import escape
 
 from activities.area_map import MapState, area_map
-from activities.review_facts import MapLegendLine, MapPoint, MobilisationCurve
+from activities.centre_map import CAPTION
+from activities.review_facts import MobilisationCurve
 from definitions.territory import Territory
 
 WIDTH = 640
@@ -100,11 +101,6 @@ def mobilisation_chart(curves: list[MobilisationCurve], since: datetime) -> str:
     return _svg(WIDTH, HEIGHT, body)
 
 
-def commune_map(points: list[MapPoint], legend: list[MapLegendLine], territory: Territory) -> str:
-    """The affected communes as shapes, in their centre's answer."""
-    return area_map(
-        {point.insee_code: point.status.value for point in points},
-        [MapState(line.status.value, line.status.label, line.count) for line in legend],
-        territory,
-        "Communes touchées, selon la réponse de leur CCAS/CIAS",
-    )
+def commune_map(shaded: dict[str, str], legend: list[MapState], territory: Territory) -> str:
+    """The affected communes as shapes, in their centre's state: the console's map."""
+    return area_map(shaded, legend, territory, CAPTION)

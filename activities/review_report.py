@@ -19,7 +19,7 @@ from definitions.review import CompiledReport, ReviewCompilation
 from definitions.temporal_names import COMPILE_REVIEW_REPORT
 from definitions.territory import load_territory
 from definitions.territory.declared_area import affected_communes
-from store import directory, events, reviews
+from store import centre_supports, directory, events, reviews
 from store.database import Store
 from store.tables import ReviewReportRow
 
@@ -56,10 +56,11 @@ class ReviewReportActivities:
             resolution = resolve_competence(communes, directory.organisations(session), territory)
             entries = events.crisis_log(session, compilation.event_id)
             lessons = reviews.lessons(session, compilation.event_id)
-        facts = review_facts(compilation, entries, lessons, resolution, territory)
+            states = centre_supports.states(session, compilation.event_id)
+        facts = review_facts(compilation, entries, lessons, resolution, states)
         compiled_at = datetime.now(UTC)
         chart = mobilisation_chart(facts.curves, facts.declared_at)
-        map_svg = commune_map(facts.points, facts.legend, territory)
+        map_svg = commune_map(facts.shaded, facts.legend, territory)
         html = report_html(facts, compilation.version, compiled_at, chart, map_svg)
         header = (
             f"{facts.type_label} - déclaré le {in_paris(facts.declared_at)} - référence "

@@ -104,7 +104,7 @@ def report_pdf(facts: ReviewFacts, chart: str, commune_map: str, header: str) ->
     pdf.heading("Mobilisation au fil du temps")
     pdf.svg(chart, 170)
     pdf.add_page()
-    pdf.heading("Communes touchées, selon la réponse de leur CCAS/CIAS")
+    pdf.heading("Communes touchées, selon l'état de leur CCAS/CIAS")
     pdf.svg(commune_map, 130)
     pdf.heading("Actions de soutien et renforts")
     for line in facts.support or []:

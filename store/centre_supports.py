@@ -65,6 +65,15 @@ def centres(session: Session, workflow_id: str, organisation_ids: list[str]) -> 
     return [CentreSupport.model_validate(support) for support in found.scalars()]
 
 
+def states(session: Session, event_id: str) -> dict[str, SupportState]:
+    """Each centre of the event in the state its workflow last recorded: the map of
+    an event that has ended."""
+    query = select(CentreSupportRow.organisation_id, CentreSupportRow.state).where(
+        CentreSupportRow.event_id == event_id
+    )
+    return {organisation: SupportState(state) for organisation, state in session.exec(query)}
+
+
 def department_recorded(session: Session, workflow_id: str) -> bool:
     query = select(CentreSupportRow.organisation_id).where(
         CentreSupportRow.workflow_id == workflow_id

@@ -25,6 +25,7 @@ from definitions.event import EventDeclaration, Phase
 from definitions.event_status import EventStatus
 from definitions.event_type import EventType
 from definitions.loader import Definitions
+from definitions.mobilisation import SupportState
 from definitions.review import ReviewStatus
 from definitions.temporal_names import review_workflow_id
 from store import directory, events
@@ -210,6 +211,19 @@ async def _check_report(phone: Phone, store: Store, event_id: str) -> None:
     assert "SMS reçu en pleine nuit" in html and "COD réuni vite" in html
     assert "Tenir à jour les numéros d&#39;astreinte des CCAS" in html
     assert "<svg" in html and html.count("<circle") >= 3
+    legend = {
+        state: int(count)
+        for state, count in re.findall(
+            r'<g class="legend" data-state="(\w+)" data-count="(\d+)">', html
+        )
+    }
+    counted = ("mobilised", "needs_support", "unanswered", "unreachable")
+    assert {state: legend[state] for state in counted} == {
+        state: figures[state] for state in counted
+    }
+    assert sum(legend[state.value] for state in SupportState) == figures["centres"], (
+        "the map's legend counts the centres as the reach table does"
+    )
     closed_rounds = [e for e in log if e.kind is CrisisLogKind.QUESTIONNAIRE_CLOSED]
     assert [e.figures for e in closed_rounds] == [
         {"invited": 4, "answered": 1},
