@@ -154,6 +154,19 @@ def crisis_log_page(
     return [(row.id or 0, _entry(row)) for row in session.exec(query).all()]
 
 
+def crisis_log_slice(
+    session: Session, event_id: str, offset: int, limit: int, within: str | None = None
+) -> list[CrisisLogEntry]:
+    """Up to ``limit`` lines from the ``offset``-th, in the order they were written:
+    one numbered page of the console's."""
+    query = _lines(session, event_id, within).order_by(col(CrisisLogRow.id))
+    return [_entry(row) for row in session.exec(query.offset(offset).limit(limit)).all()]
+
+
+def event_row(session: Session, event_id: str) -> EventRow | None:
+    return session.get(EventRow, event_id)
+
+
 def crisis_log_count(session: Session, event_id: str, within: str | None = None) -> int:
     lines = _lines(session, event_id, within).subquery()
     return session.exec(select(func.count()).select_from(lines)).one()

@@ -2,19 +2,31 @@
 shown again with suggestions and starts nothing; the confirmation starts nothing
 either; the place search finds names, codes and postal codes; the phone simulator
 exists only beside the local SMS sandbox; every page names the site's icon, which is
-served."""
+served; the whole crisis log is read page by page."""
 
 import html
+import re
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
+from definitions.crisis_log import CrisisLogEntry, CrisisLogKind
+from definitions.event import EventDeclaration
+from definitions.event_type import EventType
 from gateway import answer_pages
 from gateway.app import create_app
+from store import events
 from store.database import Store
-from tests.conftest import TWILIO_AUTH_TOKEN, create_account, sign_in, workflow_count
+from tests.conftest import (
+    TWILIO_AUTH_TOKEN,
+    create_account,
+    record_event,
+    sign_in,
+    workflow_count,
+)
 
 
 @pytest_asyncio.fixture(loop_scope="session")
@@ -132,3 +144,45 @@ async def test_every_page_names_the_icon_that_is_served(
     assert icon.status_code == 200
     assert icon.headers["content-type"] == "image/x-icon"
     assert icon.content.startswith(b"\x00\x00\x01\x00"), "an ICO file"
+
+
+async def test_the_whole_crisis_log_is_read_page_by_page(
+    console: tuple[httpx.AsyncClient, str], store_with_network: Store
+) -> None:
+    """The event's page shows the last lines; the crisis log's own page reaches every
+    line, oldest first, two hundred a page, with links to the next and previous."""
+    client, _ = console
+    event_id = "inondation-20261207-pages"
+    declared_at = datetime(2026, 12, 7, 8, tzinfo=UTC)
+    declaration = EventDeclaration(
+        type=EventType.INONDATION, communes=["59350"], title="Crue de la Deûle", exercise=True
+    )
+    record_event(store_with_network, event_id, declaration, declared_at)
+    lines = [
+        CrisisLogEntry(
+            entry_key=f"{event_id}/line-{number}",
+            event_id=event_id,
+            at=declared_at + timedelta(minutes=number),
+            actor="astreinte",
+            kind=CrisisLogKind.SITUATION_REPORT,
+            text=f"Point n° {number}",
+        )
+        for number in range(1, 450)
+    ]
+    with store_with_network.session() as session:
+        events.append_entries(session, lines)
+        session.commit()
+    texts: list[str] = []
+    url: str | None = f"/evenements/{event_id}/main-courante"
+    while url is not None:
+        page = await client.get(url)
+        assert page.status_code == 200, page.text
+        shown = html.unescape(page.text)
+        texts += re.findall(r"— (Événement déclaré\.|Point n° \d+)</li>", shown)
+        following = re.search(r'href="([^"]+)" rel="next">Page suivante »', shown)
+        url = following.group(1) if following else None
+    assert texts == ["Événement déclaré.", *(line.text for line in lines)]
+    assert "Page 3 sur 3 (401 à 450 sur 450)" in shown
+    assert f'href="/evenements/{event_id}/main-courante?page=2" rel="prev"' in shown
+    beyond = html.unescape((await client.get(f"/evenements/{event_id}/main-courante?page=9")).text)
+    assert "Page 3 sur 3" in beyond and "Point n° 449" in beyond

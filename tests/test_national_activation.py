@@ -1,13 +1,17 @@
 """A national activation on the time-skipping server: every department of France is
 mobilised, the largest with all its CCAS/CIAS and the others with a few, through
 the real senders and the local providers; every centre is asked once and no
-workflow's history comes near Temporal's limits. The event's own workflow carries
-all 101 departments and the largest department its full load, which is what bounds
-histories; the full national directory (about 4,000 centres) is the benchmark's
+workflow's history comes near Temporal's limits; the console's event page reaches
+every centre, page by page. The event's own workflow carries all 101 departments and
+the largest department its full load, which is what bounds histories; the full
+national directory (about 4,000 centres) is the benchmark's
 (benchmarks/national_activation.py)."""
 
+import html
+import re
 from dataclasses import replace
 
+import httpx
 from temporalio.api.enums.v1 import EventType as HistoryEventType
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
@@ -22,6 +26,7 @@ from definitions.temporal_names import (
     mobilisation_workflow_id,
 )
 from definitions.territory import Territory, load_territory
+from gateway.console.event_pages import CENTRES_PER_PAGE
 from operations.mobilisation_reads import MobilisationReads
 from store.database import Store
 from store.directory import replace_directory
@@ -51,6 +56,26 @@ async def _batches_in_order(client: Client, workflow_id: str) -> list[tuple[str,
             attributes = event.activity_task_completed_event_attributes
             order.append(("completed", scheduled[attributes.scheduled_event_id]))
     return order
+
+
+async def _centres_in_console(http: httpx.AsyncClient, event_id: str) -> list[str]:
+    """The centres of the event's page, following its pages' "next" links: each page
+    refreshes its own part of the table."""
+    shown: list[str] = []
+    url: str | None = f"/evenements/{event_id}"
+    while url is not None:
+        page = await http.get(url)
+        assert page.status_code == 200, page.text
+        rows = re.findall(r'data-organisation="([^"]+)"', page.text)
+        assert 0 < len(rows) <= CENTRES_PER_PAGE
+        number = len(shown) // CENTRES_PER_PAGE + 1
+        refreshed = await http.get(f"/evenements/{event_id}/situation?page={number}")
+        assert re.findall(r'data-organisation="([^"]+)"', refreshed.text) == rows
+        shown += rows
+        following = re.search(r'href="([^"]+)" rel="next">Page suivante', page.text)
+        url = html.unescape(following.group(1)) if following else None
+    assert f"Page {number} sur {number} (" in html.unescape(page.text)
+    return shown
 
 
 def _largest_in_full(directory: Directory, territory: Territory) -> Directory:
@@ -127,6 +152,12 @@ async def test_every_department_is_mobilised_each_centre_asked_once_and_historie
         event = await handle.describe()
         lengths["event"] = event.raw_description.workflow_execution_info.history_length
         assert max(lengths.values()) < HISTORY_WARNING, lengths
+        centres = await _centres_in_console(phone.http, handle.id)
+        assert sorted(centres) == sorted(
+            centre.organisation_id
+            for department in await MobilisationReads(client, store).departments(handle.id)
+            for centre in department.centres
+        )
         # The largest department has four SMS batches: its email leaves alongside them.
         batches = await _batches_in_order(
             client, mobilisation_workflow_id(handle.id, LARGEST_DEPARTMENT)

@@ -25,13 +25,16 @@ from gateway.access import CallerOf, Guards, caller_of
 from gateway.api_common import EventIdPath
 from gateway.console.event_map import live_map
 from gateway.console.pages import render
+from gateway.console.paging import PageQuery, Paging
 from operations import committee_control, event_control
 from operations.mobilisation_reads import MobilisationReads
 from store import accounts, directory, events
 from store.database import Store
+from store.tables import EventRow
 
-CENTRES_SHOWN = 500
+CENTRES_PER_PAGE = 200
 TIMELINE_LINES = 200
+LOG_LINES_PER_PAGE = 200
 AREA_FIELDS = {"type", "title", "communes", "departments"}
 DONE = {
     "representant": "Représentant désigné.",
@@ -51,23 +54,27 @@ class Situation:
     status: EventStatus
     departments: list[MobilisationStatus] = field(default_factory=list)
     committee: CommitteeStatus | None = None
+    centre_page: int = 1
 
     @property
     def total(self) -> SupportCounts:
         return SupportCounts.of([c for d in self.departments for c in d.centres])
 
     @property
+    def centre_paging(self) -> Paging:
+        total = sum(len(department.centres) for department in self.departments)
+        return Paging(total, CENTRES_PER_PAGE, self.centre_page)
+
+    @property
     def centres_shown(self) -> list[tuple[str, CentreSupport]]:
+        """The centres of the page asked for, department by department."""
         rows = [
             (department.department_code, centre)
             for department in self.departments
             for centre in department.centres
         ]
-        return rows[:CENTRES_SHOWN]
-
-    @property
-    def centres_hidden(self) -> int:
-        return max(0, sum(len(d.centres) for d in self.departments) - CENTRES_SHOWN)
+        paging = self.centre_paging
+        return rows[paging.start : paging.stop]
 
 
 @lru_cache(maxsize=16)
@@ -92,11 +99,12 @@ class EventPages:
         self._reads = reads
         self._fiches = fiches
 
-    async def situation(self, event_id: str, within: str | None) -> Situation:
+    async def situation(self, event_id: str, within: str | None, centre_page: int = 1) -> Situation:
         """``within``: a departmental union's department, the only one it reads of an
-        event that spreads further (and then not the committees, UNCCAS's own)."""
+        event that spreads further (and then not the committees, UNCCAS's own);
+        ``centre_page``: which page of the centres' table to show."""
         status = await event_control.status(self._client, event_id)
-        situation = Situation(status)
+        situation = Situation(status, centre_page=centre_page)
         if status.mobilised_departments:
             situation.departments = await self._reads.departments(event_id, within=within)
         spreads = any(code != within for code in status.mobilised_departments)
@@ -126,6 +134,19 @@ class EventPages:
         centres = [centre for department in situation.departments for centre in department.centres]
         return live_map(resolution, centres, load_territory())
 
+    def crisis_log_page(
+        self, event_id: str, page: int, within: str | None
+    ) -> tuple[EventRow | None, Paging, list[CrisisLogEntry]]:
+        """One numbered page of the whole crisis log, oldest first, and the event."""
+        with self._store.session() as session:
+            event = events.event_row(session, event_id)
+            total = events.crisis_log_count(session, event_id, within)
+            paging = Paging(total, LOG_LINES_PER_PAGE, page)
+            lines = events.crisis_log_slice(
+                session, event_id, paging.start, LOG_LINES_PER_PAGE, within
+            )
+        return event, paging, lines
+
     def roster(self) -> list[Contact]:
         with self._store.session() as session:
             return directory.roster(session)
@@ -140,12 +161,13 @@ class EventPages:
         request: Request,
         event_id: str,
         *,
+        centre_page: int = 1,
         notice: str | None = None,
         error: str | None = None,
         status_code: int = 200,
     ) -> HTMLResponse:
         within = caller_of(request).department_scope
-        situation = await self.situation(event_id, within)
+        situation = await self.situation(event_id, within, centre_page)
         roster, timeline = await to_thread.run_sync(self._roster_and_timeline, event_id, within)
         return render(
             request,
@@ -174,15 +196,18 @@ def event_pages_router(pages: EventPages, store: Store, guards: Guards) -> APIRo
         request: Request,
         event_id: EventIdPath,
         fait: Annotated[str | None, Query(max_length=32)] = None,
+        page: PageQuery = 1,
     ) -> HTMLResponse:
-        """``fait`` names what a form of the page just did, to say so."""
-        return await pages.page(request, event_id, notice=DONE.get(fait or ""))
+        """``fait`` names what a form of the page just did, to say so; ``page``: the
+        page of the centres' table."""
+        notice = DONE.get(fait or "")
+        return await pages.page(request, event_id, centre_page=page, notice=notice)
 
     @router.get("/evenements/{event_id}/situation", dependencies=[guards.event_member])
     async def situation_part(
-        request: Request, event_id: EventIdPath, caller: CallerOf
+        request: Request, event_id: EventIdPath, caller: CallerOf, page: PageQuery = 1
     ) -> HTMLResponse:
-        situation = await pages.situation(event_id, caller.department_scope)
+        situation = await pages.situation(event_id, caller.department_scope, page)
         return render(request, "console/situation.html", situation=situation)
 
     @router.get("/evenements/{event_id}/actions", dependencies=[guards.event_member])
@@ -203,6 +228,17 @@ def event_pages_router(pages: EventPages, store: Store, guards: Guards) -> APIRo
     ) -> HTMLResponse:
         timeline = pages.timeline(event_id, apres, caller.department_scope)
         return render(request, "console/timeline.html", timeline=timeline)
+
+    @router.get("/evenements/{event_id}/main-courante", dependencies=[guards.event_member])
+    def crisis_log_page(
+        request: Request, event_id: EventIdPath, caller: CallerOf, page: PageQuery = 1
+    ) -> HTMLResponse:
+        """The whole crisis log, page by page, where the event's page shows the last
+        lines only."""
+        event, paging, lines = pages.crisis_log_page(event_id, page, caller.department_scope)
+        if event is None:
+            raise event_control.EventNotFoundError(event_id)
+        return render(request, "console/crisis_log.html", event=event, paging=paging, lines=lines)
 
     @router.get("/evenements/{event_id}/carte.svg", dependencies=[guards.event_member])
     async def area_map(event_id: EventIdPath, caller: CallerOf) -> Response:
