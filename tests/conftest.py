@@ -115,6 +115,9 @@ TWILIO_ACCOUNT_SID = "AC" + "0" * 32
 TWILIO_AUTH_TOKEN = "test-auth-token"
 LINK_SECRET = "test-link-secret"
 ACCOUNT_PASSWORD = "un mot de passe assez long"
+NO_GATEWAY = "http://127.0.0.1:9"
+"""Where the sandbox's call callbacks go when no gateway listens: refused at once,
+on this machine."""
 
 
 def sms_sender(
@@ -291,7 +294,8 @@ def store_with_network(store: Store) -> Store:
 
 @pytest.fixture
 def messaging(twilio_sandbox: TwilioSandbox, mail_sandbox: MailSandbox) -> Messaging:
-    """The real senders, pointed at the sandboxes; no delivery callbacks."""
+    """The real senders, pointed at the sandboxes; no delivery callbacks (a call's
+    progress goes nowhere)."""
     return Messaging(
         twilio=TwilioSettings(
             TWILIO_ACCOUNT_SID,
@@ -306,7 +310,7 @@ def messaging(twilio_sandbox: TwilioSandbox, mail_sandbox: MailSandbox) -> Messa
             TWILIO_ACCOUNT_SID,
             TWILIO_AUTH_TOKEN,
             sender="+33639989999",
-            public_url="http://tocsin.test",
+            public_url=NO_GATEWAY,
             base_url=twilio_sandbox.base_url,
         ),
         calls_per_second=50.0,

@@ -33,13 +33,13 @@ from gateway.twilio_webhooks import TwilioWebhooks
 from store import outbox
 from store.database import Store
 from store.outbox import OutboxClaim, OutboxMark
-from tests.conftest import TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN
+from tests.conftest import NO_GATEWAY, TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN
 from tests.prometheus_text import scrape
 from worker.ports import free_port
 from worker.sandbox.twilio_server import Fault, TwilioSandbox
 
 TO = "+33639980101"
-PUBLIC_URL = "http://tocsin.test"
+PUBLIC_URL = NO_GATEWAY
 REQUEST = CallRequest(
     key=idempotency_key(
         "attentat-20261207-k3f9/designation-1",
