@@ -1,8 +1,11 @@
 """The console in a real headless Chromium (Debian's, driven by Playwright): sign
 in, declare a drill on two communes, accept the designation from the phone
-simulator, watch the CCAS status change live, close the event. Screenshots of the
-main pages are kept in ``test-artefacts/console/``."""
+simulator, watch the CCAS status change live, close the event; axe-core audits
+every page on the way, those a link opens (answer, questionnaire) and those open
+to all (fiches, guide, phone simulator). Screenshots of the main pages are kept in
+``test-artefacts/console/``."""
 
+import asyncio
 import csv
 import io
 import re
@@ -11,6 +14,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
 from importlib.resources import files
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pypdfium2
 import pytest
@@ -23,9 +27,16 @@ from definitions.mobilisation import SupportState
 from definitions.territory import load_territory
 from gateway.app import create_app
 from store.database import Store
-from tests.conftest import ACCOUNT_PASSWORD, LINK_SECRET, TWILIO_AUTH_TOKEN, create_account
+from tests.conftest import (
+    ACCOUNT_PASSWORD,
+    LINK_SECRET,
+    TWILIO_AUTH_TOKEN,
+    create_account,
+    plain_text,
+)
 from worker.asgi_server import AsgiServer
 from worker.ports import free_port
+from worker.sandbox.smtp_server import MailSandbox
 from worker.temporal_workers import Messaging, running_workers
 
 ARTEFACTS = Path(__file__).parent.parent / "test-artefacts" / "console"
@@ -47,6 +58,8 @@ national drill's first counts wait for a hundred departments' workflows, which o
 a loaded CI machine took over 20 s. Each wait ends as soon as the change shows."""
 AXE = (files("axe_playwright_python") / "axe.min.js").read_text(encoding="utf-8")
 """axe-core as the axe-playwright-python package ships it (no network)."""
+ANSWER_LINK = re.compile(r"https?://\S+/r/[\w.\-]+")
+QUESTIONNAIRE_LINK = re.compile(r"https?://\S+/q/[\w.\-]+")
 
 
 @pytest_asyncio.fixture(loop_scope="session")
@@ -106,16 +119,73 @@ async def _shoot(page: Page, name: str) -> None:
     assert not grave, f"{name}: " + "\n".join(grave)
 
 
+def _links(mail: MailSandbox, link: re.Pattern[str]) -> list[str]:
+    """The paths of the links of a kind mailed so far, oldest first."""
+    urls: list[str] = [
+        url for message in mail.received for url in link.findall(plain_text(message))
+    ]
+    return [urlsplit(url).path for url in urls]
+
+
+async def _emailed_link(mail: MailSandbox, link: re.Pattern[str], known: list[str]) -> str:
+    """The path of the first link of its kind mailed after ``known`` ones."""
+    for _ in range(LIVE // 100):
+        if new := [path for path in _links(mail, link) if path not in known]:
+            return new[0]
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"no mail with a link like {link.pattern}")
+
+
+async def _pages_beyond_the_console(page: Page, base: str, mail: MailSandbox) -> None:
+    """The fiches pratiques, one of them, the guide of good practice, the phone
+    simulator's list; then a second drill: the page its support request's email
+    links to, and, once closed with its review, the questionnaire. All pass axe."""
+    await page.goto(f"{base}/fiches")
+    await _shoot(page, "08-fiches")
+    await page.locator('main a[href^="/fiches/"]').first.click()
+    await expect(page).to_have_url(re.compile(r"/fiches/[\w-]+$"))
+    await _shoot(page, "09-fiche")
+    await page.goto(f"{base}/guide")
+    await _shoot(page, "10-guide")
+    await page.goto(f"{base}/telephones")
+    await _shoot(page, "11-telephones")
+
+    answer_links, questionnaires = _links(mail, ANSWER_LINK), _links(mail, QUESTIONNAIRE_LINK)
+    await page.goto(f"{base}/declarer")
+    await page.get_by_label("Exercice").check()
+    await page.select_option("#type", "inondation")
+    await page.fill("#title", "Exercice retour d'expérience")
+    await page.fill("#places", "59350")
+    await page.get_by_role("button", name="Vérifier le territoire").click()
+    await page.get_by_role("button", name="Confirmer et déclencher").click()
+    await expect(page.locator("h1")).to_contain_text("Exercice retour d'expérience")
+    phone = await page.context.new_page()
+    await _answer_sms(phone, base, REPRESENTATIVE_PHONE, "OUI", earlier=1)
+    await phone.goto(base + await _emailed_link(mail, ANSWER_LINK, answer_links))
+    await _shoot(phone, "12-reponse-par-lien")
+    await phone.get_by_role("button", name="Notre centre est mobilisé").click()
+    await expect(phone.get_by_role("heading", name="Merci, réponse enregistrée")).to_be_visible()
+    await _shoot(phone, "13-reponse-enregistree")
+    lille = page.locator('#centres tr[data-organisation="ccas-59350"]')
+    await expect(lille).to_contain_text("mobilisé", timeout=LIVE)
+    await page.get_by_role("button", name="Clore").click()
+    await expect(page.locator(".notice")).to_have_text("Clôture enregistrée.")
+    await page.goto(base + await _emailed_link(mail, QUESTIONNAIRE_LINK, questionnaires))
+    await expect(page.get_by_role("heading", name="Retour d'expérience")).to_be_visible()
+    await _shoot(page, "14-questionnaire")
+
+
 async def _pick_place(page: Page, query: str, suggestion: str) -> None:
     await page.fill("#search", query)
     await page.get_by_role("button", name=re.compile(re.escape(suggestion))).click()
 
 
-async def _answer_sms(page: Page, base: str, phone: str, keyword: str) -> None:
-    """Open the phone in the simulator, wait for its SMS asking for ``keyword``, answer."""
+async def _answer_sms(page: Page, base: str, phone: str, keyword: str, earlier: int = 0) -> None:
+    """Open the phone in the simulator, wait for its SMS asking for ``keyword`` (after
+    ``earlier`` such ones, of events before), answer."""
     await page.goto(f"{base}/telephones/{phone}")
     asked = page.locator("#thread .sms.in", has_text=f"{keyword} ")
-    await expect(asked.first).to_be_visible(timeout=LIVE)
+    await expect(asked.nth(earlier)).to_be_visible(timeout=LIVE)
     text = await asked.last.inner_text()
     code = re.search(rf"{keyword} (\d{{4}})", text)
     assert code is not None, text
@@ -189,7 +259,9 @@ async def _pause_and_resume(page: Page) -> None:
     await expect(pause).to_have_attribute("aria-pressed", "false")
 
 
-async def test_a_drill_from_declaration_to_closure(browser: Browser, console_url: str) -> None:
+async def test_a_drill_from_declaration_to_closure(
+    browser: Browser, console_url: str, mail_sandbox: MailSandbox
+) -> None:
     context = await browser.new_context(viewport={"width": 390, "height": 844})
     try:
         page = await context.new_page()
@@ -241,6 +313,7 @@ async def test_a_drill_from_declaration_to_closure(browser: Browser, console_url
         closed = page.locator("tr", has_text="Exercice crue de la Deûle")
         await expect(closed.locator(".badge.closed")).to_be_visible()
         await _shoot(page, "06-evenements")
+        await _pages_beyond_the_console(page, console_url, mail_sandbox)
     finally:
         await context.close()
 
