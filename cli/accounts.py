@@ -10,6 +10,7 @@ from pydantic import TypeAdapter, ValidationError
 from sqlmodel import Session
 
 from cli.common import EXIT_FAILED, load_settings, read_store, refuse, write_store
+from cli.json_output import JsonOption, print_json
 from definitions.accounts import AccountRequest, Password, Role
 from definitions.territory import load_territory
 from definitions.validation import describe_error, describe_validation_error
@@ -124,9 +125,13 @@ def create_token(
 
 
 @token_app.command("list")
-def list_tokens() -> None:
+def list_tokens(as_json: JsonOption = False) -> None:
     """Les jetons d'API, révoqués compris."""
-    for token in read_store(load_settings(), accounts.tokens):
+    tokens = read_store(load_settings(), accounts.tokens)
+    if as_json:
+        print_json(tokens)
+        return
+    for token in tokens:
         state = f"révoqué le {token.revoked_at:%d/%m/%Y}" if token.revoked_at else "actif"
         typer.echo(f"{token.id}\t{token.login}\t{token.name}\t{state}")
 

@@ -11,6 +11,7 @@ from temporalio.client import Client
 
 from cli.client_command import CLI_ACTOR, run_client_command, run_with_store
 from cli.common import load_settings, refuse
+from cli.json_output import JsonOption, json_document
 from definitions.committee import (
     ActionItem,
     CommitteePhaseRequest,
@@ -93,8 +94,11 @@ def _action(text: str) -> ActionItem:
     )
 
 
-def _run(command: Callable[[Client, Store], Awaitable[CommitteeStatus]]) -> None:
-    run_with_store(load_settings(), command, render_committee)
+def _run(
+    command: Callable[[Client, Store], Awaitable[CommitteeStatus]],
+    render: Callable[[CommitteeStatus], str] = render_committee,
+) -> None:
+    run_with_store(load_settings(), command, render)
 
 
 @committee_app.command("start")
@@ -113,9 +117,10 @@ def start(event_id: EventArgument) -> None:
 
 
 @committee_app.command("status")
-def status(event_id: EventArgument) -> None:
+def status(event_id: EventArgument, as_json: JsonOption = False) -> None:
     """Comités, réunions, actions et points d'étape."""
-    _run(lambda client, _: committee_control.status(client, event_id))
+    render = json_document if as_json else render_committee
+    _run(lambda client, _: committee_control.status(client, event_id), render)
 
 
 @committee_app.command("add")

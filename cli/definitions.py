@@ -4,6 +4,7 @@ load them."""
 import typer
 
 from cli.common import EXIT_FAILED, load_settings
+from cli.json_output import JsonOption, print_json
 from definitions.definitions_check import check_definitions
 from definitions.loader import DefinitionsError, load_definitions
 
@@ -13,7 +14,7 @@ definitions_app = typer.Typer(
 
 
 @definitions_app.command("check")
-def check_command() -> None:
+def check_command(as_json: JsonOption = False) -> None:
     """Vérifier protocoles, modèles et fiches ; encodage et segments de chaque SMS."""
     settings = load_settings()
     source = settings.definitions_dir or "définitions livrées"
@@ -25,6 +26,9 @@ def check_command() -> None:
             typer.echo(f"  - {problem}", err=True)
         raise typer.Exit(EXIT_FAILED) from error
     report = check_definitions(definitions)
+    if as_json:
+        print_json(report)
+        raise typer.Exit(EXIT_FAILED if report.problems else 0)
     typer.echo(f"Définitions : {source}")
     typer.echo(f"{'type':<20} {'étape':<24} {'encodage':<8} {'segments':>8} {'caractères':>10}")
     for sms in report.sms:

@@ -9,6 +9,7 @@ from temporalio.client import Client
 
 from cli.client_command import CLI_ACTOR, run_client_command
 from cli.common import EXIT_FAILED, EXIT_REFUSED, checked_store, explain, load_settings
+from cli.json_output import JsonOption, print_json
 from definitions.committee import in_paris
 from definitions.directory import OrganisationKind
 from definitions.directory_verification import VERIFIED_KINDS, DepartmentFreshness
@@ -71,6 +72,7 @@ def render_freshness(table: list[DepartmentFreshness]) -> str:
 
 def status(
     department: Annotated[str | None, typer.Option(help="un seul département")] = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Afficher la fraîcheur de l'annuaire par département, et les structures à vérifier."""
     store = checked_store(load_settings())
@@ -78,6 +80,9 @@ def status(
         table = directory_verification.freshness(store, department)
     finally:
         store.dispose()
+    if as_json:
+        print_json(table)
+        return
     if not table:
         typer.echo("Aucune structure dans l'annuaire pour ce périmètre.")
         return

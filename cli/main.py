@@ -27,6 +27,7 @@ from cli.common import (
 from cli.crisis_log import log_app
 from cli.definitions import definitions_app
 from cli.directory import directory_app
+from cli.json_output import JsonOption, json_document, print_json
 from cli.messaging import outbox_command, sms_reply_command
 from cli.review import guide_app, review_app
 from cli.status_view import render_centres, render_status
@@ -139,7 +140,7 @@ def activate(
 @app.command()
 def status(
     event_id: Annotated[str, typer.Argument(help="identifiant de l'événement")],
-    as_json: Annotated[bool, typer.Option("--json", help="sortie JSON")] = False,
+    as_json: JsonOption = False,
     department: Annotated[
         str | None, typer.Option(help="lister chaque CCAS/CIAS de ce département")
     ] = None,
@@ -155,11 +156,11 @@ def status(
                 explain("Centres :", [f"aucune mobilisation dans le département {department}"])
                 return EXIT_REFUSED
             shown = departments[0]
-            typer.echo(shown.model_dump_json(indent=2) if as_json else render_centres(shown))
+            typer.echo(json_document(shown) if as_json else render_centres(shown))
             return 0
         event_status = await event_control.status(client, event_id)
         if as_json:
-            typer.echo(event_status.model_dump_json(indent=2))
+            print_json(event_status)
             return 0
         overview = await reads.overview(event_id)
         with store.session() as session:

@@ -5,9 +5,9 @@ from typing import Annotated
 
 import httpx
 import typer
-from pydantic import TypeAdapter
 
 from cli.common import EXIT_FAILED, load_settings, read_store, refuse
+from cli.json_output import JsonOption, print_json
 from cli.status_view import local_time
 from definitions.outgoing import OutboxEntry
 from definitions.privacy import mask_phone_numbers
@@ -15,7 +15,6 @@ from store import outbox
 from worker.phone_replies import ReplyRefusedError, send_sms_reply
 
 BODY_SHOWN = 70
-_ENTRIES = TypeAdapter(list[OutboxEntry])
 
 
 def _outbox_line(entry: OutboxEntry) -> str:
@@ -33,7 +32,7 @@ def _outbox_line(entry: OutboxEntry) -> str:
 def outbox_command(
     event: Annotated[str | None, typer.Option(help="seulement cet événement")] = None,
     limit: Annotated[int, typer.Option(min=1, max=1000, help="nombre de messages")] = 30,
-    as_json: Annotated[bool, typer.Option("--json", help="sortie JSON")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Lister les derniers messages envoyés (SMS et email), leur état, l'identifiant
     du fournisseur (sid Twilio, Message-ID) et la clé d'idempotence."""
@@ -45,7 +44,7 @@ def outbox_command(
         for entry in reversed(entries)
     ]
     if as_json:
-        typer.echo(_ENTRIES.dump_json(shown, indent=2).decode())
+        print_json(shown)
         return
     for entry in shown:
         typer.echo(_outbox_line(entry))

@@ -19,6 +19,7 @@ from cli.common import (
     read_store,
     refuse,
 )
+from cli.json_output import JsonOption, print_json
 from definitions.committee import in_paris
 from definitions.event_type import EventType
 from definitions.guide import GuideDiffusionProgress
@@ -59,12 +60,16 @@ def render_review(status: ReviewStatus) -> str:
 
 
 @review_app.command("status")
-def status(event_id: EventArgument) -> None:
+def status(event_id: EventArgument, as_json: JsonOption = False) -> None:
     """Où en sont le questionnaire, le rapport et le plan d'action."""
     settings = load_settings()
 
     async def command(client: Client) -> int:
-        typer.echo(render_review(await review_control.status(client, event_id)))
+        review = await review_control.status(client, event_id)
+        if as_json:
+            print_json(review)
+        else:
+            typer.echo(render_review(review))
         return 0
 
     run_client_command(settings, command)
@@ -118,6 +123,7 @@ def report(
 def guide(
     context: typer.Context,
     event_type: Annotated[EventType | None, typer.Option("--type", help="type d'événement")] = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Le guide des bonnes pratiques d'un type d'événement : enseignements et actions de
     chaque retour d'expérience, du plus récent au plus ancien."""
@@ -127,6 +133,9 @@ def guide(
         refuse("Guide :", ["indiquez le type d'événement : tocsin guide --type inondation"])
     settings = load_settings()
     entries = read_store(settings, lambda session: reviews.guide(session, event_type.value))
+    if as_json:
+        print_json(entries)
+        return
     typer.echo(f"Guide des bonnes pratiques : {event_type.label} ({len(entries)} événement(s))")
     for entry in entries:
         drill = " (exercice)" if entry.exercise else ""

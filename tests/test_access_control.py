@@ -2,6 +2,7 @@
 changes from a browser need their CSRF token, tokens can be revoked, password
 guessing is slowed down, and every response carries the security headers."""
 
+import json
 import os
 import re
 import subprocess
@@ -320,6 +321,10 @@ async def test_accounts_and_revocable_tokens_from_the_command_line(
     assert (await gateway.get("/api/me", headers=bearer)).status_code == 401
     listed = _tocsin(store_with_network, tmp_path, "token", "list")
     assert "sacha\ttest\trévoqué" in listed.stdout
+    listed_json = _tocsin(store_with_network, tmp_path, "token", "list", "--json")
+    [sacha] = [token for token in json.loads(listed_json.stdout) if token["login"] == "sacha"]
+    assert (sacha["id"], sacha["name"]) == (int(token_id.group(1)), "test")
+    assert sacha["revoked_at"] is not None and "token_hash" not in sacha
     again = _tocsin(store_with_network, tmp_path, "token", "revoke", token_id.group(1))
     assert again.returncode == 1
 
@@ -367,6 +372,10 @@ async def test_a_departmental_union_declares_and_sees_its_department_only(
     assert closing.status_code == 403, "closing stays with UNCCAS's on-call staff"
     me = (await gateway.get("/api/me", headers=nord)).json()
     assert (me["role"], me["department"]) == ("ud", "59")
+    freshness = (await gateway.get("/api/directory/freshness", headers=nord)).json()
+    assert [row["department"] for row in freshness] == ["59"]
+    elsewhere = await gateway.get("/api/directory/freshness?department=35", headers=nord)
+    assert elsewhere.status_code == 403
 
 
 def test_a_ud_account_names_a_known_department(store_with_network: Store, tmp_path: Path) -> None:

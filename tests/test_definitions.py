@@ -1,13 +1,16 @@
 """Protocols and message templates: shipped ones checked, overrides applied,
 rendering strict, SMS costs counted the way operators pay them."""
 
+import json
 import os
 import subprocess
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from cli.main import app
 from definitions.definitions_check import check_definitions
 from definitions.durations import format_duration, parse_duration
 from definitions.event_type import EventType
@@ -123,6 +126,31 @@ def test_the_cli_check_fails_on_a_bad_override(tmp_path: Path) -> None:
     assert good.returncode == 0, good.stderr
     assert "attentat             support_request          GSM-7" in good.stdout
     assert "0 problème(s)" in good.stdout
+
+
+def test_the_cli_check_as_json_holds_each_sms_and_problem(tmp_path: Path) -> None:
+    _override(tmp_path, "templates", "common", '[sms]\nsupport_reminder = "ça ?"\n')
+    bad = CliRunner().invoke(
+        app, ["definitions", "check", "--json"], env={"TOCSIN_DEFINITIONS_DIR": str(tmp_path)}
+    )
+    assert bad.exit_code == 1
+    problems = json.loads(bad.stdout)["problems"]
+    assert any("support_reminder (SMS) : hors GSM-7 (ç)" in problem for problem in problems)
+    good = CliRunner().invoke(
+        app, ["definitions", "check", "--json"], env={"TOCSIN_DEFINITIONS_DIR": None}
+    )
+    assert good.exit_code == 0, good.output
+    report = json.loads(good.stdout)
+    assert report["problems"] == [] and report["fiches"] > 0
+    assert {
+        "event_type": "attentat",
+        "step": "support_request",
+        "encoding": "GSM-7",
+    }.items() <= next(
+        sms
+        for sms in report["sms"]
+        if (sms["event_type"], sms["step"]) == ("attentat", "support_request")
+    ).items()
 
 
 def test_rendering_is_strict_and_marks_drills() -> None:

@@ -107,9 +107,16 @@ class DevStack:
         self._wait_healthy(self.process)
         self.banner = self._read_banner(self.process)
         assert self.process.stdout is not None
-        threading.Thread(target=self.process.stdout.read, daemon=True).start()
+        self.told: list[str] = []
+        threading.Thread(target=self._keep_told, daemon=True).start()
         self.children = _descendants(self.process.pid)
         assert self.children, "tocsin dev started no Temporal server"
+
+    def _keep_told(self) -> None:
+        """What the terminal shows after the banner, kept for the tests to read."""
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.told.append(line)
 
     def stop(self, stop_signal: signal.Signals = signal.SIGTERM) -> None:
         """Stops the stack as a terminal does; none of the processes it started is left."""
@@ -163,6 +170,19 @@ class DevStack:
         result = self.command("status", event_id, "--json")
         assert result.returncode == 0, result.stderr
         return json.loads(result.stdout)
+
+    def wait_for_centres(
+        self, event_id: str, department: str, condition: Callable[[list[Any]], bool]
+    ) -> list[Any]:
+        """The department's centres as ``tocsin status --json`` lists them, once
+        ``condition`` holds for them."""
+        for _ in range(100):
+            shown = self.command("status", event_id, "--department", department, "--json")
+            centres: list[Any] = json.loads(shown.stdout)["centres"]
+            if centres and condition(centres):
+                return centres
+            time.sleep(0.1)
+        raise AssertionError(f"{event_id} {department}: condition never met")
 
     def wait_for(self, event_id: str, condition: Callable[[Any], bool]) -> Any:
         """The event's JSON status once ``condition`` holds for it."""
@@ -222,6 +242,35 @@ def _nord_centres_as_json(stack: DevStack, event_id: str) -> None:
     assert nord["counts"]["centres"] == len(nord["centres"])
 
 
+def _mobilisation_from_a_terminal(stack: DevStack, event_id: str) -> None:
+    _nord_centres_as_json(stack, event_id)
+    _progress_told(stack, event_id)
+
+
+def _progress_told(stack: DevStack, event_id: str) -> None:
+    """The terminal tells the mobilisation in one line rather than its log lines:
+    requests handed over out of the centres ``tocsin status`` lists, and an answer
+    sent by SMS once it is in."""
+    pas_de_calais = stack.wait_for_centres(event_id, "62", lambda found: bool(found[0]["code"]))
+    [arras] = pas_de_calais
+    nord = json.loads(stack.command("status", event_id, "--department", "59", "--json").stdout)
+    centres = nord["counts"]["centres"] + len(pas_de_calais)
+    phone = arras["recipients"][0]["phone"]
+    answered = stack.command("sms-reply", "--from", phone, f"OK {arras['code']}")
+    assert answered.returncode == 0, answered.stderr
+    line = re.compile(
+        rf"^Mobilisation {event_id} : (\d+)/{centres} demande\(s\) remise\(s\) aux "
+        r"fournisseurs, 1 réponse\(s\) dont 0 besoin\(s\) de soutien, \d+ injoignable\(s\)\.$",
+        re.M,
+    )
+    for _ in range(300):
+        if told := line.search("".join(stack.told)):
+            assert 1 <= int(told.group(1)) <= centres
+            return
+        time.sleep(0.1)
+    raise AssertionError("".join(stack.told)[-2000:])
+
+
 def _log_exported(stack: DevStack, event_id: str) -> None:
     """``tocsin log export`` writes every crisis-log line, as CSV and as PDF."""
     path = stack.state_dir / "main-courante.csv"
@@ -269,7 +318,7 @@ def test_activate_status_close_and_restart(running_stack: DevStack) -> None:
     answered = stack.command("sms-reply", "--from", "+33639980004", f"oui {attempt['code']}")
     assert answered.stdout.strip() == f"UNCCAS : réponse OUI {attempt['code']} bien reçue, merci."
     status = stack.wait_for(event_id, lambda s: s["mobilised_departments"] == ["59", "62"])
-    _nord_centres_as_json(stack, event_id)
+    _mobilisation_from_a_terminal(stack, event_id)
     _log_exported(stack, event_id)
     name = status["representative"]["person"]["name"]
     assert name == attempt["name"]
@@ -331,7 +380,8 @@ def _console_after_restart(stack: DevStack) -> None:
 
 
 def _review_by_command(stack: DevStack, event_id: str) -> None:
-    """The review under way from a terminal; no report yet, so the guide is empty."""
+    """The review under way from a terminal, as text and as JSON; no report yet, so
+    the guide is empty."""
     review = stack.command("review", "status", event_id)
     assert review.returncode == 0, review.stderr
     assert "débriefing à chaud" in review.stdout
@@ -340,11 +390,18 @@ def _review_by_command(stack: DevStack, event_id: str) -> None:
     assert missing.returncode == 1 and "pas de rapport établi" in missing.stderr
     guide = stack.command("guide", "--type", "inondation")
     assert guide.returncode == 0 and "(0 événement(s))" in guide.stdout
+    as_json = stack.command("review", "status", event_id, "--json")
+    assert as_json.returncode == 0, as_json.stderr
+    review_status = json.loads(as_json.stdout)
+    assert (review_status["event_id"], review_status["compiled_at"]) == (event_id, None)
+    assert review_status["rounds"][0]["round"] == "a-chaud"
+    guide_json = stack.command("guide", "--type", "inondation", "--json")
+    assert guide_json.returncode == 0 and json.loads(guide_json.stdout) == []
 
 
 def _committee_phase_by_command(stack: DevStack, event_id: str) -> None:
     """The committee phase from a terminal: a committee, a meeting whose invitation
-    carries its .ics, and a date that is not one refused."""
+    carries its .ics, and a date that is not one refused; the status as JSON."""
     started = stack.command("committee", "start", event_id)
     assert started.returncode == 0, started.stderr
     assert started.stdout.strip() == f"{event_id} : suivi des comités"
@@ -395,6 +452,13 @@ def _committee_phase_by_command(stack: DevStack, event_id: str) -> None:
         if part.get_filename() == "invitation.ics"
     ]
     assert len(invitations) == 1 and b"TZID=Europe/Paris" in invitations[0].get_content()
+    shown = stack.command("committee", "status", event_id, "--json")
+    assert shown.returncode == 0, shown.stderr
+    committee = json.loads(shown.stdout)
+    assert [c["committee_id"] for c in committee["committees"]] == ["clav-59"]
+    assert [(m["meeting_id"], m["committee_id"]) for m in committee["meetings"]] == [
+        ("reunion-1", "clav-59")
+    ]
 
 
 def test_bad_input_is_refused_or_answered_politely(running_stack: DevStack) -> None:

@@ -6,6 +6,7 @@ their list emailed to the UD; and a campaign that waits while a real event mobil
 import asyncio
 import dataclasses
 import html
+import json
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -321,6 +322,13 @@ def test_status_prints_each_department_least_fresh_first(
     assert nord < pas_de_calais
     assert "0/3 à jour" in shown.output and "1/1 à jour" in shown.output
     assert "CCAS de Roubaix (ccas-59512) : jamais confirmé" in shown.output
+    as_json = CliRunner().invoke(directory_app, ["status", "--json"])
+    assert as_json.exit_code == 0, as_json.output
+    table = {row["department"]: row for row in json.loads(as_json.stdout)}
+    assert list(table) == ["59", "62"]
+    assert (table["59"]["fresh"], table["59"]["organisations"]) == (0, 3)
+    assert (table["62"]["fresh"], table["62"]["share"]) == (1, 1.0)
+    assert "ccas-59512" in [stale["organisation_id"] for stale in table["59"]["stale"]]
 
 
 async def test_staff_start_a_campaign_and_read_freshness_from_the_api_and_console(
