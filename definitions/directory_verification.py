@@ -155,11 +155,30 @@ class OrganisationFreshness(BaseModel):
     failing_since: datetime | None = None
 
 
+class UnansweredOrganisation(BaseModel):
+    organisation_id: str
+    name: str
+    kind: OrganisationKind
+    asked_at: datetime
+    reminded_at: datetime | None = None
+
+
+class CampaignAnswers(BaseModel):
+    """A department in the latest campaign that asked its organisations (the one
+    running, if any): how many it asked, and those that have not answered yet."""
+
+    campaign_id: str
+    asked: int
+    unanswered: list[UnansweredOrganisation]
+
+
 class DepartmentFreshness(BaseModel):
     department: str
     organisations: int
     fresh: int
     stale: list[OrganisationFreshness]
+    campaign: CampaignAnswers | None = None
+    """None while no campaign has asked the department's organisations."""
 
     @computed_field  # type: ignore[prop-decorator]
     @property

@@ -1,6 +1,9 @@
-"""The directory's verification for staff: start a campaign from the API or the
-console, and read each department's freshness as data or as the console's page."""
+"""The directory's verification: staff start a campaign from the API or the
+console; staff, and a departmental union for its own department, read each
+department's freshness and who has not answered the latest campaign, as data or
+as the console's page."""
 
+import re
 from functools import partial
 from typing import Annotated
 
@@ -9,13 +12,13 @@ from anyio import to_thread
 from fastapi import APIRouter, Form, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 from temporalio.client import Client
 
 from definitions.directory import OrganisationKind
 from definitions.directory_verification import VERIFIED_KINDS, DepartmentFreshness
 from definitions.territory import load_territory
-from gateway.access import Guards
+from gateway.access import Caller, CallerOf, ForbiddenError, Guards, caller_of
 from gateway.console.freshness_map import freshness_map
 from gateway.console.pages import render
 from operations import directory_verification
@@ -24,6 +27,13 @@ from store.database import Store
 log = structlog.get_logger(__name__)
 
 DepartmentQuery = Annotated[str | None, Query(max_length=3, pattern=r"^[0-9AB]{2,3}$")]
+KIND_LABELS = {
+    OrganisationKind.CCAS: "CCAS",
+    OrganisationKind.CIAS: "CIAS",
+    OrganisationKind.UD: "unions départementales (UD)",
+    OrganisationKind.PREFECTURE: "préfectures",
+}
+UNANSWERED_SHOWN = 20
 
 
 class CampaignRequest(BaseModel):
@@ -33,6 +43,32 @@ class CampaignRequest(BaseModel):
 
 class CampaignStarted(BaseModel):
     workflow_id: str
+
+
+def _within(caller: Caller, department: str | None) -> str | None:
+    """The department to read: a UD's own (and no other), else the one asked, if any."""
+    own = caller.department_scope
+    if own is not None and department not in (None, own):
+        raise ForbiddenError("ce département n'est pas le vôtre")
+    return department or own
+
+
+def _campaign_request(departments: str, kinds: list[str]) -> CampaignRequest:
+    """The console's form: department codes separated by spaces or commas, and the
+    kinds ticked (none: every kind verified)."""
+    known = {kind.value for kind in OrganisationKind}
+    unknown = [kind for kind in kinds if kind not in known]
+    if unknown:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, f"type inconnu : {', '.join(unknown)}"
+        )
+    codes = [code for code in re.split(r"[\s,;]+", departments.upper()) if code]
+    try:
+        return CampaignRequest(departments=codes, kinds=[OrganisationKind(kind) for kind in kinds])
+    except ValidationError as error:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, "trop de départements : 120 au plus"
+        ) from error
 
 
 def directory_router(client: Client, store: Store, task_queue: str, guards: Guards) -> APIRouter:
@@ -64,25 +100,34 @@ def directory_router(client: Client, store: Store, task_queue: str, guards: Guar
         donnés, sinon toute la France et tous les types vérifiés)."""
         return CampaignStarted(workflow_id=await start(body))
 
-    @router.get("/api/directory/freshness", dependencies=[guards.staff])
-    async def freshness(department: DepartmentQuery = None) -> list[DepartmentFreshness]:
+    @router.get("/api/directory/freshness", dependencies=[guards.department_reader])
+    async def freshness(
+        caller: CallerOf, department: DepartmentQuery = None
+    ) -> list[DepartmentFreshness]:
         """Par département, la part des structures confirmées depuis moins de six
-        mois et les structures à vérifier, du moins frais au plus frais."""
-        return await to_thread.run_sync(directory_verification.freshness, store, department)
+        mois, les structures à vérifier, du moins frais au plus frais, et celles qui
+        n'ont pas répondu à la dernière campagne (une union départementale : son
+        département seulement)."""
+        within = _within(caller, department)
+        return await to_thread.run_sync(directory_verification.freshness, store, within)
 
     def page(request: Request, notice: str = "", error: str = "", code: int = 200) -> HTMLResponse:
-        table = directory_verification.freshness(store)
+        within = _within(caller_of(request), None)
+        table = directory_verification.freshness(store, within)
         return render(
             request,
             "console/directory.html",
             table=table,
             freshness_map=Markup(freshness_map(table, load_territory())),
+            within=within,
+            kinds=KIND_LABELS,
+            unanswered_shown=UNANSWERED_SHOWN,
             notice=notice,
             error=error,
             status_code=code,
         )
 
-    @router.get("/annuaire", response_class=HTMLResponse, dependencies=[guards.staff])
+    @router.get("/annuaire", response_class=HTMLResponse, dependencies=[guards.department_reader])
     async def directory_page(request: Request) -> HTMLResponse:
         return await to_thread.run_sync(page, request)
 
@@ -93,11 +138,12 @@ def directory_router(client: Client, store: Store, task_queue: str, guards: Guar
         include_in_schema=False,
     )
     async def start_from_console(
-        request: Request, department: Annotated[str, Form(max_length=3)] = ""
+        request: Request,
+        departments: Annotated[str, Form(max_length=500)] = "",
+        kinds: Annotated[list[str] | None, Form()] = None,
     ) -> HTMLResponse:
-        scope = [department.strip().upper()] if department.strip() else []
         try:
-            workflow_id = await start(CampaignRequest(departments=scope))
+            workflow_id = await start(_campaign_request(departments, kinds or []))
         except HTTPException as refused:
             shown = partial(page, request, error=str(refused.detail), code=refused.status_code)
             return await to_thread.run_sync(shown)

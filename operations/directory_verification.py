@@ -21,12 +21,14 @@ from temporalio.client import (
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError
 
-from definitions.directory import OrganisationKind
+from definitions.directory import Organisation, OrganisationKind
 from definitions.directory_verification import (
     FRESH_WITHIN,
     VERIFIED_KINDS,
+    CampaignAnswers,
     DepartmentFreshness,
     OrganisationFreshness,
+    UnansweredOrganisation,
     VerificationProgress,
     VerificationStart,
     verification_workflow_id,
@@ -37,6 +39,7 @@ from store import directory
 from store import directory_verification as verification
 from store.database import Store
 from store.directory_verification import department_of
+from store.tables import VerificationRequestRow
 
 CAMPAIGN_SCHEDULE = "verification-annuaire"
 DIGEST_SCHEDULE = "verification-digest"
@@ -172,11 +175,13 @@ def freshness(
     store: Store, department: str | None = None, now: datetime | None = None
 ) -> list[DepartmentFreshness]:
     """Per department, the organisations confirmed within six months and the
-    stale ones (never confirmed first), a contact failing making one stale; the
-    least fresh departments first."""
+    stale ones (never confirmed first), a contact failing making one stale, and
+    those that have not answered the latest campaign there; the least fresh
+    departments first."""
     now = now or datetime.now(UTC)
     with store.session() as session:
         confirmed = verification.last_confirmations(session)
+        asked = verification.latest_requests(session)
         organisations = [
             organisation
             for kind in VERIFIED_KINDS
@@ -204,6 +209,7 @@ def freshness(
                 failing_since=failing.get(organisation.id),
             )
         )
+    named = {organisation.id: organisation for organisation in organisations}
     table = []
     for code, members in by_department.items():
         stale = [
@@ -220,6 +226,40 @@ def freshness(
                 organisations=len(members),
                 fresh=len(members) - len(stale),
                 stale=stale,
+                campaign=_answers(asked.get(code, []), named, confirmed),
             )
         )
     return sorted(table, key=lambda row: (row.share, row.department))
+
+
+def _answers(
+    requests: list[VerificationRequestRow],
+    organisations: dict[str, Organisation],
+    confirmed: dict[str, datetime],
+) -> CampaignAnswers | None:
+    """The campaign's organisations still in the directory, and those of them that
+    have confirmed neither through it nor otherwise since it asked them."""
+    current = [request for request in requests if request.organisation_id in organisations]
+    if not current:
+        return None
+    unanswered = [
+        UnansweredOrganisation(
+            organisation_id=request.organisation_id,
+            name=organisations[request.organisation_id].name,
+            kind=organisations[request.organisation_id].kind,
+            asked_at=request.asked_at,
+            reminded_at=request.reminded_at,
+        )
+        for request in current
+        if not _answered(request, confirmed.get(request.organisation_id))
+    ]
+    return CampaignAnswers(
+        campaign_id=current[0].campaign_id, asked=len(current), unanswered=unanswered
+    )
+
+
+def _answered(request: VerificationRequestRow, last_confirmed: datetime | None) -> bool:
+    """Through the campaign's link or code, or through any other since it asked."""
+    return request.confirmed_at is not None or (
+        last_confirmed is not None and last_confirmed > request.asked_at
+    )

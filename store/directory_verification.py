@@ -3,9 +3,10 @@ on the self-service page), the audit trail of corrections, and each
 organisation's last confirmation, from which freshness is measured."""
 
 import hashlib
+from collections import defaultdict
 from datetime import UTC, datetime
 
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, func, or_
 from sqlmodel import Session, col, select
 
 from definitions.directory import Contact, ContactRole, Organisation
@@ -125,6 +126,31 @@ def silent(session: Session, campaign_id: str) -> list[VerificationRequestRow]:
         col(VerificationRequestRow.reported_silent_at).is_(None),
     )
     return list(session.exec(query.order_by(col(VerificationRequestRow.organisation_id))))
+
+
+def latest_requests(session: Session) -> dict[str, list[VerificationRequestRow]]:
+    """Per department, the requests of the latest campaign that asked its
+    organisations, latest by when the campaign first asked there."""
+    department = col(VerificationRequestRow.department_code)
+    campaign = col(VerificationRequestRow.campaign_id)
+    begun = func.min(VerificationRequestRow.asked_at)
+    latest: dict[str, tuple[datetime, str]] = {}
+    for code, campaign_id, first_asked in session.exec(
+        select(department, campaign, begun)
+        .where(department.is_not(None))
+        .group_by(department, campaign)
+    ):
+        if code is not None and (code not in latest or (first_asked, campaign_id) > latest[code]):
+            latest[code] = (first_asked, campaign_id)
+    chosen = {(code, campaign_id) for code, (_, campaign_id) in latest.items()}
+    query = select(VerificationRequestRow).where(
+        campaign.in_({campaign_id for _, campaign_id in chosen})
+    )
+    found: dict[str, list[VerificationRequestRow]] = defaultdict(list)
+    for row in session.exec(query.order_by(col(VerificationRequestRow.organisation_id))):
+        if row.department_code is not None and (row.department_code, row.campaign_id) in chosen:
+            found[row.department_code].append(row)
+    return dict(found)
 
 
 def last_confirmations(session: Session) -> dict[str, datetime]:
