@@ -152,6 +152,7 @@ def create_app(
     public_url: str = "",
     link_secret: str = "",
     phone_simulator_sender: str | None = None,
+    phone_simulator_carrier: str = "",
     definitions_dir: Path | None = None,
     trusted_proxies: Sequence[str] = (),
     temporal_ui_origins: Sequence[str] = (),
@@ -159,7 +160,8 @@ def create_app(
     """The gateway holds no state of its own: Temporal and the store are handed in.
     Twilio's webhooks are served only when an auth token can check their signature,
     answer links only when a secret can check theirs; the console's phone simulator
-    only in the local sandbox, where its SMS come from ``phone_simulator_sender``.
+    only in the local sandbox, where its SMS come from ``phone_simulator_sender`` and
+    its calls ring through the sandbox at ``phone_simulator_carrier``.
     A fiche with a problem stops it (``DefinitionsError``), as it stops a worker."""
     metrics = client_metrics(client)
     webhooks = (
@@ -223,6 +225,7 @@ def create_app(
                 auth_token=twilio_auth_token,
                 public_url=public_url,
                 sender_id=phone_simulator_sender or "",
+                carrier_url=phone_simulator_carrier,
             )
         )
     if link_secret:

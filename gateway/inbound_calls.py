@@ -1,18 +1,16 @@
-"""A sandbox phone picking up Tocsin's call, as Twilio runs it: the call's TwiML is
-fetched from the gateway's voice webhook and a key pressed is posted to the
-``action`` of its ``<Gather>``, both signed with the auth token, so that
-everything after the keypad is the real path (the console's phone simulator, the
-demo). Apart from the webhooks' module so that the demo answers without importing
-the web framework."""
+"""A sandbox phone picking up Tocsin's call, as a handset does: it talks to its
+carrier, the local Twilio-compatible server, which fetches the call's TwiML from
+the gateway's voice webhook and posts a key pressed to the ``action`` of its
+``<Gather>``, both signed, and reports the call's progress (answered, ended) to
+the gateway as Twilio would. Everything after the keypad is the real path (the
+console's phone simulator, the demo). Apart from the webhooks' module so that the
+demo answers without importing the web framework."""
 
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 from xml.etree import ElementTree
 
 import httpx
-from twilio.request_validator import RequestValidator
 
-from definitions.voice_calls import twiml_url
 from store.sms_threads import PhoneCall
 
 
@@ -41,43 +39,29 @@ def _said(twiml: str) -> list[str]:
 
 @dataclass(frozen=True)
 class SimulatedHandset:
-    """One sandbox phone answering Tocsin's calls through ``gateway`` (an HTTP client
-    of the gateway whose public URL is ``public_url``)."""
+    """One sandbox phone answering Tocsin's calls through ``carrier`` (an HTTP
+    client of the local Twilio-compatible server)."""
 
-    gateway: httpx.AsyncClient
-    auth_token: str
-    public_url: str
-    sender_id: str
-    number: str
+    carrier: httpx.AsyncClient
 
-    async def _post(self, url: str, call: PhoneCall, params: dict[str, str]) -> str:
-        """Twilio's signed POST to ``url`` (a public URL of the gateway): its TwiML."""
-        form = {
-            "CallSid": call.call_sid,
-            "AccountSid": "sandbox",
-            "From": self.sender_id,
-            "To": self.number,
-            "Direction": "outbound-api",
-            "CallStatus": "in-progress",
-            **params,
-        }
-        signature = RequestValidator(self.auth_token).compute_signature(url, form)
-        parts = urlsplit(url)
-        response = await self.gateway.post(
-            parts.path + (f"?{parts.query}" if parts.query else ""),
-            data=form,
-            headers={"X-Twilio-Signature": signature},
-        )
+    async def pick_up(self, call: PhoneCall) -> CallScreen | None:
+        """What the phone says, answering first if it rings; None once the call
+        has ended (hung up, or rung unanswered)."""
+        response = await self.carrier.post(f"/sandbox/Calls/{call.call_sid}/answer")
+        if response.status_code in (404, 409):
+            return None
         response.raise_for_status()
-        return response.text
-
-    async def pick_up(self, call: PhoneCall) -> CallScreen:
-        url = twiml_url(self.public_url, call.key, call.code)
-        return _screen(await self._post(url, call, {"AnsweredBy": "human"}))
+        return _screen(response.text)
 
     async def press(self, call: PhoneCall, digit: str) -> list[str]:
         """What the phone says after ``digit`` (nothing when the call awaits none)."""
-        action = (await self.pick_up(call)).gather_action
-        if action is None:
+        screen = await self.pick_up(call)
+        if screen is None or screen.gather_action is None:
             return []
-        return _said(await self._post(action, call, {"Digits": digit, "FinishedOnKey": ""}))
+        response = await self.carrier.post(
+            f"/sandbox/Calls/{call.call_sid}/press", data={"Digits": digit}
+        )
+        if response.status_code == 409:
+            return []
+        response.raise_for_status()
+        return _said(response.text)

@@ -13,7 +13,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 from urllib.parse import parse_qs, urlsplit
 from xml.etree import ElementTree
 
@@ -28,7 +28,7 @@ from definitions.event import EventDeclaration
 from definitions.event_status import EventStatus
 from definitions.event_type import EventType
 from definitions.loader import Definitions
-from definitions.outgoing import Channel, OutboxStatus
+from definitions.outgoing import Channel, OutboxEntry, OutboxStatus
 from definitions.temporal_names import designation_workflow_id
 from gateway.app import create_app
 from store import events, outbox
@@ -60,7 +60,13 @@ LILLE = EventDeclaration(type=EventType.ATTENTAT, communes=["59350"], title="Att
 TWILIO_SPEC = Path(__file__).parents[2] / "shared" / "twilio" / "twilio_api_v2010.json"
 CALLS_PATH = "/2010-04-01/Accounts/{AccountSid}/Calls.json"
 
-Declare = Callable[[], Awaitable[WorkflowHandle[MajorEventWorkflow, EventStatus]]]
+DRILL = LILLE.model_copy(update={"exercise": True, "title": "Exercice attaque au couteau"})
+
+
+class Declare(Protocol):
+    def __call__(
+        self, declaration: EventDeclaration = LILLE
+    ) -> Awaitable[WorkflowHandle[MajorEventWorkflow, EventStatus]]: ...
 
 
 @pytest_asyncio.fixture(loop_scope="session")
@@ -77,9 +83,11 @@ async def declare(
     calling = dataclasses.replace(messaging, voice=voice)
     started: list[WorkflowHandle[MajorEventWorkflow, EventStatus]] = []
 
-    async def declare() -> WorkflowHandle[MajorEventWorkflow, EventStatus]:
+    async def declare(
+        declaration: EventDeclaration = LILLE,
+    ) -> WorkflowHandle[MajorEventWorkflow, EventStatus]:
         event_id = f"attentat-appel-{uuid.uuid4().hex[:8]}"
-        handle = await start_event(time_skipping_env.client, task_queue, LILLE, event_id)
+        handle = await start_event(time_skipping_env.client, task_queue, declaration, event_id)
         started.append(handle)
         return handle
 
@@ -105,10 +113,13 @@ async def _skip(env: WorkflowEnvironment, duration: timedelta, event_id: str) ->
 
 
 async def _called(
-    declare: Declare, env: WorkflowEnvironment, sandbox: TwilioSandbox
+    declare: Declare,
+    env: WorkflowEnvironment,
+    sandbox: TwilioSandbox,
+    declaration: EventDeclaration = LILLE,
 ) -> tuple[WorkflowHandle[MajorEventWorkflow, EventStatus], SandboxCall]:
     """An event whose first candidate, silent, has just been called."""
-    handle = await declare()
+    handle = await declare(declaration)
     await until_status(handle, candidates_asked(1))
     assert sandbox.calls_to(FIRST) == []
     await _skip(env, CALL_AFTER, handle.id)
@@ -116,6 +127,18 @@ async def _called(
     assert len(calls) == 1
     await until_status(handle, _first_called)
     return handle, calls[0]
+
+
+async def _call_row(store: Store, event_id: str, *ended: OutboxStatus) -> OutboxEntry:
+    """The event's call in the outbox, once it has one of the ``ended`` statuses."""
+
+    def read() -> list[OutboxEntry]:
+        with store.session() as session:
+            rows = [e for e in outbox.entries(session, event_id) if e.channel is Channel.VOICE]
+        return [row for row in rows if row.status in ended]
+
+    (row,) = await _eventually(read)
+    return row
 
 
 def _first_called(status: EventStatus) -> bool:
@@ -165,6 +188,8 @@ async def test_a_silent_candidate_is_called_and_accepts_with_the_keypad(
     twilio_sandbox: TwilioSandbox,
     phone: Phone,
 ) -> None:
+    """The test reports the call's progress itself, late and repeated."""
+    twilio_sandbox.reports_progress = False
     handle, call = await _called(declare, time_skipping_env, twilio_sandbox)
     params = call.params
     assert params["To"] == [FIRST] and params["From"] == ["+33639989999"]
@@ -220,9 +245,10 @@ async def test_a_silent_candidate_is_called_and_accepts_with_the_keypad(
 
 @contextlib.asynccontextmanager
 async def _phone_simulator(
-    env: WorkflowEnvironment, store: Store
+    env: WorkflowEnvironment, store: Store, sandbox: TwilioSandbox
 ) -> AsyncIterator[tuple[httpx.AsyncClient, str]]:
-    """The console of the local sandbox, signed in as staff, with its phones."""
+    """The console of the local sandbox, signed in as staff, with its phones
+    ringing through ``sandbox``."""
     login = f"permanence-{uuid.uuid4().hex[:6]}"
     create_account(store, login)
     app = create_app(
@@ -232,6 +258,7 @@ async def _phone_simulator(
         twilio_auth_token=TWILIO_AUTH_TOKEN,
         public_url="http://gateway",
         phone_simulator_sender="+33639989999",
+        phone_simulator_carrier=sandbox.base_url,
     )
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as console:
@@ -245,10 +272,14 @@ async def test_two_on_the_phone_simulator_keypad_asks_the_next_candidate_at_once
     twilio_sandbox: TwilioSandbox,
 ) -> None:
     """The call rings on the console's phone simulator, which says its question and
-    shows a keypad; the key pressed there goes to the gateway as Twilio's would."""
+    shows a keypad; the key pressed there goes through the sandbox to the gateway,
+    as through Twilio, and the call ends in the outbox."""
     handle, call = await _called(declare, time_skipping_env, twilio_sandbox)
     key = parse_qs(urlsplit(call.params["Url"][0]).query)["key"][0]
-    async with _phone_simulator(time_skipping_env, store_with_network) as (console, csrf):
+    async with _phone_simulator(time_skipping_env, store_with_network, twilio_sandbox) as (
+        console,
+        csrf,
+    ):
         assert FIRST in (await console.get("/telephones")).text
         page = await console.get(f"/telephones/{FIRST}")
         assert "Appel de Tocsin" in page.text and "Attaque au couteau" in page.text
@@ -259,13 +290,16 @@ async def test_two_on_the_phone_simulator_keypad_asks_the_next_candidate_at_once
             data={"csrf_token": csrf, "key": key, "digit": "2"},
             follow_redirects=True,
         )
-    assert "enregistrée" in pressed.text
+    assert "enregistrée" in pressed.text and "Dernier appel de Tocsin" in pressed.text
+    assert 'aria-label="Touche 2"' not in pressed.text
     status = await until_status(handle, candidates_asked(2))
     assert status.designation is not None
     first, second = status.designation.attempts
     assert first.answer is Answer.DECLINED
     assert second.contact_id == "unccas-representant-2" and second.answer is Answer.WAITING
     assert twilio_sandbox.calls_to(SECOND) == []
+    row = await _call_row(store_with_network, handle.id, OutboxStatus.DELIVERED)
+    assert row.provider_id == call.sid
 
 
 async def test_a_wrong_digit_asks_again_then_thanks_and_hangs_up(
@@ -330,3 +364,37 @@ async def test_a_round_without_anyone_calls_on_call_staff(
         log = events.crisis_log(session, handle.id)
     alerts = [entry.text for entry in log if entry.kind is CrisisLogKind.STAFF_ALERTED]
     assert len(alerts) == 1 and "1/1 appelé(s)" in alerts[0]
+
+
+async def test_the_sandbox_reports_a_calls_progress_until_it_ends(
+    declare: Declare,
+    time_skipping_env: WorkflowEnvironment,
+    store_with_network: Store,
+    twilio_sandbox: TwilioSandbox,
+) -> None:
+    """Nobody reports by hand: the sandbox tells the gateway the call rang, was
+    answered, and ended once the keypad's answer was said."""
+    handle, call = await _called(declare, time_skipping_env, twilio_sandbox)
+    gathers = _gathers(await twilio_sandbox.answer(call))
+    await twilio_sandbox.press(call, gathers[0].get("action") or "", "1")
+    row = await _call_row(store_with_network, handle.id, OutboxStatus.DELIVERED)
+    with store_with_network.session() as session:
+        history = outbox.callbacks(session, row.key)
+    assert row.provider_id == call.sid and call.status == "completed"
+    assert (OutboxStatus.SENT, True) in [(c.status, c.applied) for c in history]
+    assert (history[-1].status, history[-1].applied) == (OutboxStatus.DELIVERED, True)
+
+
+async def test_a_call_nobody_picks_up_ends_unanswered(
+    declare: Declare,
+    time_skipping_env: WorkflowEnvironment,
+    store_with_network: Store,
+    twilio_sandbox: TwilioSandbox,
+) -> None:
+    twilio_sandbox.ring_seconds = 0.2
+    handle, call = await _called(declare, time_skipping_env, twilio_sandbox)
+    row = await _call_row(store_with_network, handle.id, OutboxStatus.UNDELIVERED)
+    assert row.provider_id == call.sid and call.status == "no-answer"
+    status = await until_status(handle, _first_called)
+    assert status.designation is not None
+    assert status.designation.attempts[0].answer is Answer.WAITING

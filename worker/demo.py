@@ -24,7 +24,6 @@ from operations.mobilisation_reads import MobilisationReads
 from store import directory, sms_threads
 from store.database import Store
 from worker.phone_replies import send_sms_reply
-from worker.sandbox.credentials import sandbox_auth_token
 from worker.settings import Settings
 
 DEMO_CALL_AFTER = timedelta(seconds=15)
@@ -64,7 +63,8 @@ async def _wait_for(
 async def _answer_as_the_representative(
     client: Client, settings: Settings, store: Store, event_id: str
 ) -> None:
-    """The first candidate's phone says yes, through the sandbox's signed webhook."""
+    """The first candidate's phone says yes on the keypad, through the local
+    Twilio-compatible server."""
     status = await _wait_for(
         client, event_id, lambda s: bool(s.designation and s.designation.attempts)
     )
@@ -95,15 +95,8 @@ async def _answer_as_the_representative(
         flush=True,
     )
     await asyncio.sleep(DEMO_RING_SECONDS)
-    async with httpx.AsyncClient(base_url=settings.gateway_url, timeout=10) as gateway:
-        phone = SimulatedHandset(
-            gateway,
-            settings.twilio_auth_token.get_secret_value() or sandbox_auth_token(settings),
-            settings.public_url,
-            settings.twilio_voice_from or settings.twilio_from or "UNCCAS",
-            candidate.phone,
-        )
-        for spoken in await phone.press(call, "1"):
+    async with httpx.AsyncClient(base_url=settings.twilio_base_url, timeout=15) as carrier:
+        for spoken in await SimulatedHandset(carrier).press(call, "1"):
             print(f"Démo : le téléphone dit « {spoken} »", flush=True)
 
 

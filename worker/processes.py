@@ -59,6 +59,7 @@ def gateway_app(
         public_url=settings.public_url,
         link_secret=settings.answer_link_secret(),
         phone_simulator_sender=(settings.twilio_from or "UNCCAS") if phone_simulator else None,
+        phone_simulator_carrier=settings.twilio_base_url if phone_simulator else "",
         definitions_dir=settings.definitions_dir,
         trusted_proxies=settings.trusted_proxy_list,
         temporal_ui_origins=settings.temporal_ui_origin_list,

@@ -1,7 +1,9 @@
 """The local sandbox's phones, in the console: the SMS each fictional contact
 received, and a box to answer as that phone would; the last call Tocsin placed to
-it, with what it says and a keypad. The answer goes through the signed Twilio
-webhook like a real one, so that everything after it is the real path."""
+it, picked up when the page opens, with what it says and a keypad. An SMS answer
+goes through the signed Twilio webhook like a real one; the call through the
+local Twilio-compatible server (``carrier_url``), which fetches its TwiML and
+reports its progress as Twilio would. Everything after it is the real path."""
 
 import contextlib
 from collections.abc import AsyncIterator
@@ -25,11 +27,19 @@ log = structlog.get_logger(__name__)
 
 NumberPath = Annotated[str, Path(pattern=r"^\+\d{6,15}$")]
 SMS_MAX_LENGTH = 640
+CARRIER_TIMEOUT = 15.0
+"""The carrier waits for the gateway's TwiML in turn."""
 KEYPAD = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "0", "#"]
 
 
 def phone_simulator_router(
-    store: Store, guards: Guards, *, auth_token: str, public_url: str, sender_id: str
+    store: Store,
+    guards: Guards,
+    *,
+    auth_token: str,
+    public_url: str,
+    sender_id: str,
+    carrier_url: str,
 ) -> APIRouter:
     router = APIRouter(prefix="/telephones", include_in_schema=False)
 
@@ -40,11 +50,10 @@ def phone_simulator_router(
         return render(request, "console/phones.html", phones=lines)
 
     @contextlib.asynccontextmanager
-    async def handset(request: Request, number: str) -> AsyncIterator[SimulatedHandset]:
-        """The phone, calling this very gateway in-process."""
-        transport = httpx.ASGITransport(app=request.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as gateway:
-            yield SimulatedHandset(gateway, auth_token, public_url, sender_id, number)
+    async def handset() -> AsyncIterator[SimulatedHandset]:
+        """A phone on the local carrier."""
+        async with httpx.AsyncClient(base_url=carrier_url, timeout=CARRIER_TIMEOUT) as carrier:
+            yield SimulatedHandset(carrier)
 
     def read_phone(number: str) -> tuple[list[sms_threads.Sms], sms_threads.PhoneCall | None]:
         with store.session() as session:
@@ -65,7 +74,7 @@ def phone_simulator_router(
         thread, call = await to_thread.run_sync(read_phone, number)
         screen: CallScreen | None = None
         if call is not None:
-            async with handset(request, number) as phone:
+            async with handset() as phone:
                 screen = await phone.pick_up(call)
         return render(
             request,
@@ -80,16 +89,15 @@ def phone_simulator_router(
 
     @router.post("/{number}/clavier", dependencies=[guards.staff])
     async def press(
-        request: Request,
         number: NumberPath,
         key: Annotated[str, Form(max_length=300)],
         digit: Annotated[str, Form(pattern=r"^[0-9*#]$")],
     ) -> Response:
-        """A key pressed during the last call, posted to its ``<Gather>`` as Twilio would."""
+        """A key pressed during the last call, on its ``<Gather>``."""
         call = await to_thread.run_sync(read_call, number)
         spoken: list[str] = []
         if call is not None and call.key == key:
-            async with handset(request, number) as phone:
+            async with handset() as phone:
                 spoken = await phone.press(call, digit)
         log.info("console.phone_key_pressed", answered=bool(spoken))
         query = urlencode({"reponse": spoken}, doseq=True)

@@ -2,22 +2,32 @@
 form-encoded POST, JSON answers, Twilio error bodies, the list filters used to
 reconcile after a crash, and signed status callbacks. Faults can be queued to
 rehearse provider trouble (500, 429, a timeout after acceptance, permanent
-errors), or a storm of them declared for a while. A call rings until a test
-answers it: the server then fetches its TwiML, signed as Twilio signs it, and
-the test may press keys on the ``<Gather>`` it got."""
+errors), or a storm of them declared for a while.
+
+A call rings until a handset answers it (a test, or the console's phone
+simulator through the ``/sandbox/Calls`` routes): the server then fetches its
+TwiML, signed as Twilio signs it, and the handset may press keys on the
+``<Gather>`` it got. As Twilio does, the server reports the call's progress to
+its ``StatusCallback`` on its own: ``initiated`` and ``ringing``, ``in-progress``
+once answered, then ``completed`` when the TwiML hangs up, the handset does, or
+the gathers wait in vain; ``no-answer`` when nobody picks up within the call's
+``Timeout`` (``busy`` when the handset hangs up while it rings)."""
 
 import asyncio
 import base64
 import secrets
 import time
 from collections import deque
+from collections.abc import AsyncIterator, Coroutine
+from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 from email.utils import format_datetime
 from enum import StrEnum
 from typing import Annotated, Any
+from xml.etree import ElementTree
 
 import httpx
-from fastapi import FastAPI, Header, Query, Request
+from fastapi import FastAPI, Form, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from twilio.request_validator import RequestValidator
@@ -28,6 +38,12 @@ CALLBACK_KEEPALIVE_SECONDS = 2.0
 """Below the gateway's 5 s (uvicorn's default): at the same 5 s, a callback now and
 then went out on a connection the gateway was closing, and was lost (a fault test
 counted 33 deliveries of 34 SMS)."""
+RING_SECONDS = 60.0
+"""How long a call rings when its request gives no ``Timeout`` (Twilio's default)."""
+GATHER_TIMEOUT_SECONDS = 5.0
+"""How long a ``<Gather>`` without ``timeout`` waits for a key (Twilio's default)."""
+WORDS_SAID_PER_SECOND = 2.5
+CALL_ENDS = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
 
 
 class Fault(StrEnum):
@@ -101,6 +117,14 @@ class SandboxCall(BaseModel):
     """Every parameter of the request, each with all its values."""
     status: str
     date_created: datetime
+    answered: bool = False
+    twiml: str = ""
+    """What the phone was last told to say (empty until answered)."""
+
+    @property
+    def ring_seconds(self) -> float:
+        timeout = self.params.get("Timeout", [""])[0]
+        return float(timeout) if timeout.isdigit() else RING_SECONDS
 
     def resource(self) -> dict[str, Any]:
         stamp = format_datetime(self.date_created)
@@ -152,6 +176,34 @@ def _one_page(
     )
 
 
+def _gathers(twiml: str) -> list[ElementTree.Element]:
+    try:
+        return ElementTree.fromstring(twiml).findall("Gather")
+    except ElementTree.ParseError:
+        return []
+
+
+def _listening_seconds(twiml: str) -> float:
+    """How long a phone stays on a TwiML before it hangs up unanswered: each
+    ``<Gather>`` says its question, then waits its timeout for a key."""
+    seconds = 0.0
+    for gather in _gathers(twiml):
+        words = sum(len((say.text or "").split()) for say in gather.iter("Say"))
+        seconds += float(gather.get("timeout", GATHER_TIMEOUT_SECONDS))
+        seconds += words / WORDS_SAID_PER_SECOND
+    return seconds
+
+
+async def _moved_within(moved: asyncio.Event, seconds: float) -> bool:
+    """Whether something happened to the call within ``seconds``."""
+    try:
+        await asyncio.wait_for(moved.wait(), seconds)
+    except TimeoutError:
+        return False
+    moved.clear()
+    return True
+
+
 def _error(status: int, code: int, message: str) -> JSONResponse:
     return JSONResponse(
         status_code=status,
@@ -187,6 +239,12 @@ class TwilioSandbox:
         self._callback_gate: asyncio.Semaphore | None = None
         """Callbacks wait their turn here: httpcore's pool slows down with the
         square of the requests queued in it, thousands in a national run."""
+        self.reports_progress = True
+        """False: a call's progress is reported only as a test tells (``report``)."""
+        self.ring_seconds: float | None = None
+        """How long every call rings unanswered (None: its request's ``Timeout``)."""
+        self._moved: dict[str, asyncio.Event] = {}
+        """Set whenever a call is answered, told a TwiML, or hung up."""
 
     def _authorised(self, authorization: str | None) -> bool:
         expected = base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
@@ -228,11 +286,26 @@ class TwilioSandbox:
         response.raise_for_status()
         return response.text
 
+    def _heard(self, call: SandboxCall, twiml: str) -> str:
+        """The phone is on ``twiml`` now: without a ``<Gather>``, it speaks and hangs up."""
+        call.twiml = twiml
+        if call.status not in CALL_ENDS:
+            call.status = "in-progress" if _gathers(twiml) else "completed"
+            self._moved.get(call.sid, asyncio.Event()).set()
+        return twiml
+
     async def answer(self, call: SandboxCall, answered_by: str = "human") -> str:
         """The callee picks up (or a voicemail does, ``machine_end_beep``): the
         TwiML of the call's URL."""
-        call.status = "in-progress"
-        return await self._fetch(call, call.url, {"AnsweredBy": answered_by})
+        twiml = await self._fetch(call, call.url, {"AnsweredBy": answered_by})
+        call.answered = True
+        return self._heard(call, twiml)
+
+    def hang_up(self, call: SandboxCall) -> None:
+        """The callee hangs up: the call ends, or is declined while it rings."""
+        if call.status not in CALL_ENDS:
+            call.status = "completed" if call.answered else "busy"
+            self._moved.get(call.sid, asyncio.Event()).set()
 
     async def report(self, call: SandboxCall, call_status: str) -> int:
         """A progress callback (``ringing``, ``completed``…) to the call's
@@ -246,10 +319,19 @@ class TwilioSandbox:
 
     async def press(self, call: SandboxCall, action: str, digits: str) -> str:
         """Keys pressed on a ``<Gather>``: the TwiML of its ``action`` URL."""
-        return await self._fetch(call, action, {"Digits": digits, "FinishedOnKey": ""})
+        return self._heard(
+            call, await self._fetch(call, action, {"Digits": digits, "FinishedOnKey": ""})
+        )
 
     def _build(self) -> FastAPI:
-        app = FastAPI(title="Twilio sandbox", docs_url=None, redoc_url=None)
+        @asynccontextmanager
+        async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+            yield
+            for task in list(self._callbacks):
+                task.cancel()
+
+        app = FastAPI(title="Twilio sandbox", docs_url=None, redoc_url=None, lifespan=lifespan)
+        self._handset_routes(app)
 
         @app.post(API_PREFIX + "/Calls.json")
         async def create_call(
@@ -285,6 +367,9 @@ class TwilioSandbox:
                 date_created=datetime.now(UTC),
             )
             self.calls.append(call)
+            self._moved[call.sid] = asyncio.Event()
+            if self.reports_progress and params.get("StatusCallback"):
+                self._in_background(self._progress(call))
             if fault is Fault.TIMEOUT_AFTER_ACCEPT:
                 await asyncio.sleep(self.timeout_delay)
             return JSONResponse(status_code=201, content=call.resource())
@@ -371,16 +456,46 @@ class TwilioSandbox:
 
         return app
 
-    def _deliver_later(self, message: SandboxMessage, undelivered: int | None) -> None:
-        if not message.status_callback:
-            return
-        task = asyncio.get_running_loop().create_task(self._callback(message, undelivered))
+    def _handset_routes(self, app: FastAPI) -> None:
+        """What a simulated phone does on its call (not Twilio's API: a handset
+        talks to its carrier, and the carrier to the TwiML's server)."""
+
+        @app.post("/sandbox/Calls/{sid}/answer")
+        async def pick_up(sid: str) -> Response:
+            """The TwiML the phone is on, picking up first if it rings."""
+            call = next((call for call in self.calls if call.sid == sid), None)
+            if call is None:
+                return _error(404, 20404, "The requested resource was not found")
+            if call.status in CALL_ENDS:
+                return _error(409, 21220, f"Call is {call.status}")
+            twiml = call.twiml if call.answered else await self.answer(call)
+            return Response(content=twiml, media_type="application/xml")
+
+        @app.post("/sandbox/Calls/{sid}/press")
+        async def press(sid: str, digits: Annotated[str, Form(alias="Digits")]) -> Response:
+            """A key pressed on the ``<Gather>`` the phone is on."""
+            call = next((call for call in self.calls if call.sid == sid), None)
+            if call is None:
+                return _error(404, 20404, "The requested resource was not found")
+            gathers = _gathers(call.twiml) if call.status == "in-progress" else []
+            if not gathers:
+                return _error(409, 21220, f"Call is {call.status}, awaiting no key")
+            twiml = await self.press(call, gathers[0].get("action", ""), digits)
+            return Response(content=twiml, media_type="application/xml")
+
+        @app.post("/sandbox/Calls/{sid}/hang-up", status_code=204)
+        async def hang_up(sid: str) -> None:
+            for call in self.calls:
+                if call.sid == sid:
+                    self.hang_up(call)
+
+    def _in_background(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
         self._callbacks.add(task)
         task.add_done_callback(self._callbacks.discard)
 
-    async def _callback(self, message: SandboxMessage, undelivered: int | None) -> None:
-        """Sent, then delivered (or undelivered with that code), as a carrier would report."""
-        outcome = ("undelivered", undelivered) if undelivered else ("delivered", None)
+    async def _post_callback(self, url: str, params: dict[str, str]) -> bool:
+        """One signed status callback, in the shared pool; False if it did not get there."""
         if self._callback_client is None or self._callback_gate is None:
             self._callback_client = httpx.AsyncClient(
                 timeout=10,
@@ -390,7 +505,64 @@ class TwilioSandbox:
                 ),
             )
             self._callback_gate = asyncio.Semaphore(CALLBACKS_IN_FLIGHT)
-        client, gate = self._callback_client, self._callback_gate
+        signature = RequestValidator(self.auth_token).compute_signature(url, params)
+        try:
+            async with self._callback_gate:
+                await self._callback_client.post(
+                    url, data=params, headers={"X-Twilio-Signature": signature}
+                )
+        except httpx.HTTPError:
+            return False
+        return True
+
+    async def _progress(self, call: SandboxCall) -> None:
+        """The call's life as Twilio reports it: each requested event, and its end."""
+        moved = self._moved[call.sid]
+        events = set(call.params.get("StatusCallbackEvent", []))
+        sequence = 0
+
+        async def report(call_status: str, event: str = "") -> None:
+            nonlocal sequence
+            if event and event not in events:
+                return
+            await self._post_callback(
+                call.params["StatusCallback"][0],
+                {
+                    "CallSid": call.sid,
+                    "AccountSid": call.account_sid,
+                    "From": call.from_,
+                    "To": call.to,
+                    "Direction": "outbound-api",
+                    "CallStatus": call_status,
+                    "CallbackSource": "call-progress-events",
+                    "SequenceNumber": str(sequence),
+                },
+            )
+            sequence += 1
+
+        await asyncio.sleep(0.05)
+        await report("initiated", "initiated")
+        if call.status == "queued":
+            call.status = "ringing"
+        await report("ringing", "ringing")
+        ring = self.ring_seconds if self.ring_seconds is not None else call.ring_seconds
+        while not call.answered and call.status == "ringing":
+            if not await _moved_within(moved, ring):
+                call.status = "no-answer"
+        if call.answered:
+            await report("in-progress", "answered")
+        while call.status == "in-progress":
+            if not await _moved_within(moved, _listening_seconds(call.twiml)):
+                call.status = "completed"
+        await report(call.status)
+
+    def _deliver_later(self, message: SandboxMessage, undelivered: int | None) -> None:
+        if message.status_callback:
+            self._in_background(self._callback(message, undelivered))
+
+    async def _callback(self, message: SandboxMessage, undelivered: int | None) -> None:
+        """Sent, then delivered (or undelivered with that code), as a carrier would report."""
+        outcome = ("undelivered", undelivered) if undelivered else ("delivered", None)
         for status, code in (("sent", None), outcome):
             await asyncio.sleep(0.05)
             message.status, message.error_code = status, code
@@ -401,10 +573,5 @@ class TwilioSandbox:
                 "AccountSid": message.account_sid,
                 **({"ErrorCode": str(code)} if code else {}),
             }
-            url = message.status_callback or ""
-            signature = RequestValidator(self.auth_token).compute_signature(url, params)
-            try:
-                async with gate:
-                    await client.post(url, data=params, headers={"X-Twilio-Signature": signature})
-            except httpx.HTTPError:
+            if not await self._post_callback(message.status_callback or "", params):
                 return
