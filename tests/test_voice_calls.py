@@ -19,6 +19,8 @@ from xml.etree import ElementTree
 
 import httpx
 import pytest_asyncio
+from sqlmodel import select
+from structlog.testing import capture_logs
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
@@ -31,8 +33,9 @@ from definitions.loader import Definitions
 from definitions.outgoing import Channel, OutboxEntry, OutboxStatus
 from definitions.temporal_names import designation_workflow_id
 from gateway.app import create_app
-from store import events, outbox
+from store import events, outbox, reply_codes
 from store.database import Store
+from store.tables import OutboxRow
 from tests.conftest import (
     TWILIO_ACCOUNT_SID,
     TWILIO_AUTH_TOKEN,
@@ -45,7 +48,7 @@ from tests.conftest import (
     start_event,
     until_status,
 )
-from worker.sandbox.twilio_server import SandboxCall, TwilioSandbox
+from worker.sandbox.twilio_server import Fault, SandboxCall, TwilioSandbox
 from worker.temporal_workers import Messaging, running_workers
 from workflows.major_event import MajorEventWorkflow
 
@@ -129,6 +132,14 @@ async def _called(
     return handle, calls[0]
 
 
+async def _area(handle: WorkflowHandle[MajorEventWorkflow, EventStatus]) -> str:
+    status = await handle.query(MajorEventWorkflow.status)
+    assert status.territory is not None
+    area = status.territory.area()
+    assert area.startswith("Nord (59)")
+    return area
+
+
 async def _call_row(store: Store, event_id: str, *ended: OutboxStatus) -> OutboxEntry:
     """The event's call in the outbox, once it has one of the ``ended`` statuses."""
 
@@ -202,6 +213,7 @@ async def test_a_silent_candidate_is_called_and_accepts_with_the_keypad(
     twiml = await twilio_sandbox.answer(call)
     gathers = _gathers(twiml)
     assert len(gathers) == 3
+    area = await _area(handle)
     for gather in gathers:
         say = gather.find("Say")
         assert gather.get("numDigits") == "1" and say is not None
@@ -209,6 +221,8 @@ async def test_a_silent_candidate_is_called_and_accepts_with_the_keypad(
         assert "Attaque au couteau" in (say.text or "") and "Tapez 1 pour accepter" in (
             say.text or ""
         )
+        assert f"zone : {area}." in (say.text or "")
+        assert not (say.text or "").startswith("Ceci est un exercice")
     action = gathers[0].get("action") or ""
     assert action.startswith(phone.public_url + "/webhooks/twilio/voice/gather?")
 
@@ -398,3 +412,99 @@ async def test_a_call_nobody_picks_up_ends_unanswered(
     status = await until_status(handle, _first_called)
     assert status.designation is not None
     assert status.designation.attempts[0].answer is Answer.WAITING
+
+
+async def test_a_drill_call_says_it_is_a_drill_first(
+    declare: Declare, time_skipping_env: WorkflowEnvironment, twilio_sandbox: TwilioSandbox
+) -> None:
+    handle, call = await _called(declare, time_skipping_env, twilio_sandbox, DRILL)
+    gathers = _gathers(await twilio_sandbox.answer(call))
+    area = await _area(handle)
+    for gather in gathers:
+        said = gather.findtext("Say") or ""
+        assert said.startswith("Ceci est un exercice. ")
+        assert "Exercice attaque au couteau" in said and f"zone : {area}." in said
+
+
+async def test_an_unknown_call_hears_goodbye_and_changes_nothing(
+    phone: Phone, store: Store
+) -> None:
+    call_sid = "CA" + uuid.uuid4().hex
+    with capture_logs() as logs:
+        for path, params in (
+            ("/webhooks/twilio/voice?key=inconnue&code=1234", {}),
+            ("/webhooks/twilio/voice/gather?key=inconnue&code=1234&asked=1", {"Digits": "1"}),
+        ):
+            answer = await phone.post(path, {"CallSid": call_sid, **params})
+            assert answer.status_code == 200
+            root = ElementTree.fromstring(answer.text)
+            assert [node.text for node in root.iter("Say")] == ["Merci, au revoir."]
+            assert root.find("Gather") is None and root.find("Hangup") is not None
+        status = await phone.post(
+            "/webhooks/twilio/voice/status", {"CallSid": call_sid, "CallStatus": "completed"}
+        )
+    assert status.status_code == 204
+    unknown = [entry for entry in logs if entry["event"] == "call.unknown"]
+    assert [entry["call_sid"] for entry in unknown] == [call_sid, call_sid]
+    assert any(entry["event"] == "call.status_unknown_call" for entry in logs)
+    with store.session() as session:
+        assert session.exec(select(OutboxRow)).all() == []
+
+
+async def test_a_digit_after_the_request_closed_is_told_so(
+    declare: Declare,
+    time_skipping_env: WorkflowEnvironment,
+    store_with_network: Store,
+    twilio_sandbox: TwilioSandbox,
+    phone: Phone,
+) -> None:
+    """The candidate answers NON by SMS while the call rings, someone else is
+    designated, then 1 comes from the keypad: the request is closed."""
+    handle, call = await _called(declare, time_skipping_env, twilio_sandbox)
+    action = _gathers(await twilio_sandbox.answer(call))[0].get("action") or ""
+    code = _code_in_sms(twilio_sandbox, FIRST)
+    await phone.reply(FIRST, f"NON {code}")
+    await until_status(handle, candidates_asked(2))
+    await phone.reply(SECOND, f"OUI {_code_in_sms(twilio_sandbox, SECOND)}")
+    await until_status(handle, _designated)
+
+    def closed() -> list[bool]:
+        with store_with_network.session() as session:
+            rows = reply_codes.codes_of_phone(session, FIRST)
+        return [True] if rows and rows[0].closed_at is not None else []
+
+    await _eventually(closed)
+    answer = await twilio_sandbox.press(call, action, "1")
+    assert "Cette demande est close" in answer
+    status = await handle.query(MajorEventWorkflow.status)
+    assert status.representative is not None
+    assert status.representative.person.contact_id == "unccas-representant-2"
+    assert status.designation is not None
+    assert status.designation.attempts[0].answer is Answer.DECLINED
+
+
+async def test_a_call_the_provider_refuses_lets_the_designation_go_on(
+    declare: Declare,
+    time_skipping_env: WorkflowEnvironment,
+    store_with_network: Store,
+    twilio_sandbox: TwilioSandbox,
+) -> None:
+    handle = await declare()
+    await until_status(handle, candidates_asked(1))
+    twilio_sandbox.faulty_numbers[FIRST] = Fault.INVALID_NUMBER
+    await _skip(time_skipping_env, CALL_AFTER, handle.id)
+
+    def refusals() -> list[str]:
+        with store_with_network.session() as session:
+            log = events.crisis_log(session, handle.id)
+        return [entry.text for entry in log if entry.text.startswith("Appel à ")]
+
+    (refused,) = await _eventually(refusals)
+    assert "impossible" in refused and "21211" in refused
+    assert twilio_sandbox.calls_to(FIRST) == []
+    await _skip(time_skipping_env, ANSWER_DEADLINE - CALL_AFTER, handle.id)
+    status = await until_status(handle, candidates_asked(2))
+    assert status.designation is not None
+    first, second = status.designation.attempts
+    assert Channel.VOICE not in first.channels
+    assert second.contact_id == "unccas-representant-2"
