@@ -4,7 +4,12 @@ edition and recipient however many times it is published, through the real
 workers and a real SMTP server."""
 
 import asyncio
+import base64
+import os
+import re
+import secrets
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 import pypdfium2
@@ -29,7 +34,8 @@ from store import guide_editions, reviews
 from store.database import Store
 from store.directory import replace_directory
 from store.tables import ReviewReportRow
-from tests.conftest import api_headers, create_account, record_event, sign_in
+from tests.conftest import SCRIPTS, api_headers, create_account, record_event, sign_in
+from worker.payload_codec import encrypted_converter
 from worker.sandbox.smtp_server import MailSandbox
 from worker.temporal_workers import Messaging, running_workers
 
@@ -163,6 +169,67 @@ async def test_an_edition_reaches_each_director_of_a_department_once(
         assert pdf.content == attachment.get_content()
         missing = await gateway.get("/guide/editions/inondation/7.pdf", headers=headers)
         assert missing.status_code == 404 and "pas d'édition n°7" in missing.json()["detail"]
+
+
+async def _publish(environment: dict[str, str]) -> tuple[int, str]:
+    """``tocsin guide publish`` in its own process, as an operator runs it: a
+    command that talks to Temporal leaves through ``os._exit``."""
+    process = await asyncio.create_subprocess_exec(
+        str(SCRIPTS / "tocsin"),
+        *("guide", "publish", "--type", "inondation", "--department", "59"),
+        env={**os.environ, **environment},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    output, _ = await process.communicate()
+    return process.returncode or 0, output.decode()
+
+
+async def test_the_publish_command_shows_progress_and_sends_each_mail_once(
+    dev_env: WorkflowEnvironment,
+    store: Store,
+    task_queue: str,
+    definitions: Definitions,
+    messaging: Messaging,
+    mail_sandbox: MailSandbox,
+    tmp_path: Path,
+) -> None:
+    """``tocsin guide publish`` run twice against running workers: the first prints
+    its progress while the slow mail server holds the batch, then its count; the
+    second sends nothing and says each recipient had the edition."""
+    _reviewed_flood(store)
+    key = secrets.token_bytes(32)
+    workers_client = Client(
+        dev_env.client.service_client,
+        namespace=dev_env.client.namespace,
+        data_converter=encrypted_converter(key),
+    )
+    environment = {
+        "TOCSIN_TEMPORAL_ADDRESS": dev_env.client.service_client.config.target_host,
+        "TOCSIN_TASK_QUEUE": task_queue,
+        "TOCSIN_DATABASE_URL": store.url,
+        "TOCSIN_PAYLOAD_KEY": base64.b64encode(key).decode(),
+        "TOCSIN_STATE_DIR": str(tmp_path / "state"),
+    }
+    mail_sandbox.answer_slowly(0.5)
+    async with running_workers(workers_client, store, task_queue, definitions, messaging):
+        first_code, first = await _publish(environment)
+        again_code, again = await _publish(environment)
+
+    assert first_code == 0, first
+    assert re.search(r"^  [0-4]/4 destinataire\(s\) traité\(s\)$", first, re.MULTILINE), first
+    edition = re.compile(
+        r"^Édition n°1 du \d{2}/\d{2}/\d{4} \(1 retour\(s\) d'expérience\), "
+        r"département 59 : 4 destinataire\(s\)\.$",
+        re.MULTILINE,
+    )
+    assert edition.search(first), first
+    assert "4 envoyé(s), 0 l'avaient déjà reçu, 0 échec(s)." in first
+    assert again_code == 0, again
+    assert edition.search(again), again
+    assert "0 envoyé(s), 4 l'avaient déjà reçu, 0 échec(s)." in again
+    expected = sorted([*NORD_DIRECTORS, UD_NORD, CIAS_MAILBOX])
+    assert sorted(str(mail["To"]) for mail in mail_sandbox.received) == expected
 
 
 def _many_centres(count: int, skipped: int = 0) -> Directory:
