@@ -9,7 +9,7 @@ from typing import Annotated
 
 import structlog
 from anyio import to_thread
-from fastapi import APIRouter, Form, HTTPException, Query, Request, status
+from fastapi import APIRouter, Form, HTTPException, Path, Query, Request, status
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 from pydantic import BaseModel, Field, ValidationError
@@ -21,12 +21,16 @@ from definitions.territory import load_territory
 from gateway.access import Caller, CallerOf, ForbiddenError, Guards, caller_of
 from gateway.console.freshness_map import freshness_map
 from gateway.console.pages import render
+from gateway.console.paging import PageQuery, Paging
 from operations import directory_verification
 from store.database import Store
 
 log = structlog.get_logger(__name__)
 
-DepartmentQuery = Annotated[str | None, Query(max_length=3, pattern=r"^[0-9AB]{2,3}$")]
+DEPARTMENT_PATTERN = r"^[0-9AB]{2,3}$"
+DepartmentQuery = Annotated[str | None, Query(max_length=3, pattern=DEPARTMENT_PATTERN)]
+DepartmentPath = Annotated[str, Path(max_length=3, pattern=DEPARTMENT_PATTERN)]
+ROWS_PER_PAGE = 100
 KIND_LABELS = {
     OrganisationKind.CCAS: "CCAS",
     OrganisationKind.CIAS: "CIAS",
@@ -130,6 +134,52 @@ def directory_router(client: Client, store: Store, task_queue: str, guards: Guar
     @router.get("/annuaire", response_class=HTMLResponse, dependencies=[guards.department_reader])
     async def directory_page(request: Request) -> HTMLResponse:
         return await to_thread.run_sync(page, request)
+
+    def department_row(caller: Caller, department: str) -> tuple[DepartmentFreshness, str]:
+        """One department's freshness, and its name; 404 without any organisation."""
+        rows = directory_verification.freshness(store, _within(caller, department))
+        if not rows:
+            raise HTTPException(
+                status.HTTP_404_NOT_FOUND, f"aucune structure du département {department}"
+            )
+        known = load_territory().department(department)
+        return rows[0], known.name if known else department
+
+    @router.get(
+        "/annuaire/departements/{department}",
+        response_class=HTMLResponse,
+        dependencies=[guards.department_reader],
+        include_in_schema=False,
+    )
+    async def stale_page(
+        request: Request, department: DepartmentPath, caller: CallerOf, page: PageQuery = 1
+    ) -> HTMLResponse:
+        """Every organisation of a department to verify, where /annuaire names the
+        first few."""
+        row, name = await to_thread.run_sync(department_row, caller, department)
+        paging = Paging(len(row.stale), ROWS_PER_PAGE, page)
+        shown = row.stale[paging.start : paging.stop]
+        return render(
+            request, "console/directory_stale.html", row=row, name=name, paging=paging, shown=shown
+        )
+
+    @router.get(
+        "/annuaire/departements/{department}/sans-reponse",
+        response_class=HTMLResponse,
+        dependencies=[guards.department_reader],
+        include_in_schema=False,
+    )
+    async def silent_page(
+        request: Request, department: DepartmentPath, caller: CallerOf, page: PageQuery = 1
+    ) -> HTMLResponse:
+        """Every organisation of a department silent to the latest campaign there."""
+        row, name = await to_thread.run_sync(department_row, caller, department)
+        silent = row.campaign.unanswered if row.campaign else []
+        paging = Paging(len(silent), ROWS_PER_PAGE, page)
+        shown = silent[paging.start : paging.stop]
+        return render(
+            request, "console/directory_silent.html", row=row, name=name, paging=paging, shown=shown
+        )
 
     @router.post(
         "/annuaire/verification",

@@ -24,6 +24,7 @@ from temporalio.testing import WorkflowEnvironment
 from typer.testing import CliRunner
 
 from cli.directory import directory_app
+from definitions.accounts import Role
 from definitions.directory import Contact, Directory, Organisation, OrganisationKind
 from definitions.directory_verification import VerificationProgress, VerificationStart
 from definitions.event import EventDeclaration, Phase
@@ -35,12 +36,14 @@ from definitions.outgoing import OutboxStatus
 from definitions.temporal_names import VERIFICATION_PROGRESS_QUERY
 from definitions.territory import load_territory
 from gateway.app import create_app
+from gateway.directory_routes import ROWS_PER_PAGE
 from gateway.metrics import refreshing_directory_freshness
 from operations import directory_verification
 from store import directory_verification as verification
 from store import events, outbox
 from store.database import Store
 from store.directory import replace_directory
+from store.directory_verification import department_of
 from tests.conftest import (
     SCRIPTS,
     Phone,
@@ -416,6 +419,59 @@ async def test_the_console_map_colours_each_department_by_its_freshness(
         f"aucune structure dans l'annuaire : {others} départements",
         str(others),
     )
+
+
+async def _paged_rows(browser: httpx.AsyncClient, url: str) -> list[str]:
+    """The organisations of a paged directory list, following its "next" links."""
+    shown: list[str] = []
+    following: str | None = url
+    while following is not None:
+        page = await browser.get(following)
+        assert page.status_code == 200, page.text
+        rows = re.findall(r'<tr data-organisation="([^"]+)"', page.text)
+        assert 0 < len(rows) <= ROWS_PER_PAGE
+        shown += rows
+        link = re.search(r'href="([^"]+)" rel="next">Page suivante', page.text)
+        following = html.unescape(link.group(1)) if link else None
+    return shown
+
+
+async def test_every_stale_and_silent_organisation_of_a_department_is_reached(
+    time_skipping_env: WorkflowEnvironment, store: Store, task_queue: str, demo: Directory
+) -> None:
+    """The directory page names a department's first few to verify and silent to the
+    latest campaign; their own pages list every one, a hundred a page; a UD reads
+    only its own department's."""
+    nord = [o for o in demo.organisations if department_of(o) == "59"]
+    kept = {organisation.id for organisation in nord}
+    with store.session() as session:
+        contacts = [contact for contact in demo.contacts if contact.organisation_id in kept]
+        replace_directory(session, Directory(organisations=nord, contacts=contacts))
+        verification.ask(session, "20261201-0900", dict.fromkeys(kept, "59"), datetime.now(UTC))
+        session.commit()
+    [row] = directory_verification.freshness(store, "59")
+    assert row.campaign is not None and len(row.stale) > ROWS_PER_PAGE
+    create_account(store, "permanence")
+    create_account(store, "ud-62", Role.UD, department="62")
+    app = create_app(time_skipping_env.client, store, task_queue)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as browser:
+        await sign_in(browser, "permanence")
+        summary = html.unescape((await browser.get("/annuaire")).text)
+        assert f'<a href="/annuaire/departements/59">et {len(row.stale) - 5} autre(s)</a>' in (
+            summary
+        )
+        stale = await _paged_rows(browser, "/annuaire/departements/59")
+        assert stale == [organisation.organisation_id for organisation in row.stale]
+        silent = await _paged_rows(browser, "/annuaire/departements/59/sans-reponse")
+        assert sorted(silent) == sorted(kept)
+        last = await browser.get("/annuaire/departements/59?page=99")
+        pages = -(-len(row.stale) // ROWS_PER_PAGE)
+        assert f"Page {pages} sur {pages} (" in html.unescape(last.text)
+        assert (await browser.get("/annuaire/departements/62")).status_code == 404
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as elsewhere:
+        await sign_in(elsewhere, "ud-62")
+        assert (await elsewhere.get("/annuaire/departements/59")).status_code == 403
 
 
 async def test_a_bounce_marks_the_contact_failing_and_the_next_briefing_lists_it(
