@@ -12,7 +12,11 @@ from cli.common import EXIT_FAILED, EXIT_REFUSED, checked_store, explain, load_s
 from cli.json_output import JsonOption, print_json
 from definitions.committee import in_paris
 from definitions.directory import OrganisationKind
-from definitions.directory_verification import VERIFIED_KINDS, DepartmentFreshness
+from definitions.directory_verification import (
+    VERIFIED_KINDS,
+    CampaignAnswers,
+    DepartmentFreshness,
+)
 from operations import directory_verification
 
 Departments = Annotated[
@@ -67,7 +71,24 @@ def render_freshness(table: list[DepartmentFreshness]) -> str:
             lines.append(f"        {stale.name} ({stale.organisation_id}) : {since}")
         if len(row.stale) > STALE_LISTED:
             lines.append(f"        … et {len(row.stale) - STALE_LISTED} autre(s)")
+        if row.campaign is not None:
+            lines += _campaign_lines(row.campaign)
     return "\n".join(lines)
+
+
+def _campaign_lines(campaign: CampaignAnswers) -> list[str]:
+    """The latest campaign that asked the department, and who has not answered it."""
+    silent = campaign.unanswered
+    lines = [
+        f"      campagne {campaign.campaign_id} : {campaign.asked - len(silent)}/"
+        f"{campaign.asked} ont répondu"
+    ]
+    lines += [
+        f"        sans réponse : {o.name} ({o.organisation_id})" for o in silent[:STALE_LISTED]
+    ]
+    if len(silent) > STALE_LISTED:
+        lines.append(f"        … et {len(silent) - STALE_LISTED} autre(s) sans réponse")
+    return lines
 
 
 def status(

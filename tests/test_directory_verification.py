@@ -314,22 +314,30 @@ def test_status_prints_each_department_least_fresh_first(
 ) -> None:
     with_nord(store)
     with store.session() as session:
-        verification.confirm(
-            session, "c", "ccas-62041", "arras-direction", via="web", now=datetime.now(UTC)
-        )
+        asked = {"ccas-59512": "59", "ccas-59350": "59", "ccas-62041": "62"}
+        verification.ask(session, "c", asked, datetime.now(UTC))
+        for organisation_id, contact_id in [
+            ("ccas-62041", "arras-direction"),
+            ("ccas-59350", "lille-direction"),
+        ]:
+            verification.confirm(
+                session, "c", organisation_id, contact_id, via="web", now=datetime.now(UTC)
+            )
         session.commit()
     monkeypatch.setenv("TOCSIN_DATABASE_URL", store.url)
     shown = CliRunner().invoke(directory_app, ["status"])
     assert shown.exit_code == 0, shown.output
     nord, pas_de_calais = shown.output.index(" 59 :"), shown.output.index(" 62 :")
     assert nord < pas_de_calais
-    assert "0/3 à jour" in shown.output and "1/1 à jour" in shown.output
+    assert "1/3 à jour" in shown.output and "1/1 à jour" in shown.output
     assert "CCAS de Roubaix (ccas-59512) : jamais confirmé" in shown.output
+    assert "campagne c : 1/2 ont répondu" in shown.output
+    assert "sans réponse : CCAS de Roubaix (ccas-59512)" in shown.output
     as_json = CliRunner().invoke(directory_app, ["status", "--json"])
     assert as_json.exit_code == 0, as_json.output
     table = {row["department"]: row for row in json.loads(as_json.stdout)}
     assert list(table) == ["59", "62"]
-    assert (table["59"]["fresh"], table["59"]["organisations"]) == (0, 3)
+    assert (table["59"]["fresh"], table["59"]["organisations"]) == (1, 3)
     assert (table["62"]["fresh"], table["62"]["share"]) == (1, 1.0)
     assert "ccas-59512" in [stale["organisation_id"] for stale in table["59"]["stale"]]
 
