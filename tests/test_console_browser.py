@@ -80,7 +80,9 @@ async def console_url(
     definitions: Definitions,
     messaging: Messaging,
 ) -> AsyncIterator[str]:
-    """The gateway on a loopback port with workers behind it, as ``tocsin dev`` runs it."""
+    """The gateway on a loopback port with workers behind it, as ``tocsin dev`` runs it,
+    and stopped before them, as ``tocsin dev`` stops it: a console read still going
+    would otherwise query workflows no worker answers, until the server gives up."""
     create_account(store_with_network, "permanence")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -94,13 +96,13 @@ async def console_url(
         phone_simulator_sender="+33639989999",
     )
     server = AsgiServer(app, "127.0.0.1", port)
-    serving = await server.start()
     async with running_workers(
         dev_env.client, store_with_network, task_queue, definitions, messaging
     ):
+        serving = await server.start()
         yield url
-    server.stop()
-    await serving
+        server.stop()
+        await serving
 
 
 async def _shoot(page: Page, name: str) -> None:
@@ -136,10 +138,21 @@ async def _emailed_link(mail: MailSandbox, link: re.Pattern[str], known: list[st
     raise AssertionError(f"no mail with a link like {link.pattern}")
 
 
-async def _pages_beyond_the_console(page: Page, base: str, mail: MailSandbox) -> None:
-    """The fiches pratiques, one of them, the guide of good practice, the phone
-    simulator's list; then a second drill: the page its support request's email
-    links to, and, once closed with its review, the questionnaire. All pass axe."""
+async def _whole_crisis_log(page: Page, event_url: str) -> None:
+    """The event's whole crisis log, on its own pages, from the first line."""
+    await page.goto(f"{event_url}/main-courante")
+    await expect(page.locator("main")).to_contain_text("CCAS de Lille")
+    await _shoot(page, "06-main-courante")
+
+
+async def _pages_beyond_the_console(
+    page: Page, base: str, mail: MailSandbox, event_url: str
+) -> None:
+    """The event's whole crisis log, the fiches pratiques, one of them, the guide of
+    good practice, the phone simulator's list; then a second drill: the page its
+    support request's email links to, and, once closed with its review, the
+    questionnaire. All pass axe."""
+    await _whole_crisis_log(page, event_url)
     await page.goto(f"{base}/fiches")
     await _shoot(page, "08-fiches")
     await page.locator('main a[href^="/fiches/"]').first.click()
@@ -313,7 +326,7 @@ async def test_a_drill_from_declaration_to_closure(
         closed = page.locator("tr", has_text="Exercice crue de la Deûle")
         await expect(closed.locator(".badge.closed")).to_be_visible()
         await _shoot(page, "06-evenements")
-        await _pages_beyond_the_console(page, console_url, mail_sandbox)
+        await _pages_beyond_the_console(page, console_url, mail_sandbox, event_url)
     finally:
         await context.close()
 
