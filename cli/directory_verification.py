@@ -64,7 +64,7 @@ def render_freshness(table: list[DepartmentFreshness]) -> str:
             since = (
                 f"confirmé le {in_paris(stale.confirmed_at)}"
                 if stale.confirmed_at
-                else "jamais confirmé"
+                else "jamais confirmée"
             )
             if stale.failing_since:
                 since += f", message non remis le {in_paris(stale.failing_since)}"
@@ -80,14 +80,12 @@ def _campaign_lines(campaign: CampaignAnswers) -> list[str]:
     """The latest campaign that asked the department, and who has not answered it."""
     silent = campaign.unanswered
     lines = [
-        f"      campagne {campaign.campaign_id} : {campaign.asked - len(silent)}/"
-        f"{campaign.asked} ont répondu"
+        f"      sans réponse à la campagne {campaign.campaign_id} : {len(silent)} sur "
+        f"{campaign.asked}"
     ]
-    lines += [
-        f"        sans réponse : {o.name} ({o.organisation_id})" for o in silent[:STALE_LISTED]
-    ]
+    lines += [f"        {o.name} ({o.organisation_id})" for o in silent[:STALE_LISTED]]
     if len(silent) > STALE_LISTED:
-        lines.append(f"        … et {len(silent) - STALE_LISTED} autre(s) sans réponse")
+        lines.append(f"        … et {len(silent) - STALE_LISTED} autre(s)")
     return lines
 
 

@@ -17,6 +17,7 @@ from temporalio.client import Client
 
 from definitions.directory import OrganisationKind
 from definitions.directory_verification import VERIFIED_KINDS, DepartmentFreshness
+from definitions.event import DEPARTMENT_CODE
 from definitions.territory import load_territory
 from gateway.access import Caller, CallerOf, ForbiddenError, Guards, caller_of
 from gateway.console.freshness_map import freshness_map
@@ -27,9 +28,8 @@ from store.database import Store
 
 log = structlog.get_logger(__name__)
 
-DEPARTMENT_PATTERN = r"^[0-9AB]{2,3}$"
-DepartmentQuery = Annotated[str | None, Query(max_length=3, pattern=DEPARTMENT_PATTERN)]
-DepartmentPath = Annotated[str, Path(max_length=3, pattern=DEPARTMENT_PATTERN)]
+DepartmentQuery = Annotated[str | None, Query(max_length=3, pattern=DEPARTMENT_CODE.pattern)]
+DepartmentPath = Annotated[str, Path(max_length=3, pattern=DEPARTMENT_CODE.pattern)]
 ROWS_PER_PAGE = 100
 KIND_LABELS = {
     OrganisationKind.CCAS: "CCAS",
@@ -104,7 +104,7 @@ def directory_router(client: Client, store: Store, task_queue: str, guards: Guar
         donnés, sinon toute la France et tous les types vérifiés)."""
         return CampaignStarted(workflow_id=await start(body))
 
-    @router.get("/api/directory/freshness", dependencies=[guards.department_reader])
+    @router.get("/api/directory/freshness", dependencies=[guards.own_department])
     async def freshness(
         caller: CallerOf, department: DepartmentQuery = None
     ) -> list[DepartmentFreshness]:
@@ -122,7 +122,7 @@ def directory_router(client: Client, store: Store, task_queue: str, guards: Guar
             request,
             "console/directory.html",
             table=table,
-            freshness_map=Markup(freshness_map(table, load_territory())),
+            freshness_map=Markup(freshness_map(table, load_territory(), within)),
             within=within,
             kinds=KIND_LABELS,
             unanswered_shown=UNANSWERED_SHOWN,
@@ -131,7 +131,7 @@ def directory_router(client: Client, store: Store, task_queue: str, guards: Guar
             status_code=code,
         )
 
-    @router.get("/annuaire", response_class=HTMLResponse, dependencies=[guards.department_reader])
+    @router.get("/annuaire", response_class=HTMLResponse, dependencies=[guards.own_department])
     async def directory_page(request: Request) -> HTMLResponse:
         return await to_thread.run_sync(page, request)
 
@@ -148,7 +148,7 @@ def directory_router(client: Client, store: Store, task_queue: str, guards: Guar
     @router.get(
         "/annuaire/departements/{department}",
         response_class=HTMLResponse,
-        dependencies=[guards.department_reader],
+        dependencies=[guards.own_department],
         include_in_schema=False,
     )
     async def stale_page(
@@ -166,7 +166,7 @@ def directory_router(client: Client, store: Store, task_queue: str, guards: Guar
     @router.get(
         "/annuaire/departements/{department}/sans-reponse",
         response_class=HTMLResponse,
-        dependencies=[guards.department_reader],
+        dependencies=[guards.own_department],
         include_in_schema=False,
     )
     async def silent_page(

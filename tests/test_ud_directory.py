@@ -127,8 +127,9 @@ async def test_a_nord_ud_reads_the_nord_s_freshness_and_not_the_pas_de_calais(
         assert "Fraîcheur de l'annuaire : département 59" in text
         assert "CCAS de Roubaix" in text and "CCAS d'Arras" not in text
         assert re.findall(r'<tr data-department="([0-9AB]+)">', page.text) == ["59"]
-        assert "1 sur 3 (campagne 20261201-0900) : CCAS de Roubaix (relancé)" in text
+        assert "1 sur 3 (campagne 20261201-0900) : CCAS de Roubaix (relancée)" in text
         assert 'action="/annuaire/verification"' not in page.text
+        assert "hors de votre département" in text and "aucune structure" not in text
         assert '<a href="/annuaire">Annuaire</a>' in page.text
         refused = await gateway.post(
             "/annuaire/verification", data={"csrf_token": csrf_token, "departments": "59"}
@@ -153,7 +154,7 @@ async def test_staff_start_a_campaign_over_departments_and_kinds_from_the_consol
         for kind in ("ccas", "cias", "ud", "prefecture"):
             assert f'name="kinds" value="{kind}"' in page.text
         rows = dict(re.findall(r'<tr data-department="([0-9AB]+)">(.*?)</tr>', text, re.DOTALL))
-        assert "1 sur 3 (campagne 20261201-0900) : CCAS de Roubaix (relancé)" in rows["59"]
+        assert "1 sur 3 (campagne 20261201-0900) : CCAS de Roubaix (relancée)" in rows["59"]
         assert "0 sur 1 (campagne 20261207-0900)" in rows["62"]
 
         form = {"csrf_token": csrf_token}

@@ -26,7 +26,16 @@ def _band(share: float) -> str:
     return str(round(100 * max(low for low, _, _ in BANDS if share >= low)))
 
 
-def freshness_map(table: list[DepartmentFreshness], territory: Territory) -> str:
+def freshness_map(
+    table: list[DepartmentFreshness], territory: Territory, within: str | None = None
+) -> str:
+    """Every department shaded by its share of fresh organisations; a UD's map
+    (``within`` its department) leaves the others blank, as outside its view."""
+    absent, absent_legend = (
+        ("hors de votre département",) * 2
+        if within
+        else ("aucune structure", "aucune structure dans l'annuaire")
+    )
     shaded: dict[str, Shaded] = {}
     for row in table:
         department = territory.department(row.department)
@@ -38,13 +47,13 @@ def freshness_map(table: list[DepartmentFreshness], territory: Territory) -> str
         )
     for code, department in territory.departments.items():
         if code not in shaded:
-            shaded[code] = Shaded(EMPTY, f"{department.name} ({code}) : aucune structure")
+            shaded[code] = Shaded(EMPTY, f"{department.name} ({code}) : {absent}")
     counts = {key: 0 for key in [_band(low) for low, _, _ in BANDS] + [EMPTY]}
     for state in shaded.values():
         counts[state.band] += 1
     bands = [Band(_band(low), label, colour, counts[_band(low)]) for low, label, colour in BANDS]
     if counts[EMPTY]:
-        bands.append(Band(EMPTY, "aucune structure dans l'annuaire", EMPTY_COLOUR, counts[EMPTY]))
+        bands.append(Band(EMPTY, absent_legend, EMPTY_COLOUR, counts[EMPTY]))
     return _drawn(tuple(sorted(shaded.items())), tuple(bands), territory)
 
 
