@@ -180,19 +180,17 @@ class RoleGuard:
 
 @dataclass(frozen=True)
 class Guards:
-    """The doors of the gateway's protected routes. ``declarer``: staff, and a UD
-    for its own department (the route checks the area). ``department_reader``:
-    staff, and a UD reading its own department's part (the route narrows to it).
-    ``event_member`` reads an event (a UD its own department's part);
-    ``event_actor`` acts on the whole event (a UD only on one wholly within its
-    department)."""
+    """The doors of the gateway's protected routes. ``own_department``: staff, and
+    a UD for its own department only, which the route checks (the area it declares)
+    or narrows to (the directory's freshness it reads). ``event_member`` reads an
+    event (a UD its own department's part); ``event_actor`` acts on the whole event
+    (a UD only on one wholly within its department)."""
 
     staff: Any
     event_member: Any
     event_actor: Any
     anyone: Any
-    declarer: Any
-    department_reader: Any
+    own_department: Any
 
     @classmethod
     def over(cls, store: Store) -> "Guards":
@@ -202,8 +200,7 @@ class Guards:
             event_member=Depends(RoleGuard(store, every, own_event=True)),
             event_actor=Depends(RoleGuard(store, every, own_event=True, whole_event=True)),
             anyone=Depends(RoleGuard(store, every, own_event=False)),
-            declarer=Depends(RoleGuard(store, (Role.STAFF, Role.UD), own_event=False)),
-            department_reader=Depends(RoleGuard(store, (Role.STAFF, Role.UD), own_event=False)),
+            own_department=Depends(RoleGuard(store, (Role.STAFF, Role.UD), own_event=False)),
         )
 
 

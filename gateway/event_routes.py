@@ -15,7 +15,7 @@ from definitions.designation import RepresentativeChange
 from definitions.event import CloseRequest, EventDeclaration
 from definitions.event_status import EventStatus
 from gateway.access import CallerOf, ForbiddenError, Guards
-from gateway.api_common import EventIdPath
+from gateway.api_common import EventIdPath, announce_next_page
 from operations import event_control, ud_declarations
 from operations.crisis_log_export import CSV_TYPE, PDF_TYPE, LogExport
 from store import accounts
@@ -75,11 +75,8 @@ def _crisis_log(
             entries = [entry for _, entry in page]
             total = stored_events.crisis_log_count(session, event_id, within)
             if len(page) == limit:
-                cursor = page[-1][0]
-                response.headers["X-Next-After"] = str(cursor)
-                response.headers["Link"] = (
-                    f'</api/events/{event_id}/crisis-log?limit={limit}&after={cursor}>; rel="next"'
-                )
+                path = f"/api/events/{event_id}/crisis-log"
+                announce_next_page(response, path, {"limit": str(limit)}, str(page[-1][0]))
     if not total:
         raise event_control.EventNotFoundError(event_id)
     response.headers["X-Total-Count"] = str(total)
@@ -114,7 +111,9 @@ def event_router(client: Client, store: Store, task_queue: str, guards: Guards) 
             rows = accounts.visible_events(session, caller.account)
         return [EventSummary(event_id=row.id, **row.model_dump(exclude={"id"})) for row in rows]
 
-    @router.post("/api/events", status_code=status.HTTP_201_CREATED, dependencies=[guards.declarer])
+    @router.post(
+        "/api/events", status_code=status.HTTP_201_CREATED, dependencies=[guards.own_department]
+    )
     async def declare_event(declaration: EventDeclaration, caller: CallerOf) -> EventCreated:
         """A departmental union declares only within its own department; on-call
         staff are told at once of a real event it declares."""

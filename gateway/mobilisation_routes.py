@@ -2,7 +2,6 @@
 situation reports, alert levels and extensions of the area."""
 
 from typing import Annotated
-from urllib.parse import urlencode
 
 import structlog
 from fastapi import APIRouter, HTTPException, Path, Query, Response, status
@@ -21,7 +20,7 @@ from definitions.mobilisation import (
     SituationReport,
 )
 from gateway.access import CallerOf, ForbiddenError, Guards
-from gateway.api_common import EventIdPath
+from gateway.api_common import EventIdPath, announce_next_page
 from operations import event_control
 from operations.mobilisation_reads import MobilisationReads
 
@@ -77,12 +76,9 @@ def mobilisation_router(client: Client, reads: MobilisationReads, guards: Guards
         page = await reads.department_page(event_id, after, limit, department, within=within)
         response.headers["X-Total-Count"] = str(page.total)
         if page.next_after is not None:
-            query = {"limit": str(limit), "after": page.next_after}
-            if department is not None:
-                query["department"] = department
-            next_page = f"/api/events/{event_id}/mobilisation?{urlencode(query)}"
-            response.headers["X-Next-After"] = page.next_after
-            response.headers["Link"] = f'<{next_page}>; rel="next"'
+            query = {"limit": str(limit)} | ({"department": department} if department else {})
+            path = f"/api/events/{event_id}/mobilisation"
+            announce_next_page(response, path, query, page.next_after)
         return page.departments
 
     @router.get("/{event_id}/mobilisation/counts", dependencies=[guards.event_member])

@@ -119,11 +119,11 @@ def declaration_router(client: Client, store: Store, task_queue: str, guards: Gu
     def form(request: Request, status_code: int = 200, **values: object) -> HTMLResponse:
         return render(request, "console/declare.html", status_code, types=list(EventType), **values)
 
-    @router.get("/declarer", dependencies=[guards.declarer])
+    @router.get("/declarer", dependencies=[guards.own_department])
     async def declaration_form(request: Request) -> HTMLResponse:
         return form(request, values={})
 
-    @router.post("/declarer", dependencies=[guards.declarer])
+    @router.post("/declarer", dependencies=[guards.own_department])
     def confirm(
         request: Request, caller: CallerOf, declared: Annotated[DeclarationForm, Form()]
     ) -> HTMLResponse:
@@ -163,7 +163,7 @@ def declaration_router(client: Client, store: Store, task_queue: str, guards: Gu
             communes=[territory.communes[code] for code in declaration.communes],
         )
 
-    @router.post("/declarer/confirmer", dependencies=[guards.declarer])
+    @router.post("/declarer/confirmer", dependencies=[guards.own_department])
     async def declare(
         request: Request, caller: CallerOf, declared: Annotated[DeclarationForm, Form()]
     ) -> Response:
@@ -185,7 +185,7 @@ def declaration_router(client: Client, store: Store, task_queue: str, guards: Gu
         log.info("console.event_declared", event_id=event_id, exercise=declaration.exercise)
         return RedirectResponse(f"/evenements/{event_id}", status.HTTP_303_SEE_OTHER)
 
-    @router.get("/territoire", dependencies=[guards.declarer])
+    @router.get("/territoire", dependencies=[guards.own_department])
     def places(
         request: Request, q: Annotated[str, Query(min_length=1, max_length=100)]
     ) -> HTMLResponse:
