@@ -8,6 +8,7 @@ from pathlib import Path
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
+from activities.centre_map import CAPTION
 from activities.review_facts import ReviewFacts
 
 FONTS = Path(__file__).parent / "fonts"
@@ -104,7 +105,7 @@ def report_pdf(facts: ReviewFacts, chart: str, commune_map: str, header: str) ->
     pdf.heading("Mobilisation au fil du temps")
     pdf.svg(chart, 170)
     pdf.add_page()
-    pdf.heading("Communes touchées, selon l'état de leur CCAS/CIAS")
+    pdf.heading(f"{CAPTION} à la fin de la mobilisation")
     pdf.svg(commune_map, 130)
     pdf.heading("Actions de soutien et renforts")
     for line in facts.support or []:

@@ -9,9 +9,8 @@ simulator through the ``/sandbox/Calls`` routes): the server then fetches its
 TwiML, signed as Twilio signs it, and the handset may press keys on the
 ``<Gather>`` it got. As Twilio does, the server reports the call's progress to
 its ``StatusCallback`` on its own: ``initiated`` and ``ringing``, ``in-progress``
-once answered, then ``completed`` when the TwiML hangs up, the handset does, or
-the gathers wait in vain; ``no-answer`` when nobody picks up within the call's
-``Timeout`` (``busy`` when the handset hangs up while it rings)."""
+once answered, then ``completed`` when the TwiML hangs up or the gathers wait
+in vain; ``no-answer`` when nobody picks up within the call's ``Timeout``."""
 
 import asyncio
 import base64
@@ -291,21 +290,16 @@ class TwilioSandbox:
         call.twiml = twiml
         if call.status not in CALL_ENDS:
             call.status = "in-progress" if _gathers(twiml) else "completed"
-            self._moved.get(call.sid, asyncio.Event()).set()
+            if moved := self._moved.get(call.sid):
+                moved.set()
         return twiml
 
     async def answer(self, call: SandboxCall, answered_by: str = "human") -> str:
         """The callee picks up (or a voicemail does, ``machine_end_beep``): the
         TwiML of the call's URL."""
-        twiml = await self._fetch(call, call.url, {"AnsweredBy": answered_by})
         call.answered = True
+        twiml = await self._fetch(call, call.url, {"AnsweredBy": answered_by})
         return self._heard(call, twiml)
-
-    def hang_up(self, call: SandboxCall) -> None:
-        """The callee hangs up: the call ends, or is declined while it rings."""
-        if call.status not in CALL_ENDS:
-            call.status = "completed" if call.answered else "busy"
-            self._moved.get(call.sid, asyncio.Event()).set()
 
     async def report(self, call: SandboxCall, call_status: str) -> int:
         """A progress callback (``ringing``, ``completed``…) to the call's
@@ -482,12 +476,6 @@ class TwilioSandbox:
                 return _error(409, 21220, f"Call is {call.status}, awaiting no key")
             twiml = await self.press(call, gathers[0].get("action", ""), digits)
             return Response(content=twiml, media_type="application/xml")
-
-        @app.post("/sandbox/Calls/{sid}/hang-up", status_code=204)
-        async def hang_up(sid: str) -> None:
-            for call in self.calls:
-                if call.sid == sid:
-                    self.hang_up(call)
 
     def _in_background(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(work)
