@@ -60,6 +60,7 @@ REPRESENTATIVE = "unccas-representant-1"
 SUPPORT_REQUEST_MARK = "votre centre est-il mobilis"
 EVENT_TYPE = EventType.INONDATION
 SLOW_SMTP_SECONDS = 0.2
+WORKER_START_SECONDS = 120.0
 """How late the SMTP server answers each email while a strike waits for emails."""
 RECOVERY_DEADLINE_SECONDS = 300.0
 """The send retry policy's longest wait (2 min) after the longest fault, and more."""
@@ -238,8 +239,17 @@ class FaultStack:
         return process
 
     async def start_worker(self) -> asyncio.subprocess.Process:
-        process = await self._start("worker", f"worker-{len(self.workers) + 1}")
+        """``tocsin worker``, once its log says it polls its queues. Counting the
+        pollers instead (DescribeTaskQueue) missed, under load, those the server
+        had on other partitions of the queues, and waited up to a minute for them."""
+        name = f"worker-{len(self.workers) + 1}"
+        process = await self._start("worker", name)
         self.workers.append(process)
+        log = self.settings.state_dir / f"{name}.log"
+        async with asyncio.timeout(WORKER_START_SECONDS):
+            while '"worker.started"' not in await asyncio.to_thread(log.read_text):
+                assert process.returncode is None, f"{name} exited: {log.read_text()[-2000:]}"
+                await asyncio.sleep(0.2)
         return process
 
     async def start_gateway(self) -> asyncio.subprocess.Process:

@@ -26,7 +26,6 @@ from tests.fault_injection import (
     running_fault_stack,
     write_reliability_report,
 )
-from worker.task_queue_pollers import until_polled
 
 pytestmark = pytest.mark.faults
 
@@ -67,7 +66,6 @@ async def test_two_worker_processes_share_the_work_and_every_process_counts_its_
     process; the figures the processes serve to Prometheus add up to what the
     providers and the gateway saw."""
     second = await stack.start_worker()
-    await until_polled(stack.client, stack.settings.task_queue, workers=2)
     before = await stack.scrape_all()
     since = stack.mark()
     event_id = await stack.activate(SPREAD_AREA, "Deux workers")

@@ -37,21 +37,7 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Fault
     async with running_fault_stack(tmp_path_factory.mktemp("sms-rate"), SIZE) as running:
         for _ in range(WORKERS - 1):
             await running.start_worker()
-        await _until_all_started(running)
         yield running
-
-
-async def _until_all_started(stack: FaultStack) -> None:
-    """Until each worker process says it polls its queues. Counting pollers instead
-    (DescribeTaskQueue) missed, under load, pollers the server had on other
-    partitions of the queues."""
-    logs = [stack.settings.state_dir / f"worker-{n}.log" for n in range(1, WORKERS + 1)]
-    async with asyncio.timeout(120):
-        while True:
-            texts = [await asyncio.to_thread(log.read_text) for log in logs]
-            if all('"worker.started"' in text for text in texts):
-                break
-            await asyncio.sleep(0.2)
 
 
 def _busiest_window(moments: list[datetime]) -> int:
