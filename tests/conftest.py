@@ -69,6 +69,13 @@ _next_server_ports = itertools.count(
 )
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The heavy modules first: pytest-xdist hands out whole files in the order they
+    were collected, and a long one handed out last keeps one core busy while the
+    other has nothing left to run."""
+    items.sort(key=lambda item: item.get_closest_marker("heavy") is None)
+
+
 def server_port() -> int:
     """A port for a Temporal server this test process starts, from the process's own
     range: the SDK's own choice (a free port, released before the server binds it)

@@ -39,6 +39,7 @@ from worker.ports import free_port
 from worker.sandbox.smtp_server import MailSandbox
 from worker.temporal_workers import Messaging, running_workers
 
+pytestmark = pytest.mark.heavy
 ARTEFACTS = Path(__file__).parent.parent / "test-artefacts" / "console"
 CHROMIUM = shutil.which("chromium")
 CHROMIUM_FLAGS = [

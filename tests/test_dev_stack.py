@@ -30,6 +30,7 @@ from tests.conftest import SCRIPTS, plain_text
 from worker.demo_directory import demo_directory
 from worker.ports import free_port, is_port_busy
 
+pytestmark = pytest.mark.heavy
 TOCSIN = str(SCRIPTS / "tocsin")
 START_TIMEOUT = 60.0
 TERMINAL_LINES = 24

@@ -27,7 +27,7 @@ from tests.fault_injection import (
     write_reliability_report,
 )
 
-pytestmark = pytest.mark.faults
+pytestmark = [pytest.mark.faults, pytest.mark.heavy]
 
 SIZE = fault_size()
 ROUNDS = range(1, SIZE.rounds + 1)

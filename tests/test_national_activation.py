@@ -12,6 +12,7 @@ import re
 from dataclasses import replace
 
 import httpx
+import pytest
 from temporalio.api.enums.v1 import EventType as HistoryEventType
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
@@ -36,6 +37,7 @@ from worker.sandbox.smtp_server import MailSandbox
 from worker.sandbox.twilio_server import TwilioSandbox
 from worker.temporal_workers import Messaging, running_workers
 
+pytestmark = pytest.mark.heavy
 HISTORY_WARNING = 10_000
 CENTRES_ELSEWHERE = 3
 """CCAS/CIAS kept in each department other than the largest."""

@@ -18,6 +18,7 @@ from tests.fault_injection import (
     running_fault_stack,
 )
 
+pytestmark = pytest.mark.heavy
 RATE = 20.0
 WINDOW = timedelta(seconds=5)
 WORKERS = 3
