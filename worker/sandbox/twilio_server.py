@@ -297,8 +297,8 @@ class TwilioSandbox:
     async def answer(self, call: SandboxCall, answered_by: str = "human") -> str:
         """The callee picks up (or a voicemail does, ``machine_end_beep``): the
         TwiML of the call's URL."""
-        call.answered = True
         twiml = await self._fetch(call, call.url, {"AnsweredBy": answered_by})
+        call.answered = True
         return self._heard(call, twiml)
 
     async def report(self, call: SandboxCall, call_status: str) -> int:
