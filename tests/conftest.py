@@ -291,6 +291,27 @@ def network_directory() -> Directory:
     return Directory(organisations=organisations, contacts=contacts)
 
 
+ARRAS = "ccas-62041"
+
+
+def network_and_arras() -> Directory:
+    """``network_directory`` and the CCAS of Arras: a centre in a second department
+    (the Pas-de-Calais), for what the Nord's UD must not see."""
+    network = network_directory()
+    arras = Organisation(id=ARRAS, kind="ccas", name="CCAS d'Arras", insee_code="62041")
+    director = Contact(
+        id="ccas-62041-direction",
+        organisation_id=ARRAS,
+        name="Noé Garnier",
+        role="director",
+        phone="+33639980140",
+        email="ccas-arras@example.org",
+    )
+    return Directory(
+        organisations=[*network.organisations, arras], contacts=[*network.contacts, director]
+    )
+
+
 @pytest.fixture
 def store_with_network(store: Store) -> Store:
     with store.session() as session:

@@ -12,7 +12,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from definitions.accounts import Role
 from definitions.crisis_log import CrisisLogKind
-from definitions.directory import Contact, Directory, Organisation, OrganisationKind
+from definitions.directory import OrganisationKind
 from definitions.directory_verification import VerificationStart
 from definitions.event import EventDeclaration
 from definitions.event_type import EventType
@@ -24,12 +24,13 @@ from store import directory_verification as verification
 from store.database import Store
 from store.directory import replace_directory
 from tests.conftest import (
+    ARRAS,
     Phone,
     api_headers,
     candidates_asked,
     create_account,
     idle,
-    network_directory,
+    network_and_arras,
     sign_in,
     stand_down,
     start_event,
@@ -41,24 +42,6 @@ from worker.temporal_workers import Messaging, running_workers
 
 EARLIER = datetime(2026, 12, 1, 9, tzinfo=UTC)
 LATER = datetime(2026, 12, 7, 9, tzinfo=UTC)
-ARRAS = "ccas-62041"
-
-
-def _lille_and_arras() -> Directory:
-    """The network's directory (Lille's CCAS, the Nord's UD) and Arras's CCAS."""
-    network = network_directory()
-    arras = Organisation(id=ARRAS, kind="ccas", name="CCAS d'Arras", insee_code="62041")
-    director = Contact(
-        id="ccas-62041-direction",
-        organisation_id=ARRAS,
-        name="Noé Garnier",
-        role="director",
-        phone="+33639980140",
-        email="ccas-arras@example.org",
-    )
-    return Directory(
-        organisations=[*network.organisations, arras], contacts=[*network.contacts, director]
-    )
 
 
 def _two_campaigns(store: Store) -> None:
@@ -200,7 +183,7 @@ async def test_a_nord_ud_sees_its_escalated_centre_and_not_the_pas_de_calais(
     console's page, and nothing of Arras."""
     client = time_skipping_env.client
     with store.session() as session:
-        replace_directory(session, _lille_and_arras())
+        replace_directory(session, network_and_arras())
         session.commit()
     nord = api_headers(store, Role.UD, login="ud-nord", department="59")
     event_id = "inondation-20261207-marq"

@@ -7,7 +7,6 @@ import httpx
 from temporalio.testing import WorkflowEnvironment
 
 from definitions.accounts import Role
-from definitions.directory import Contact, Directory, Organisation
 from definitions.event import EventDeclaration
 from definitions.event_type import EventType
 from definitions.loader import Definitions
@@ -15,11 +14,12 @@ from gateway.app import create_app
 from store.database import Store
 from store.directory import replace_directory
 from tests.conftest import (
+    ARRAS,
     Phone,
     api_headers,
     candidates_asked,
     create_account,
-    network_directory,
+    network_and_arras,
     sign_in,
     stand_down,
     start_event,
@@ -27,24 +27,6 @@ from tests.conftest import (
     until_status,
 )
 from worker.temporal_workers import Messaging, running_workers
-
-ARRAS = "ccas-62041"
-
-
-def _two_departments() -> Directory:
-    network = network_directory()
-    arras = Organisation(id=ARRAS, kind="ccas", name="CCAS d'Arras", insee_code="62041")
-    director = Contact(
-        id="ccas-62041-direction",
-        organisation_id=ARRAS,
-        name="Noé Garnier",
-        role="director",
-        phone="+33639980140",
-        email="ccas-arras@example.org",
-    )
-    return Directory(
-        organisations=[*network.organisations, arras], contacts=[*network.contacts, director]
-    )
 
 
 async def _paged_departments(
@@ -82,7 +64,7 @@ async def test_a_nord_ud_reads_and_acts_only_on_the_nord_of_a_wider_event(
 ) -> None:
     client = time_skipping_env.client
     with store.session() as session:
-        replace_directory(session, _two_departments())
+        replace_directory(session, network_and_arras())
         session.commit()
     nord = api_headers(store, Role.UD, login="ud-nord", department="59")
     staff = api_headers(store, Role.STAFF, login="astreinte")
@@ -158,7 +140,7 @@ async def test_a_ud_reaches_an_event_once_extended_into_its_department(
 ) -> None:
     client = time_skipping_env.client
     with store.session() as session:
-        replace_directory(session, _two_departments())
+        replace_directory(session, network_and_arras())
         session.commit()
     nord = api_headers(store, Role.UD, login="ud-nord", department="59")
     staff = api_headers(store, Role.STAFF, login="astreinte")
