@@ -4,6 +4,7 @@ department's freshness and who has not answered the latest campaign, as data or
 as the console's page."""
 
 import re
+from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Annotated
 
@@ -47,6 +48,14 @@ class CampaignRequest(BaseModel):
 
 class CampaignStarted(BaseModel):
     workflow_id: str
+
+
+def _stale(row: DepartmentFreshness) -> Sequence[BaseModel]:
+    return row.stale
+
+
+def _silent(row: DepartmentFreshness) -> Sequence[BaseModel]:
+    return row.campaign.unanswered if row.campaign else []
 
 
 def _within(caller: Caller, department: str | None) -> str | None:
@@ -145,6 +154,23 @@ def directory_router(client: Client, store: Store, task_queue: str, guards: Guar
         known = load_territory().department(department)
         return rows[0], known.name if known else department
 
+    async def department_list(
+        request: Request,
+        caller: Caller,
+        department: str,
+        page: int,
+        *,
+        template: str,
+        listed: Callable[[DepartmentFreshness], Sequence[BaseModel]],
+    ) -> HTMLResponse:
+        """One page of a department's organisations to verify, or silent ones."""
+        row, name = await to_thread.run_sync(department_row, caller, department)
+        rows = listed(row)
+        paging = Paging(len(rows), ROWS_PER_PAGE, page)
+        return render(
+            request, template, row=row, name=name, paging=paging, shown=paging.shown(rows)
+        )
+
     @router.get(
         "/annuaire/departements/{department}",
         response_class=HTMLResponse,
@@ -156,11 +182,13 @@ def directory_router(client: Client, store: Store, task_queue: str, guards: Guar
     ) -> HTMLResponse:
         """Every organisation of a department to verify, where /annuaire names the
         first few."""
-        row, name = await to_thread.run_sync(department_row, caller, department)
-        paging = Paging(len(row.stale), ROWS_PER_PAGE, page)
-        shown = row.stale[paging.start : paging.stop]
-        return render(
-            request, "console/directory_stale.html", row=row, name=name, paging=paging, shown=shown
+        return await department_list(
+            request,
+            caller,
+            department,
+            page,
+            template="console/directory_stale.html",
+            listed=_stale,
         )
 
     @router.get(
@@ -173,12 +201,13 @@ def directory_router(client: Client, store: Store, task_queue: str, guards: Guar
         request: Request, department: DepartmentPath, caller: CallerOf, page: PageQuery = 1
     ) -> HTMLResponse:
         """Every organisation of a department silent to the latest campaign there."""
-        row, name = await to_thread.run_sync(department_row, caller, department)
-        silent = row.campaign.unanswered if row.campaign else []
-        paging = Paging(len(silent), ROWS_PER_PAGE, page)
-        shown = silent[paging.start : paging.stop]
-        return render(
-            request, "console/directory_silent.html", row=row, name=name, paging=paging, shown=shown
+        return await department_list(
+            request,
+            caller,
+            department,
+            page,
+            template="console/directory_silent.html",
+            listed=_silent,
         )
 
     @router.post(

@@ -73,8 +73,7 @@ class Situation:
             for department in self.departments
             for centre in department.centres
         ]
-        paging = self.centre_paging
-        return rows[paging.start : paging.stop]
+        return self.centre_paging.shown(rows)
 
 
 @lru_cache(maxsize=16)

@@ -1,12 +1,14 @@
 """Numbered pages of the console's long lists, so that every row can be reached
 without the page growing with the event."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import Query
 
 PageQuery = Annotated[int, Query(ge=1, le=100_000, description="numéro de page")]
+Row = TypeVar("Row")
 
 
 @dataclass(frozen=True)
@@ -33,3 +35,7 @@ class Paging:
     @property
     def stop(self) -> int:
         return min(self.start + self.per_page, self.total)
+
+    def shown(self, rows: Sequence[Row]) -> list[Row]:
+        """The rows of this page, out of all ``total`` of them."""
+        return list(rows[self.start : self.stop])
