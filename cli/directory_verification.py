@@ -16,6 +16,7 @@ from definitions.directory_verification import (
     VERIFIED_KINDS,
     CampaignAnswers,
     DepartmentFreshness,
+    OrganisationFreshness,
 )
 from operations import directory_verification
 
@@ -60,17 +61,7 @@ def render_freshness(table: list[DepartmentFreshness]) -> str:
             f"  {row.department:>3} : {row.fresh}/{row.organisations} à jour "
             f"({row.share:.0%}), {len(row.stale)} à vérifier"
         )
-        for stale in row.stale[:STALE_LISTED]:
-            since = (
-                f"confirmé le {in_paris(stale.confirmed_at)}"
-                if stale.confirmed_at
-                else "jamais confirmée"
-            )
-            if stale.failing_since:
-                since += f", message non remis le {in_paris(stale.failing_since)}"
-            lines.append(f"        {stale.name} ({stale.organisation_id}) : {since}")
-        if len(row.stale) > STALE_LISTED:
-            lines.append(f"        … et {len(row.stale) - STALE_LISTED} autre(s)")
+        lines += _first_few([_stale_line(stale) for stale in row.stale])
         if row.campaign is not None:
             lines += _campaign_lines(row.campaign)
     return "\n".join(lines)
@@ -83,10 +74,24 @@ def _campaign_lines(campaign: CampaignAnswers) -> list[str]:
         f"      sans réponse à la campagne {campaign.campaign_id} : {len(silent)} sur "
         f"{campaign.asked}"
     ]
-    lines += [f"        {o.name} ({o.organisation_id})" for o in silent[:STALE_LISTED]]
-    if len(silent) > STALE_LISTED:
-        lines.append(f"        … et {len(silent) - STALE_LISTED} autre(s)")
-    return lines
+    return lines + _first_few([f"{o.name} ({o.organisation_id})" for o in silent])
+
+
+def _stale_line(stale: OrganisationFreshness) -> str:
+    since = (
+        f"confirmée le {in_paris(stale.confirmed_at)}" if stale.confirmed_at else "jamais confirmée"
+    )
+    if stale.failing_since:
+        since += f", message non remis le {in_paris(stale.failing_since)}"
+    return f"{stale.name} ({stale.organisation_id}) : {since}"
+
+
+def _first_few(items: list[str]) -> list[str]:
+    """The first STALE_LISTED items, indented, and how many more there are."""
+    shown = [f"        {item}" for item in items[:STALE_LISTED]]
+    if len(items) > STALE_LISTED:
+        shown.append(f"        … et {len(items) - STALE_LISTED} autre(s)")
+    return shown
 
 
 def status(
